@@ -1,0 +1,149 @@
+"""Providers and platforms: the market's organisations, as Mesa agents.
+
+An agent holds state and applies its decision rule (``simulation.pricing`` for prices); the
+scheme decides when they act. Course data stay in the model's columnar catalogue; an agent keeps
+the indices of the courses it owns or lists.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from simulation.pricing import course_objective, next_prices
+from simulation.world import PROVIDER_TYPES
+
+if TYPE_CHECKING:
+    from simulation.model import MarketModel
+
+SPONSORED_BOOST = 1.0e9
+
+
+class Provider(mesa.Agent):
+    """A training provider: owns courses, sets their prices, books profits, may exit."""
+
+    def __init__(
+        self,
+        model: MarketModel,
+        provider_id: int,
+        kind: int,
+        region: int,
+        knightly: bool,
+        affiliated_platform: int,
+        courses: np.ndarray,
+    ):
+        super().__init__(model)
+        spec = model.params.providers
+        self.provider_id = provider_id
+        self.kind = PROVIDER_TYPES[kind]
+        self.region = int(region)
+        self.knightly_weight_idr = spec.knightly_weight_idr if knightly else 0.0
+        self.affiliated_platform = int(affiliated_platform)
+        self.courses = courses.astype(np.int64)
+        self.cash_idr = float(spec.initial_cash_idr)
+        self.profit_idr = 0.0  # cumulative, real IDR
+        self.loss_weeks = 0
+        self.active = True
+        self.direction = np.ones(courses.shape[0], dtype=np.int8)
+        self.last_objective = np.zeros(courses.shape[0])
+        self.last_enrolments = np.zeros(courses.shape[0], dtype=np.int64)
+
+    def settle_week(self, margin_idr: float) -> None:
+        """Book one open-market week: ``margin_idr`` is simulated receipts less variable costs;
+        it is scaled to real IDR and the fixed weekly cost is taken off."""
+        if not self.active:
+            return
+        profit = self.model.scale * margin_idr - self.model.params.providers.fixed_cost_weekly_idr
+        self.cash_idr += profit
+        self.profit_idr += profit
+        self.loss_weeks = self.loss_weeks + 1 if profit < 0 else 0
+        if self.loss_weeks >= self.model.params.providers.exit_after_loss_weeks:
+            self.exit_market()
+
+    def exit_market(self) -> None:
+        """Leave: stop selling every course (trainees already enrolled finish)."""
+        self.active = False
+        self.model.courses.active[self.courses] = False
+
+    def review_prices(self) -> None:
+        """Move each course's price one learning step (simulation.pricing.next_prices).
+
+        The objective is judged per 1,000 purchases in the whole market over the period, so that
+        swings in total demand (lottery waves) are not mistaken for the effect of a price move.
+        """
+        if not self.active:
+            return
+        c = self.courses
+        courses = self.model.courses
+        enrolled = courses.period_enrolments[c]
+        objective = course_objective(
+            courses.period_net_revenue_idr[c],
+            enrolled,
+            courses.marginal_cost_idr[c],
+            courses.true_quality[c],
+            self.knightly_weight_idr,
+            self.model.scale,
+        ) * (1000.0 / max(self.model.market_period_purchases, 1))
+        pricing = self.model.params.pricing
+        courses.price_idr[c], self.direction = next_prices(
+            courses.price_idr[c],
+            self.direction,
+            objective,
+            self.last_objective,
+            (enrolled + self.last_enrolments) > 0,
+            step_share=pricing.step_share,
+            tolerance_share=pricing.tolerance_share,
+            floor_idr=courses.marginal_cost_idr[c],
+            cap_idr=self.model.price_cap_idr,
+        )
+        self.last_objective = objective
+        self.last_enrolments = enrolled
+        courses.period_enrolments[c] = 0
+        courses.period_net_revenue_idr[c] = 0.0
+
+
+class Platform(mesa.Agent):
+    """A digital marketplace: lists courses, ranks them per sector, takes a commission."""
+
+    def __init__(self, model: MarketModel, platform_id: int):
+        super().__init__(model)
+        spec = model.params.platforms[platform_id]
+        self.platform_id = platform_id
+        self.name = spec.name
+        self.ranking = spec.ranking
+        self.page_size = spec.page_size
+        self.base_commission = spec.commission
+        self.commission = spec.commission
+        self.listing = np.zeros(0, dtype=np.int64)  # course ids currently sold here
+        self.page = np.zeros((0, spec.page_size), dtype=np.int64)  # [sector, slot], -1 = empty
+
+    def update(self) -> None:
+        """Apply any commission cap in force, then rebuild the listing and the ranked pages."""
+        cap = self.model.commission_cap()
+        self.commission = self.base_commission if cap is None else min(self.base_commission, cap)
+        courses = self.model.courses
+        sold = courses.active & courses.listed[:, self.platform_id]
+        self.listing = np.flatnonzero(sold)
+        score = self.scores()
+        sectors = len(self.model.params.sectors)
+        self.page = np.full((sectors, self.page_size), -1, dtype=np.int64)
+        for sector in range(sectors):
+            here = self.listing[courses.sector[self.listing] == sector]
+            best = here[np.argsort(-score[here], kind="stable")[: self.page_size]]
+            self.page[sector, : best.shape[0]] = best
+
+    def scores(self) -> np.ndarray:
+        """Ranking score of every course under this platform's rule (higher shows first)."""
+        courses = self.model.courses
+        stars = self.model.displayed_stars()
+        popularity = courses.recent_enrolments + 1e-3 * stars
+        if self.ranking == "rating":
+            return stars + 1e-6 * courses.recent_enrolments
+        if self.ranking == "price":
+            return -courses.price_idr.astype(np.float64)
+        if self.ranking == "sponsored":
+            owner_platform = self.model.provider_affiliation[courses.provider]
+            return popularity + SPONSORED_BOOST * (owner_platform == self.platform_id)
+        return popularity

@@ -1,0 +1,214 @@
+"""Command line: ``run``, ``check`` and ``list`` (``python run.py SCENARIO`` means ``run``).
+
+Exit codes: 0 success; 2 bad input (a one-paragraph message, no traceback); 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from simulation.outputs import OutputError, default_out_dir, now_iso, provenance, write_results
+from simulation.runner import RunResult, run_scenario
+from simulation.scenario import ScenarioError, load_scenario, read_yaml, scenario_dir
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+COMMANDS = ("run", "check", "list")
+
+
+class BadInput(Exception):
+    """A user error: reported in one paragraph, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as BadInput (exit 2, no traceback)."""
+
+    def error(self, message: str):
+        raise BadInput(f"{message}\n{self.format_usage().strip()}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="run.py", description="Training-voucher market simulator.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    run = sub.add_parser("run", help="simulate a scenario and write results")
+    _scenario_options(run)
+    run.add_argument("--out", type=Path, help="output folder (default results/<scenario>-<time>)")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    check = sub.add_parser("check", help="validate a scenario without running it")
+    _scenario_options(check)
+    sub.add_parser("list", help="list the bundled scenarios")
+    return parser
+
+
+def _scenario_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", type=Path, help="scenario YAML file")
+    p.add_argument("--seed", type=_non_negative_int, help="root seed (default: the scenario's)")
+    p.add_argument("--size", type=_positive_int, help="simulated recipients")
+    p.add_argument("--weeks", type=_positive_int, help="weeks to simulate")
+    p.add_argument(
+        "--scheme", action="append", dest="schemes", metavar="NAME", help="run only this scheme (repeatable)"
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        dest="overrides",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a scenario value, e.g. voucher.credit_idr=500000 (repeatable)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number (got {text!r})")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more (got {text!r})")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(float(text)) if float(text).is_integer() else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv.insert(0, "run")
+    try:
+        args = build_parser().parse_args(argv)
+        return {"run": cmd_run, "check": cmd_check, "list": cmd_list}[args.command](args, argv)
+    except (BadInput, ScenarioError, OutputError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+    except Exception:  # an internal error: show it, it is a bug
+        traceback.print_exc()
+        print("internal error: please report it with the scenario file", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _load(args: argparse.Namespace):
+    scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, size=args.size, weeks=args.weeks)
+    if args.schemes:
+        unknown = [s for s in args.schemes if s not in scenario.scheme_names]
+        if unknown:
+            raise BadInput(
+                f"--scheme {unknown[0]}: {args.scenario} defines {', '.join(scenario.scheme_names)}"
+            )
+    return scenario
+
+
+def cmd_check(args: argparse.Namespace, argv: list[str]) -> int:
+    scenario = _load(args)
+    print(
+        f"{args.scenario}: valid scenario '{scenario.name}' "
+        f"({scenario.size:,} recipients, {scenario.weeks} weeks, schemes: "
+        f"{', '.join(scenario.scheme_names)})"
+    )
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
+    for path in sorted(scenario_dir().glob("*.yaml")):
+        try:
+            description = read_yaml(path).get("description", "")
+        except ScenarioError as err:
+            description = f"(unreadable: {err})"
+        print(f"{path.stem:<20} {description}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
+    start = now_iso()
+    scenario = _load(args)
+    out_dir = args.out or default_out_dir(scenario.name)
+    if out_dir.exists():
+        raise OutputError(f"{out_dir}: already exists; results are never overwritten (choose another --out)")
+    progress = not args.no_progress and sys.stderr.isatty()
+    result = run_scenario(scenario, schemes=args.schemes, progress=progress)
+    command = ["run.py", *argv]
+    written = write_results(result, out_dir, provenance(scenario, result.seed, command, start))
+    print(format_table(result))
+    print(f"\nresults written to {written}/")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- console table
+
+ROWS = (
+    ("participants_selected", "recipients", "count"),
+    ("participants_trained", "bought >= 1 course", "count"),
+    ("bought_share", "bought / selected", "share"),
+    ("revoked_share", "revoked / selected", "share"),
+    ("completion_rate", "completed >= 1 / buyers", "share"),
+    ("courses_per_participant", "courses per buyer", "number"),
+    ("mean_price_paid_idr", "mean price paid", "idr"),
+    ("median_listed_price_idr", "median listed price", "idr"),
+    ("share_purchases_at_cap", "purchases at the cap", "share"),
+    ("mean_true_quality_enrolled", "true quality enrolled (0-1)", "number"),
+    ("mean_true_quality_available", "true quality available (0-1)", "number"),
+    ("rating_quality_correlation", "rating-quality correlation", "number"),
+    ("employment_effect_pp", "employment effect, true (pp)", "pp"),
+    ("itt_employment_pp", "employment ITT, lottery (pp)", "pp"),
+    ("itt_standard_error_pp", "  ITT standard error (pp)", "pp"),
+    ("total_cost_idr", "total cost", "idr"),
+    ("cost_per_participant_idr", "cost per recipient", "idr"),
+    ("cost_per_additional_job_idr", "cost per additional job", "idr"),
+    ("credit_forfeited_idr", "credit forfeited", "idr"),
+    ("platform_revenue_idr", "platform revenue", "idr"),
+    ("provider_hhi", "provider HHI (0-10,000)", "number"),
+    ("active_providers_end", "active providers at end", "count"),
+    ("mismatch_rate", "courses outside own sector", "share"),
+    ("median_weeks_to_first_training", "weeks to first course (median)", "number"),
+    ("rural_share_trained", "rural share of trained", "share"),
+    ("female_share_trained", "female share of trained", "share"),
+)
+
+
+def format_table(result: RunResult) -> str:
+    """The summary as a text table, one column per scheme."""
+    schemes = result.schemes
+    summary = result.summary
+    header = (
+        f"{summary['scenario']} (seed {summary['seed']}, "
+        f"{summary['simulated_participants']:,} simulated participants, "
+        f"1 = {summary['scale']:,.1f} people)"
+    )
+    lines = [header, f"{'metric':<34}" + "".join(f"{s:>20}" for s in schemes)]
+    lines.append("-" * len(lines[-1]))
+    for key, label, kind in ROWS:
+        cells = [format_value(summary["schemes"][s].get(key), kind) for s in schemes]
+        lines.append(f"{label:<34}" + "".join(f"{c:>20}" for c in cells))
+    return "\n".join(lines)
+
+
+def format_value(value, kind: str) -> str:
+    """A metric for people: IDR with units (m, bn, T), shares as %, pp with a sign."""
+    if value is None or value != value:
+        return "n/a"
+    if kind == "share":
+        return f"{100 * value:.1f}%"
+    if kind == "pp":
+        return f"{value:+.2f} pp"
+    if kind == "count":
+        return f"{value:,.0f}"
+    if kind == "idr":
+        for div, unit in ((1e12, "T"), (1e9, "bn"), (1e6, "m")):
+            if abs(value) >= div:
+                return f"Rp{value / div:,.2f} {unit}"
+        return f"Rp{value:,.0f}"
+    return f"{value:,.3f}"

@@ -1,0 +1,88 @@
+"""Courses as columns: one row per course, growing when providers enter.
+
+Prices are whole thousands of IDR so that float32 credit arithmetic stays exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+ONLINE, OFFLINE, HYBRID = 0, 1, 2
+MODE_NAMES = ("online", "offline", "hybrid")
+PRICE_GRAIN_IDR = 1000.0
+
+
+def round_price(price_idr: np.ndarray) -> np.ndarray:
+    """Round prices to whole thousands of IDR (float32)."""
+    return (np.round(np.asarray(price_idr) / PRICE_GRAIN_IDR) * PRICE_GRAIN_IDR).astype(np.float32)
+
+
+@dataclass
+class Courses:
+    """Course catalogue. Static columns describe the course; the rest is market history."""
+
+    provider: np.ndarray  # int32, provider id (index into the model's provider list)
+    sector: np.ndarray  # int8
+    mode: np.ndarray  # int8: ONLINE, OFFLINE, HYBRID
+    hours: np.ndarray  # float32, course length in hours
+    true_quality: np.ndarray  # float32 in [0, 1], expected skill gain (unobserved by buyers)
+    difficulty: np.ndarray  # float32 in [0, 1], effort needed
+    marginal_cost_idr: np.ndarray  # float32, cost per trainee
+    price_idr: np.ndarray  # float32, listed price
+    listed: np.ndarray  # bool [n, platforms]
+    active: np.ndarray  # bool, still sold
+    rating_sum: np.ndarray  # float64, sum of stars
+    rating_count: np.ndarray  # int64
+    enrolments: np.ndarray  # int64, simulated purchases
+    completions: np.ndarray  # int64
+    net_revenue_idr: np.ndarray  # float64, provider's receipts after commission, simulated IDR
+    recent_enrolments: np.ndarray  # float64, decayed weekly count used for popularity ranking
+    period_enrolments: np.ndarray  # int64, purchases since the last price review
+    period_net_revenue_idr: np.ndarray  # float64, provider's net receipts since the last review
+
+    def __len__(self) -> int:
+        return int(self.provider.shape[0])
+
+    def copy(self) -> Courses:
+        """An independent copy (each scheme run mutates its own catalogue)."""
+        return replace(self, **{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
+    def append(self, other: Courses) -> None:
+        """Add the rows of ``other`` (entrants' courses) at the end."""
+        for f in fields(self):
+            setattr(self, f.name, np.concatenate([getattr(self, f.name), getattr(other, f.name)]))
+
+    @classmethod
+    def new(cls, provider, sector, mode, hours, quality, difficulty, cost, price, listed) -> Courses:
+        """Fresh courses with no market history."""
+        n = len(provider)
+        return cls(
+            provider=np.asarray(provider, dtype=np.int32),
+            sector=np.asarray(sector, dtype=np.int8),
+            mode=np.asarray(mode, dtype=np.int8),
+            hours=np.asarray(hours, dtype=np.float32),
+            true_quality=np.asarray(quality, dtype=np.float32),
+            difficulty=np.asarray(difficulty, dtype=np.float32),
+            marginal_cost_idr=np.asarray(cost, dtype=np.float32),
+            price_idr=round_price(price),
+            listed=np.asarray(listed, dtype=bool),
+            active=np.ones(n, dtype=bool),
+            rating_sum=np.zeros(n),
+            rating_count=np.zeros(n, dtype=np.int64),
+            enrolments=np.zeros(n, dtype=np.int64),
+            completions=np.zeros(n, dtype=np.int64),
+            net_revenue_idr=np.zeros(n),
+            recent_enrolments=np.zeros(n),
+            period_enrolments=np.zeros(n, dtype=np.int64),
+            period_net_revenue_idr=np.zeros(n),
+        )
+
+    def mean_stars(self, prior_stars: float, prior_count: float) -> np.ndarray:
+        """Bayesian-shrunk mean rating: prior_count pseudo-ratings at prior_stars (1-5 stars)."""
+        return (self.rating_sum + prior_count * prior_stars) / (self.rating_count + prior_count)
+
+    def displayed_stars(self, prior_stars: float, prior_count: float) -> np.ndarray:
+        """Stars as a platform shows them: the shrunk mean rounded to one decimal."""
+        return np.round(self.mean_stars(prior_stars, prior_count), 1)

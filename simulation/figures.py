@@ -1,0 +1,102 @@
+"""Figures of one run (PNG): prices against the cap, the weekly flows, price against quality."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from simulation.runner import RunResult  # noqa: E402
+
+
+def save_figures(result: RunResult, folder: Path) -> list[Path]:
+    """Write every figure of ``result`` into ``folder``; returns the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, draw in (
+        ("price_distribution", price_distribution),
+        ("weekly", weekly),
+        ("price_vs_quality", price_vs_quality),
+    ):
+        fig = draw(result)
+        path = folder / f"{name}.png"
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def price_distribution(result: RunResult):
+    """Histogram of prices paid and of listed prices, with each scheme's price cap marked."""
+    fig, axes = plt.subplots(1, len(result.models), figsize=(6.5 * len(result.models), 4), squeeze=False)
+    for ax, (name, model) in zip(axes[0], result.models.items(), strict=True):
+        cap = model.price_cap_idr
+        listed = model.courses.price_idr[model.courses.active] / 1e3
+        paid = getattr(model.scheme, "purchases", None)
+        bins = np.linspace(0, (cap if np.isfinite(cap) else listed.max()) / 1e3 * 1.05, 30)
+        if paid is not None and paid.prices.size:
+            ax.hist(paid.prices / 1e3, bins=bins, alpha=0.6, density=True, label="paid (purchases)")
+        ax.hist(listed, bins=bins, alpha=0.6, density=True, label="listed (active courses, end)")
+        if np.isfinite(cap):
+            ax.axvline(cap / 1e3, color="crimson", linestyle="--", label=f"cap Rp{cap / 1e3:,.0f}k")
+        ax.set_xlabel("course price (thousand IDR)")
+        ax.set_ylabel("density")
+        ax.set_title(f"{name}: price distribution")
+        ax.legend(fontsize=8)
+    return fig
+
+
+def weekly(result: RunResult):
+    """Weekly enrolments and completions (real people), and employment rates by group."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
+    for name, model in result.models.items():
+        ts = result.timeseries[result.timeseries["scheme"] == name]
+        top.plot(ts["week"], ts["enrolments"] * model.scale / 1e3, label=f"{name}: enrolments")
+        top.plot(
+            ts["week"], ts["completions"] * model.scale / 1e3, linestyle="--", label=f"{name}: completions"
+        )
+        bottom.plot(ts["week"], 100 * ts["employment_rate_selected"], label=f"{name}: selected")
+        bottom.plot(
+            ts["week"],
+            100 * ts["employment_rate_twin_selected"],
+            linestyle=":",
+            label=f"{name}: selected, untreated twin",
+        )
+    ts = result.timeseries[result.timeseries["scheme"] == result.schemes[0]]
+    bottom.plot(
+        ts["week"], 100 * ts["employment_rate_control"], color="grey", label="never selected (control)"
+    )
+    top.set_ylabel("thousand people per week")
+    top.legend(fontsize=8)
+    bottom.set_ylabel("employed (%)")
+    bottom.set_xlabel("week")
+    bottom.legend(fontsize=8)
+    return fig
+
+
+def price_vs_quality(result: RunResult):
+    """Each course's final price against its true quality; marker area = enrolments."""
+    fig, axes = plt.subplots(1, len(result.models), figsize=(6.5 * len(result.models), 4.5), squeeze=False)
+    for ax, (name, model) in zip(axes[0], result.models.items(), strict=True):
+        c = model.courses
+        sales = c.enrolments.astype(float)
+        size = 5 + 300 * sales / max(sales.max(), 1.0)
+        ax.scatter(
+            c.true_quality,
+            c.price_idr / 1e3,
+            s=size,
+            alpha=0.4,
+            c=np.where(c.active, "tab:blue", "tab:grey"),
+            edgecolors="none",
+        )
+        if np.isfinite(model.price_cap_idr):
+            ax.axhline(model.price_cap_idr / 1e3, color="crimson", linestyle="--", label="cap")
+            ax.legend(fontsize=8)
+        ax.set_xlabel("true quality (expected skill gain, 0-1)")
+        ax.set_ylabel("price (thousand IDR)")
+        ax.set_title(f"{name}: price vs quality (area = sales; grey = exited)")
+    return fig

@@ -1,0 +1,57 @@
+"""The programme's books: every IDR that leaves the treasury and where it goes.
+
+Amounts are simulated IDR (multiply by the world's scale for national totals). The identities
+
+    treasury out + participants' top-ups = providers + platforms + participants + admin
+    credit issued = credit spent + credit forfeited + credit still on cards
+
+hold at every week; tests check them against independent sums over agents and participants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class Ledger:
+    """Running totals of money flows, simulated IDR."""
+
+    credit_issued: float = 0.0
+    credit_spent: float = 0.0
+    credit_forfeited: float = 0.0
+    topups: float = 0.0  # participants' own money paid on top of credit
+    provider_receipts: float = 0.0
+    platform_commission: float = 0.0
+    incentives: float = 0.0  # post-training cash incentive
+    surveys: float = 0.0  # survey payments
+    admin: float = 0.0  # programme office cost
+
+    def record_purchases(self, credit_used: float, topups: float, commission: float) -> None:
+        """Course purchases: credit and top-ups in, split into commission and provider receipts."""
+        self.credit_spent += credit_used
+        self.topups += topups
+        self.platform_commission += commission
+        self.provider_receipts += credit_used + topups - commission
+
+    def record_cash(self, incentives: float, surveys: float) -> None:
+        """Cash paid to participants."""
+        self.incentives += incentives
+        self.surveys += surveys
+
+    def charge_admin(self, outflow: float, admin_share: float) -> None:
+        """Office cost as a share of money paid out (credit spent and cash)."""
+        self.admin += admin_share * outflow
+
+    @property
+    def treasury_out(self) -> float:
+        """Government money spent: credit used, cash to participants, office cost."""
+        return self.credit_spent + self.incentives + self.surveys + self.admin
+
+    @property
+    def received(self) -> float:
+        """Money received by providers, platforms, participants (cash) and the office."""
+        return self.provider_receipts + self.platform_commission + self.incentives + self.surveys + self.admin
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)

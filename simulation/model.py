@@ -1,0 +1,184 @@
+"""One Mesa model runs one scheme on one world, week by week.
+
+Each week: the scheme acts (lottery, courses ending, payments, shopping); the providers settle
+their week, review prices, and may exit or enter; the platforms re-rank; the labour market moves
+everyone (treated path and twin); the week is recorded.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+from tqdm.auto import tqdm
+
+from simulation.agents import Platform, Provider
+from simulation.courses import Courses
+from simulation.labour import LabourMarket
+from simulation.ledger import Ledger
+from simulation.participants import ENROLLED, Participant, ProgrammeState
+from simulation.rng import stream
+from simulation.schemes import get_scheme
+from simulation.world import ProviderSpecs, World, draw_providers
+
+RECENT_DECAY = 0.8  # weekly decay of the enrolment count that drives popularity ranking
+
+
+class MarketModel(mesa.Model):
+    """A scheme (``"voucher"``) run on a world. ``run()`` simulates every week of the scenario."""
+
+    def __init__(self, world: World, scheme: str = "voucher"):
+        super().__init__(rng=stream(world.seed, f"{scheme}:agents"))
+        self.world = world
+        self.params = world.scenario
+        self.scheme_name = scheme
+        self.week = 0
+        self.scale = world.scale
+        self.people = world.participants
+        self.state = ProgrammeState.empty(len(world.participants))
+        self.courses: Courses = world.courses.copy()
+        self.labour = LabourMarket(world)
+        self.ledger = Ledger()
+        self.providers: list[Provider] = []
+        self.provider_affiliation = np.zeros(0, dtype=np.int64)
+        self.week_receipts_idr = np.zeros(len(self.courses))
+        self.week_trainees = np.zeros(len(self.courses))
+        self.providers_entered = 0
+        self.market_period_purchases = 0  # all purchases in the last price-review period
+        self.records: list[dict] = []
+        self._stars: np.ndarray | None = None
+        self._add_providers(world.providers, np.arange(len(self.courses)))
+        self.platforms = [Platform(self, p) for p in range(len(self.params.platforms))]
+        self.scheme = get_scheme(scheme)(self)
+        self.price_cap_idr = self.scheme.price_cap_idr
+        self._refresh_market()
+
+    # ------------------------------------------------------------------ the weekly process
+    def step(self) -> None:
+        week = self.week
+        self._stars = None
+        self.week_receipts_idr = np.zeros(len(self.courses))
+        self.week_trainees = np.zeros(len(self.courses))
+        self.scheme.step(week)
+        if self.scheme.market_open(week):
+            self._settle_providers()
+            pricing = self.params.pricing
+            if week > 0 and week % pricing.review_weeks == 0:
+                self.market_period_purchases = int(self.courses.period_enrolments.sum())
+                self.agents_by_type[Provider].shuffle_do("review_prices")
+            if week > 0 and week % self.params.providers.entry_review_weeks == 0:
+                self._enter(week)
+        self.courses.recent_enrolments *= RECENT_DECAY
+        self._refresh_market()
+        in_course = self.state.status == ENROLLED
+        self.labour.step(week, self.state.matched_skill, in_course)
+        self.records.append(self._record(week, in_course))
+        self.week += 1
+
+    def run(self, progress: bool = False, label: str | None = None) -> MarketModel:
+        """Simulate every remaining week; ``progress`` shows a bar on a terminal."""
+        weeks = range(self.week, self.params.weeks)
+        bar = tqdm(weeks, desc=label or self.scheme_name, unit="wk", disable=not progress, leave=False)
+        for _ in bar:
+            self.step()
+        return self
+
+    # ------------------------------------------------------------------ market upkeep
+    def _settle_providers(self) -> None:
+        n = len(self.providers)
+        receipts = np.bincount(self.courses.provider, self.week_receipts_idr, minlength=n)
+        costs = np.bincount(
+            self.courses.provider, self.week_trainees * self.courses.marginal_cost_idr, minlength=n
+        )
+        for provider in self.providers:  # hundreds of agents, not participants
+            pid = provider.provider_id
+            provider.settle_week(receipts[pid] - costs[pid])
+
+    def _enter(self, week: int) -> None:
+        """Entry: new providers arrive when incumbents' recent profits beat the entry cost."""
+        spec = self.params.providers
+        active = [p for p in self.providers if p.active]
+        if spec.entry_rate <= 0 or not active:
+            return
+        weekly_profit = np.mean([p.profit_idr for p in active]) / max(week, 1)
+        ratio = max(0.0, weekly_profit * spec.entry_review_weeks / spec.entry_cost_idr)
+        entrants = stream(self.world.seed, f"{self.scheme_name}:entry", week).poisson(spec.entry_rate * ratio)
+        if entrants == 0:
+            return
+        rng = stream(self.world.seed, f"{self.scheme_name}:entrants", week)
+        specs, courses = draw_providers(rng, self.params, int(entrants), len(self.providers))
+        first = len(self.courses)
+        self.courses.append(courses)
+        self.scheme.admit_courses(np.arange(first, len(self.courses)), week)
+        self.week_receipts_idr = np.concatenate([self.week_receipts_idr, np.zeros(len(courses))])
+        self.week_trainees = np.concatenate([self.week_trainees, np.zeros(len(courses))])
+        self._add_providers(specs, np.arange(first, len(self.courses)))
+        self.providers_entered += int(entrants)
+
+    def _add_providers(self, specs: ProviderSpecs, course_ids: np.ndarray) -> None:
+        first = len(self.providers)
+        owners = self.courses.provider[course_ids]
+        for k in range(len(specs)):
+            pid = first + k
+            Provider(
+                self,
+                pid,
+                specs.kind[k],
+                specs.region[k],
+                bool(specs.knightly[k]),
+                specs.affiliated_platform[k],
+                course_ids[owners == pid],
+            )
+        self.providers = sorted(self.agents_by_type[Provider], key=lambda p: p.provider_id)
+        self.provider_affiliation = np.array([p.affiliated_platform for p in self.providers])
+
+    def _refresh_market(self) -> None:
+        self._stars = None
+        for platform in self.platforms:
+            platform.update()
+
+    # ------------------------------------------------------------------ helpers for agents
+    def displayed_stars(self) -> np.ndarray:
+        """Stars shown for every course this week (shrunk mean, one decimal)."""
+        if self._stars is None or self._stars.shape[0] != len(self.courses):
+            r = self.params.ratings
+            self._stars = self.courses.displayed_stars(r.prior_stars, r.prior_count)
+        return self._stars
+
+    def commission_cap(self) -> float | None:
+        """The platform commission cap in force this week, if any."""
+        return self.scheme.commission_cap(self.week)
+
+    def record_sales(self, course: np.ndarray, net_receipts_idr: np.ndarray) -> None:
+        """Book purchases of ``course`` (one entry per trainee) for providers and rankings."""
+        n = len(self.courses)
+        counts = np.bincount(course, minlength=n)
+        receipts = np.bincount(course, net_receipts_idr, minlength=n)
+        self.courses.enrolments += counts
+        self.courses.period_enrolments += counts
+        self.courses.recent_enrolments += counts
+        self.courses.period_net_revenue_idr += receipts
+        self.courses.net_revenue_idr += receipts
+        self.week_receipts_idr += receipts
+        self.week_trainees += counts
+
+    def participant(self, row: int) -> Participant:
+        """A read-only view of one participant."""
+        return Participant.of(row, self.people, self.state, self.labour.employed, self.labour.twin_employed)
+
+    def _record(self, week: int, in_course: np.ndarray) -> dict:
+        active = [p for p in self.providers if p.active]
+        row = {
+            "week": week,
+            "scheme": self.scheme_name,
+            "active_providers": len(active),
+            "active_courses": int(self.courses.active.sum()),
+            "median_listed_price_idr": _median(self.courses.price_idr[self.courses.active]),
+            "in_course": int(in_course.sum()),
+            "treasury_out_idr": self.ledger.treasury_out * self.scale,
+        }
+        row.update(self.scheme.record(week))
+        return row
+
+
+def _median(values: np.ndarray) -> float:
+    return float(np.median(values)) if values.size else float("nan")

@@ -1,0 +1,319 @@
+"""The voucher scheme (Kartu Prakerja): credit to the job seeker, courses sold on platforms.
+
+Weekly process (DESIGN §3, voucher), every step vectorised over participants:
+
+1. lottery waves select recipients among arrived applicants; the never-selected are the control;
+2. courses ending this week: completion, compulsory rating, skill gain, first-completion date;
+3. cash: the incentive (amount x months, every ``interval_weeks`` from the first completion) and
+   paid surveys; the programme office charges its share of the money paid out;
+4. revocation (no purchase by the deadline), expiry of the credit, and cards that can afford
+   nothing more: unspent credit is forfeited to the treasury;
+5. shopping: holders of credit see their platform's ranked page for their sector plus a few other
+   courses and buy one or wait (``simulation.choice``); enrolment pays the provider the price less
+   the platform's commission.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.choice import Market, Shoppers, choose, gumbel, outside_utility, utilities
+from simulation.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
+from simulation.rng import stream
+from simulation.schemes import register
+from simulation.training import completion_probability, match_weight, skill_gain, stars
+
+if TYPE_CHECKING:
+    from simulation.model import MarketModel
+
+
+@register("voucher")
+class VoucherScheme:
+    """Kartu Prakerja-style credit scheme; parameters from ``scenario.voucher``."""
+
+    def __init__(self, model: MarketModel):
+        self.model = model
+        self.params = model.params.voucher
+        self.seed = model.world.seed
+        self.price_cap_idr = float(self.params.cap_idr)
+        self.quota = wave_quotas(model.world.recipients, self.params.waves.count)
+        self.wave_weeks = [
+            self.params.waves.first_week + w * self.params.waves.interval_weeks
+            for w in range(self.params.waves.count)
+        ]
+        self.purchases = PurchaseTally()
+        self.week_flows: dict[str, float] = {}
+        n_courses = len(model.courses)
+        model.courses.price_idr[:] = np.minimum(model.courses.price_idr, self.price_cap_idr)
+        self.admit_courses(np.arange(n_courses), week=0)
+
+    # ------------------------------------------------------------------ scheme interface
+    def market_open(self, week: int) -> bool:
+        """True while anyone holds credit or is in a course."""
+        status = self.model.state.status
+        return week <= self.wave_weeks[-1] or bool(((status == HOLDING) | (status == ENROLLED)).any())
+
+    def commission_cap(self, week: int) -> float | None:
+        cap = self.params.commission_cap
+        return cap.share if cap is not None and week >= cap.from_week else None
+
+    def admit_courses(self, course_ids: np.ndarray, week: int) -> None:
+        """Curation: a noisy review of each new course; those below the minimum are not listed."""
+        courses = self.model.courses
+        courses.price_idr[course_ids] = np.minimum(courses.price_idr[course_ids], self.price_cap_idr)
+        curation = self.params.curation
+        if not curation.enabled or course_ids.size == 0:
+            return
+        rng = stream(self.seed, "voucher:curation", week)
+        review = courses.true_quality[course_ids] + rng.normal(0.0, curation.review_noise_sd, course_ids.size)
+        rejected = course_ids[review < curation.min_quality]
+        courses.listed[rejected, :] = False
+
+    def step(self, week: int) -> None:
+        self.week_flows = dict.fromkeys(
+            ("selected", "enrolments", "completions", "revoked", "credit_spent_idr"), 0.0
+        )
+        if week in self.wave_weeks:
+            self._lottery(week, self.wave_weeks.index(week))
+        self._finish_courses(week)
+        self._pay_cash(week)
+        self._close_cards(week)
+        self._shop(week)
+
+    def record(self, week: int) -> dict:
+        state = self.model.state
+        selected = state.selected_week >= 0
+        employed = self.model.labour.employed
+        twin = self.model.labour.twin_employed
+        control = ~selected
+        return {
+            **{k: v for k, v in self.week_flows.items()},
+            "holding_credit": int((state.status == HOLDING).sum()),
+            "employment_rate_selected": _mean(employed[selected]),
+            "employment_rate_twin_selected": _mean(twin[selected]),
+            "employment_rate_control": _mean(employed[control]),
+        }
+
+    # ------------------------------------------------------------------ weekly steps
+    def _lottery(self, week: int, wave: int) -> None:
+        """Select this wave's quota at random among applicants who have arrived."""
+        state = self.model.state
+        pool = np.flatnonzero((state.status == NOT_SELECTED) & (self.model.people.arrival_week <= week))
+        rng = stream(self.seed, "lottery", wave)
+        winners = rng.permutation(pool)[: self.quota[wave]]
+        winners.sort()
+        state.status[winners] = HOLDING
+        state.selected_week[winners] = week
+        state.credit_left_idr[winners] = self.params.credit_idr
+        self.model.ledger.credit_issued += self.params.credit_idr * winners.size
+        self.week_flows["selected"] = winners.size
+
+    def _finish_courses(self, week: int) -> None:
+        """Courses ending this week: completion, rating, skill, and the return to shopping."""
+        model = self.model
+        state, people, courses = model.state, model.people, model.courses
+        ending = np.flatnonzero((state.status == ENROLLED) & (state.course_end_week <= week))
+        if ending.size == 0:
+            return
+        state.status[ending] = HOLDING
+        done = ending[state.will_complete[ending]]
+        course = state.course[done]
+        rng = stream(self.seed, "voucher:ratings", week)
+        given = stars(courses.true_quality[course], rng.standard_normal(done.size), model.params.ratings)
+        n = len(courses)
+        courses.rating_sum += np.bincount(course, given, minlength=n)
+        counts = np.bincount(course, minlength=n)
+        courses.rating_count += counts
+        courses.completions += counts
+        skill = model.params.skill
+        gain = skill_gain(
+            courses.true_quality[course], people.ability[done], state.courses_completed[done], skill
+        )
+        state.skill[done] += gain
+        state.matched_skill[done] += gain * match_weight(courses.sector[course], people.sector[done], skill)
+        first = done[state.courses_completed[done] == 0]
+        state.first_completion_week[first] = week
+        respond = stream(self.seed, "voucher:surveys", week).random(first.size)
+        state.survey_respondent[first] = respond < self.params.survey.response_rate
+        state.courses_completed[done] += 1
+        self.week_flows["completions"] = done.size
+
+    def _pay_cash(self, week: int) -> None:
+        """Incentive tranches and survey payments due this week; office cost on the outflow."""
+        state = self.model.state
+        incentive, survey = self.params.incentive, self.params.survey
+        completers = np.flatnonzero(state.first_completion_week >= 0)
+        since = week - state.first_completion_week[completers]
+        tranche = since // incentive.interval_weeks
+        due = (since % incentive.interval_weeks == 0) & (tranche < incentive.months)
+        paid_incentive = completers[due]
+        state.incentive_received_idr[paid_incentive] += incentive.amount_idr
+        round_ = since // survey.interval_weeks
+        survey_due = (
+            (since % survey.interval_weeks == 0)
+            & (round_ >= 1)
+            & (round_ <= survey.count)
+            & state.survey_respondent[completers]
+        )
+        incentives = incentive.amount_idr * paid_incentive.size
+        surveys = survey.amount_idr * int(survey_due.sum())
+        ledger = self.model.ledger
+        ledger.record_cash(incentives, surveys)
+        ledger.charge_admin(incentives + surveys, self.params.admin_cost_share)
+
+    def _close_cards(self, week: int) -> None:
+        """Revoke cards unused by the deadline; end cards past validity or unable to buy."""
+        state, courses = self.model.state, self.model.courses
+        holding = state.status == HOLDING
+        age = week - state.selected_week
+        revoke = holding & (state.courses_bought == 0) & (age >= self.params.purchase_deadline_weeks)
+        cheapest = _min(courses.price_idr[courses.active & courses.listed.any(axis=1)])
+        broke = state.credit_left_idr + self.params.max_topup_idr * self.params.topup_allowed < cheapest
+        expire = holding & ~revoke & ((age >= self.params.credit_validity_weeks) | broke)
+        closed = np.flatnonzero(revoke | expire)
+        self.model.ledger.credit_forfeited += float(state.credit_left_idr[closed].sum(dtype=np.float64))
+        state.credit_left_idr[closed] = 0.0
+        state.status[np.flatnonzero(revoke)] = REVOKED
+        state.status[np.flatnonzero(expire)] = FINISHED
+        self.week_flows["revoked"] = int(revoke.sum())
+
+    def _shop(self, week: int) -> None:
+        """Holders of credit pick a course from their page or wait; buyers enrol."""
+        model = self.model
+        state, people = model.state, model.people
+        shoppers = np.flatnonzero(state.status == HOLDING)
+        if shoppers.size == 0:
+            return
+        rng = stream(self.seed, "voucher:shopping", week)
+        options = self.choice_sets(shoppers, rng)
+        basket = Shoppers(
+            options=options,
+            sector=people.sector[shoppers],
+            region=people.region[shoppers],
+            internet=people.internet[shoppers],
+            weekly_hours=people.weekly_hours[shoppers],
+            credit_left_idr=state.credit_left_idr[shoppers],
+            courses_bought=state.courses_bought[shoppers],
+            last_course=state.course[shoppers],
+        )
+        params = model.params.choice
+        u = utilities(basket, self.market(week), params)
+        pick = choose(u, outside_utility(basket, params), gumbel(rng, (u.shape[0], u.shape[1] + 1)))
+        bought = pick >= 0
+        buyers = shoppers[bought]
+        course = options[bought, pick[bought]]
+        self._enrol(week, buyers, course, rng)
+
+    def choice_sets(self, shoppers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Course ids each shopper sees [n, page + others]: their platform's ranked page for their
+        sector, then ``other_courses_shown`` random courses from the same platform (-1 = empty)."""
+        model = self.model
+        people = model.people
+        others = model.params.choice.other_courses_shown
+        page_size = max(p.page_size for p in model.platforms)
+        options = np.full((shoppers.size, page_size + others), -1, dtype=np.int64)
+        platform_of = people.platform[shoppers]
+        for platform in model.platforms:  # a handful of platforms, not participants
+            rows = np.flatnonzero(platform_of == platform.platform_id)
+            if rows.size == 0:
+                continue
+            page = platform.page[people.sector[shoppers[rows]]]
+            options[rows, : page.shape[1]] = page
+            if others and platform.listing.size:
+                draw = rng.integers(0, platform.listing.size, size=(rows.size, others))
+                options[rows, page_size:] = platform.listing[draw]
+        return options
+
+    def market(self, week: int) -> Market:
+        """Course-level facts a shopper sees this week."""
+        model = self.model
+        courses = model.courses
+        regions = model.params.regions
+        return Market(
+            course_sector=courses.sector,
+            course_mode=courses.mode,
+            course_hours=courses.hours,
+            course_difficulty=courses.difficulty,
+            price_idr=courses.price_idr,
+            displayed_stars=model.displayed_stars(),
+            log_vacancies=np.log(model.world.vacancies[week]).astype(np.float32),
+            travel_cost_idr=np.array([r.travel_cost_idr for r in regions], dtype=np.float32),
+            credit_idr=self.params.credit_idr,
+            cap_idr=self.price_cap_idr,
+            max_topup_idr=self.params.max_topup_idr if self.params.topup_allowed else 0.0,
+        )
+
+    def _enrol(self, week: int, buyers: np.ndarray, course: np.ndarray, rng) -> None:
+        """Pay for and start the chosen courses; draw whether each will be completed."""
+        model = self.model
+        state, people, courses = model.state, model.people, model.courses
+        price = courses.price_idr[course]
+        credit_used = np.minimum(price, state.credit_left_idr[buyers])
+        topup = price - credit_used
+        state.credit_left_idr[buyers] -= credit_used
+        state.topup_paid_idr[buyers] += topup
+        commission_rate = np.array([p.commission for p in model.platforms])[people.platform[buyers]]
+        commission = price.astype(np.float64) * commission_rate
+        model.record_sales(course, price - commission)
+        spent = float(credit_used.sum(dtype=np.float64))
+        model.ledger.record_purchases(spent, float(topup.sum(dtype=np.float64)), float(commission.sum()))
+        model.ledger.charge_admin(spent, self.params.admin_cost_share)
+        weeks = np.maximum(np.ceil(courses.hours[course] / people.weekly_hours[buyers]), 1)
+        fit = (courses.sector[course] == people.sector[buyers]).astype(np.float32)
+        pending = (state.courses_completed[buyers] == 0) & (self.params.incentive.amount_idr > 0)
+        p_complete = completion_probability(
+            people.motivation[buyers],
+            pending,
+            courses.true_quality[course],
+            fit,
+            courses.difficulty[course],
+            model.params.completion,
+        )
+        state.will_complete[buyers] = rng.random(buyers.size) < p_complete
+        state.status[buyers] = ENROLLED
+        state.course[buyers] = course
+        state.course_end_week[buyers] = week + weeks.astype(np.int16)
+        first = buyers[state.courses_bought[buyers] == 0]
+        state.first_purchase_week[first] = week
+        state.courses_bought[buyers] += 1
+        self.purchases.add(price, courses.true_quality[course], self.price_cap_idr, fit == 0, topup)
+        self.week_flows["enrolments"] = buyers.size
+        self.week_flows["credit_spent_idr"] = spent * model.scale
+
+
+class PurchaseTally:
+    """Running sums over purchases, enough for the summary without a purchase log."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.price_sum_idr = 0.0
+        self.at_cap = 0
+        self.quality_sum = 0.0
+        self.mismatched = 0
+        self.with_topup = 0
+        self.prices = np.zeros(0, dtype=np.float32)  # a bounded sample for the price histogram
+
+    def add(self, price, quality, cap_idr: float, mismatched, topup) -> None:
+        self.count += price.size
+        self.price_sum_idr += float(price.sum(dtype=np.float64))
+        self.at_cap += int((price >= cap_idr - 0.5).sum())
+        self.quality_sum += float(quality.sum(dtype=np.float64))
+        self.mismatched += int(mismatched.sum())
+        self.with_topup += int((topup > 0).sum())
+        if self.prices.size < 200_000:
+            self.prices = np.concatenate([self.prices, price[: 200_000 - self.prices.size]])
+
+
+def wave_quotas(recipients: int, waves: int) -> list[int]:
+    """Recipients per wave, as equal as whole numbers allow (they sum to ``recipients``)."""
+    return [recipients * (w + 1) // waves - recipients * w // waves for w in range(waves)]
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else float("nan")
+
+
+def _min(values: np.ndarray) -> float:
+    return float(values.min()) if values.size else float("inf")

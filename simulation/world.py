@@ -1,0 +1,213 @@
+"""The synthetic world: regions, sectors, participants, providers, courses and platforms.
+
+A world is built once from a scenario and a root seed (stream ``world``) and is identical for every
+scheme run on it. Schemes copy what they change (courses, provider cash); participants' static
+attributes are shared read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.courses import HYBRID, OFFLINE, ONLINE, Courses
+from simulation.demand import vacancy_index
+from simulation.participants import Participants
+from simulation.rng import stream
+from simulation.scenario import Scenario
+
+PROVIDER_TYPES = ("online_only", "blended", "offline_centre", "public_blk")
+
+
+@dataclass(frozen=True)
+class ProviderSpecs:
+    """Provider attributes as columns (the model turns each row into a mesa Agent)."""
+
+    kind: np.ndarray  # int8, index into PROVIDER_TYPES
+    region: np.ndarray  # int8, home region
+    knightly: np.ndarray  # bool, weighs trainee outcomes in its objective
+    affiliated_platform: np.ndarray  # int8, -1 if independent
+
+    def __len__(self) -> int:
+        return int(self.kind.shape[0])
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything a scheme run starts from. Built by :func:`build_world`."""
+
+    scenario: Scenario
+    seed: int
+    recipients: int  # simulated recipients the budget and size allow
+    participants: Participants
+    vacancies: np.ndarray  # float64 [week, sector, region], 1 = average sector in normal times
+    providers: ProviderSpecs
+    courses: Courses
+
+    @property
+    def scale(self) -> float:
+        """Real people represented by one simulated participant."""
+        return self.scenario.population.recipients_represented / self.recipients
+
+
+def build_world(scenario: Scenario, seed: int | None = None) -> World:
+    """Draw a world from the scenario; ``seed`` defaults to ``scenario.seed``."""
+    seed = scenario.seed if seed is None else seed
+    rng = stream(seed, "world")
+    recipients = affordable_recipients(scenario)
+    n = recipients + int(round(recipients * scenario.population.control_per_recipient))
+    regional = rng.lognormal(0.0, 0.25, size=(len(scenario.sectors), len(scenario.regions)))
+    vacancies = vacancy_index(scenario, regional)
+    participants = draw_participants(rng, scenario, n, vacancies[0])
+    providers, courses = draw_providers(rng, scenario, scenario.providers.count, first_id=0)
+    return World(scenario, seed, recipients, participants, vacancies, providers, courses)
+
+
+def affordable_recipients(scenario: Scenario) -> int:
+    """Simulated recipients: the scenario size, or fewer if the budget cannot pay their packages."""
+    if scenario.voucher is None:
+        return scenario.size
+    v = scenario.voucher
+    per_recipient = v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale
+    if per_recipient <= 0:
+        return scenario.size
+    return int(min(scenario.size, np.floor(v.budget_idr / per_recipient)))
+
+
+def draw_participants(
+    rng: np.random.Generator, scenario: Scenario, n: int, vacancies_now: np.ndarray
+) -> Participants:
+    """Draw n applicants (recipients and never-selected controls alike)."""
+    pop = scenario.population
+    regions = scenario.regions
+    region = rng.choice(len(regions), size=n, p=[r.population_share for r in regions])
+    urban_share = np.array([r.urban_share for r in regions])[region]
+    internet_share = np.array([r.internet_access for r in regions])[region]
+    interest = sector_interest(scenario, vacancies_now)  # [region, sector]
+    sector = _draw_rows(rng, interest[region])
+    incentive_motivated = rng.random(n) < pop.incentive_motivated_share
+    motivation = (1.0 - incentive_motivated) + rng.normal(0.0, 0.3, n)
+    platform = rng.choice(
+        len(scenario.platforms), size=n, p=[p.participant_share for p in scenario.platforms]
+    )
+    waves = scenario.voucher.waves if scenario.voucher else None
+    arrival = (
+        waves.first_week + waves.interval_weeks * rng.integers(0, waves.count, n)
+        if waves
+        else np.zeros(n, dtype=np.int64)
+    )
+    return Participants(
+        region=region.astype(np.int8),
+        urban=rng.random(n) < urban_share,
+        female=rng.random(n) < pop.female_share,
+        age_18_35=rng.random(n) < pop.age_18_35_share,
+        senior_high=rng.random(n) < pop.senior_high_or_more_share,
+        employed_at_entry=rng.random(n) < pop.employed_at_entry_share,
+        internet=rng.random(n) < internet_share,
+        sector=sector.astype(np.int8),
+        incentive_motivated=incentive_motivated,
+        motivation=motivation.astype(np.float32),
+        ability=rng.lognormal(-0.5 * pop.ability_sd**2, pop.ability_sd, n).astype(np.float32),
+        weekly_hours=rng.uniform(pop.weekly_hours_min, pop.weekly_hours_max, n).astype(np.float32),
+        platform=platform.astype(np.int8),
+        arrival_week=arrival.astype(np.int16),
+    )
+
+
+def sector_interest(scenario: Scenario, vacancies_now: np.ndarray) -> np.ndarray:
+    """P(sector of interest | region) [region, sector]: local demand with a share of noise."""
+    weight = np.array([s.participant_interest_weight for s in scenario.sectors])
+    demand = (vacancies_now * weight[:, None]).T  # [region, sector]
+    demand = demand / demand.sum(axis=1, keepdims=True)
+    noise = scenario.population.sector_interest_noise
+    return (1.0 - noise) * demand + noise / demand.shape[1]
+
+
+def _draw_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
+    """One categorical draw per row of a [n, k] probability matrix (inverse CDF)."""
+    cdf = np.cumsum(probabilities, axis=1)
+    u = rng.random(probabilities.shape[0]) * cdf[:, -1]
+    return (u[:, None] > cdf).sum(axis=1)
+
+
+def draw_providers(
+    rng: np.random.Generator, scenario: Scenario, count: int, first_id: int
+) -> tuple[ProviderSpecs, Courses]:
+    """Draw ``count`` providers (ids from ``first_id``) and the courses they own."""
+    spec = scenario.providers
+    type_shares = list(spec.types.model_dump().values())
+    kind = rng.choice(len(PROVIDER_TYPES), size=count, p=type_shares)
+    region = rng.choice(len(scenario.regions), size=count, p=[r.population_share for r in scenario.regions])
+    knightly = rng.random(count) < spec.knightly_share
+    affiliated = _affiliations(rng, scenario, count, first_id)
+    per_provider = 1 + rng.poisson(max(spec.courses_per_provider - 1.0, 0.0), count)
+    owner = np.repeat(np.arange(count), per_provider)
+    courses = _draw_courses(rng, scenario, owner, kind, affiliated)
+    courses.provider[:] = owner + first_id
+    specs = ProviderSpecs(
+        kind=kind.astype(np.int8),
+        region=region.astype(np.int8),
+        knightly=knightly,
+        affiliated_platform=affiliated.astype(np.int8),
+    )
+    return specs, courses
+
+
+def _affiliations(rng: np.random.Generator, scenario: Scenario, count: int, first_id: int):
+    """Platform owning each provider (-1 if none). Only the founding providers are affiliated."""
+    affiliated = np.full(count, -1)
+    if first_id > 0:
+        return affiliated
+    order = rng.permutation(count)
+    start = 0
+    for p, platform in enumerate(scenario.platforms):
+        take = order[start : start + platform.affiliated_providers]
+        affiliated[take] = p
+        start += len(take)
+    return affiliated
+
+
+def _draw_courses(rng, scenario: Scenario, owner, kind, affiliated) -> Courses:
+    spec = scenario.providers
+    n = owner.shape[0]
+    sectors = len(scenario.sectors)
+    modes = list(spec.course_modes.model_dump().values())
+    mode = rng.choice(3, size=n, p=modes)
+    mode[kind[owner] == PROVIDER_TYPES.index("online_only")] = ONLINE
+    offline_kinds = np.isin(kind[owner], [2, 3])
+    mode[offline_kinds & (mode == ONLINE)] = OFFLINE
+    quality = rng.beta(spec.quality_alpha, spec.quality_beta, n)
+    cost = np.where(mode == ONLINE, spec.marginal_cost_online_idr, spec.marginal_cost_offline_idr)
+    cost = np.where(
+        mode == HYBRID, 0.5 * (spec.marginal_cost_online_idr + spec.marginal_cost_offline_idr), cost
+    )
+    cap = scenario.voucher.cap_idr if scenario.voucher else np.inf
+    price = rng.lognormal(np.log(spec.initial_price_median_idr), spec.initial_price_sd_log, n)
+    price = np.clip(np.maximum(price, cost * 1.1), 1000.0, max(cap, 1000.0))
+    listed = _listings(rng, scenario, owner, affiliated)
+    return Courses.new(
+        provider=owner,
+        sector=rng.integers(0, sectors, n),
+        mode=mode,
+        hours=rng.uniform(spec.hours_min, max(spec.hours_max, spec.hours_min), n),
+        quality=quality,
+        difficulty=rng.beta(2.0, 2.0, n),
+        cost=cost,
+        price=price,
+        listed=listed,
+    )
+
+
+def _listings(rng, scenario: Scenario, owner, affiliated) -> np.ndarray:
+    """Which platforms list each course: a provider lists all its courses on the same platforms."""
+    platforms = scenario.platforms
+    providers = affiliated.shape[0]
+    share = np.array([p.listing_share for p in platforms])
+    on = rng.random((providers, len(platforms))) < share[None, :]
+    own = affiliated >= 0
+    on[np.flatnonzero(own), affiliated[own]] = True
+    nowhere = ~on.any(axis=1)
+    fallback = rng.choice(len(platforms), size=providers, p=[p.participant_share for p in platforms])
+    on[np.flatnonzero(nowhere), fallback[nowhere]] = True
+    return on[owner]
