@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.courses import HYBRID, OFFLINE, ONLINE
+from simulation.kernels import choose_courses
 from simulation.scenario import Choice
 
 OUTSIDE = -1
@@ -55,7 +56,7 @@ class Shoppers:
     sector: np.ndarray  # int8 [n]
     region: np.ndarray  # int8 [n]
     internet: np.ndarray  # bool [n]
-    weekly_hours: np.ndarray  # float32 [n]
+    weekly_hours: np.ndarray  # float32 [n], whole hours per week
     credit_left_idr: np.ndarray  # float32 [n]
     courses_bought: np.ndarray  # int16 [n]
     last_course: np.ndarray  # int32 [n], -1 if none
@@ -95,24 +96,71 @@ def mode_penalty(market: Market, params: Choice) -> np.ndarray:
 
 
 def utilities(shoppers: Shoppers, market: Market, params: Choice) -> np.ndarray:
-    """Utility of every option [n, J] (float32, -inf where infeasible)."""
+    """Utility of every option [n, J] (float32, -inf where infeasible).
+
+    The shopper-independent terms are tabulated once per call, per course and shopper type
+    (region x internet x sector of interest) and per course and whole weekly hours, so that each
+    option costs two table look-ups. The tables carry one extra last row for the empty slot, which
+    course id -1 reaches by negative indexing.
+    """
     options = shoppers.options
-    empty = options < 0
-    j = np.where(empty, 0, options)
-    sector_j = market.course_sector[j]
-    region = shoppers.region[:, None].astype(np.intp)
-    u = course_appeal(market, params)[j]
-    u += params.relevance_weight * (sector_j == shoppers.sector[:, None])
-    u += params.demand_weight * market.log_vacancies[sector_j, region]
-    weeks = np.ceil(market.course_hours[j] / shoppers.weekly_hours[:, None])
-    u -= params.weeks_weight * weeks
-    internet = shoppers.internet[:, None].astype(np.intp)
-    u -= mode_penalty(market, params)[market.course_mode[j], internet, region]
-    topup = market.price_idr[j] - shoppers.credit_left_idr[:, None]
-    u -= params.copay_weight * np.maximum(topup, 0.0) / max(market.credit_idr, 1.0)
-    infeasible = empty | (topup > market.max_topup_idr) | (options == shoppers.last_course[:, None])
-    u[infeasible] = -np.inf
-    return u
+    kind, hours = shopper_columns(shoppers, market)
+    taste = taste_table(market, params)  # [courses + 1, region * 2 * sector]
+    time_cost = time_table(market, params, int(hours.max(initial=1)))  # [courses + 1, hours + 1]
+    u = taste.ravel()[options * taste.shape[1] + kind[:, None]]
+    u -= time_cost.ravel()[options * time_cost.shape[1] + hours[:, None]]
+    topup = priced(market)[options] - shoppers.credit_left_idr[:, None]
+    infeasible = (topup > market.max_topup_idr) | (options == shoppers.last_course[:, None])
+    if market.max_topup_idr > 0:
+        u -= copay_per_idr(market, params) * np.maximum(topup, np.float32(0.0))
+    return np.where(infeasible, np.float32(-np.inf), u)
+
+
+def shopper_columns(shoppers: Shoppers, market: Market) -> tuple[np.ndarray, np.ndarray]:
+    """Each shopper's column in the taste table and whole weekly hours (int32 arrays)."""
+    n_sectors = market.log_vacancies.shape[0]
+    kind = (shoppers.region.astype(np.int32) * 2 + shoppers.internet) * n_sectors + shoppers.sector
+    return kind.astype(np.int32), np.rint(shoppers.weekly_hours).astype(np.int32)
+
+
+def priced(market: Market) -> np.ndarray:
+    """Prices with a last entry of +inf for the empty slot (course id -1)."""
+    return np.append(market.price_idr.astype(np.float32), np.float32(np.inf))
+
+
+def copay_per_idr(market: Market, params: Choice) -> np.float32:
+    """Disutility of one IDR of top-up."""
+    return np.float32(params.copay_weight / max(market.credit_idr, 1.0))
+
+
+def taste_table(market: Market, params: Choice) -> np.ndarray:
+    """Utility of each course for each shopper type [courses + 1, region * 2 * sector] (float32):
+    appeal, relevance, local demand and mode fit; the last row (empty slot) is -inf.
+    Column of a shopper: (region * 2 + internet) * n_sectors + sector of interest."""
+    n_sectors, n_regions = market.log_vacancies.shape
+    sector = market.course_sector.astype(np.intp)
+    mode = market.course_mode.astype(np.intp)
+    penalty = mode_penalty(market, params)  # [mode, internet, region]
+    table = np.empty((sector.shape[0] + 1, n_regions, 2, n_sectors), dtype=np.float32)
+    appeal = course_appeal(market, params)
+    for region in range(n_regions):  # small loops over regions and internet access
+        demand = params.demand_weight * market.log_vacancies[sector, region]
+        for internet in (0, 1):
+            base = appeal + demand - penalty[mode, internet, region]
+            relevant = sector[:, None] == np.arange(n_sectors)[None, :]
+            table[:-1, region, internet, :] = base[:, None] + params.relevance_weight * relevant
+    table[-1] = -np.inf
+    return table.reshape(table.shape[0], -1)
+
+
+def time_table(market: Market, params: Choice, max_hours: int) -> np.ndarray:
+    """Disutility of course length [courses + 1, max_hours + 1]: weeks_weight * ceil(hours /
+    weekly hours), by whole weekly hours (column 0 unused); the last row (empty slot) is 0."""
+    weekly = np.arange(max_hours + 1, dtype=np.float32)
+    weekly[0] = 1.0
+    table = np.zeros((market.course_hours.shape[0] + 1, max_hours + 1), dtype=np.float32)
+    table[:-1] = params.weeks_weight * np.ceil(market.course_hours[:, None] / weekly[None, :])
+    return table
 
 
 def outside_utility(shoppers: Shoppers, params: Choice) -> np.ndarray:
@@ -123,8 +171,11 @@ def outside_utility(shoppers: Shoppers, params: Choice) -> np.ndarray:
 
 
 def gumbel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Standard Gumbel draws in float32 (minus the log of standard exponentials)."""
-    return -np.log(rng.standard_exponential(shape, dtype=np.float32))
+    """Standard Gumbel draws (float64): minus the log of standard exponentials, drawn in row-major
+    order exactly as ``simulation.kernels.choose_courses`` draws them."""
+    draws = np.maximum(rng.standard_exponential(shape), 1e-300)
+    np.log(draws, out=draws)
+    return np.negative(draws, out=draws)
 
 
 def choose(utility: np.ndarray, outside: np.ndarray, noise: np.ndarray) -> np.ndarray:
@@ -136,6 +187,26 @@ def choose(utility: np.ndarray, outside: np.ndarray, noise: np.ndarray) -> np.nd
     best = np.argmax(total, axis=1)
     best_value = np.take_along_axis(total, best[:, None], axis=1)[:, 0]
     return np.where(best_value > outside + noise[:, -1], best, OUTSIDE)
+
+
+def shop(shoppers: Shoppers, market: Market, params: Choice, rng: np.random.Generator) -> np.ndarray:
+    """Column picked by each shopper (-1 = wait), drawn by the compiled kernel. Identical to
+    ``choose(utilities(s, m, p), outside_utility(s, p), gumbel(rng, (n, J + 1)))``."""
+    kind, hours = shopper_columns(shoppers, market)
+    return choose_courses(
+        rng,
+        shoppers.options,
+        kind,
+        hours,
+        shoppers.credit_left_idr.astype(np.float32),
+        shoppers.last_course.astype(np.int32),
+        outside_utility(shoppers, params),
+        np.ascontiguousarray(taste_table(market, params).T),
+        np.ascontiguousarray(time_table(market, params, int(hours.max(initial=1))).T),
+        priced(market),
+        float(market.max_topup_idr),
+        float(copay_per_idr(market, params)),
+    )
 
 
 def logit_probabilities(utility: np.ndarray, outside: np.ndarray) -> np.ndarray:

@@ -1,11 +1,21 @@
 """The labour market: a weekly two-state employment chain for every participant and its twin.
 
-The weekly job-finding hazard of an unemployed person is a logit in region, education, age, local
-vacancies in their sector of interest and matched skill; it falls by ``lock_in`` while they are in a
-course. The weekly job-loss hazard falls with skill. Each participant carries an untreated twin (no
-skill, no course) that faces the **same** uniform draw each week, so the person-level difference is
-the true effect of the scheme. The draws come from the stream ``labour`` keyed by week, hence they
-are identical across schemes and independent of anything else in the run.
+The weekly job-finding hazard of an unemployed person is a logit
+
+    logit f = job_finding_logit + region shift + senior_high_effect * [senior high]
+              + age_18_35_effect * [aged 18-35] + demand_elasticity * log(vacancies in own sector)
+              + skill_effect * matched skill
+
+and falls by the share ``lock_in`` while the person is in a course. The weekly job-loss hazard is
+``job_loss_weekly * exp(-skill_protects_job * matched skill)``. Each participant carries an
+untreated twin (no skill, no course) that faces the **same** uniform draw each week, so the
+person-level difference is the true effect of the scheme. The draws come from the stream
+``labour`` keyed by week, hence they are identical across schemes and independent of anything
+else in the run.
+
+Without skill the hazard depends only on a person's group (sector, region, education, age), so it
+is tabulated per group each week; skill enters through cached per-person odds factors that change
+only when a course is completed (:meth:`LabourMarket.set_skill`).
 """
 
 from __future__ import annotations
@@ -26,34 +36,53 @@ class LabourMarket:
         self.params = params
         self.seed = world.seed
         self.weeks = world.scenario.weeks
-        shift = np.array([r.job_finding_shift for r in world.scenario.regions], dtype=np.float32)
-        self.base_logit = (
-            params.job_finding_logit
-            + shift[people.region]
-            + params.senior_high_effect * people.senior_high
-            + params.age_18_35_effect * people.age_18_35
-        ).astype(np.float32)
+        n = len(people)
         regions = len(world.scenario.regions)
-        self.cell = (people.sector.astype(np.int32) * regions + people.region).astype(np.int16)
-        log_v = np.log(world.vacancies).reshape(world.vacancies.shape[0], -1)
-        self.demand_logit = (params.demand_elasticity * log_v).astype(np.float32)  # [week, cell]
+        cell = people.sector.astype(np.int32) * regions + people.region
+        self.group = (cell * 4 + people.senior_high * 2 + people.age_18_35).astype(np.int16)
+        self.group_logit = self._group_logits(world)  # [week, group]
+        self.find_odds_factor = np.ones(n, dtype=np.float32)  # exp(-skill_effect * skill)
+        self.loss = np.full(n, params.job_loss_weekly, dtype=np.float32)
         self.employed = people.employed_at_entry.copy()
         self.twin_employed = people.employed_at_entry.copy()
-        self.endline_weeks_employed = np.zeros(len(people), dtype=np.int16)
-        self.twin_endline_weeks_employed = np.zeros(len(people), dtype=np.int16)
+        self.endline_weeks_employed = np.zeros(n, dtype=np.int16)
+        self.twin_endline_weeks_employed = np.zeros(n, dtype=np.int16)
 
-    def step(self, week: int, matched_skill: np.ndarray, in_course: np.ndarray) -> None:
-        """Move everyone one week; ``matched_skill`` and ``in_course`` describe the treated path."""
+    def _group_logits(self, world: World) -> np.ndarray:
+        """Job-finding log-odds without skill [week, group], group = (cell, senior high, age)."""
+        p = self.params
+        scenario = world.scenario
+        shift = np.array([r.job_finding_shift for r in scenario.regions])
+        sectors, regions = len(scenario.sectors), len(scenario.regions)
+        log_v = np.log(world.vacancies)  # [week, sector, region]
+        cell = p.demand_elasticity * log_v + shift[None, None, :] + p.job_finding_logit
+        person = np.array([0.0, p.age_18_35_effect, p.senior_high_effect,
+                           p.senior_high_effect + p.age_18_35_effect])
+        table = cell.reshape(cell.shape[0], sectors * regions, 1) + person[None, None, :]
+        return table.reshape(cell.shape[0], -1)
+
+    def set_skill(self, rows: np.ndarray, matched_skill: np.ndarray) -> None:
+        """Record the new matched skill of ``rows`` (called when they complete a course)."""
+        p = self.params
+        self.find_odds_factor[rows] = np.exp(-p.skill_effect * matched_skill)
+        self.loss[rows] = p.job_loss_weekly * np.exp(-p.skill_protects_job * matched_skill)
+
+    def step(self, week: int, in_course: np.ndarray) -> None:
+        """Move everyone one week; ``in_course`` marks the treated paths locked into a course."""
         p = self.params
         u = stream(self.seed, "labour", week).random(self.employed.shape[0], dtype=np.float32)
-        logit = self.base_logit + self.demand_logit[week][self.cell]
-        find_twin = _sigmoid(logit)
-        find = _sigmoid(logit + p.skill_effect * matched_skill)
-        find *= np.where(in_course, np.float32(1.0 - p.lock_in), np.float32(1.0))
-        loss_twin = np.float32(p.job_loss_weekly)
-        loss = loss_twin * np.exp(-p.skill_protects_job * matched_skill)
-        self.employed = np.where(self.employed, u >= loss, u < find)
-        self.twin_employed = np.where(self.twin_employed, u >= loss_twin, u < find_twin)
+        inverse_odds = np.exp(-self.group_logit[week]).astype(np.float32)  # per group, no skill
+        find_twin = (1.0 / (1.0 + inverse_odds)).astype(np.float32)[self.group]
+        find = inverse_odds[self.group]
+        find *= self.find_odds_factor
+        find += np.float32(1.0)
+        np.reciprocal(find, out=find)
+        if p.lock_in > 0:
+            find[in_course] *= np.float32(1.0 - p.lock_in)
+        self.employed = np.where(self.employed, u >= self.loss, u < find)
+        self.twin_employed = np.where(
+            self.twin_employed, u >= np.float32(p.job_loss_weekly), u < find_twin
+        )
         if week >= self.weeks - p.endline_weeks:
             self.endline_weeks_employed += self.employed
             self.twin_endline_weeks_employed += self.twin_employed
@@ -62,7 +91,3 @@ class LabourMarket:
         """Share of endline weeks employed, per person: (treated path, twin)."""
         weeks = float(self.params.endline_weeks)
         return self.endline_weeks_employed / weeks, self.twin_endline_weeks_employed / weeks
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)

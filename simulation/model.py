@@ -70,7 +70,7 @@ class MarketModel(mesa.Model):
         self.courses.recent_enrolments *= RECENT_DECAY
         self._refresh_market()
         in_course = self.state.status == ENROLLED
-        self.labour.step(week, self.state.matched_skill, in_course)
+        self.labour.step(week, in_course)
         self.records.append(self._record(week, in_course))
         self.week += 1
 
@@ -132,9 +132,17 @@ class MarketModel(mesa.Model):
         self.provider_affiliation = np.array([p.affiliated_platform for p in self.providers])
 
     def _refresh_market(self) -> None:
+        """Platforms re-rank; their pages and listings are stacked for vectorised shopping."""
         self._stars = None
         for platform in self.platforms:
             platform.update()
+        width = max(p.page_size for p in self.platforms)
+        self.pages = np.full((len(self.platforms), len(self.params.sectors), width), -1, np.int32)
+        for p in self.platforms:
+            self.pages[p.platform_id, :, : p.page_size] = p.page
+        sizes = [p.listing.size for p in self.platforms]
+        self.listing_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.listing_flat = np.concatenate([p.listing for p in self.platforms]).astype(np.int32)
 
     # ------------------------------------------------------------------ helpers for agents
     def displayed_stars(self) -> np.ndarray:

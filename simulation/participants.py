@@ -36,7 +36,7 @@ class Participants:
     incentive_motivated: np.ndarray  # bool, joined mainly for the cash
     motivation: np.ndarray  # float32, learning motivation (log-odds units)
     ability: np.ndarray  # float32, multiplies skill gain (mean 1)
-    weekly_hours: np.ndarray  # float32, hours per week available for a course
+    weekly_hours: np.ndarray  # float32, whole hours per week available for a course
     platform: np.ndarray  # int8, the platform this person shops on
     arrival_week: np.ndarray  # int16, wave week the application enters the lottery pool
 

@@ -70,8 +70,8 @@ class Population(Frozen):
     age_18_35_share: Share
     employed_at_entry_share: Share
     incentive_motivated_share: Share = Field(description="joined mainly for the cash incentive")
-    weekly_hours_min: Positive = 4.0
-    weekly_hours_max: Positive = 20.0
+    weekly_hours_min: int = Field(4, ge=1, le=80, description="whole hours per week for courses")
+    weekly_hours_max: int = Field(20, ge=1, le=80)
     ability_sd: NonNegative = 0.5
     sector_interest_noise: Share = Field(0.3, description="share choosing a sector at random")
 
@@ -240,6 +240,9 @@ class Choice(Frozen):
     no_internet_penalty: NonNegative = 2.0
     travel_weight: NonNegative = Field(1.0, description="per travel cost, in credits")
     other_courses_shown: int = Field(4, ge=0, le=50)
+    revisit_share: Share = Field(
+        1.0, description="weekly chance that a holder who has bought a course visits again"
+    )
 
 
 class Completion(Frozen):

@@ -109,7 +109,7 @@ def draw_participants(
         incentive_motivated=incentive_motivated,
         motivation=motivation.astype(np.float32),
         ability=rng.lognormal(-0.5 * pop.ability_sd**2, pop.ability_sd, n).astype(np.float32),
-        weekly_hours=rng.uniform(pop.weekly_hours_min, pop.weekly_hours_max, n).astype(np.float32),
+        weekly_hours=rng.integers(pop.weekly_hours_min, pop.weekly_hours_max + 1, n).astype(np.float32),
         platform=platform.astype(np.int8),
         arrival_week=arrival.astype(np.int16),
     )

@@ -8,9 +8,10 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
    paid surveys; the programme office charges its share of the money paid out;
 4. revocation (no purchase by the deadline), expiry of the credit, and cards that can afford
    nothing more: unspent credit is forfeited to the treasury;
-5. shopping: holders of credit see their platform's ranked page for their sector plus a few other
-   courses and buy one or wait (``simulation.choice``); enrolment pays the provider the price less
-   the platform's commission.
+5. shopping: holders of credit who visit this week (every first-time buyer; a returning buyer
+   with probability ``choice.revisit_share``) see their platform's ranked page for their sector
+   plus a few other courses and buy one or wait (``simulation.choice``); enrolment pays the
+   provider the price less the platform's commission.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.choice import Market, Shoppers, choose, gumbel, outside_utility, utilities
+from simulation.choice import Market, Shoppers, shop
 from simulation.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
 from simulation.rng import stream
 from simulation.schemes import register
@@ -44,6 +45,7 @@ class VoucherScheme:
             for w in range(self.params.waves.count)
         ]
         self.purchases = PurchaseTally()
+        self.others = model.params.choice.other_courses_shown
         self.week_flows: dict[str, float] = {}
         n_courses = len(model.courses)
         model.courses.price_idr[:] = np.minimum(model.courses.price_idr, self.price_cap_idr)
@@ -83,17 +85,21 @@ class VoucherScheme:
         self._shop(week)
 
     def record(self, week: int) -> dict:
+        """This week's flows and stocks, and employment rates by lottery group."""
         state = self.model.state
         selected = state.selected_week >= 0
+        n_selected = np.count_nonzero(selected)
+        n_control = selected.size - n_selected
         employed = self.model.labour.employed
-        twin = self.model.labour.twin_employed
-        control = ~selected
+        employed_selected = np.count_nonzero(employed & selected)
         return {
-            **{k: v for k, v in self.week_flows.items()},
-            "holding_credit": int((state.status == HOLDING).sum()),
-            "employment_rate_selected": _mean(employed[selected]),
-            "employment_rate_twin_selected": _mean(twin[selected]),
-            "employment_rate_control": _mean(employed[control]),
+            **self.week_flows,
+            "holding_credit": int(np.count_nonzero(state.status == HOLDING)),
+            "employment_rate_selected": _ratio(employed_selected, n_selected),
+            "employment_rate_twin_selected": _ratio(
+                np.count_nonzero(self.model.labour.twin_employed & selected), n_selected
+            ),
+            "employment_rate_control": _ratio(np.count_nonzero(employed) - employed_selected, n_control),
         }
 
     # ------------------------------------------------------------------ weekly steps
@@ -133,6 +139,7 @@ class VoucherScheme:
         )
         state.skill[done] += gain
         state.matched_skill[done] += gain * match_weight(courses.sector[course], people.sector[done], skill)
+        model.labour.set_skill(done, state.matched_skill[done])
         first = done[state.courses_completed[done] == 0]
         state.first_completion_week[first] = week
         respond = stream(self.seed, "voucher:surveys", week).random(first.size)
@@ -183,10 +190,13 @@ class VoucherScheme:
         """Holders of credit pick a course from their page or wait; buyers enrol."""
         model = self.model
         state, people = model.state, model.people
-        shoppers = np.flatnonzero(state.status == HOLDING)
+        holders = np.flatnonzero(state.status == HOLDING)
+        rng = stream(self.seed, "voucher:shopping", week)
+        returning = state.courses_bought[holders] > 0
+        visits = ~returning | (rng.random(holders.size) < model.params.choice.revisit_share)
+        shoppers = holders[visits]
         if shoppers.size == 0:
             return
-        rng = stream(self.seed, "voucher:shopping", week)
         options = self.choice_sets(shoppers, rng)
         basket = Shoppers(
             options=options,
@@ -198,32 +208,28 @@ class VoucherScheme:
             courses_bought=state.courses_bought[shoppers],
             last_course=state.course[shoppers],
         )
-        params = model.params.choice
-        u = utilities(basket, self.market(week), params)
-        pick = choose(u, outside_utility(basket, params), gumbel(rng, (u.shape[0], u.shape[1] + 1)))
+        pick = shop(basket, self.market(week), model.params.choice, rng)
         bought = pick >= 0
         buyers = shoppers[bought]
         course = options[bought, pick[bought]]
         self._enrol(week, buyers, course, rng)
 
     def choice_sets(self, shoppers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Course ids each shopper sees [n, page + others]: their platform's ranked page for their
-        sector, then ``other_courses_shown`` random courses from the same platform (-1 = empty)."""
+        """Course ids each shopper sees [n, page + others] (int32, -1 = empty slot): their
+        platform's ranked page for their sector, then ``other_courses_shown`` courses drawn at
+        random from the same platform's listing."""
         model = self.model
-        people = model.people
-        others = model.params.choice.other_courses_shown
-        page_size = max(p.page_size for p in model.platforms)
-        options = np.full((shoppers.size, page_size + others), -1, dtype=np.int64)
-        platform_of = people.platform[shoppers]
-        for platform in model.platforms:  # a handful of platforms, not participants
-            rows = np.flatnonzero(platform_of == platform.platform_id)
-            if rows.size == 0:
-                continue
-            page = platform.page[people.sector[shoppers[rows]]]
-            options[rows, : page.shape[1]] = page
-            if others and platform.listing.size:
-                draw = rng.integers(0, platform.listing.size, size=(rows.size, others))
-                options[rows, page_size:] = platform.listing[draw]
+        platform = model.people.platform[shoppers]
+        options = np.empty((shoppers.size, model.pages.shape[2] + self.others), dtype=np.int32)
+        options[:, : model.pages.shape[2]] = model.pages[platform, model.people.sector[shoppers]]
+        if self.others:
+            start = model.listing_start[platform]
+            count = model.listing_start[platform + 1] - start
+            draw = rng.random((shoppers.size, self.others))
+            index = start[:, None] + (draw * count[:, None]).astype(np.int64)
+            options[:, model.pages.shape[2] :] = np.where(
+                count[:, None] > 0, model.listing_flat[np.minimum(index, model.listing_flat.size - 1)], -1
+            )
         return options
 
     def market(self, week: int) -> Market:
@@ -311,8 +317,8 @@ def wave_quotas(recipients: int, waves: int) -> list[int]:
     return [recipients * (w + 1) // waves - recipients * w // waves for w in range(waves)]
 
 
-def _mean(values: np.ndarray) -> float:
-    return float(values.mean()) if values.size else float("nan")
+def _ratio(part: int, whole: int) -> float:
+    return part / whole if whole else float("nan")
 
 
 def _min(values: np.ndarray) -> float:

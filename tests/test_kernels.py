@@ -1,0 +1,49 @@
+"""The compiled shopping kernel gives exactly the choices of its plain-numpy twin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation.choice import Shoppers, choose, gumbel, outside_utility, shop, utilities
+from simulation.model import MarketModel
+from simulation.participants import HOLDING
+
+
+def _week_inputs(model: MarketModel, week: int, rng: np.random.Generator):
+    """Shoppers and market of a model in a given week, as the voucher scheme builds them."""
+    state, people = model.state, model.people
+    rows = np.flatnonzero(state.status == HOLDING)
+    basket = Shoppers(
+        options=model.scheme.choice_sets(rows, rng),
+        sector=people.sector[rows],
+        region=people.region[rows],
+        internet=people.internet[rows],
+        weekly_hours=people.weekly_hours[rows],
+        credit_left_idr=state.credit_left_idr[rows],
+        courses_bought=state.courses_bought[rows],
+        last_course=state.course[rows],
+    )
+    return basket, model.scheme.market(week)
+
+
+@pytest.mark.parametrize("topup", [False, True])
+def test_kernel_matches_numpy_twin_choice_for_choice(tiny_world, topup):
+    model = MarketModel(tiny_world)
+    for _ in range(3):
+        model.step()
+    basket, market = _week_inputs(model, model.week, np.random.default_rng(3))
+    assert len(basket) > 100
+    if topup:  # let shoppers top up to 600k, so co-payment terms matter
+        market = type(market)(**{**market.__dict__, "max_topup_idr": 600_000.0})
+        basket = Shoppers(**{**basket.__dict__, "credit_left_idr": basket.credit_left_idr * 0.3})
+    params = model.params.choice
+    fast = shop(basket, market, params, np.random.default_rng(11))
+    noise = gumbel(np.random.default_rng(11), (len(basket), basket.options.shape[1] + 1))
+    slow = choose(utilities(basket, market, params), outside_utility(basket, params), noise)
+    np.testing.assert_array_equal(fast, slow)
+    assert (fast >= 0).any() and (fast < 0).any(), "both buying and waiting must occur"
+    if topup:
+        picked = basket.options[fast >= 0, fast[fast >= 0]]
+        paid_more = market.price_idr[picked] > basket.credit_left_idr[fast >= 0]
+        assert paid_more.any(), "some shoppers should choose to top up"
