@@ -1,0 +1,23 @@
+"""The quick-start notebook runs from top to bottom (its code cells, in order)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "quickstart.ipynb"
+
+
+def test_quickstart_notebook_runs(monkeypatch):
+    matplotlib.use("Agg")
+    monkeypatch.chdir(NOTEBOOK.parent)
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    namespace: dict = {}
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            exec(compile("".join(cell["source"]), str(NOTEBOOK), "exec"), namespace)  # noqa: S102
+    assert namespace["summary"]["bought_share"] > 0.5
+    costs = [row["total_cost_idr"] for row in namespace["rows"]]
+    assert costs == sorted(costs), "a larger credit must cost the treasury more"
