@@ -3,16 +3,19 @@
 All functions are pure and vectorised over shoppers (rows) and options (columns). Utility is
 
     u_ij = quality_weight   * expected quality of j from its displayed stars
-         + price_signal     * log(price_j / cap)            (price read as a quality signal)
+         + price_signal     * log(max(price_j, 1) / max(cap, 1))   (price read as quality)
          - credit_shadow    * price_j / credit               (credit used up for later courses)
          - effort_weight    * difficulty_j
          + relevance_weight * [sector_j == own sector]
          + demand_weight    * log(local vacancies in sector_j)
          - weeks_weight     * ceil(hours_j / own weekly hours)
-         - mode penalties   (online without internet; travel to offline courses, per credit)
+         - mode penalties   (online without internet; travel to offline courses, per credit;
+                             a hybrid course costs half of each)
          - copay_weight     * max(0, price_j - credit left) / credit
 
 and the outside option (wait this week) has ``outside_utility + outside_shift * courses bought``.
+Money is divided by the credit floored at 1 IDR; weekly hours are whole hours. A course is bought
+only if it strictly beats waiting; among equal totals the first column wins.
 An option is infeasible (utility -inf) when its price exceeds the credit left (plus the allowed
 top-up), when it is an empty page slot, or when it is the course the shopper last took.
 A choice is the argmax of utility plus standard Gumbel noise, which samples the logit exactly.
