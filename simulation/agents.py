@@ -70,8 +70,9 @@ class Provider(mesa.Agent):
     def review_prices(self) -> None:
         """Move each course's price one learning step (simulation.pricing.next_prices).
 
-        The objective is judged per 1,000 purchases in the whole market over the period, so that
-        swings in total demand (lottery waves) are not mistaken for the effect of a price move.
+        The objective is judged per 1,000 shopper visits in the whole market over the period, so
+        that swings in the number of shoppers (lottery waves) are not mistaken for the effect of a
+        price move, while shoppers who wait because of the price still count against it.
         """
         if not self.active:
             return
@@ -85,7 +86,7 @@ class Provider(mesa.Agent):
             courses.true_quality[c],
             self.knightly_weight_idr,
             self.model.scale,
-        ) * (1000.0 / max(self.model.market_period_purchases, 1))
+        ) * (1000.0 / max(self.model.market_period_visits, 1))
         pricing = self.model.params.pricing
         courses.price_idr[c], self.direction = next_prices(
             courses.price_idr[c],
@@ -119,10 +120,14 @@ class Platform(mesa.Agent):
         self.listing = np.zeros(0, dtype=np.int64)  # course ids currently sold here
         self.page = np.zeros((0, spec.page_size), dtype=np.int64)  # [sector, slot], -1 = empty
 
-    def update(self) -> None:
-        """Apply any commission cap in force, then rebuild the listing and the ranked pages."""
+    def apply_commission_cap(self) -> None:
+        """Set the commission charged this week: the platform's own rate, or the cap if lower."""
         cap = self.model.commission_cap()
         self.commission = self.base_commission if cap is None else min(self.base_commission, cap)
+
+    def update(self) -> None:
+        """Apply any commission cap in force, then rebuild the listing and the ranked pages."""
+        self.apply_commission_cap()
         courses = self.model.courses
         sold = courses.active & courses.listed[:, self.platform_id]
         self.listing = np.flatnonzero(sold)

@@ -11,7 +11,14 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from simulation.outputs import OutputError, default_out_dir, now_iso, provenance, write_results
+from simulation.outputs import (
+    OutputError,
+    already_exists,
+    default_out_dir,
+    now_iso,
+    provenance,
+    write_results,
+)
 from simulation.runner import RunResult, run_scenario
 from simulation.scenario import ScenarioError, load_scenario, read_yaml, scenario_dir
 
@@ -137,11 +144,13 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     scenario = _load(args)
     out_dir = args.out or default_out_dir(scenario.name)
     if out_dir.exists():
-        raise OutputError(f"{out_dir}: already exists; results are never overwritten (choose another --out)")
+        raise already_exists(out_dir)
     progress = not args.no_progress and sys.stderr.isatty()
     result = run_scenario(scenario, schemes=args.schemes, progress=progress)
     command = ["run.py", *argv]
-    written = write_results(result, out_dir, provenance(scenario, result.seed, command, start))
+    written = write_results(
+        result, out_dir, provenance(scenario, result.seed, command, start), unique=args.out is None
+    )
     print(format_table(result))
     print(f"\nresults written to {written}/")
     return EXIT_OK

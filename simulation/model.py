@@ -43,7 +43,8 @@ class MarketModel(mesa.Model):
         self.week_receipts_idr = np.zeros(len(self.courses))
         self.week_trainees = np.zeros(len(self.courses))
         self.providers_entered = 0
-        self.market_period_purchases = 0  # all purchases in the last price-review period
+        self.period_shopper_visits = 0  # shopper visits since the last price review
+        self.market_period_visits = 0  # shopper visits in the last price-review period
         self.records: list[dict] = []
         self._stars: np.ndarray | None = None
         self._add_providers(world.providers, np.arange(len(self.courses)))
@@ -58,12 +59,15 @@ class MarketModel(mesa.Model):
         self._stars = None
         self.week_receipts_idr = np.zeros(len(self.courses))
         self.week_trainees = np.zeros(len(self.courses))
+        for platform in self.platforms:  # the commission cap in force for this week's sales
+            platform.apply_commission_cap()
         self.scheme.step(week)
         if self.scheme.market_open(week):
             self._settle_providers()
             pricing = self.params.pricing
             if week > 0 and week % pricing.review_weeks == 0:
-                self.market_period_purchases = int(self.courses.period_enrolments.sum())
+                self.market_period_visits = self.period_shopper_visits
+                self.period_shopper_visits = 0
                 self.agents_by_type[Provider].shuffle_do("review_prices")
             if week > 0 and week % self.params.providers.entry_review_weeks == 0:
                 self._enter(week)

@@ -7,6 +7,7 @@ never overwritten.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -27,6 +28,11 @@ class OutputError(OSError):
     """The output folder cannot be created (exists already, or is not writable)."""
 
 
+def already_exists(out_dir: Path) -> OutputError:
+    """The error for an output folder that exists already."""
+    return OutputError(f"{out_dir}: already exists; results are never overwritten (choose another --out)")
+
+
 def default_out_dir(scenario_name: str, root: Path = Path("results")) -> Path:
     """``results/<scenario>-<timestamp>``, with a numeric suffix if that exists already."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -38,15 +44,22 @@ def default_out_dir(scenario_name: str, root: Path = Path("results")) -> Path:
     return candidate
 
 
-def write_results(result: RunResult, out_dir: Path, provenance: dict) -> Path:
-    """Write summary, tables, provenance and figures into ``out_dir`` atomically."""
+def write_results(result: RunResult, out_dir: Path, provenance: dict, unique: bool = False) -> Path:
+    """Write summary, tables, provenance and figures into ``out_dir`` atomically.
+
+    With ``unique`` (the default folder), a folder that appeared meanwhile gets a -2, -3 ... suffix
+    instead of an error. Returns the folder written.
+    """
     from simulation.figures import save_figures  # matplotlib only when writing
 
     out_dir = Path(out_dir)
-    if out_dir.exists():
-        raise OutputError(f"{out_dir}: already exists; results are never overwritten (choose another --out)")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    if out_dir.exists() and not unique:
+        raise already_exists(out_dir)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    except OSError as err:
+        raise OutputError(f"{out_dir}: cannot create the output folder ({err.strerror or err})") from None
     try:
         write_json(staging / "summary.json", result.summary)
         result.timeseries.to_csv(staging / "timeseries.csv", index=False)
@@ -54,11 +67,27 @@ def write_results(result: RunResult, out_dir: Path, provenance: dict) -> Path:
         save_figures(result, staging / "figures")
         provenance = {**provenance, "end_time": now_iso()}
         write_json(staging / "provenance.json", provenance)
-        os.rename(staging, out_dir)
+        return _publish(staging, out_dir, unique)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return out_dir
+
+
+def _publish(staging: Path, out_dir: Path, unique: bool) -> Path:
+    """Rename ``staging`` to ``out_dir`` without ever replacing a results folder."""
+    base, suffix = out_dir, 2
+    while True:
+        if not out_dir.exists():
+            try:
+                os.rename(staging, out_dir)  # fails if out_dir appeared meanwhile with files in it
+                return out_dir
+            except OSError as err:
+                if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+        if not unique:
+            raise already_exists(out_dir)
+        out_dir = base.with_name(f"{base.name}-{suffix}")
+        suffix += 1
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -280,25 +280,35 @@ class Scenario(Frozen):
     description: str = ""
     seed: int = Field(0, ge=0)
     weeks: int = Field(ge=1, le=520)
-    size: int = Field(ge=10, description="simulated recipients")
-    schemes: list[Literal["voucher"]] | None = None
-    regions: list[Region] = Field(min_length=1)
-    sectors: list[Sector] = Field(min_length=1)
+    size: int = Field(ge=10, le=50_000_000, description="simulated recipients")
+    schemes: tuple[Literal["voucher"], ...] | None = None
+    regions: tuple[Region, ...] = Field(min_length=1)
+    sectors: tuple[Sector, ...] = Field(min_length=1)
     population: Population
     labour: Labour
     providers: Providers
     pricing: Pricing = Pricing()
-    platforms: list[Platform] = Field(min_length=1)
+    platforms: tuple[Platform, ...] = Field(min_length=1)
     choice: Choice
     completion: Completion
     ratings: Ratings = Ratings()
     skill: Skill = Skill()
     voucher: Voucher | None = None
 
+    @field_validator("regions")
+    @classmethod
+    def _population_shares(cls, regions: tuple[Region, ...]) -> tuple[Region, ...]:
+        _check_sum_to_one([r.population_share for r in regions], "population_share values")
+        return regions
+
+    @field_validator("platforms")
+    @classmethod
+    def _participant_shares(cls, platforms: tuple[Platform, ...]) -> tuple[Platform, ...]:
+        _check_sum_to_one([p.participant_share for p in platforms], "participant_share values")
+        return platforms
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        _check_sum_to_one([r.population_share for r in self.regions], "regions population shares")
-        _check_sum_to_one([p.participant_share for p in self.platforms], "platforms shares")
         for scheme in self.scheme_names:
             if getattr(self, scheme) is None:
                 raise ValueError(f"scheme '{scheme}' is listed but has no '{scheme}:' block")

@@ -47,8 +47,10 @@ class World:
 
     @property
     def scale(self) -> float:
-        """Real people represented by one simulated participant."""
-        return self.scenario.population.recipients_represented / self.recipients
+        """Real people represented by one simulated participant (``scenario.scale``). When the
+        budget binds, fewer recipients are simulated, each still standing for the same number of
+        real people: the programme reaches fewer real recipients and stays within its budget."""
+        return self.scenario.scale
 
 
 def build_world(scenario: Scenario, seed: int | None = None) -> World:

@@ -104,11 +104,13 @@ class VoucherScheme:
 
     # ------------------------------------------------------------------ weekly steps
     def _lottery(self, week: int, wave: int) -> None:
-        """Select this wave's quota at random among applicants who have arrived."""
+        """Select this wave's quota at random among applicants who have arrived; places a
+        thin pool left unfilled in earlier waves are added to this one."""
         state = self.model.state
         pool = np.flatnonzero((state.status == NOT_SELECTED) & (self.model.people.arrival_week <= week))
         rng = stream(self.seed, "lottery", wave)
-        winners = rng.permutation(pool)[: self.quota[wave]]
+        due = sum(self.quota[: wave + 1]) - int(np.count_nonzero(state.selected_week >= 0))
+        winners = rng.permutation(pool)[: max(due, 0)]
         winners.sort()
         state.status[winners] = HOLDING
         state.selected_week[winners] = week
@@ -195,6 +197,7 @@ class VoucherScheme:
         returning = state.courses_bought[holders] > 0
         visits = ~returning | (rng.random(holders.size) < model.params.choice.revisit_share)
         shoppers = holders[visits]
+        model.period_shopper_visits += int(shoppers.size)
         if shoppers.size == 0:
             return
         options = self.choice_sets(shoppers, rng)

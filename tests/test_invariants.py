@@ -1,0 +1,159 @@
+"""Invariants that must hold after any run (DESIGN §7), checked on generated small scenarios.
+
+Each scenario varies the voucher's rules (credit, price cap, top-ups, commission and its cap,
+incentive, deadline, validity, waves, curation, budget), the seed, the size and the length. After
+the full run the books are audited against independent sums over participants and courses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from simulation.model import MarketModel
+from simulation.participants import ENROLLED, HOLDING, NOT_SELECTED
+from simulation.scenario import load_scenario
+from simulation.schemes.voucher import wave_quotas
+from simulation.world import build_world
+
+TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
+PACKAGE_SHARE = st.sampled_from([0.4, 0.7, 1.0, 3.0])  # budget / cost of every recipient's package
+
+SETTINGS = dict(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    derandomize=True,  # the same examples on every run: a failure is reproducible
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: a failing run is already small
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@st.composite
+def scenarios(draw):
+    """A small scenario as (overrides of tiny.yaml, size, weeks, seed): readable when a case fails.
+    Money in whole thousands of IDR (as prices are), so that float32 credit arithmetic is exact."""
+    credit = 1000 * draw(st.integers(100, 2000))
+    topup = draw(st.booleans())
+    max_topup = 1000 * draw(st.integers(0, 800))
+    cap = draw(st.sampled_from([None, 1.0, 1.3, 2.0]))
+    months = draw(st.integers(0, 5))
+    amount = 1000 * draw(st.integers(0, 1000))
+    survey_count = draw(st.integers(0, 3))
+    size = draw(st.integers(50, 400))
+    weeks = draw(st.integers(10, 30))
+    overrides = [
+        f"voucher.credit_idr={credit}",
+        f"voucher.topup_allowed={str(topup).lower()}",
+        f"voucher.max_topup_idr={max_topup}",
+        f"voucher.price_cap_idr={'null' if cap is None else int(credit * cap)}",
+        f"platforms.0.commission={draw(st.sampled_from([0.0, 0.05, 0.2, 0.35]))}",
+        f"platforms.1.commission={draw(st.sampled_from([0.0, 0.1, 0.25]))}",
+        "voucher.commission_cap="
+        + draw(st.sampled_from(["null", "{share: 0.1, from_week: 0}", "{share: 0.15, from_week: 5}"])),
+        f"voucher.incentive={{amount_idr: {amount}, months: {months}, "
+        f"interval_weeks: {draw(st.integers(1, 6))}}}",
+        f"voucher.survey={{amount_idr: 50000, count: {survey_count}, interval_weeks: 4}}",
+        f"voucher.purchase_deadline_weeks={draw(st.integers(1, 8))}",
+        f"voucher.credit_validity_weeks={draw(st.integers(1, 20))}",
+        f"voucher.waves={{count: {draw(st.integers(1, 5))}, first_week: {draw(st.integers(0, 3))}, "
+        f"interval_weeks: {draw(st.integers(1, 4))}}}",
+        f"voucher.curation.enabled={str(draw(st.booleans())).lower()}",
+        f"choice.outside_utility={draw(st.sampled_from([0.0, 1.5, 2.5, 4.0]))}",
+        f"completion.intercept={draw(st.sampled_from([-1.0, 1.0, 3.0]))}",
+        f"voucher.admin_cost_share={draw(st.sampled_from([0.0, 0.0059, 0.05]))}",
+    ]
+    seed = draw(st.integers(0, 10_000))
+    s = load_scenario(TINY, overrides=overrides, size=size, weeks=weeks, seed=seed)
+    # Budget as a share of the cost of funding all `size` recipients' packages: below 1 it binds.
+    v = s.voucher
+    funded = v.package_idr * (1 + v.admin_cost_share) * s.population.recipients_represented
+    budget = max(draw(PACKAGE_SHARE) * funded, 1.0)
+    return [*overrides, f"voucher.budget_idr={budget!r}"], size, weeks, seed
+
+
+def run(case) -> tuple:
+    overrides, size, weeks, seed = case
+    s = load_scenario(TINY, overrides=overrides, size=size, weeks=weeks, seed=seed)
+    model = MarketModel(build_world(s))
+    assert model.world.recipients >= 1
+    return s, model.run()
+
+
+def close(a: float, b: float, scale: float = 1.0) -> bool:
+    """Equal up to float rounding of sums of IDR amounts."""
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b), scale) + 1e-6
+
+
+@settings(**SETTINGS)
+@given(case=scenarios())
+def test_books_balance_and_credit_is_accounted_for(case):
+    s, model = run(case)
+    state, courses, ledger = model.state, model.courses, model.ledger
+    v = s.voucher
+    selected = state.selected_week >= 0
+
+    # No negative credit, and nobody holds credit (or bought, or was paid) without being selected.
+    assert (state.credit_left_idr >= 0).all()
+    assert not (state.credit_left_idr[~selected] > 0).any()
+    assert (state.status[~selected] == NOT_SELECTED).all()
+    assert (state.courses_bought[~selected] == 0).all()
+    assert (state.incentive_received_idr[~selected] == 0).all()
+    assert (state.credit_left_idr[~np.isin(state.status, [HOLDING, ENROLLED])] == 0).all()
+
+    # The lottery selects the waves' quotas, each person at most once.
+    assert selected.sum() <= sum(wave_quotas(model.world.recipients, v.waves.count))
+
+    # Money conserved: government out + participants' top-ups = everyone's receipts ...
+    assert close(ledger.treasury_out + ledger.topups, ledger.received)
+    # ... and each ledger line equals an independent sum over the agents that received it.
+    assert close(float(courses.net_revenue_idr.sum()), ledger.provider_receipts)
+    assert close(float(state.incentive_received_idr.sum(dtype=np.float64)), ledger.incentives)
+    assert close(float(state.topup_paid_idr.sum(dtype=np.float64)), ledger.topups)
+    assert close(
+        ledger.admin, v.admin_cost_share * (ledger.credit_spent + ledger.incentives + ledger.surveys)
+    )
+    # Commission: between the lowest and highest rate in force (a cap can only lower a rate).
+    rates = [p.commission for p in s.platforms]
+    floor_rates = [min(r, v.commission_cap.share) for r in rates] if v.commission_cap else rates
+    paid = ledger.credit_spent + ledger.topups
+    assert min(floor_rates) * paid - 1e-6 <= ledger.platform_commission <= max(rates) * paid + 1e-6
+
+    # Credit identity: issued = spent + forfeited + still on cards; issued = credit x recipients.
+    on_cards = float(state.credit_left_idr.sum(dtype=np.float64))
+    assert ledger.credit_issued == v.credit_idr * int(selected.sum())
+    assert close(ledger.credit_issued, ledger.credit_spent + ledger.credit_forfeited + on_cards)
+
+    # Courses: completions never exceed purchases, person by person and course by course.
+    assert (state.courses_completed <= state.courses_bought).all()
+    assert int(courses.enrolments.sum()) == int(state.courses_bought.sum())
+    assert int(courses.completions.sum()) == int(state.courses_completed.sum())
+    assert (courses.completions <= courses.enrolments).all()
+
+    # The incentive goes only to completers, at most amount x months each; no top-up without leave.
+    completed = state.courses_completed > 0
+    assert (state.incentive_received_idr[~completed] == 0).all()
+    assert (state.incentive_received_idr <= v.incentive.amount_idr * v.incentive.months).all()
+    if not v.topup_allowed:
+        assert ledger.topups == 0
+
+    # Prices stay within [0, cap] (cap = the price cap, else the credit).
+    assert (courses.price_idr >= 0).all()
+    assert (courses.price_idr <= v.cap_idr).all()
+
+
+@settings(**{**SETTINGS, "max_examples": 15})
+@given(case=scenarios())
+def test_spend_never_exceeds_budget(case):
+    # The budget is in real IDR; the simulated ledger times the run's scale is what the programme
+    # spends. Budgets from 40 % to 300 % of the cost of funding every simulated recipient.
+    s, model = run(case)
+    assert model.ledger.treasury_out * model.scale <= s.voucher.budget_idr * (1 + 1e-9)
+    # Nor can it reach more real recipients than the budget pays packages for.
+    v = s.voucher
+    per_recipient = v.package_idr * (1 + v.admin_cost_share)
+    selected = int((model.state.selected_week >= 0).sum())
+    assert selected * model.scale * per_recipient <= v.budget_idr * (1 + 1e-9)
