@@ -57,3 +57,70 @@ def choose_courses(
         wait = np.float64(outside[i]) - np.log(max(rng.standard_exponential(), 1e-300))
         picks[i] = pick if best > wait else -1
     return picks
+
+
+@njit(cache=True, nogil=True)
+def employment_week(
+    u: np.ndarray,
+    group: np.ndarray,
+    inverse_odds: np.ndarray,
+    find_odds_factor: np.ndarray,
+    loss: np.ndarray,
+    in_course: np.ndarray,
+    lock_in_keep: np.float32,
+    twin_loss: np.float32,
+    employed: np.ndarray,
+    twin_employed: np.ndarray,
+) -> None:  # pragma: no cover - compiled; tests recompute every transition in numpy
+    """One week of the employment chain for everyone, updating ``employed`` and ``twin_employed``
+    in place (see ``simulation.labour``). Person i with uniform draw ``u[i]``:
+
+    * treated path: find = 1 / (1 + inverse_odds[group] * find_odds_factor), times
+      ``lock_in_keep`` while in a course; employed next week if (employed and u >= loss) or
+      (not employed and u < find);
+    * twin: the same with find_odds_factor = 1, no lock-in and loss = ``twin_loss``.
+
+    All arithmetic is float32, as in the numpy formulation.
+    """
+    one = np.float32(1.0)
+    for i in range(u.shape[0]):
+        odds = inverse_odds[group[i]]
+        if employed[i]:
+            employed[i] = u[i] >= loss[i]
+        else:
+            find = one / (one + odds * find_odds_factor[i])
+            if in_course[i]:
+                find *= lock_in_keep
+            employed[i] = u[i] < find
+        if twin_employed[i]:
+            twin_employed[i] = u[i] >= twin_loss
+        else:
+            twin_employed[i] = u[i] < one / (one + odds)
+
+
+@njit(cache=True, nogil=True)
+def choice_sets(
+    rng: np.random.Generator,
+    platform: np.ndarray,
+    sector: np.ndarray,
+    pages: np.ndarray,
+    listing_start: np.ndarray,
+    listing_flat: np.ndarray,
+    others: int,
+) -> np.ndarray:  # pragma: no cover - compiled
+    """Course ids each shopper sees [n, page width + others] (int32, -1 = empty slot): the ranked
+    page ``pages[platform, sector]``, then ``others`` courses drawn uniformly (one ``rng.random()``
+    each, row by row) from the platform's listing ``listing_flat[start:end]``."""
+    n = platform.shape[0]
+    width = pages.shape[2]
+    options = np.empty((n, width + others), dtype=np.int32)
+    for i in range(n):
+        p = platform[i]
+        for k in range(width):
+            options[i, k] = pages[p, sector[i], k]
+        start = listing_start[p]
+        count = listing_start[p + 1] - start
+        for k in range(others):
+            draw = rng.random()
+            options[i, width + k] = listing_flat[start + int(draw * count)] if count > 0 else -1
+    return options

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation.kernels import employment_week
 from simulation.rng import stream
 from simulation.scenario import Labour
 from simulation.world import World
@@ -72,16 +73,10 @@ class LabourMarket:
         p = self.params
         u = stream(self.seed, "labour", week).random(self.employed.shape[0], dtype=np.float32)
         inverse_odds = np.exp(-self.group_logit[week]).astype(np.float32)  # per group, no skill
-        find_twin = (1.0 / (1.0 + inverse_odds)).astype(np.float32)[self.group]
-        find = inverse_odds[self.group]
-        find *= self.find_odds_factor
-        find += np.float32(1.0)
-        np.reciprocal(find, out=find)
-        if p.lock_in > 0:
-            find[in_course] *= np.float32(1.0 - p.lock_in)
-        self.employed = np.where(self.employed, u >= self.loss, u < find)
-        self.twin_employed = np.where(
-            self.twin_employed, u >= np.float32(p.job_loss_weekly), u < find_twin
+        employment_week(
+            u, self.group, inverse_odds, self.find_odds_factor, self.loss, in_course,
+            np.float32(1.0 - p.lock_in), np.float32(p.job_loss_weekly),
+            self.employed, self.twin_employed,
         )
         if week >= self.weeks - p.endline_weeks:
             self.endline_weeks_employed += self.employed

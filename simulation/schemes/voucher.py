@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulation import kernels
 from simulation.choice import Market, Shoppers, shop
 from simulation.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
 from simulation.rng import stream
@@ -45,6 +46,7 @@ class VoucherScheme:
             for w in range(self.params.waves.count)
         ]
         self.purchases = PurchaseTally()
+        self.first_completers: dict[int, np.ndarray] = {}  # week -> rows completing a first course
         self.others = model.params.choice.other_courses_shown
         self.week_flows: dict[str, float] = {}
         n_courses = len(model.courses)
@@ -144,33 +146,34 @@ class VoucherScheme:
         model.labour.set_skill(done, state.matched_skill[done])
         first = done[state.courses_completed[done] == 0]
         state.first_completion_week[first] = week
+        self.first_completers[week] = first
         respond = stream(self.seed, "voucher:surveys", week).random(first.size)
         state.survey_respondent[first] = respond < self.params.survey.response_rate
         state.courses_completed[done] += 1
         self.week_flows["completions"] = done.size
 
     def _pay_cash(self, week: int) -> None:
-        """Incentive tranches and survey payments due this week; office cost on the outflow."""
+        """Incentive tranches and survey payments due this week; office cost on the outflow.
+
+        Tranche k (k = 0 .. months - 1) is paid k * interval weeks after the first completion;
+        survey round r (r = 1 .. count) r * interval weeks after it, to respondents.
+        """
         state = self.model.state
         incentive, survey = self.params.incentive, self.params.survey
-        completers = np.flatnonzero(state.first_completion_week >= 0)
-        since = week - state.first_completion_week[completers]
-        tranche = since // incentive.interval_weeks
-        due = (since % incentive.interval_weeks == 0) & (tranche < incentive.months)
-        paid_incentive = completers[due]
-        state.incentive_received_idr[paid_incentive] += incentive.amount_idr
-        round_ = since // survey.interval_weeks
-        survey_due = (
-            (since % survey.interval_weeks == 0)
-            & (round_ >= 1)
-            & (round_ <= survey.count)
-            & state.survey_respondent[completers]
-        )
-        incentives = incentive.amount_idr * paid_incentive.size
-        surveys = survey.amount_idr * int(survey_due.sum())
+        paid = self._completers_since(week, [k * incentive.interval_weeks for k in range(incentive.months)])
+        state.incentive_received_idr[paid] += incentive.amount_idr
+        asked = self._completers_since(week, [r * survey.interval_weeks for r in range(1, survey.count + 1)])
+        incentives = incentive.amount_idr * paid.size
+        surveys = survey.amount_idr * int(np.count_nonzero(state.survey_respondent[asked]))
         ledger = self.model.ledger
         ledger.record_cash(incentives, surveys)
         ledger.charge_admin(incentives + surveys, self.params.admin_cost_share)
+
+    def _completers_since(self, week: int, lags: list[int]) -> np.ndarray:
+        """Rows whose first completion was exactly one of ``lags`` weeks before ``week``."""
+        found = [self.first_completers.get(week - lag) for lag in lags]
+        found = [rows for rows in found if rows is not None]
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
     def _close_cards(self, week: int) -> None:
         """Revoke cards unused by the deadline; end cards past validity or unable to buy."""
@@ -220,20 +223,12 @@ class VoucherScheme:
     def choice_sets(self, shoppers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Course ids each shopper sees [n, page + others] (int32, -1 = empty slot): their
         platform's ranked page for their sector, then ``other_courses_shown`` courses drawn at
-        random from the same platform's listing."""
+        random from the same platform's listing (``simulation.kernels.choice_sets``)."""
         model = self.model
-        platform = model.people.platform[shoppers]
-        options = np.empty((shoppers.size, model.pages.shape[2] + self.others), dtype=np.int32)
-        options[:, : model.pages.shape[2]] = model.pages[platform, model.people.sector[shoppers]]
-        if self.others:
-            start = model.listing_start[platform]
-            count = model.listing_start[platform + 1] - start
-            draw = rng.random((shoppers.size, self.others))
-            index = start[:, None] + (draw * count[:, None]).astype(np.int64)
-            options[:, model.pages.shape[2] :] = np.where(
-                count[:, None] > 0, model.listing_flat[np.minimum(index, model.listing_flat.size - 1)], -1
-            )
-        return options
+        return kernels.choice_sets(
+            rng, model.people.platform[shoppers], model.people.sector[shoppers], model.pages,
+            model.listing_start, model.listing_flat, self.others,
+        )
 
     def market(self, week: int) -> Market:
         """Course-level facts a shopper sees this week."""
