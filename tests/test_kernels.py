@@ -47,3 +47,22 @@ def test_kernel_matches_numpy_twin_choice_for_choice(tiny_world, topup):
         picked = basket.options[fast >= 0, fast[fast >= 0]]
         paid_more = market.price_idr[picked] > basket.credit_left_idr[fast >= 0]
         assert paid_more.any(), "some shoppers should choose to top up"
+
+
+def test_choice_sets_kernel_matches_numpy_statement(tiny_world):
+    """Page slots come from the platform's page for the shopper's sector; each extra slot is
+    listing[start + floor(u * count)] with u drawn row by row from the same generator."""
+    model = MarketModel(tiny_world)
+    model.step()
+    rows = np.flatnonzero(model.state.selected_week >= 0)
+    got = model.scheme.choice_sets(rows, np.random.default_rng(5))
+    platform, sector = model.people.platform[rows], model.people.sector[rows]
+    width, others = model.pages.shape[2], model.scheme.others
+    assert others > 0 and got.shape == (rows.size, width + others)
+    np.testing.assert_array_equal(got[:, :width], model.pages[platform, sector])
+    start = model.listing_start[platform]
+    count = model.listing_start[platform + 1] - start
+    draws = np.random.default_rng(5).random((rows.size, others))
+    expected = model.listing_flat[start[:, None] + (draws * count[:, None]).astype(np.int64)]
+    np.testing.assert_array_equal(got[:, width:], expected)
+    assert set(np.unique(got[:, width:])) <= set(model.listing_flat.tolist())
