@@ -143,24 +143,14 @@ def shopping_inputs(scenario_path: str, sample_size: int = 20_000, weeks: int = 
     import numpy as np
 
     from simulation import MarketModel, build_world
-    from simulation.choice import Shoppers
 
     scenario = load(scenario_path, sample_size, None)
     model = MarketModel(build_world(scenario), "voucher")
     for _ in range(min(weeks, scenario.weeks)):
         model.step()
-    state, people = model.state, model.people
+    state = model.state
     rows = np.flatnonzero(state.selected_week >= 0)
-    shoppers = Shoppers(
-        options=model.scheme.choice_sets(rows, np.random.default_rng(1)),
-        sector=people.sector[rows],
-        region=people.region[rows],
-        internet=people.internet[rows],
-        weekly_hours=people.weekly_hours[rows],
-        credit_left_idr=state.credit_left_idr[rows],
-        courses_bought=state.courses_bought[rows],
-        last_course=state.course[rows],
-    )
+    shoppers = model.scheme.shoppers(rows, np.random.default_rng(1))
     return shoppers, model.scheme.market(model.week), scenario.choice
 
 

@@ -57,8 +57,9 @@ class LabourMarket:
         sectors, regions = len(scenario.sectors), len(scenario.regions)
         log_v = np.log(world.vacancies)  # [week, sector, region]
         cell = p.demand_elasticity * log_v + shift[None, None, :] + p.job_finding_logit
-        person = np.array([0.0, p.age_18_35_effect, p.senior_high_effect,
-                           p.senior_high_effect + p.age_18_35_effect])
+        person = np.array(
+            [0.0, p.age_18_35_effect, p.senior_high_effect, p.senior_high_effect + p.age_18_35_effect]
+        )
         table = cell.reshape(cell.shape[0], sectors * regions, 1) + person[None, None, :]
         return table.reshape(cell.shape[0], -1)
 
@@ -74,9 +75,16 @@ class LabourMarket:
         u = stream(self.seed, "labour", week).random(self.employed.shape[0], dtype=np.float32)
         inverse_odds = np.exp(-self.group_logit[week]).astype(np.float32)  # per group, no skill
         employment_week(
-            u, self.group, inverse_odds, self.find_odds_factor, self.loss, in_course,
-            np.float32(1.0 - p.lock_in), np.float32(p.job_loss_weekly),
-            self.employed, self.twin_employed,
+            u,
+            self.group,
+            inverse_odds,
+            self.find_odds_factor,
+            self.loss,
+            in_course,
+            np.float32(1.0 - p.lock_in),
+            np.float32(p.job_loss_weekly),
+            self.employed,
+            self.twin_employed,
         )
         if week >= self.weeks - p.endline_weeks:
             self.endline_weeks_employed += self.employed

@@ -254,19 +254,10 @@ def test_docking_with_topups_on_tiny_inputs():
     topups = 0
     for _ in range(3):
         model.step()
-        state, people = model.state, model.people
+        state = model.state
         # Everyone selected, not only holders: enrolled and finished cards add low and zero credit.
         rows = np.flatnonzero(state.selected_week >= 0)
-        shoppers = Shoppers(
-            options=model.scheme.choice_sets(rows, rng),
-            sector=people.sector[rows],
-            region=people.region[rows],
-            internet=people.internet[rows],
-            weekly_hours=people.weekly_hours[rows],
-            credit_left_idr=state.credit_left_idr[rows],
-            courses_bought=state.courses_bought[rows],
-            last_course=state.course[rows],
-        )
+        shoppers = model.scheme.shoppers(rows, rng)
         market = model.scheme.market(model.week)
         noise, picks = noise_and_shop(shoppers, market, model.params.choice, seed=model.week)
         counts = assert_docked(shoppers, market, model.params.choice, noise, recorded=picks)

@@ -10,29 +10,13 @@ from simulation.model import MarketModel
 from simulation.participants import HOLDING
 
 
-def _week_inputs(model: MarketModel, week: int, rng: np.random.Generator):
-    """Shoppers and market of a model in a given week, as the voucher scheme builds them."""
-    state, people = model.state, model.people
-    rows = np.flatnonzero(state.status == HOLDING)
-    basket = Shoppers(
-        options=model.scheme.choice_sets(rows, rng),
-        sector=people.sector[rows],
-        region=people.region[rows],
-        internet=people.internet[rows],
-        weekly_hours=people.weekly_hours[rows],
-        credit_left_idr=state.credit_left_idr[rows],
-        courses_bought=state.courses_bought[rows],
-        last_course=state.course[rows],
-    )
-    return basket, model.scheme.market(week)
-
-
 @pytest.mark.parametrize("topup", [False, True])
 def test_kernel_matches_numpy_twin_choice_for_choice(tiny_world, topup):
     model = MarketModel(tiny_world)
     for _ in range(3):
         model.step()
-    basket, market = _week_inputs(model, model.week, np.random.default_rng(3))
+    rows = np.flatnonzero(model.state.status == HOLDING)
+    basket, market = model.scheme.shoppers(rows, np.random.default_rng(3)), model.scheme.market(model.week)
     assert len(basket) > 100
     if topup:  # let shoppers top up to 600k, so co-payment terms matter
         market = type(market)(**{**market.__dict__, "max_topup_idr": 600_000.0})

@@ -194,7 +194,7 @@ class VoucherScheme:
     def _shop(self, week: int) -> None:
         """Holders of credit pick a course from their page or wait; buyers enrol."""
         model = self.model
-        state, people = model.state, model.people
+        state = model.state
         holders = np.flatnonzero(state.status == HOLDING)
         rng = stream(self.seed, "voucher:shopping", week)
         returning = state.courses_bought[holders] > 0
@@ -203,22 +203,26 @@ class VoucherScheme:
         model.period_shopper_visits += int(shoppers.size)
         if shoppers.size == 0:
             return
-        options = self.choice_sets(shoppers, rng)
-        basket = Shoppers(
-            options=options,
-            sector=people.sector[shoppers],
-            region=people.region[shoppers],
-            internet=people.internet[shoppers],
-            weekly_hours=people.weekly_hours[shoppers],
-            credit_left_idr=state.credit_left_idr[shoppers],
-            courses_bought=state.courses_bought[shoppers],
-            last_course=state.course[shoppers],
-        )
+        basket = self.shoppers(shoppers, rng)
         pick = shop(basket, self.market(week), model.params.choice, rng)
         bought = pick >= 0
         buyers = shoppers[bought]
-        course = options[bought, pick[bought]]
+        course = basket.options[bought, pick[bought]]
         self._enrol(week, buyers, course, rng)
+
+    def shoppers(self, rows: np.ndarray, rng: np.random.Generator) -> Shoppers:
+        """The participants ``rows`` as this week's shoppers, with the courses each one sees."""
+        state, people = self.model.state, self.model.people
+        return Shoppers(
+            options=self.choice_sets(rows, rng),
+            sector=people.sector[rows],
+            region=people.region[rows],
+            internet=people.internet[rows],
+            weekly_hours=people.weekly_hours[rows],
+            credit_left_idr=state.credit_left_idr[rows],
+            courses_bought=state.courses_bought[rows],
+            last_course=state.course[rows],
+        )
 
     def choice_sets(self, shoppers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Course ids each shopper sees [n, page + others] (int32, -1 = empty slot): their
@@ -226,8 +230,13 @@ class VoucherScheme:
         random from the same platform's listing (``simulation.kernels.choice_sets``)."""
         model = self.model
         return kernels.choice_sets(
-            rng, model.people.platform[shoppers], model.people.sector[shoppers], model.pages,
-            model.listing_start, model.listing_flat, self.others,
+            rng,
+            model.people.platform[shoppers],
+            model.people.sector[shoppers],
+            model.pages,
+            model.listing_start,
+            model.listing_flat,
+            self.others,
         )
 
     def market(self, week: int) -> Market:
