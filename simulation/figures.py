@@ -36,11 +36,17 @@ def price_distribution(result: RunResult):
     for ax, (name, model) in zip(axes[0], result.models.items(), strict=True):
         cap = model.price_cap_idr
         listed = model.courses.price_idr[model.courses.active] / 1e3
-        paid = getattr(model.scheme, "purchases", None)
-        bins = np.linspace(0, (cap if np.isfinite(cap) else listed.max()) / 1e3 * 1.05, 30)
-        if paid is not None and paid.prices.size:
-            ax.hist(paid.prices / 1e3, bins=bins, alpha=0.6, density=True, label="paid (purchases)")
-        ax.hist(listed, bins=bins, alpha=0.6, density=True, label="listed (active courses, end)")
+        tally = getattr(model.scheme, "purchases", None)
+        edges = tally.price_edges_idr / 1e3 if tally is not None else np.linspace(0, listed.max(), 31)
+        if tally is not None and tally.count:
+            ax.stairs(
+                tally.price_counts / tally.count / np.diff(edges),
+                edges,
+                fill=True,
+                alpha=0.6,
+                label="paid (all purchases)",
+            )
+        ax.hist(listed, bins=edges, alpha=0.6, density=True, label="listed (active courses, end)")
         if np.isfinite(cap):
             ax.axvline(cap / 1e3, color="crimson", linestyle="--", label=f"cap Rp{cap / 1e3:,.0f}k")
         ax.set_xlabel("course price (thousand IDR)")
@@ -53,12 +59,10 @@ def price_distribution(result: RunResult):
 def weekly(result: RunResult):
     """Weekly enrolments and completions (real people), and employment rates by group."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
-    for name, model in result.models.items():
+    for name in result.models:
         ts = result.timeseries[result.timeseries["scheme"] == name]
-        top.plot(ts["week"], ts["enrolments"] * model.scale / 1e3, label=f"{name}: enrolments")
-        top.plot(
-            ts["week"], ts["completions"] * model.scale / 1e3, linestyle="--", label=f"{name}: completions"
-        )
+        top.plot(ts["week"], ts["enrolments"] / 1e3, label=f"{name}: enrolments")
+        top.plot(ts["week"], ts["completions"] / 1e3, linestyle="--", label=f"{name}: completions")
         bottom.plot(ts["week"], 100 * ts["employment_rate_selected"], label=f"{name}: selected")
         bottom.plot(
             ts["week"],

@@ -185,7 +185,7 @@ class MarketModel(mesa.Model):
             "active_providers": len(active),
             "active_courses": int(self.courses.active.sum()),
             "median_listed_price_idr": _median(self.courses.price_idr[self.courses.active]),
-            "in_course": int(in_course.sum()),
+            "in_course": np.count_nonzero(in_course) * self.scale,
             "treasury_out_idr": self.ledger.treasury_out * self.scale,
         }
         row.update(self.scheme.record(week))

@@ -45,7 +45,7 @@ class VoucherScheme:
             self.params.waves.first_week + w * self.params.waves.interval_weeks
             for w in range(self.params.waves.count)
         ]
-        self.purchases = PurchaseTally()
+        self.purchases = PurchaseTally(self.price_cap_idr)
         self.first_completers: dict[int, np.ndarray] = {}  # week -> rows completing a first course
         self.others = model.params.choice.other_courses_shown
         self.week_flows: dict[str, float] = {}
@@ -87,16 +87,17 @@ class VoucherScheme:
         self._shop(week)
 
     def record(self, week: int) -> dict:
-        """This week's flows and stocks, and employment rates by lottery group."""
-        state = self.model.state
+        """This week's flows and stocks (real people and IDR, i.e. scaled), and employment rates
+        by lottery group."""
+        state, scale = self.model.state, self.model.scale
         selected = state.selected_week >= 0
         n_selected = np.count_nonzero(selected)
         n_control = selected.size - n_selected
         employed = self.model.labour.employed
         employed_selected = np.count_nonzero(employed & selected)
         return {
-            **self.week_flows,
-            "holding_credit": int(np.count_nonzero(state.status == HOLDING)),
+            **{name: value * scale for name, value in self.week_flows.items()},
+            "holding_credit": np.count_nonzero(state.status == HOLDING) * scale,
             "employment_rate_selected": _ratio(employed_selected, n_selected),
             "employment_rate_twin_selected": _ratio(
                 np.count_nonzero(self.model.labour.twin_employed & selected), n_selected
@@ -291,32 +292,38 @@ class VoucherScheme:
         first = buyers[state.courses_bought[buyers] == 0]
         state.first_purchase_week[first] = week
         state.courses_bought[buyers] += 1
-        self.purchases.add(price, courses.true_quality[course], self.price_cap_idr, fit == 0, topup)
+        self.purchases.add(price, courses.true_quality[course], fit == 0, topup)
         self.week_flows["enrolments"] = buyers.size
-        self.week_flows["credit_spent_idr"] = spent * model.scale
+        self.week_flows["credit_spent_idr"] = spent
 
 
 class PurchaseTally:
-    """Running sums over purchases, enough for the summary without a purchase log."""
+    """Running sums over purchases, enough for the summary without a purchase log, and a
+    histogram of prices paid (``PRICE_BINS`` equal bins from 0 to the cap)."""
 
-    def __init__(self) -> None:
+    PRICE_BINS = 40
+
+    def __init__(self, cap_idr: float) -> None:
+        self.cap_idr = cap_idr
         self.count = 0
         self.price_sum_idr = 0.0
         self.at_cap = 0
         self.quality_sum = 0.0
         self.mismatched = 0
         self.with_topup = 0
-        self.prices = np.zeros(0, dtype=np.float32)  # a bounded sample for the price histogram
+        self.price_edges_idr = np.linspace(0.0, max(cap_idr, 1000.0), self.PRICE_BINS + 1)
+        self.price_counts = np.zeros(self.PRICE_BINS, dtype=np.int64)
 
-    def add(self, price, quality, cap_idr: float, mismatched, topup) -> None:
+    def add(self, price: np.ndarray, quality: np.ndarray, mismatched: np.ndarray, topup: np.ndarray) -> None:
+        """Add one week's purchases (arrays over purchases)."""
         self.count += price.size
         self.price_sum_idr += float(price.sum(dtype=np.float64))
-        self.at_cap += int((price >= cap_idr - 0.5).sum())
+        self.at_cap += int(np.count_nonzero(price >= self.cap_idr - 0.5))
         self.quality_sum += float(quality.sum(dtype=np.float64))
-        self.mismatched += int(mismatched.sum())
-        self.with_topup += int((topup > 0).sum())
-        if self.prices.size < 200_000:
-            self.prices = np.concatenate([self.prices, price[: 200_000 - self.prices.size]])
+        self.mismatched += int(np.count_nonzero(mismatched))
+        self.with_topup += int(np.count_nonzero(topup > 0))
+        clipped = np.minimum(price, self.price_edges_idr[-1])  # top-ups may exceed the cap
+        self.price_counts += np.histogram(clipped, bins=self.price_edges_idr)[0]
 
 
 def wave_quotas(recipients: int, waves: int) -> list[int]:
