@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 
 from simulation.pricing import course_objective, next_prices
-from simulation.world import PROVIDER_TYPES
+from simulation.world import PROVIDER_TYPES, ProviderSpecs
 
 if TYPE_CHECKING:
     from simulation.model import MarketModel
@@ -25,22 +25,17 @@ class Provider(mesa.Agent):
     """A training provider: owns courses, sets their prices, books profits, may exit."""
 
     def __init__(
-        self,
-        model: MarketModel,
-        provider_id: int,
-        kind: int,
-        region: int,
-        knightly: bool,
-        affiliated_platform: int,
-        courses: np.ndarray,
+        self, model: MarketModel, provider_id: int, specs: ProviderSpecs, row: int, courses: np.ndarray
     ):
+        """Provider ``provider_id`` from row ``row`` of ``specs``, owning ``courses`` (ids)."""
         super().__init__(model)
         spec = model.params.providers
         self.provider_id = provider_id
-        self.kind = PROVIDER_TYPES[kind]
-        self.region = int(region)
-        self.knightly_weight_idr = spec.knightly_weight_idr if knightly else 0.0
-        self.affiliated_platform = int(affiliated_platform)
+        self.kind = PROVIDER_TYPES[specs.kind[row]]
+        self.region = int(specs.region[row])
+        self.knightly_weight_idr = spec.knightly_weight_idr if specs.knightly[row] else 0.0
+        self.affiliated_platform = int(specs.affiliated_platform[row])
+        self.capacity_per_year = float(specs.capacity_per_year[row])  # offline trainees, tenders
         self.courses = courses.astype(np.int64)
         self.cash_idr = float(spec.initial_cash_idr)
         self.profit_idr = 0.0  # cumulative, real IDR
@@ -61,6 +56,11 @@ class Provider(mesa.Agent):
         self.loss_weeks = self.loss_weeks + 1 if profit < 0 else 0
         if self.loss_weeks >= self.model.params.providers.exit_after_loss_weeks:
             self.exit_market()
+
+    def book(self, profit_idr: float) -> None:
+        """Book a profit (or loss) earned outside the weekly market, e.g. on a contract, real IDR."""
+        self.cash_idr += profit_idr
+        self.profit_idr += profit_idr
 
     def exit_market(self) -> None:
         """Leave: stop selling every course (trainees already enrolled finish)."""

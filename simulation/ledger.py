@@ -3,6 +3,7 @@
 Amounts are simulated IDR (multiply by the world's scale for national totals). The identities
 
     treasury out + participants' top-ups = providers + platforms + participants + admin
+    (treasury out = credit spent + contract payments + incentives + surveys + admin)
     credit issued = credit spent + credit forfeited + credit still on cards
 
 hold at every week; tests check them against independent sums over agents and participants.
@@ -26,6 +27,7 @@ class Ledger:
     incentives: float = 0.0  # post-training cash incentive
     surveys: float = 0.0  # survey payments
     admin: float = 0.0  # programme office cost
+    contract_payments: float = 0.0  # paid to contractors under a tender
 
     def record_purchases(self, credit_used: float, topups: float, commission: float) -> None:
         """Course purchases: credit and top-ups in, split into commission and provider receipts."""
@@ -33,6 +35,11 @@ class Ledger:
         self.topups += topups
         self.platform_commission += commission
         self.provider_receipts += credit_used + topups - commission
+
+    def record_contract_payment(self, amount: float) -> None:
+        """A payment to a contractor (tender): out of the treasury, into a provider's receipts."""
+        self.contract_payments += amount
+        self.provider_receipts += amount
 
     def record_cash(self, incentives: float, surveys: float) -> None:
         """Cash paid to participants."""
@@ -45,8 +52,8 @@ class Ledger:
 
     @property
     def treasury_out(self) -> float:
-        """Government money spent: credit used, cash to participants, office cost."""
-        return self.credit_spent + self.incentives + self.surveys + self.admin
+        """Government money spent: credit used, contract payments, cash to participants, office."""
+        return self.credit_spent + self.contract_payments + self.incentives + self.surveys + self.admin
 
     @property
     def received(self) -> float:

@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.participants import REVOKED
-
 if TYPE_CHECKING:
     from simulation.model import MarketModel
 
@@ -20,55 +18,46 @@ MIN_RATINGS_FOR_CORRELATION = 5
 
 
 def summarise(model: MarketModel) -> dict[str, float | int | None]:
-    """Every summary metric of a finished voucher run (see the README for definitions)."""
-    state, people, courses, ledger = model.state, model.people, model.courses, model.ledger
+    """Every summary metric of a finished run: the shared ones below, then the scheme's own
+    (``model.scheme.metrics()``, which may refine a shared one). See the README for definitions.
+
+    Who counts as *selected* and which group is the evaluator's comparison are the scheme's:
+    ``model.scheme.evaluation_groups()`` returns (assigned, comparison) row masks.
+    """
+    state, people, ledger = model.state, model.people, model.ledger
     scale = model.scale
-    tally = model.scheme.purchases
-    selected = state.selected_week >= 0
-    control = ~selected
+    selected, comparison = model.scheme.evaluation_groups()
     trained = state.courses_bought > 0
-    completed = state.courses_completed > 0
-    n_selected = int(selected.sum())
+    n_selected = int(np.count_nonzero(selected))
     endline, twin_endline = model.labour.endline_rate()
-    effect_pp = 100.0 * _mean(endline[selected] - twin_endline[selected])
-    itt_pp = 100.0 * (_mean(endline[selected]) - _mean(endline[control]))
     total_cost = ledger.treasury_out * scale
-    extra_jobs = effect_pp / 100.0 * n_selected * scale
-    revenue = np.bincount(courses.provider, courses.net_revenue_idr, minlength=len(model.providers))
-    waited = state.first_purchase_week[trained] - state.selected_week[trained]
-    return {
+    extra_jobs = float((endline - twin_endline).sum(dtype=np.float64)) * scale
+    revenue = np.bincount(
+        model.courses.provider, model.courses.net_revenue_idr, minlength=len(model.providers)
+    )
+    shared = {
         "participants_selected": n_selected * scale,
-        "participants_trained": int(trained.sum()) * scale,
-        "bought_share": _share(trained, selected),
-        "revoked_share": _share(state.status == REVOKED, selected),
-        "completion_rate": _share(completed, trained),
-        "incentive_received_share": _share(state.incentive_received_idr > 0, selected),
-        "courses_per_participant": tally.count / max(int(trained.sum()), 1),
-        "mean_price_paid_idr": tally.price_sum_idr / tally.count if tally.count else None,
-        "median_listed_price_idr": _median(courses.price_idr[courses.active]),
-        "share_purchases_at_cap": tally.at_cap / tally.count if tally.count else None,
-        "share_purchases_with_topup": tally.with_topup / tally.count if tally.count else None,
-        "mean_true_quality_enrolled": tally.quality_sum / tally.count if tally.count else None,
-        "mean_true_quality_available": _mean(model.world.courses.true_quality),
-        "rating_quality_correlation": rating_quality_correlation(model),
-        "employment_effect_pp": effect_pp,
-        "itt_employment_pp": itt_pp,
-        "itt_standard_error_pp": 100.0 * _difference_se(endline[selected], endline[control]),
-        "employment_rate_endline_control": _mean(endline[control]),
+        "participants_trained": int(np.count_nonzero(trained)) * scale,
+        "completion_rate": share(state.courses_completed > 0, trained),
+        "courses_per_participant": _ratio(int(state.courses_bought.sum(dtype=np.int64)), trained.sum()),
+        "mean_true_quality_available": mean(model.world.courses.true_quality),
+        "employment_effect_pp": 100.0 * mean(endline[selected] - twin_endline[selected]),
+        "itt_employment_pp": 100.0 * (mean(endline[selected]) - mean(endline[comparison])),
+        "itt_standard_error_pp": 100.0 * _difference_se(endline[selected], endline[comparison]),
+        "employment_rate_endline_control": mean(endline[comparison]),
+        "additional_jobs": extra_jobs,
         "total_cost_idr": total_cost,
         "cost_per_participant_idr": total_cost / (n_selected * scale) if n_selected else None,
         "cost_per_additional_job_idr": total_cost / extra_jobs if extra_jobs > 0 else None,
-        "credit_forfeited_idr": ledger.credit_forfeited * scale,
         "provider_hhi": herfindahl(revenue),
         "active_providers_end": sum(p.active for p in model.providers),
         "providers_entered": model.providers_entered,
         "provider_profit_idr": float(sum(p.profit_idr for p in model.providers)),
         "platform_revenue_idr": ledger.platform_commission * scale,
-        "mismatch_rate": tally.mismatched / tally.count if tally.count else None,
-        "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
-        "rural_share_trained": _share(~people.urban, trained),
-        "female_share_trained": _share(people.female, trained),
+        "rural_share_trained": share(~people.urban, trained),
+        "female_share_trained": share(people.female, trained),
     }
+    return shared | model.scheme.metrics()
 
 
 def rating_quality_correlation(model: MarketModel) -> float | None:
@@ -92,16 +81,20 @@ def herfindahl(revenue: np.ndarray) -> float | None:
     return float(10_000.0 * ((revenue / total) ** 2).sum())
 
 
-def _share(mask: np.ndarray, within: np.ndarray) -> float | None:
+def _ratio(part: float, whole: float) -> float | None:
+    return float(part / whole) if whole else None
+
+
+def share(mask: np.ndarray, within: np.ndarray) -> float | None:
     n = int(within.sum())
     return float((mask & within).sum() / n) if n else None
 
 
-def _mean(values: np.ndarray) -> float:
+def mean(values: np.ndarray) -> float:
     return float(np.mean(values, dtype=np.float64)) if values.size else float("nan")
 
 
-def _median(values: np.ndarray) -> float | None:
+def median(values: np.ndarray) -> float | None:
     return float(np.median(values)) if values.size else None
 
 

@@ -121,17 +121,11 @@ class MarketModel(mesa.Model):
     def _add_providers(self, specs: ProviderSpecs, course_ids: np.ndarray) -> None:
         first = len(self.providers)
         owners = self.courses.provider[course_ids]
-        for k in range(len(specs)):
-            pid = first + k
-            Provider(
-                self,
-                pid,
-                specs.kind[k],
-                specs.region[k],
-                bool(specs.knightly[k]),
-                specs.affiliated_platform[k],
-                course_ids[owners == pid],
-            )
+        order = np.argsort(owners, kind="stable")
+        bounds = np.searchsorted(owners[order], np.arange(first, first + len(specs) + 1))
+        for k in range(len(specs)):  # hundreds to thousands of organisations, not participants
+            owned = course_ids[order[bounds[k] : bounds[k + 1]]]
+            Provider(self, first + k, specs, k, owned)
         self.providers = sorted(self.agents_by_type[Provider], key=lambda p: p.provider_id)
         self.provider_affiliation = np.array([p.affiliated_platform for p in self.providers])
 

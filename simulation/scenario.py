@@ -20,6 +20,7 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 SHARE_TOLERANCE = 1e-6
+SCHEME_BLOCKS = ("voucher", "tender")  # scenario blocks that define a scheme, in default order
 
 
 class ScenarioError(ValueError):
@@ -136,10 +137,28 @@ class Providers(Frozen):
     knightly_weight_idr: NonNegative = Field(
         0.0, description="value a knightly provider puts on one unit of trainee skill, IDR"
     )
+    offline_capacity_per_year: NonNegative = Field(
+        500.0, description="trainees a provider other than online-only can teach offline per year"
+    )
     exit_after_loss_weeks: int = Field(12, ge=1, description="consecutive loss weeks before exit")
     entry_review_weeks: int = Field(8, ge=1)
     entry_rate: NonNegative = Field(0.0, description="entrants per review per unit profit ratio")
     entry_cost_idr: Positive = 1.0e8
+
+
+class Centre(Frozen):
+    """A tier of training centres (public BLKs or private offline centres) that can bid in a
+    tender; they sell nothing on the voucher platforms."""
+
+    name: str
+    kind: Literal["public_blk", "offline_centre"] = "public_blk"
+    count: int = Field(ge=0)
+    capacity_per_year: NonNegative = Field(description="trainees per centre per year")
+    sectors_taught: int = Field(2, ge=1, description="sectors each centre can teach")
+    quality_alpha: Positive = 2.0
+    quality_beta: Positive = 2.0
+    marginal_cost_idr: NonNegative = Field(description="cost per trainee of an offline course, IDR")
+    course_hours: Positive = Field(140.0, description="length of a centre's course, hours")
 
 
 class Pricing(Frozen):
@@ -207,6 +226,7 @@ class Voucher(Frozen):
     survey: Survey
     commission_cap: CommissionCap | None = None
     curation: Curation = Curation()
+    modes_allowed: tuple[Literal["online", "offline", "hybrid"], ...] = ("online", "offline", "hybrid")
     admin_cost_share: Share = Field(0.0059, description="office cost, share of money paid out")
 
     @property
@@ -222,6 +242,40 @@ class Voucher(Frozen):
             + self.incentive.amount_idr * self.incentive.months
             + self.survey.amount_idr * self.survey.count
         )
+
+
+class Tender(Frozen):
+    """The supply-side scheme: the office buys seats by tender (DESIGN §3, tender)."""
+
+    budget_idr: Positive
+    cycles: int = Field(1, ge=1, description="contract cycles; the budget is split evenly")
+    cycle_weeks: int = Field(52, ge=1)
+    reference_cost_idr: Positive = Field(description="planning cost per trainee, IDR")
+    planning_lag_weeks: int = Field(8, ge=0, description="age of the demand data used to plan")
+    forecast_noise_sd: NonNegative = 0.3
+    min_seats: int = Field(1, ge=1, description="smallest lot worth tendering, simulated seats")
+    procurement_weeks: int = Field(12, ge=0)
+    bid_markup: NonNegative = Field(0.4, description="margin over cost of a bidder with no rivals")
+    quality_inflation: NonNegative = Field(0.1, description="declared minus true quality")
+    assessment_noise_sd: NonNegative = 0.1
+    price_weight: Share = 0.6
+    quality_floor: Share = 0.3
+    abnormal_share: Share = Field(0.6, description="bids under this share of the median are screened")
+    favouritism: Share = Field(0.1, description="chance the award ignores the score")
+    monitoring: Share = Field(0.2, description="chance a contract is inspected")
+    penalty_idr: NonNegative = Field(description="penalty per trainee per unit of quality shaded, IDR")
+    shading_saving_idr: NonNegative = Field(description="cost saved per trainee per unit shaded, IDR")
+    payment: Literal["per_trainee", "per_seat", "outcome"] = "per_trainee"
+    placement_share: Share = Field(0.0, description="share of the price paid only on placement")
+    course_weeks: int = Field(4, ge=1, description="length of one cohort's course")
+    awareness_weekly: Share = Field(0.05, description="weekly chance a local job seeker hears of a lot")
+    other_sector_apply: Share = Field(0.1, description="chance to apply to a lot outside own sector")
+    travel_tolerance_idr: Positive = Field(200000.0, description="travel cost halving take-up, IDR")
+    seat_rule: Literal["lottery", "queue"] = "lottery"
+    allowance_idr: NonNegative = Field(0.0, description="transport and meal allowance per trainee")
+    completion_travel: NonNegative = Field(1.0, description="log-odds lost per travel tolerance")
+    past_performance_weight: Share = 0.5
+    admin_cost_share: Share = 0.0059
 
 
 class Choice(Frozen):
@@ -281,7 +335,7 @@ class Scenario(Frozen):
     seed: int = Field(0, ge=0)
     weeks: int = Field(ge=1, le=520)
     size: int = Field(ge=10, le=50_000_000, description="simulated recipients")
-    schemes: tuple[Literal["voucher"], ...] | None = None
+    schemes: tuple[Literal["voucher", "tender"], ...] | None = None
     regions: tuple[Region, ...] = Field(min_length=1)
     sectors: tuple[Sector, ...] = Field(min_length=1)
     population: Population
@@ -293,7 +347,9 @@ class Scenario(Frozen):
     completion: Completion
     ratings: Ratings = Ratings()
     skill: Skill = Skill()
+    centres: tuple[Centre, ...] = ()
     voucher: Voucher | None = None
+    tender: Tender | None = None
 
     @field_validator("regions")
     @classmethod
@@ -313,7 +369,7 @@ class Scenario(Frozen):
             if getattr(self, scheme) is None:
                 raise ValueError(f"scheme '{scheme}' is listed but has no '{scheme}:' block")
         if not self.scheme_names:
-            raise ValueError("the scenario defines no scheme (add a 'voucher:' block)")
+            raise ValueError("the scenario defines no scheme (add a 'voucher:' or 'tender:' block)")
         if self.labour.endline_weeks > self.weeks:
             raise ValueError("labour.endline_weeks exceeds weeks")
         if self.population.weekly_hours_min > self.population.weekly_hours_max:
@@ -325,7 +381,7 @@ class Scenario(Frozen):
         """Schemes to run, in order: the listed ones, else every scheme block present."""
         if self.schemes is not None:
             return list(self.schemes)
-        return [name for name in ("voucher",) if getattr(self, name) is not None]
+        return [name for name in SCHEME_BLOCKS if getattr(self, name) is not None]
 
     @property
     def scale(self) -> float:

@@ -17,9 +17,11 @@ def completion_probability(
     fit: np.ndarray,
     difficulty: np.ndarray,
     params: Completion,
+    extra_logit: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """P(complete) of each enrolment: a logit rising with motivation, a pending incentive
-    (no course completed yet and an incentive on offer), quality and fit (0-1), falling with effort.
+    (no course completed yet and an incentive on offer), quality and fit (0-1), falling with effort;
+    ``extra_logit`` adds a scheme's own terms (e.g. travel to a training centre).
     """
     logit = (
         params.intercept
@@ -28,6 +30,7 @@ def completion_probability(
         + params.quality * quality
         + params.fit * fit
         - params.effort * difficulty
+        + extra_logit
     )
     return 1.0 / (1.0 + np.exp(-logit))
 

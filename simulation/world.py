@@ -7,7 +7,7 @@ attributes are shared read-only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from simulation.rng import stream
 from simulation.scenario import Scenario
 
 PROVIDER_TYPES = ("online_only", "blended", "offline_centre", "public_blk")
+ONLINE_ONLY = 0
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class ProviderSpecs:
     region: np.ndarray  # int8, home region
     knightly: np.ndarray  # bool, weighs trainee outcomes in its objective
     affiliated_platform: np.ndarray  # int8, -1 if independent
+    capacity_per_year: np.ndarray  # float64, trainees it can teach offline per year (tenders)
 
     def __len__(self) -> int:
         return int(self.kind.shape[0])
@@ -63,6 +65,10 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
     vacancies = vacancy_index(scenario, regional)
     participants = draw_participants(rng, scenario, n, vacancies[0])
     providers, courses = draw_providers(rng, scenario, scenario.providers.count, first_id=0)
+    if scenario.centres:
+        centres, centre_courses = draw_centres(rng, scenario, first_id=len(providers))
+        providers = _stack_specs([providers, centres])
+        courses.append(centre_courses)
     return World(scenario, seed, recipients, participants, vacancies, providers, courses)
 
 
@@ -152,8 +158,62 @@ def draw_providers(
         region=region.astype(np.int8),
         knightly=knightly,
         affiliated_platform=affiliated.astype(np.int8),
+        capacity_per_year=np.where(kind == ONLINE_ONLY, 0.0, spec.offline_capacity_per_year),
     )
     return specs, courses
+
+
+def draw_centres(
+    rng: np.random.Generator, scenario: Scenario, first_id: int
+) -> tuple[ProviderSpecs, Courses]:
+    """Training centres of every tier (public BLKs, private offline centres): providers with one
+    offline course per sector they teach, listed on no platform, with a yearly capacity."""
+    sectors = len(scenario.sectors)
+    specs, courses = [], []
+    for tier in scenario.centres:
+        n = tier.count
+        region = rng.choice(len(scenario.regions), size=n, p=[r.population_share for r in scenario.regions])
+        taught = min(tier.sectors_taught, sectors)
+        sector = np.argsort(rng.random((n, sectors)), axis=1)[:, :taught].ravel()
+        owner = np.repeat(np.arange(n), taught) + first_id + sum(len(s) for s in specs)
+        m = owner.size
+        specs.append(
+            ProviderSpecs(
+                kind=np.full(n, PROVIDER_TYPES.index(tier.kind), dtype=np.int8),
+                region=region.astype(np.int8),
+                knightly=np.full(n, tier.kind == "public_blk"),
+                affiliated_platform=np.full(n, -1, dtype=np.int8),
+                capacity_per_year=np.full(n, tier.capacity_per_year),
+            )
+        )
+        courses.append(
+            Courses.new(
+                provider=owner,
+                sector=sector,
+                mode=np.full(m, OFFLINE),
+                hours=np.full(m, tier.course_hours),
+                quality=rng.beta(tier.quality_alpha, tier.quality_beta, m),
+                difficulty=rng.beta(2.0, 2.0, m),
+                cost=np.full(m, tier.marginal_cost_idr),
+                price=np.full(m, 1.5 * tier.marginal_cost_idr + 1000.0),
+                listed=np.zeros((m, len(scenario.platforms)), dtype=bool),
+            )
+        )
+    return _stack_specs(specs), _stack_courses(courses, len(scenario.platforms))
+
+
+def _stack_specs(parts: list[ProviderSpecs]) -> ProviderSpecs:
+    names = [f.name for f in fields(ProviderSpecs)]
+    if not parts:
+        return ProviderSpecs(**{name: np.zeros(0) for name in names})
+    return ProviderSpecs(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in names})
+
+
+def _stack_courses(parts: list[Courses], platforms: int) -> Courses:
+    stacked = Courses.new([], [], [], [], [], [], [], [], np.zeros((0, platforms), dtype=bool))
+    for part in parts:
+        stacked.append(part)
+    return stacked
 
 
 def _affiliations(rng: np.random.Generator, scenario: Scenario, count: int, first_id: int):

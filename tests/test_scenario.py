@@ -370,7 +370,7 @@ def test_listed_schemes_are_used():
 
 def test_unknown_scheme_name_is_rejected():
     with pytest.raises(ScenarioError, match=r"schemes\.0: "):
-        load_scenario(TINY, ["schemes=[tender]"])
+        load_scenario(TINY, ["schemes=[lottery_bonds]"])
 
 
 def test_a_scenario_without_a_scheme_is_rejected():

@@ -22,6 +22,8 @@ import numpy as np
 
 from simulation import kernels
 from simulation.choice import Market, Shoppers, shop
+from simulation.courses import MODE_NAMES
+from simulation.metrics import median, rating_quality_correlation, share
 from simulation.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
 from simulation.rng import stream
 from simulation.schemes import register
@@ -64,9 +66,12 @@ class VoucherScheme:
         return cap.share if cap is not None and week >= cap.from_week else None
 
     def admit_courses(self, course_ids: np.ndarray, week: int) -> None:
-        """Curation: a noisy review of each new course; those below the minimum are not listed."""
+        """New courses: prices capped; courses of a mode the scheme does not allow are not listed;
+        with curation, a noisy review of each course and those below the minimum are not listed."""
         courses = self.model.courses
         courses.price_idr[course_ids] = np.minimum(courses.price_idr[course_ids], self.price_cap_idr)
+        allowed = [MODE_NAMES.index(mode) for mode in self.params.modes_allowed]
+        courses.listed[course_ids[~np.isin(courses.mode[course_ids], allowed)], :] = False
         curation = self.params.curation
         if not curation.enabled or course_ids.size == 0:
             return
@@ -103,6 +108,34 @@ class VoucherScheme:
                 np.count_nonzero(self.model.labour.twin_employed & selected), n_selected
             ),
             "employment_rate_control": _ratio(np.count_nonzero(employed) - employed_selected, n_control),
+        }
+
+    def evaluation_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lottery winners, never selected): the groups of the RCT-style ITT."""
+        selected = self.model.state.selected_week >= 0
+        return selected, ~selected
+
+    def metrics(self) -> dict[str, float | int | None]:
+        """Voucher-specific summary metrics (purchases, prices, ratings, cards)."""
+        model = self.model
+        state, courses, tally = model.state, model.courses, self.purchases
+        selected, _ = self.evaluation_groups()
+        trained = state.courses_bought > 0
+        waited = state.first_purchase_week[trained] - state.selected_week[trained]
+        per_purchase = (lambda total: total / tally.count) if tally.count else (lambda total: None)
+        return {
+            "bought_share": share(trained, selected),
+            "revoked_share": share(state.status == REVOKED, selected),
+            "incentive_received_share": share(state.incentive_received_idr > 0, selected),
+            "mean_price_paid_idr": per_purchase(tally.price_sum_idr),
+            "median_listed_price_idr": median(courses.price_idr[courses.active & courses.listed.any(axis=1)]),
+            "share_purchases_at_cap": per_purchase(tally.at_cap),
+            "share_purchases_with_topup": per_purchase(tally.with_topup),
+            "mean_true_quality_enrolled": per_purchase(tally.quality_sum),
+            "rating_quality_correlation": rating_quality_correlation(model),
+            "credit_forfeited_idr": model.ledger.credit_forfeited * model.scale,
+            "mismatch_rate": per_purchase(tally.mismatched),
+            "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
         }
 
     # ------------------------------------------------------------------ weekly steps
