@@ -31,7 +31,11 @@ def summarise(model: MarketModel) -> dict[str, float | int | None]:
     n_selected = int(np.count_nonzero(selected))
     endline, twin_endline = model.labour.endline_rate()
     total_cost = ledger.treasury_out * scale
-    extra_jobs = float((endline - twin_endline).sum(dtype=np.float64)) * scale
+    labour = model.labour  # whole person-weeks, so that "no effect" is exactly zero
+    extra_person_weeks = int(labour.endline_weeks_employed.sum(dtype=np.int64)) - int(
+        labour.twin_endline_weeks_employed.sum(dtype=np.int64)
+    )
+    extra_jobs = extra_person_weeks / model.params.labour.endline_weeks * scale
     revenue = np.bincount(
         model.courses.provider, model.courses.net_revenue_idr, minlength=len(model.providers)
     )

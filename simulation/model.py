@@ -52,6 +52,7 @@ class MarketModel(mesa.Model):
         self.scheme = get_scheme(scheme)(self)
         self.price_cap_idr = self.scheme.price_cap_idr
         self._refresh_market()
+        self.sellers = self._sellers()
 
     # ------------------------------------------------------------------ the weekly process
     def step(self) -> None:
@@ -68,7 +69,7 @@ class MarketModel(mesa.Model):
             if week > 0 and week % pricing.review_weeks == 0:
                 self.market_period_visits = self.period_shopper_visits
                 self.period_shopper_visits = 0
-                self.agents_by_type[Provider].shuffle_do("review_prices")
+                self.sellers.shuffle_do("review_prices")
             if week > 0 and week % self.params.providers.entry_review_weeks == 0:
                 self._enter(week)
         self.courses.recent_enrolments *= RECENT_DECAY
@@ -93,9 +94,8 @@ class MarketModel(mesa.Model):
         costs = np.bincount(
             self.courses.provider, self.week_trainees * self.courses.marginal_cost_idr, minlength=n
         )
-        for provider in self.providers:  # hundreds of agents, not participants
-            pid = provider.provider_id
-            provider.settle_week(receipts[pid] - costs[pid])
+        for provider in self.sellers:  # hundreds of agents, not participants
+            provider.settle_week(receipts[provider.provider_id] - costs[provider.provider_id])
 
     def _enter(self, week: int) -> None:
         """Entry: new providers arrive when incumbents' recent profits beat the entry cost."""
@@ -116,6 +116,7 @@ class MarketModel(mesa.Model):
         self.week_receipts_idr = np.concatenate([self.week_receipts_idr, np.zeros(len(courses))])
         self.week_trainees = np.concatenate([self.week_trainees, np.zeros(len(courses))])
         self._add_providers(specs, np.arange(first, len(self.courses)))
+        self.sellers = self._sellers()
         self.providers_entered += int(entrants)
 
     def _add_providers(self, specs: ProviderSpecs, course_ids: np.ndarray) -> None:
@@ -128,6 +129,12 @@ class MarketModel(mesa.Model):
             Provider(self, first + k, specs, k, owned)
         self.providers = sorted(self.agents_by_type[Provider], key=lambda p: p.provider_id)
         self.provider_affiliation = np.array([p.affiliated_platform for p in self.providers])
+
+    def _sellers(self) -> mesa.agent.AgentSet:
+        """Providers with a course on some platform: they take part in the weekly market (prices,
+        fixed costs, exit); training centres that only bid in tenders do not."""
+        listed = self.courses.listed.any(axis=1)
+        return self.agents_by_type[Provider].select(lambda p: bool(listed[p.courses].any()))
 
     def _refresh_market(self) -> None:
         """Platforms re-rank; their pages and listings are stacked for vectorised shopping."""

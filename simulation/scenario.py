@@ -63,7 +63,7 @@ class Population(Frozen):
     """Who applies. Shares are of eligible applicants (CALIBRATION.md, participants)."""
 
     recipients_represented: Positive = Field(description="real recipients the sample stands for")
-    control_per_recipient: Annotated[float, Field(gt=0.0, le=5.0)] = Field(
+    control_per_recipient: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
         0.25, description="simulated never-selected applicants per simulated recipient"
     )
     female_share: Share

@@ -27,3 +27,19 @@ def tiny_world(tiny):
 def tiny_run(tiny):
     """A finished voucher run of the tiny scenario (read-only: do not mutate)."""
     return run_scenario(tiny)
+
+
+# A tender arm and public training centres for the tiny world, added by overrides (tiny.yaml itself
+# stays voucher-only so that the voucher tests see one scheme).
+TENDER_ARM = [
+    "centres=[{name: blk, kind: public_blk, count: 4, capacity_per_year: 2000, sectors_taught: 2,"
+    " marginal_cost_idr: 1500000}]",
+    "tender={budget_idr: 1.0e10, cycle_weeks: 26, reference_cost_idr: 3000000, procurement_weeks: 4,"
+    " penalty_idr: 5000000, shading_saving_idr: 1000000, course_weeks: 2, awareness_weekly: 0.1}",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_both():
+    """The tiny scenario with a tender arm beside the voucher."""
+    return load_scenario(TINY, TENDER_ARM)

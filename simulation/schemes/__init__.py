@@ -31,4 +31,4 @@ def get_scheme(name: str) -> type:
 
 
 def _load_builtin() -> None:
-    from simulation.schemes import voucher  # noqa: F401  (registers itself)
+    from simulation.schemes import tender, voucher  # noqa: F401  (they register themselves)

@@ -134,6 +134,7 @@ class VoucherScheme:
             "mean_true_quality_enrolled": per_purchase(tally.quality_sum),
             "rating_quality_correlation": rating_quality_correlation(model),
             "credit_forfeited_idr": model.ledger.credit_forfeited * model.scale,
+            "active_providers_end": sum(p.active for p in model.sellers),
             "mismatch_rate": per_purchase(tally.mismatched),
             "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
         }

@@ -1,0 +1,450 @@
+"""The tender scheme (BLK-style contracted training): the office buys seats, people apply.
+
+Weekly process (DESIGN §3, tender); the decision rules are in ``simulation.procurement``:
+
+1. planning, at the start of each contract cycle: the cycle's budget is split into lots
+   (sector x region x seats) from a noisy forecast of labour demand ``planning_lag_weeks`` old, at
+   the reference cost per trainee;
+2. procurement, ``procurement_weeks`` later: for each lot, providers that teach the sector in the
+   region and have offline capacity left bid a price (their cost plus a margin that shrinks with
+   the number of rivals) and a declared quality; the office scores price against assessed quality
+   (noisy, blended with past performance), applies the quality floor and the abnormally-low-bid
+   screen, and may be overridden by favouritism; the winner gets the lot at its bid, as far as its
+   capacity and the remaining budget allow. It chooses how much quality to shade given monitoring
+   and the penalty;
+3. outreach: each week job seekers in a region with open lots hear of one with probability
+   ``awareness_weekly`` and apply to the lot of their own sector (another with probability
+   ``other_sector_apply``), less often the costlier the trip to a centre;
+4. delivery: offline cohorts of ``course_weeks`` start back to back; seats go by lottery or queue;
+   completion depends on motivation, allowance, delivered quality, fit, effort and travel;
+   completers gain skill from the delivered quality;
+5. payment per trainee, per seat, or partly on placement; at the end of the cycle applicants who
+   never got a seat are counted as waitlisted and may apply again in the next cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation import procurement
+from simulation.courses import ONLINE
+from simulation.metrics import mean, median, share
+from simulation.participants import ENROLLED, FINISHED, NOT_SELECTED
+from simulation.rng import stream
+from simulation.schemes import register
+from simulation.training import completion_probability, match_weight, skill_gain
+
+if TYPE_CHECKING:
+    from simulation.model import MarketModel
+
+WEEKS_PER_YEAR = 52.0
+
+
+@dataclass
+class Contract:
+    """One awarded lot. Seats and trainees are simulated people; money is IDR per trainee."""
+
+    provider: int
+    course: int
+    sector: int
+    region: int
+    seats: int
+    price_idr: float
+    cost_idr: float  # the contractor's cost per trainee after shading
+    declared_quality: float
+    delivered_quality: float
+    start_week: int
+    end_week: int
+    cohorts: int
+    seated: int = 0
+    completed: int = 0
+    waitlisted: int = 0
+
+    def cohort_starts(self, course_weeks: int) -> list[int]:
+        return [self.start_week + k * course_weeks for k in range(self.cohorts)]
+
+
+@register("tender")
+class TenderScheme:
+    """Contracted training bought by tender; parameters from ``scenario.tender``."""
+
+    def __init__(self, model: MarketModel):
+        self.model = model
+        self.params = model.params.tender
+        self.seed = model.world.seed
+        self.price_cap_idr = float("inf")
+        n = len(model.people)
+        self.applied = np.full(n, -1, dtype=np.int32)  # contract applied to, -1 if none
+        self.applied_week = np.full(n, -1, dtype=np.int16)
+        self.ever_applied = np.zeros(n, dtype=bool)
+        self.contracts: list[Contract] = []
+        self.record_quality: dict[int, float] = {}  # provider -> delivered quality, last contract
+        self.plan = (np.zeros(0, np.int64),) * 3  # the cycle's lots: sector, region, seats
+        self.capability = self._capability()  # [provider, sector] -> course id, -1 if none
+        self.tally = dict.fromkeys(
+            ("lots", "lot_seats", "lots_without_bidder", "bids", "bids_abnormal", "favoured"), 0
+        )
+        self.week_flows: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ scheme interface
+    def market_open(self, week: int) -> bool:
+        """The voucher market (platform sales, list prices, entry) does not run under a tender."""
+        return False
+
+    def commission_cap(self, week: int) -> float | None:
+        return None
+
+    def admit_courses(self, course_ids: np.ndarray, week: int) -> None:
+        """Entrants play no part in a tender."""
+
+    def evaluation_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """(seated, applied but never seated): with seats by lottery, the evaluator's ITT groups."""
+        seated = self.model.state.selected_week >= 0
+        return seated, self.ever_applied & ~seated
+
+    def step(self, week: int) -> None:
+        p = self.params
+        self.week_flows = dict.fromkeys(("applied", "enrolments", "completions", "payments_idr"), 0.0)
+        cycle, offset = divmod(week, p.cycle_weeks)
+        if cycle < p.cycles and offset == 0:
+            self.plan = self._plan(week, cycle)
+        if cycle < p.cycles and offset == p.procurement_weeks:
+            self._procure(week, cycle)
+        self._finish_cohorts(week)
+        self._close_contracts(week)
+        self._outreach(week)
+        self._seat_cohorts(week)
+
+    def record(self, week: int) -> dict:
+        """This week's flows (real people and IDR) and the employment of the evaluation groups."""
+        scale = self.model.scale
+        seated, comparison = self.evaluation_groups()
+        employed = self.model.labour.employed
+        return {
+            **{name: value * scale for name, value in self.week_flows.items()},
+            "open_contracts": sum(c.start_week <= week < c.end_week for c in self.contracts),
+            "employment_rate_selected": mean(employed[seated]) if seated.any() else float("nan"),
+            "employment_rate_twin_selected": mean(self.model.labour.twin_employed[seated])
+            if seated.any()
+            else float("nan"),
+            "employment_rate_control": mean(employed[comparison]) if comparison.any() else float("nan"),
+        }
+
+    def metrics(self) -> dict[str, float | int | None]:
+        """Tender-specific summary metrics, and the shared ones a tender defines its own way."""
+        model, scale = self.model, self.model.scale
+        state, people = model.state, model.people
+        seated = state.selected_week >= 0
+        contracts = self.contracts
+        seats = sum(c.seats for c in contracts)
+        trainees = sum(c.seated for c in contracts)
+        by_seat = (
+            (lambda values: float(np.average(values, weights=[c.seats for c in contracts])))
+            if seats
+            else (lambda values: None)
+        )
+        by_trainee = (
+            (lambda values: float(np.average(values, weights=[c.seated for c in contracts])))
+            if trainees
+            else (lambda values: None)
+        )
+        sector_of = np.array([c.sector for c in contracts] + [-1])
+        contract = np.where(seated, self.applied, -1)
+        waited = (state.selected_week - self.applied_week)[seated]
+        return {
+            "mean_price_paid_idr": by_trainee([c.price_idr for c in contracts]),
+            "mean_true_quality_enrolled": by_trainee([c.delivered_quality for c in contracts]),
+            "mismatch_rate": share(sector_of[contract] != people.sector, seated),
+            "median_weeks_to_first_training": float(median(waited)) if waited.size else None,
+            "seats_contracted": seats * scale,
+            "seats_planned": self.tally["lot_seats"] * scale,
+            "seat_fill_rate": trainees / seats if seats else None,
+            "mean_winning_bid_idr": by_seat([c.price_idr for c in contracts]),
+            "mean_shading": by_seat([c.declared_quality - c.delivered_quality for c in contracts]),
+            "procurement_weeks": float(self.params.procurement_weeks),
+            "waitlisted": (sum(c.waitlisted for c in contracts) + self._still_waiting()) * scale,
+            "lots_tendered": self.tally["lots"],
+            "lots_without_bidder": self.tally["lots_without_bidder"],
+            "bids_flagged_abnormal": self.tally["bids_abnormal"],
+            "awards_by_favouritism": self.tally["favoured"],
+            "contractors": len({c.provider: None for c in contracts}),
+        }
+
+    # ------------------------------------------------------------------ planning and procurement
+    def _capability(self) -> np.ndarray:
+        """The course each provider would teach offline in each sector (-1: cannot)."""
+        model = self.model
+        courses = model.courses
+        sectors = len(model.params.sectors)
+        table = np.full((len(model.providers), sectors), -1, dtype=np.int64)
+        offline_able = np.array([p.capacity_per_year > 0 for p in model.providers])
+        ids = np.flatnonzero(offline_able[courses.provider])
+        table[courses.provider[ids[::-1]], courses.sector[ids[::-1]]] = ids[::-1]  # lowest id wins
+        return table
+
+    def _plan(self, week: int, cycle: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        p, model = self.params, self.model
+        rng = stream(self.seed, "tender:plan", cycle)
+        forecast = procurement.forecast_demand(
+            model.world.vacancies, week, p.planning_lag_weeks, p.forecast_noise_sd, rng
+        )
+        population = np.array([r.population_share for r in model.params.regions])
+        budget = p.budget_idr / p.cycles / (1.0 + p.admin_cost_share) / model.scale
+        min_seats = max(1, int(np.ceil(p.min_seats / model.scale)))
+        return procurement.plan_lots(budget, forecast, population, p.reference_cost_idr, min_seats)
+
+    def _procure(self, week: int, cycle: int) -> None:
+        """Tender every planned lot of the cycle and award contracts."""
+        p, model = self.params, self.model
+        rng = stream(self.seed, "tender:procurement", cycle)
+        budget = p.budget_idr / p.cycles / (1.0 + p.admin_cost_share) / model.scale
+        end = min((cycle + 1) * p.cycle_weeks, model.params.weeks)
+        cohorts = max(0, (end - week) // p.course_weeks)
+        capacity = self._capacity_left(cohorts)
+        for sector, region, seats in zip(*self.plan, strict=True):
+            self.tally["lots"] += 1
+            self.tally["lot_seats"] += int(seats)
+            winner = self._award_lot(int(sector), int(region), rng, capacity)
+            if winner is None:
+                self.tally["lots_without_bidder"] += 1
+                continue
+            provider, course, price, declared = winner
+            seats = int(min(seats, capacity[provider], budget // price))
+            if seats <= 0 or cohorts == 0:
+                continue
+            budget -= seats * price
+            capacity[provider] -= seats
+            self._sign(provider, course, int(sector), int(region), seats, price, declared, week, end, cohorts)
+
+    def _capacity_left(self, cohorts: int) -> np.ndarray:
+        """Simulated seats each provider can still teach this cycle (zero once it has exited)."""
+        weeks = cohorts * self.params.course_weeks
+        return np.array(
+            [
+                p.capacity_per_year * weeks / WEEKS_PER_YEAR / self.model.scale if p.active else 0.0
+                for p in self.model.providers
+            ]
+        )
+
+    def _award_lot(self, sector: int, region: int, rng: np.random.Generator, capacity: np.ndarray):
+        """(provider, course, price, declared quality) of the lot's winner, or None."""
+        p, model = self.params, self.model
+        regions = np.array([pr.region for pr in model.providers])
+        course = self.capability[:, sector]
+        bidders = np.flatnonzero((regions == region) & (course >= 0) & (capacity >= 1.0))
+        if bidders.size == 0:
+            procurement.award(np.zeros(0), p.favouritism, rng)  # keep the stream aligned
+            return None
+        courses = model.courses
+        c = course[bidders]
+        cost = self._delivery_cost(c)
+        price = procurement.bid_prices(cost, np.full(bidders.size, bidders.size - 1), p.bid_markup)
+        declared = procurement.declared_quality(
+            courses.true_quality[c].astype(np.float64), p.quality_inflation
+        )
+        assessed = np.clip(declared + rng.normal(0.0, p.assessment_noise_sd, bidders.size), 0.0, 1.0)
+        record = np.array([self.record_quality.get(int(b), np.nan) for b in bidders])
+        assessed = procurement.past_performance_adjustment(assessed, record, p.past_performance_weight)
+        score, abnormal = procurement.score_bids(
+            price,
+            assessed,
+            price_weight=p.price_weight,
+            quality_floor=p.quality_floor,
+            abnormal_share=p.abnormal_share,
+        )
+        self.tally["bids"] += bidders.size
+        self.tally["bids_abnormal"] += int(abnormal.sum())
+        best = int(np.argmax(score)) if np.isfinite(score).any() else -1
+        won = procurement.award(score, p.favouritism, rng)
+        if won < 0:
+            return None
+        self.tally["favoured"] += int(won != best)
+        return int(bidders[won]), int(c[won]), float(price[won]), float(declared[won])
+
+    def _delivery_cost(self, course: np.ndarray) -> np.ndarray:
+        """Cost per trainee of teaching a course offline, IDR."""
+        courses = self.model.courses
+        offline = float(self.model.params.providers.marginal_cost_offline_idr)
+        cost = courses.marginal_cost_idr[course].astype(np.float64)
+        return np.where(courses.mode[course] == ONLINE, np.maximum(cost, offline), cost)
+
+    def _sign(self, provider, course, sector, region, seats, price, declared, week, end, cohorts) -> None:
+        """Sign a contract: the contractor picks its shading; per-seat contracts are paid now."""
+        p = self.params
+        shaded = float(
+            procurement.shading(
+                np.array([declared]), np.array([p.shading_saving_idr]), p.monitoring, p.penalty_idr
+            )[0]
+        )
+        base_cost = float(self._delivery_cost(np.array([course]))[0])
+        contract = Contract(
+            provider=provider,
+            course=course,
+            sector=sector,
+            region=region,
+            seats=seats,
+            price_idr=price,
+            cost_idr=max(base_cost - p.shading_saving_idr * shaded, 0.0),
+            declared_quality=declared,
+            delivered_quality=max(declared - shaded, 0.0),
+            start_week=week,
+            end_week=end,
+            cohorts=min(cohorts, seats),
+        )
+        self.contracts.append(contract)
+        if p.payment == "per_seat":
+            self._pay(contract, procurement.contract_payment(price, seats, 0, 0, "per_seat", 0.0))
+
+    # ------------------------------------------------------------------ take-up and delivery
+    def _open_contracts(self, week: int) -> list[int]:
+        """Contracts still taking applications: seats left and a cohort still to start."""
+        weeks = self.params.course_weeks
+        return [
+            k
+            for k, c in enumerate(self.contracts)
+            if c.start_week <= week and c.seated < c.seats and week < c.cohort_starts(weeks)[-1] + 1
+        ]
+
+    def _outreach(self, week: int) -> None:
+        """Job seekers hear of an open lot in their region and may apply."""
+        open_ = self._open_contracts(week)
+        if not open_:
+            return
+        p, model = self.params, self.model
+        people, regions, sectors = model.people, len(model.params.regions), len(model.params.sectors)
+        own = np.full((regions, sectors), -1, dtype=np.int64)  # lot of one's own sector, per region
+        by_region: list[list[int]] = [[] for _ in range(regions)]
+        for k in sorted(open_, key=lambda k: self.contracts[k].seats - self.contracts[k].seated):
+            c = self.contracts[k]
+            own[c.region, c.sector] = k  # the lot with most seats left is written last
+            by_region[c.region].append(k)
+        width = max(len(r) for r in by_region)
+        others = np.full((regions, width), -1, dtype=np.int64)
+        for r, ks in enumerate(by_region):
+            others[r, : len(ks)] = ks
+        count = np.array([len(ks) for ks in by_region])
+        free = np.flatnonzero((model.state.status == NOT_SELECTED) & (self.applied < 0))
+        region = people.region[free].astype(np.int64)
+        rng = stream(self.seed, "tender:outreach", week)
+        u = rng.random((free.size, 3))
+        target = own[region, people.sector[free]]
+        stray = (target < 0) & (u[:, 1] < p.other_sector_apply) & (count[region] > 0)
+        pick = (u[:, 2] * np.maximum(count[region], 1)).astype(np.int64)
+        target = np.where(stray, others[region, np.minimum(pick, width - 1)], target)
+        travel = np.array([r.travel_cost_idr for r in model.params.regions])[region]
+        willing = u[:, 0] < p.awareness_weekly * 0.5 ** (travel / p.travel_tolerance_idr)
+        apply = free[willing & (target >= 0)]
+        self.applied[apply] = target[willing & (target >= 0)]
+        self.applied_week[apply] = week
+        self.ever_applied[apply] = True
+        self.week_flows["applied"] = apply.size
+
+    def _seat_cohorts(self, week: int) -> None:
+        """Start the cohorts due this week: seats by lottery or queue among applicants."""
+        p, model = self.params, self.model
+        due = [k for k, c in enumerate(self.contracts) if week in c.cohort_starts(p.course_weeks)]
+        if not due:
+            return
+        state = model.state
+        waiting = np.flatnonzero((self.applied >= 0) & (state.status == NOT_SELECTED))
+        by_contract = waiting[np.argsort(self.applied[waiting], kind="stable")]
+        bounds = np.searchsorted(self.applied[by_contract], np.arange(len(self.contracts) + 1))
+        rng = stream(self.seed, "tender:seats", week)
+        for k in due:  # a few dozen contracts, not participants
+            c = self.contracts[k]
+            queue = by_contract[bounds[k] : bounds[k + 1]]
+            if p.seat_rule == "lottery":
+                queue = rng.permutation(queue)
+            else:
+                queue = queue[np.argsort(self.applied_week[queue], kind="stable")]
+            left_cohorts = c.cohorts - c.cohort_starts(p.course_weeks).index(week)
+            size = int(np.ceil((c.seats - c.seated) / left_cohorts))
+            self._enrol(c, np.sort(queue[:size]), week, rng)
+
+    def _enrol(self, c: Contract, rows: np.ndarray, week: int, rng: np.random.Generator) -> None:
+        p, model = self.params, self.model
+        state, people, courses = model.state, model.people, model.courses
+        if rows.size == 0:
+            return
+        travel = np.array([r.travel_cost_idr for r in model.params.regions])[people.region[rows]]
+        fit = (people.sector[rows] == c.sector).astype(np.float32)
+        p_complete = completion_probability(
+            people.motivation[rows],
+            np.full(rows.size, p.allowance_idr > 0),
+            c.delivered_quality,
+            fit,
+            courses.difficulty[c.course],
+            model.params.completion,
+            extra_logit=-p.completion_travel * travel / p.travel_tolerance_idr,
+        )
+        state.will_complete[rows] = rng.random(rows.size) < p_complete
+        state.status[rows] = ENROLLED
+        state.selected_week[rows] = week
+        state.first_purchase_week[rows] = week
+        state.course[rows] = c.course
+        state.course_end_week[rows] = week + p.course_weeks
+        state.courses_bought[rows] += 1
+        c.seated += rows.size
+        self.week_flows["enrolments"] += rows.size
+        model.record_sales(np.full(rows.size, c.course), np.zeros(rows.size))
+        if p.payment != "per_seat":
+            self._pay(
+                c,
+                procurement.contract_payment(
+                    c.price_idr, rows.size, rows.size, 0, p.payment, p.placement_share
+                ),
+            )
+        model.providers[c.provider].book(-c.cost_idr * rows.size * model.scale)
+
+    def _finish_cohorts(self, week: int) -> None:
+        """Cohorts ending this week: completion and skill from the delivered quality."""
+        model = self.model
+        state, people, courses = model.state, model.people, model.courses
+        ending = np.flatnonzero((state.status == ENROLLED) & (state.course_end_week <= week))
+        if ending.size == 0:
+            return
+        state.status[ending] = FINISHED
+        done = ending[state.will_complete[ending]]
+        delivered = np.array([c.delivered_quality for c in self.contracts])[self.applied[done]]
+        skill = model.params.skill
+        gain = skill_gain(delivered, people.ability[done], state.courses_completed[done], skill)
+        state.skill[done] += gain
+        state.matched_skill[done] += gain * match_weight(
+            courses.sector[state.course[done]], people.sector[done], skill
+        )
+        model.labour.set_skill(done, state.matched_skill[done])
+        state.courses_completed[done] += 1
+        courses.completions += np.bincount(state.course[done], minlength=len(courses))
+        for k, n in zip(*np.unique(self.applied[done], return_counts=True), strict=True):
+            self.contracts[k].completed += int(n)
+        self.week_flows["completions"] = done.size
+
+    def _close_contracts(self, week: int) -> None:
+        """Contracts ending: placement pay, the contractor's record, waitlisted applicants freed."""
+        p, model = self.params, self.model
+        for k, c in enumerate(self.contracts):
+            if c.end_week != week:
+                continue
+            trained = np.flatnonzero((self.applied == k) & (model.state.courses_completed > 0))
+            if p.payment == "outcome":
+                placed = int(np.count_nonzero(model.labour.employed[trained]))
+                self._pay(c, p.placement_share * c.price_idr * placed)
+            self.record_quality[c.provider] = c.delivered_quality
+            waiting = np.flatnonzero((self.applied == k) & (model.state.status == NOT_SELECTED))
+            c.waitlisted = waiting.size
+            self.applied[waiting] = -1
+
+    def _still_waiting(self) -> int:
+        return int(np.count_nonzero((self.applied >= 0) & (self.model.state.status == NOT_SELECTED)))
+
+    def _pay(self, c: Contract, amount_idr: float) -> None:
+        """Pay a contractor (simulated IDR): treasury, office cost, the provider's books."""
+        model = self.model
+        model.ledger.record_contract_payment(amount_idr)
+        model.ledger.charge_admin(amount_idr, self.params.admin_cost_share)
+        model.courses.net_revenue_idr[c.course] += amount_idr
+        model.providers[c.provider].book(amount_idr * model.scale)
+        self.week_flows["payments_idr"] += amount_idr

@@ -1,0 +1,145 @@
+"""The tender scheme end to end: books, seats, unfilled lots, shading, and the limiting case in
+which a voucher and a tender must coincide."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import MarketModel, build_world, load_scenario, run_scenario
+from simulation.metrics import summarise
+from tests.conftest import TENDER_ARM, TINY
+
+
+@pytest.fixture(scope="module")
+def both(tiny_both):
+    return run_scenario(tiny_both)
+
+
+def test_both_schemes_run_on_the_same_world(both):
+    assert both.schemes == ["voucher", "tender"]
+    tender = both.summary["schemes"]["tender"]
+    assert tender["seats_contracted"] > 0
+    assert 0 < tender["seat_fill_rate"] <= 1
+    assert tender["participants_trained"] <= tender["seats_contracted"]
+    # same labour shocks: the untreated twins' paths are identical under both schemes
+    v, t = both.models["voucher"].labour, both.models["tender"].labour
+    np.testing.assert_array_equal(v.twin_endline_weeks_employed, t.twin_endline_weeks_employed)
+
+
+def test_tender_books_balance_and_budget_holds(both):
+    model = both.models["tender"]
+    ledger = model.ledger
+    assert ledger.treasury_out == pytest.approx(ledger.received, rel=1e-12)
+    assert ledger.provider_receipts == pytest.approx(model.courses.net_revenue_idr.sum(), rel=1e-12)
+    assert ledger.treasury_out * model.scale <= model.params.tender.budget_idr
+    assert ledger.credit_spent == 0 and ledger.platform_commission == 0
+
+
+def test_seats_within_contracts_and_capacity(both):
+    model = both.models["tender"]
+    scheme = model.scheme
+    for k, c in enumerate(scheme.contracts):
+        seated = np.count_nonzero((scheme.applied == k) & (model.state.selected_week >= 0))
+        assert seated == c.seated <= c.seats
+    for provider in model.providers:
+        seats = sum(c.seats for c in scheme.contracts if c.provider == provider.provider_id)
+        weeks = sum(
+            c.cohorts * model.params.tender.course_weeks
+            for c in scheme.contracts
+            if c.provider == provider.provider_id
+        )
+        assert seats <= provider.capacity_per_year * max(weeks, 1) / 52 / model.scale + 1e-9
+
+
+def test_a_lot_without_eligible_bidder_stays_unfilled():
+    # Only online-only providers (no offline capacity) and one BLK: lots in the region without the
+    # BLK, and in sectors it does not teach, find no bidder; the run completes.
+    overrides = [
+        *TENDER_ARM,
+        "providers.types={online_only: 1.0, blended: 0, offline_centre: 0, public_blk: 0}",
+        "centres.0.count=1",
+        "centres.0.sectors_taught=1",
+    ]
+    scenario = load_scenario(TINY, overrides, schemes=["tender"])
+    summary = run_scenario(scenario).summary["schemes"]["tender"]
+    assert summary["lots_without_bidder"] >= 1
+    assert summary["lots_without_bidder"] < summary["lots_tendered"]
+    assert summary["seats_contracted"] < summary["seats_planned"]
+
+
+@pytest.mark.parametrize("payment", ["per_trainee", "per_seat", "outcome"])
+def test_payment_rules_conserve_money(payment):
+    overrides = [*TENDER_ARM, f"tender.payment={payment}", "tender.placement_share=0.3"]
+    model = MarketModel(build_world(load_scenario(TINY, overrides)), "tender").run()
+    ledger = model.ledger
+    contracts = model.scheme.contracts
+    assert ledger.treasury_out == pytest.approx(ledger.received, rel=1e-12)
+    paid = ledger.contract_payments
+    if payment == "per_seat":  # the whole lot, trained or not
+        assert paid == pytest.approx(sum(c.price_idr * c.seats for c in contracts))
+    elif payment == "per_trainee":
+        assert paid == pytest.approx(sum(c.price_idr * c.seated for c in contracts))
+    else:  # 70% on enrolment, 30% only for completers in work at the contract's end
+        assert sum(0.7 * c.price_idr * c.seated for c in contracts) <= paid + 1e-6
+        assert paid < sum(c.price_idr * c.seated for c in contracts)
+
+
+def test_shading_falls_as_monitoring_rises():
+    shading = {}
+    for monitoring in (0.05, 0.5):
+        overrides = [*TENDER_ARM, f"tender.monitoring={monitoring}"]
+        model = MarketModel(build_world(load_scenario(TINY, overrides)), "tender").run()
+        shading[monitoring] = summarise(model)["mean_shading"]
+    # saving 1,000,000, penalty 5,000,000: s* = 1e6 / (2 m 5e6) = 0.1 / m, capped at the declared
+    # quality: monitoring 0.5 -> 0.2 at most; 0.05 -> 2, i.e. everything declared.
+    assert shading[0.5] <= 0.2 + 1e-9
+    assert shading[0.05] > shading[0.5]
+
+
+LIMIT = [
+    "regions=[{name: one, population_share: 1.0, urban_share: 1.0, internet_access: 1.0,"
+    " travel_cost_idr: 0}]",
+    "sectors=[{name: only, demand_index: 1.0}]",
+    "population.control_per_recipient=0",
+    "providers={count: 1, courses_per_provider: 1, types: {online_only: 0, blended: 1, offline_centre: 0,"
+    " public_blk: 0}, course_modes: {online: 1, offline: 0, hybrid: 0}, hours_min: 1, hours_max: 1,"
+    " initial_price_median_idr: 500000, initial_price_sd_log: 0, marginal_cost_online_idr: 500000,"
+    " marginal_cost_offline_idr: 500000, fixed_cost_weekly_idr: 0, initial_cash_idr: 0,"
+    " offline_capacity_per_year: 1.0e9}",
+    "platforms=[{name: one, participant_share: 1.0, commission: 0, page_size: 1, listing_share: 1.0}]",
+    "choice={outside_utility: -50, other_courses_shown: 0}",
+    "completion={intercept: 50}",
+    "voucher.waves={count: 1, first_week: 0, interval_weeks: 1}",
+    "voucher.credit_idr=500000",
+    "tender={budget_idr: 1.0e13, reference_cost_idr: 500000, cycle_weeks: 1, procurement_weeks: 0,"
+    " bid_markup: 0, quality_inflation: 0, assessment_noise_sd: 0, quality_floor: 0, abnormal_share: 0,"
+    " favouritism: 0, monitoring: 1, penalty_idr: 1, shading_saving_idr: 0, course_weeks: 1,"
+    " awareness_weekly: 1, min_seats: 1, admin_cost_share: 0}",
+]
+
+
+def test_voucher_and_tender_coincide_in_the_limit():
+    """One provider, one course, everyone assigned at once, no frictions: a voucher everyone spends
+    on that course and a tender buying a seat for everyone train the same people in the same week
+    in the same course, so enrolment and every employment path are identical."""
+    scenario = load_scenario(TINY, LIMIT, size=300)
+    result = run_scenario(scenario)
+    voucher, tender = result.models["voucher"], result.models["tender"]
+    for field in ("selected_week", "courses_bought", "courses_completed", "course", "matched_skill"):
+        np.testing.assert_array_equal(
+            getattr(voucher.state, field), getattr(tender.state, field), err_msg=field
+        )
+    assert (voucher.state.courses_completed == 1).all()
+    np.testing.assert_array_equal(voucher.labour.endline_weeks_employed, tender.labour.endline_weeks_employed)
+    v, t = result.summary["schemes"]["voucher"], result.summary["schemes"]["tender"]
+    for metric in (
+        "participants_selected",
+        "participants_trained",
+        "completion_rate",
+        "employment_effect_pp",
+        "additional_jobs",
+        "mean_true_quality_enrolled",
+    ):
+        assert v[metric] == pytest.approx(t[metric]), metric
+    assert v["employment_effect_pp"] > 0  # the training did something, identically
