@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from simulation.compare import comparison_table
 from simulation.outputs import (
     OutputError,
     already_exists,
@@ -43,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="simulate a scenario and write results")
     _scenario_options(run)
     run.add_argument("--out", type=Path, help="output folder (default results/<scenario>-<time>)")
+    run.add_argument(
+        "--replications",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="also run N further seeds (derived from the root seed) and report means "
+        "with 95%% confidence intervals of every metric and paired difference",
+    )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     check = sub.add_parser("check", help="validate a scenario without running it")
     _scenario_options(check)
@@ -146,7 +155,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     if out_dir.exists():
         raise already_exists(out_dir)
     progress = not args.no_progress and sys.stderr.isatty()
-    result = run_scenario(scenario, schemes=args.schemes, progress=progress)
+    result = run_scenario(scenario, schemes=args.schemes, progress=progress, replications=args.replications)
     command = ["run.py", *argv]
     written = write_results(
         result, out_dir, provenance(scenario, result.seed, command, start), unique=args.out is None
@@ -185,24 +194,25 @@ ROWS = (
     ("median_weeks_to_first_training", "weeks to first course (median)", "number"),
     ("rural_share_trained", "rural share of trained", "share"),
     ("female_share_trained", "female share of trained", "share"),
+    ("seats_contracted", "seats contracted (tender)", "count"),
+    ("seat_fill_rate", "seats filled", "share"),
+    ("mean_winning_bid_idr", "mean winning bid per trainee", "idr"),
+    ("mean_shading", "quality shaded (0-1)", "number"),
+    ("waitlisted", "waitlisted applicants", "count"),
+    ("procurement_weeks", "procurement (weeks)", "number"),
 )
 
 
 def format_table(result: RunResult) -> str:
-    """The summary as a text table, one column per scheme."""
-    schemes = result.schemes
+    """The summary as a text table: a column per scheme, then the paired differences."""
     summary = result.summary
     header = (
         f"{summary['scenario']} (seed {summary['seed']}, "
         f"{summary['simulated_participants']:,} simulated participants, "
         f"1 = {summary['scale']:,.1f} people)"
     )
-    lines = [header, f"{'metric':<34}" + "".join(f"{s:>20}" for s in schemes)]
-    lines.append("-" * len(lines[-1]))
-    for key, label, kind in ROWS:
-        cells = [format_value(summary["schemes"][s].get(key), kind) for s in schemes]
-        lines.append(f"{label:<34}" + "".join(f"{c:>20}" for c in cells))
-    return "\n".join(lines)
+    untitled = {key: value for key, value in summary.items() if key not in ("scenario", "seed")}
+    return header + "\n" + comparison_table(untitled, list(ROWS), format_value)
 
 
 def format_value(value, kind: str) -> str:

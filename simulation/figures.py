@@ -10,11 +10,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from simulation.compare import comparison_figure  # noqa: E402
 from simulation.runner import RunResult  # noqa: E402
 
 
 def save_figures(result: RunResult, folder: Path) -> list[Path]:
-    """Write every figure of ``result`` into ``folder``; returns the paths."""
+    """Write every figure of ``result`` into ``folder`` (with replications, also the comparison of
+    schemes with confidence intervals); returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, draw in (
@@ -27,7 +29,21 @@ def save_figures(result: RunResult, folder: Path) -> list[Path]:
         fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
         paths.append(path)
+    if "replications" in result.summary:
+        fig = comparison_figure(result.summary["replications"], COMPARISON_METRICS)
+        path = folder / "comparison.png"
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        paths.append(path)
     return paths
+
+
+COMPARISON_METRICS = [
+    ("participants_trained", "trained (people)"),
+    ("completion_rate", "completion rate"),
+    ("mean_true_quality_enrolled", "quality enrolled"),
+    ("employment_effect_pp", "employment effect (pp)"),
+    ("cost_per_additional_job_idr", "cost per additional job (IDR)"),
+]
 
 
 def price_distribution(result: RunResult):

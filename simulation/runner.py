@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
+from simulation.compare import paired_difference, replication_seeds, summarise_replications
 from simulation.courses import MODE_NAMES
 from simulation.metrics import summarise
 from simulation.model import MarketModel
@@ -40,13 +42,18 @@ def run_scenario(
     schemes: list[str] | None = None,
     seed: int | None = None,
     progress: bool = False,
+    replications: int = 0,
 ) -> RunResult:
     """Build the world once and run each scheme on it with common random numbers.
 
-    ``schemes`` defaults to the scenario's; ``seed`` to ``scenario.seed``.
+    ``schemes`` defaults to the scenario's; ``seed`` to ``scenario.seed``. With two schemes or
+    more the summary has a ``difference`` block (each scheme minus the first, paired on the same
+    world). ``replications`` > 0 adds a ``replications`` block: means, standard deviations and
+    95% confidence intervals of every metric and every paired difference over that many further
+    seeds derived from the root seed (numpy SeedSequence).
     """
     seed = scenario.seed if seed is None else seed
-    schemes = schemes or scenario.scheme_names
+    schemes = list(schemes or scenario.scheme_names)
     world = build_world(scenario, seed)
     models = {name: run_scheme(world, name, progress) for name in schemes}
     summary = {
@@ -56,9 +63,23 @@ def run_scenario(
         "scale": world.scale,
         "schemes": {name: summarise(model) for name, model in models.items()},
     }
+    if len(schemes) > 1:
+        summary["difference"] = paired_difference(summary["schemes"])
+    if replications > 0:
+        seeds = replication_seeds(seed, replications)
+        runs = [
+            replicate(scenario, schemes, s) for s in tqdm(seeds, desc="replications", disable=not progress)
+        ]
+        summary["replications"] = {"seeds": seeds, **summarise_replications(runs)}
     timeseries = pd.DataFrame([row for m in models.values() for row in m.records])
     courses = pd.concat([course_table(m) for m in models.values()], ignore_index=True)
     return RunResult(scenario, seed, summary, timeseries, courses, models)
+
+
+def replicate(scenario: Scenario, schemes: list[str], seed: int) -> dict[str, dict]:
+    """One replication: every scheme on the world of ``seed``; returns {scheme: metrics}."""
+    world = build_world(scenario, seed)
+    return {name: summarise(run_scheme(world, name)) for name in schemes}
 
 
 def run_scheme(world: World, scheme: str, progress: bool = False) -> MarketModel:
