@@ -40,7 +40,7 @@ def test_seats_within_contracts_and_capacity(both):
     model = both.models["tender"]
     scheme = model.scheme
     for k, c in enumerate(scheme.contracts):
-        seated = np.count_nonzero((scheme.applied == k) & (model.state.selected_week >= 0))
+        seated = np.count_nonzero((scheme.contract_of == k) & (model.state.selected_week >= 0))
         assert seated == c.seated <= c.seats
     for provider in model.providers:
         seats = sum(c.seats for c in scheme.contracts if c.provider == provider.provider_id)

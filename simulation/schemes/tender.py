@@ -61,7 +61,6 @@ class Contract:
     cohorts: int
     seated: int = 0
     completed: int = 0
-    waitlisted: int = 0
 
     def cohort_starts(self, course_weeks: int) -> list[int]:
         return [self.start_week + k * course_weeks for k in range(self.cohorts)]
@@ -77,7 +76,9 @@ class TenderScheme:
         self.seed = model.world.seed
         self.price_cap_idr = float("inf")
         n = len(model.people)
-        self.applied = np.full(n, -1, dtype=np.int32)  # contract applied to, -1 if none
+        self.cells = len(model.params.regions) * len(model.params.sectors)
+        self.applied = np.full(n, -1, dtype=np.int32)  # lot (region * sectors + sector), -1 if none
+        self.contract_of = np.full(n, -1, dtype=np.int32)  # contract seated in, -1 if none
         self.applied_week = np.full(n, -1, dtype=np.int16)
         self.ever_applied = np.zeros(n, dtype=bool)
         self.contracts: list[Contract] = []
@@ -85,7 +86,7 @@ class TenderScheme:
         self.plan = (np.zeros(0, np.int64),) * 3  # the cycle's lots: sector, region, seats
         self.capability = self._capability()  # [provider, sector] -> course id, -1 if none
         self.tally = dict.fromkeys(
-            ("lots", "lot_seats", "lots_without_bidder", "bids", "bids_abnormal", "favoured"), 0
+            ("lots", "lot_seats", "lots_without_bidder", "bids", "bids_abnormal", "favoured", "waitlisted"), 0
         )
         self.week_flows: dict[str, float] = {}
 
@@ -152,7 +153,7 @@ class TenderScheme:
             else (lambda values: None)
         )
         sector_of = np.array([c.sector for c in contracts] + [-1])
-        contract = np.where(seated, self.applied, -1)
+        contract = np.where(seated, self.contract_of, -1)
         waited = (state.selected_week - self.applied_week)[seated]
         return {
             "mean_price_paid_idr": by_trainee([c.price_idr for c in contracts]),
@@ -165,7 +166,7 @@ class TenderScheme:
             "mean_winning_bid_idr": by_seat([c.price_idr for c in contracts]),
             "mean_shading": by_seat([c.declared_quality - c.delivered_quality for c in contracts]),
             "procurement_weeks": float(self.params.procurement_weeks),
-            "waitlisted": (sum(c.waitlisted for c in contracts) + self._still_waiting()) * scale,
+            "waitlisted": (self.tally["waitlisted"] + self._still_waiting()) * scale,
             "lots_tendered": self.tally["lots"],
             "lots_without_bidder": self.tally["lots_without_bidder"],
             "bids_flagged_abnormal": self.tally["bids_abnormal"],
@@ -197,7 +198,12 @@ class TenderScheme:
         return procurement.plan_lots(budget, forecast, population, p.reference_cost_idr, min_seats)
 
     def _procure(self, week: int, cycle: int) -> None:
-        """Tender every planned lot of the cycle and award contracts."""
+        """Tender every planned lot of the cycle and award contracts.
+
+        A lot goes to the best bid, as many seats as its capacity and the remaining budget allow;
+        seats still open go to the next best, and so on, so a large lot is split among several
+        contractors. Favouritism may override the score at each award.
+        """
         p, model = self.params, self.model
         rng = stream(self.seed, "tender:procurement", cycle)
         budget = p.budget_idr / p.cycles / (1.0 + p.admin_cost_share) / model.scale
@@ -207,17 +213,36 @@ class TenderScheme:
         for sector, region, seats in zip(*self.plan, strict=True):
             self.tally["lots"] += 1
             self.tally["lot_seats"] += int(seats)
-            winner = self._award_lot(int(sector), int(region), rng, capacity)
-            if winner is None:
+            bids = self._bids(int(sector), int(region), rng, capacity)
+            if bids is None:
                 self.tally["lots_without_bidder"] += 1
                 continue
-            provider, course, price, declared = winner
-            seats = int(min(seats, capacity[provider], budget // price))
-            if seats <= 0 or cohorts == 0:
-                continue
-            budget -= seats * price
-            capacity[provider] -= seats
-            self._sign(provider, course, int(sector), int(region), seats, price, declared, week, end, cohorts)
+            left = int(seats)
+            while left > 0 and bids["provider"].size and cohorts > 0:
+                best = int(np.argmax(bids["score"])) if np.isfinite(bids["score"]).any() else -1
+                won = procurement.award(bids["score"], p.favouritism, rng)
+                if won < 0:
+                    break
+                self.tally["favoured"] += int(won != best)
+                provider, price = int(bids["provider"][won]), float(bids["price"][won])
+                n = int(min(left, capacity[provider], budget // price))
+                if n > 0:
+                    budget -= n * price
+                    capacity[provider] -= n
+                    left -= n
+                    self._sign(
+                        provider,
+                        int(bids["course"][won]),
+                        int(sector),
+                        int(region),
+                        n,
+                        price,
+                        float(bids["declared"][won]),
+                        week,
+                        end,
+                        cohorts,
+                    )
+                bids = {key: np.delete(values, won) for key, values in bids.items()}
 
     def _capacity_left(self, cohorts: int) -> np.ndarray:
         """Simulated seats each provider can still teach this cycle (zero once it has exited)."""
@@ -229,22 +254,20 @@ class TenderScheme:
             ]
         )
 
-    def _award_lot(self, sector: int, region: int, rng: np.random.Generator, capacity: np.ndarray):
-        """(provider, course, price, declared quality) of the lot's winner, or None."""
+    def _bids(self, sector: int, region: int, rng: np.random.Generator, capacity: np.ndarray):
+        """The lot's bids as arrays (provider, course, price, declared, score), or None if no
+        provider can bid: it must teach the sector in the region and have a seat of capacity left."""
         p, model = self.params, self.model
         regions = np.array([pr.region for pr in model.providers])
         course = self.capability[:, sector]
         bidders = np.flatnonzero((regions == region) & (course >= 0) & (capacity >= 1.0))
         if bidders.size == 0:
-            procurement.award(np.zeros(0), p.favouritism, rng)  # keep the stream aligned
             return None
-        courses = model.courses
         c = course[bidders]
         cost = self._delivery_cost(c)
         price = procurement.bid_prices(cost, np.full(bidders.size, bidders.size - 1), p.bid_markup)
-        declared = procurement.declared_quality(
-            courses.true_quality[c].astype(np.float64), p.quality_inflation
-        )
+        quality = model.courses.true_quality[c].astype(np.float64)
+        declared = procurement.declared_quality(quality, p.quality_inflation)
         assessed = np.clip(declared + rng.normal(0.0, p.assessment_noise_sd, bidders.size), 0.0, 1.0)
         record = np.array([self.record_quality.get(int(b), np.nan) for b in bidders])
         assessed = procurement.past_performance_adjustment(assessed, record, p.past_performance_weight)
@@ -257,12 +280,7 @@ class TenderScheme:
         )
         self.tally["bids"] += bidders.size
         self.tally["bids_abnormal"] += int(abnormal.sum())
-        best = int(np.argmax(score)) if np.isfinite(score).any() else -1
-        won = procurement.award(score, p.favouritism, rng)
-        if won < 0:
-            return None
-        self.tally["favoured"] += int(won != best)
-        return int(bidders[won]), int(c[won]), float(price[won]), float(declared[won])
+        return {"provider": bidders, "course": c, "price": price, "declared": declared, "score": score}
 
     def _delivery_cost(self, course: np.ndarray) -> np.ndarray:
         """Cost per trainee of teaching a course offline, IDR."""
@@ -299,73 +317,79 @@ class TenderScheme:
             self._pay(contract, procurement.contract_payment(price, seats, 0, 0, "per_seat", 0.0))
 
     # ------------------------------------------------------------------ take-up and delivery
-    def _open_contracts(self, week: int) -> list[int]:
-        """Contracts still taking applications: seats left and a cohort still to start."""
+    def _open_cells(self, week: int) -> np.ndarray:
+        """Lots (cells region x sector) still taking applications: a contract in the cell has
+        seats left and a cohort still to start. Boolean [cell], cell = region * sectors + sector."""
         weeks = self.params.course_weeks
-        return [
-            k
-            for k, c in enumerate(self.contracts)
-            if c.start_week <= week and c.seated < c.seats and week < c.cohort_starts(weeks)[-1] + 1
-        ]
+        open_ = np.zeros(self.cells, dtype=bool)
+        for c in self.contracts:  # dozens to hundreds of contracts, not participants
+            if c.start_week <= week <= c.cohort_starts(weeks)[-1] and c.seated < c.seats:
+                open_[self._cell(c)] = True
+        return open_
+
+    def _cell(self, c: Contract) -> int:
+        return c.region * len(self.model.params.sectors) + c.sector
 
     def _outreach(self, week: int) -> None:
-        """Job seekers hear of an open lot in their region and may apply."""
-        open_ = self._open_contracts(week)
-        if not open_:
+        """Job seekers hear of an open lot in their region and may apply: to the lot of their own
+        sector, or with probability ``other_sector_apply`` to another open lot in the region."""
+        open_ = self._open_cells(week)
+        if not open_.any():
             return
         p, model = self.params, self.model
-        people, regions, sectors = model.people, len(model.params.regions), len(model.params.sectors)
-        own = np.full((regions, sectors), -1, dtype=np.int64)  # lot of one's own sector, per region
-        by_region: list[list[int]] = [[] for _ in range(regions)]
-        for k in sorted(open_, key=lambda k: self.contracts[k].seats - self.contracts[k].seated):
-            c = self.contracts[k]
-            own[c.region, c.sector] = k  # the lot with most seats left is written last
-            by_region[c.region].append(k)
-        width = max(len(r) for r in by_region)
-        others = np.full((regions, width), -1, dtype=np.int64)
-        for r, ks in enumerate(by_region):
-            others[r, : len(ks)] = ks
-        count = np.array([len(ks) for ks in by_region])
+        people, sectors = model.people, len(model.params.sectors)
+        by_region = open_.reshape(-1, sectors)  # [region, sector]
+        count = by_region.sum(axis=1)
+        ranked = np.argsort(~by_region, axis=1, kind="stable")  # open sectors first, in order
         free = np.flatnonzero((model.state.status == NOT_SELECTED) & (self.applied < 0))
         region = people.region[free].astype(np.int64)
+        sector = people.sector[free].astype(np.int64)
         rng = stream(self.seed, "tender:outreach", week)
         u = rng.random((free.size, 3))
-        target = own[region, people.sector[free]]
-        stray = (target < 0) & (u[:, 1] < p.other_sector_apply) & (count[region] > 0)
-        pick = (u[:, 2] * np.maximum(count[region], 1)).astype(np.int64)
-        target = np.where(stray, others[region, np.minimum(pick, width - 1)], target)
+        own = by_region[region, sector]
+        stray = ~own & (u[:, 1] < p.other_sector_apply) & (count[region] > 0)
+        pick = np.minimum((u[:, 2] * count[region]).astype(np.int64), np.maximum(count[region] - 1, 0))
+        sector = np.where(stray, ranked[region, pick], sector)
         travel = np.array([r.travel_cost_idr for r in model.params.regions])[region]
-        willing = u[:, 0] < p.awareness_weekly * 0.5 ** (travel / p.travel_tolerance_idr)
-        apply = free[willing & (target >= 0)]
-        self.applied[apply] = target[willing & (target >= 0)]
+        willing = (own | stray) & (u[:, 0] < p.awareness_weekly * 0.5 ** (travel / p.travel_tolerance_idr))
+        apply = free[willing]
+        self.applied[apply] = (region * sectors + sector)[willing]
         self.applied_week[apply] = week
         self.ever_applied[apply] = True
         self.week_flows["applied"] = apply.size
 
     def _seat_cohorts(self, week: int) -> None:
-        """Start the cohorts due this week: seats by lottery or queue among applicants."""
+        """Start the cohorts due this week. Each lot's applicants are ordered by lottery (or queue)
+        and the lot's contracts, in the order they were awarded, fill their cohorts from them."""
         p, model = self.params, self.model
         due = [k for k, c in enumerate(self.contracts) if week in c.cohort_starts(p.course_weeks)]
         if not due:
             return
         state = model.state
         waiting = np.flatnonzero((self.applied >= 0) & (state.status == NOT_SELECTED))
-        by_contract = waiting[np.argsort(self.applied[waiting], kind="stable")]
-        bounds = np.searchsorted(self.applied[by_contract], np.arange(len(self.contracts) + 1))
+        by_cell = waiting[np.argsort(self.applied[waiting], kind="stable")]
+        bounds = np.searchsorted(self.applied[by_cell], np.arange(self.cells + 1))
         rng = stream(self.seed, "tender:seats", week)
-        for k in due:  # a few dozen contracts, not participants
+        queues: dict[int, np.ndarray] = {}
+        for k in due:  # contracts, not participants
             c = self.contracts[k]
-            queue = by_contract[bounds[k] : bounds[k + 1]]
-            if p.seat_rule == "lottery":
-                queue = rng.permutation(queue)
-            else:
-                queue = queue[np.argsort(self.applied_week[queue], kind="stable")]
+            cell = self._cell(c)
+            if cell not in queues:
+                queue = by_cell[bounds[cell] : bounds[cell + 1]]
+                if p.seat_rule == "lottery":
+                    queue = rng.permutation(queue)
+                else:
+                    queue = queue[np.argsort(self.applied_week[queue], kind="stable")]
+                queues[cell] = queue
             left_cohorts = c.cohorts - c.cohort_starts(p.course_weeks).index(week)
             size = int(np.ceil((c.seats - c.seated) / left_cohorts))
-            self._enrol(c, np.sort(queue[:size]), week, rng)
+            seated, queues[cell] = queues[cell][:size], queues[cell][size:]
+            self._enrol(k, np.sort(seated), week, rng)
 
-    def _enrol(self, c: Contract, rows: np.ndarray, week: int, rng: np.random.Generator) -> None:
+    def _enrol(self, k: int, rows: np.ndarray, week: int, rng: np.random.Generator) -> None:
+        """Seat ``rows`` in contract ``k``: enrolment, completion draw, payment, contractor's cost."""
         p, model = self.params, self.model
+        c = self.contracts[k]
         state, people, courses = model.state, model.people, model.courses
         if rows.size == 0:
             return
@@ -387,6 +411,7 @@ class TenderScheme:
         state.course[rows] = c.course
         state.course_end_week[rows] = week + p.course_weeks
         state.courses_bought[rows] += 1
+        self.contract_of[rows] = k
         c.seated += rows.size
         self.week_flows["enrolments"] += rows.size
         model.record_sales(np.full(rows.size, c.course), np.zeros(rows.size))
@@ -408,7 +433,7 @@ class TenderScheme:
             return
         state.status[ending] = FINISHED
         done = ending[state.will_complete[ending]]
-        delivered = np.array([c.delivered_quality for c in self.contracts])[self.applied[done]]
+        delivered = np.array([c.delivered_quality for c in self.contracts])[self.contract_of[done]]
         skill = model.params.skill
         gain = skill_gain(delivered, people.ability[done], state.courses_completed[done], skill)
         state.skill[done] += gain
@@ -418,24 +443,31 @@ class TenderScheme:
         model.labour.set_skill(done, state.matched_skill[done])
         state.courses_completed[done] += 1
         courses.completions += np.bincount(state.course[done], minlength=len(courses))
-        for k, n in zip(*np.unique(self.applied[done], return_counts=True), strict=True):
+        for k, n in zip(*np.unique(self.contract_of[done], return_counts=True), strict=True):
             self.contracts[k].completed += int(n)
         self.week_flows["completions"] = done.size
 
     def _close_contracts(self, week: int) -> None:
-        """Contracts ending: placement pay, the contractor's record, waitlisted applicants freed."""
+        """Contracts ending: placement pay, the contractor's record; applicants to a lot whose
+        contracts have all ended without seating them are waitlisted and free to apply again."""
         p, model = self.params, self.model
-        for k, c in enumerate(self.contracts):
-            if c.end_week != week:
-                continue
-            trained = np.flatnonzero((self.applied == k) & (model.state.courses_completed > 0))
+        ending = [k for k, c in enumerate(self.contracts) if c.end_week == week]
+        for k in ending:
+            c = self.contracts[k]
             if p.payment == "outcome":
-                placed = int(np.count_nonzero(model.labour.employed[trained]))
-                self._pay(c, p.placement_share * c.price_idr * placed)
+                trained = np.flatnonzero((self.contract_of == k) & (model.state.courses_completed > 0))
+                self._pay(
+                    c, p.placement_share * c.price_idr * np.count_nonzero(model.labour.employed[trained])
+                )
             self.record_quality[c.provider] = c.delivered_quality
-            waiting = np.flatnonzero((self.applied == k) & (model.state.status == NOT_SELECTED))
-            c.waitlisted = waiting.size
-            self.applied[waiting] = -1
+        if not ending:
+            return
+        still_running = {self._cell(c): None for c in self.contracts if c.end_week > week}
+        closed = [self._cell(self.contracts[k]) for k in ending]
+        closed = np.array([cell for cell in dict.fromkeys(closed) if cell not in still_running])
+        waiting = np.flatnonzero(np.isin(self.applied, closed) & (model.state.status == NOT_SELECTED))
+        self.tally["waitlisted"] += waiting.size
+        self.applied[waiting] = -1
 
     def _still_waiting(self) -> int:
         return int(np.count_nonzero((self.applied >= 0) & (self.model.state.status == NOT_SELECTED)))
