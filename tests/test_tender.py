@@ -143,3 +143,39 @@ def test_voucher_and_tender_coincide_in_the_limit():
     ):
         assert v[metric] == pytest.approx(t[metric]), metric
     assert v["employment_effect_pp"] > 0  # the training did something, identically
+
+
+def test_contract_cycles_retender_with_past_performance_and_split_the_budget():
+    overrides = [*TENDER_ARM, "tender.cycles=2", "tender.cycle_weeks=13", "tender.procurement_weeks=2"]
+    scenario = load_scenario(TINY, overrides, schemes=["tender"])
+    model = MarketModel(build_world(scenario), "tender").run()
+    scheme = model.scheme
+    starts = sorted({c.start_week for c in scheme.contracts})
+    assert starts == [2, 15]  # planning at weeks 0 and 13, awards two weeks later
+    # every contractor of the first cycle has a record the office weighs in the second
+    first = {c.provider for c in scheme.contracts if c.start_week == 2}
+    assert first and first <= set(scheme.record_quality)
+    per_cycle = scenario.tender.budget_idr / 2 / (1 + scenario.tender.admin_cost_share) / model.scale
+    for start in starts:
+        committed = sum(c.price_idr * c.seats for c in scheme.contracts if c.start_week == start)
+        assert committed <= per_cycle + 1e-6
+
+
+def test_queue_seats_first_come_first_served():
+    overrides = [*TENDER_ARM, "tender.seat_rule=queue"]
+    model = MarketModel(build_world(load_scenario(TINY, overrides, schemes=["tender"])), "tender")
+    for _ in range(4):  # planning at week 0; procurement at week 4
+        model.step()
+    scheme = model.scheme
+    scheme._procure(4, 0)
+    contract = scheme.contracts[0]
+    cell = scheme._cell(contract)
+    rows = np.flatnonzero(model.people.region == contract.region)[:60]
+    scheme.applied[rows] = cell
+    scheme.applied_week[rows] = np.arange(60)[::-1]  # the last rows applied first
+    scheme._seat_cohorts(4)
+    seated = rows[model.state.selected_week[rows] == 4]
+    size = len(seated)
+    assert 0 < size < 60
+    # the `size` earliest applicants, i.e. the last `size` rows, and nobody else
+    np.testing.assert_array_equal(np.sort(seated), rows[60 - size :])

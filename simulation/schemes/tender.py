@@ -172,6 +172,7 @@ class TenderScheme:
             "bids_flagged_abnormal": self.tally["bids_abnormal"],
             "awards_by_favouritism": self.tally["favoured"],
             "contractors": len({c.provider: None for c in contracts}),
+            "active_providers_end": len({c.provider: None for c in contracts if c.end_week >= model.week}),
         }
 
     # ------------------------------------------------------------------ planning and procurement
