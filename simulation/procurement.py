@@ -97,10 +97,19 @@ def plan_lots(
     return empty, empty.copy(), empty.copy()
 
 
-def bid_prices(cost_idr: np.ndarray, rivals: np.ndarray, markup: float) -> np.ndarray:
-    """Bid per trainee, IDR: cost * (1 + markup / (1 + rivals)): a bidder expecting more rivals
-    shades its margin (the first-price logic); rivals = expected number of other bidders."""
-    return np.asarray(cost_idr, dtype=np.float64) * (1.0 + markup / (1.0 + np.asarray(rivals)))
+def bid_prices(
+    cost_idr: np.ndarray, rivals: np.ndarray, markup: float, capacity_share: np.ndarray | float = 1.0
+) -> np.ndarray:
+    """Bid per trainee, IDR: cost * (1 + markup / (1 + rivals * capacity_share)).
+
+    A bidder expecting more rivals shades its margin (the first-price logic); rivals = expected
+    number of other bidders. ``capacity_share`` = min(1, capacity / seats in the lot): a bidder
+    that can take only part of a lot, which will be split anyway, competes for its part with
+    proportionally fewer rivals and keeps more margin. With capacity_share 1 the formula is
+    cost * (1 + markup / (1 + rivals)).
+    """
+    share = np.clip(np.asarray(capacity_share, dtype=np.float64), 0.0, 1.0)
+    return np.asarray(cost_idr, dtype=np.float64) * (1.0 + markup / (1.0 + np.asarray(rivals) * share))
 
 
 def declared_quality(true_quality: np.ndarray, inflation: float) -> np.ndarray:

@@ -411,3 +411,12 @@ def test_a_shading_contractor_loses_the_retender():
     )
     assert score[0] == -np.inf
     assert award(score, 0.0, np.random.default_rng(0)) == 1
+
+
+def test_bid_prices_keep_more_margin_when_capacity_covers_part_of_the_lot():
+    # cost 5m, markup 0.4, 3 rivals: full capacity -> 5m * (1 + 0.4 / 4) = 5.5m;
+    # a quarter of the lot -> 5m * (1 + 0.4 / (1 + 3 * 0.25)) = 5m * (1 + 0.4 / 1.75) = 6,142,857;
+    # capacity above the lot counts as the whole lot (share capped at 1).
+    cost = np.array([5e6, 5e6, 5e6])
+    got = bid_prices(cost, np.array([3, 3, 3]), 0.4, np.array([1.0, 0.25, 3.0]))
+    np.testing.assert_allclose(got, [5.5e6, 5e6 * (1 + 0.4 / 1.75), 5.5e6])

@@ -214,7 +214,7 @@ class TenderScheme:
         for sector, region, seats in zip(*self.plan, strict=True):
             self.tally["lots"] += 1
             self.tally["lot_seats"] += int(seats)
-            bids = self._bids(int(sector), int(region), rng, capacity)
+            bids = self._bids(int(sector), int(region), int(seats), rng, capacity)
             if bids is None:
                 self.tally["lots_without_bidder"] += 1
                 continue
@@ -255,9 +255,10 @@ class TenderScheme:
             ]
         )
 
-    def _bids(self, sector: int, region: int, rng: np.random.Generator, capacity: np.ndarray):
+    def _bids(self, sector: int, region: int, seats: int, rng: np.random.Generator, capacity: np.ndarray):
         """The lot's bids as arrays (provider, course, price, declared, score), or None if no
-        provider can bid: it must teach the sector in the region and have a seat of capacity left."""
+        provider can bid: it must teach the sector in the region and have a seat of capacity left.
+        Prices follow cost, the number of rivals and the share of the lot the bidder can take."""
         p, model = self.params, self.model
         regions = np.array([pr.region for pr in model.providers])
         course = self.capability[:, sector]
@@ -266,7 +267,8 @@ class TenderScheme:
             return None
         c = course[bidders]
         cost = self._delivery_cost(c)
-        price = procurement.bid_prices(cost, np.full(bidders.size, bidders.size - 1), p.bid_markup)
+        share = np.minimum(capacity[bidders] / max(seats, 1), 1.0)
+        price = procurement.bid_prices(cost, np.full(bidders.size, bidders.size - 1), p.bid_markup, share)
         quality = model.courses.true_quality[c].astype(np.float64)
         declared = procurement.declared_quality(quality, p.quality_inflation)
         assessed = np.clip(declared + rng.normal(0.0, p.assessment_noise_sd, bidders.size), 0.0, 1.0)
