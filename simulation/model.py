@@ -18,6 +18,7 @@ from simulation.ledger import Ledger
 from simulation.participants import ENROLLED, Participant, ProgrammeState
 from simulation.rng import stream
 from simulation.schemes import get_scheme
+from simulation.training import match_weight, skill_gain
 from simulation.world import ProviderSpecs, World, draw_providers
 
 RECENT_DECAY = 0.8  # weekly decay of the enrolment count that drives popularity ranking
@@ -173,6 +174,15 @@ class MarketModel(mesa.Model):
         self.courses.net_revenue_idr += receipts
         self.week_receipts_idr += receipts
         self.week_trainees += counts
+
+    def add_skill(self, rows: np.ndarray, quality: np.ndarray, course_sector: np.ndarray) -> None:
+        """Completers ``rows`` gain skill from courses of ``quality`` in ``course_sector``
+        (``simulation.training``), and the labour market learns their new matched skill."""
+        skill, state = self.params.skill, self.state
+        gain = skill_gain(quality, self.people.ability[rows], state.courses_completed[rows], skill)
+        state.skill[rows] += gain
+        state.matched_skill[rows] += gain * match_weight(course_sector, self.people.sector[rows], skill)
+        self.labour.set_skill(rows, state.matched_skill[rows])
 
     def participant(self, row: int) -> Participant:
         """A read-only view of one participant."""

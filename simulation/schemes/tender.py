@@ -35,7 +35,7 @@ from simulation.metrics import mean, median, share
 from simulation.participants import ENROLLED, FINISHED, NOT_SELECTED
 from simulation.rng import stream
 from simulation.schemes import register
-from simulation.training import completion_probability, match_weight, skill_gain
+from simulation.training import completion_probability
 
 if TYPE_CHECKING:
     from simulation.model import MarketModel
@@ -430,20 +430,14 @@ class TenderScheme:
     def _finish_cohorts(self, week: int) -> None:
         """Cohorts ending this week: completion and skill from the delivered quality."""
         model = self.model
-        state, people, courses = model.state, model.people, model.courses
+        state, courses = model.state, model.courses
         ending = np.flatnonzero((state.status == ENROLLED) & (state.course_end_week <= week))
         if ending.size == 0:
             return
         state.status[ending] = FINISHED
         done = ending[state.will_complete[ending]]
         delivered = np.array([c.delivered_quality for c in self.contracts])[self.contract_of[done]]
-        skill = model.params.skill
-        gain = skill_gain(delivered, people.ability[done], state.courses_completed[done], skill)
-        state.skill[done] += gain
-        state.matched_skill[done] += gain * match_weight(
-            courses.sector[state.course[done]], people.sector[done], skill
-        )
-        model.labour.set_skill(done, state.matched_skill[done])
+        model.add_skill(done, delivered, courses.sector[state.course[done]])
         state.courses_completed[done] += 1
         courses.completions += np.bincount(state.course[done], minlength=len(courses))
         for k, n in zip(*np.unique(self.contract_of[done], return_counts=True), strict=True):

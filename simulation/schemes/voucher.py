@@ -27,7 +27,7 @@ from simulation.metrics import median, rating_quality_correlation, share
 from simulation.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
 from simulation.rng import stream
 from simulation.schemes import register
-from simulation.training import completion_probability, match_weight, skill_gain, stars
+from simulation.training import completion_probability, stars
 
 if TYPE_CHECKING:
     from simulation.model import MarketModel
@@ -158,7 +158,7 @@ class VoucherScheme:
     def _finish_courses(self, week: int) -> None:
         """Courses ending this week: completion, rating, skill, and the return to shopping."""
         model = self.model
-        state, people, courses = model.state, model.people, model.courses
+        state, courses = model.state, model.courses
         ending = np.flatnonzero((state.status == ENROLLED) & (state.course_end_week <= week))
         if ending.size == 0:
             return
@@ -172,13 +172,7 @@ class VoucherScheme:
         counts = np.bincount(course, minlength=n)
         courses.rating_count += counts
         courses.completions += counts
-        skill = model.params.skill
-        gain = skill_gain(
-            courses.true_quality[course], people.ability[done], state.courses_completed[done], skill
-        )
-        state.skill[done] += gain
-        state.matched_skill[done] += gain * match_weight(courses.sector[course], people.sector[done], skill)
-        model.labour.set_skill(done, state.matched_skill[done])
+        model.add_skill(done, courses.true_quality[course], courses.sector[course])
         first = done[state.courses_completed[done] == 0]
         state.first_completion_week[first] = week
         self.first_completers[week] = first
