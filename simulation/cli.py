@@ -1,6 +1,7 @@
 """Command line: ``run``, ``check`` and ``list`` (``python run.py SCENARIO`` means ``run``).
 
-Exit codes: 0 success; 2 bad input (a one-paragraph message, no traceback); 1 internal error.
+Exit codes: 0 success; 2 bad input (a one-paragraph message, no traceback); 1 internal error;
+3 a sweep finished with failed runs (each recorded in the results folder).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from simulation.outputs import (
 from simulation.runner import RunResult, run_scenario
 from simulation.scenario import ScenarioError, load_scenario, read_yaml, scenario_dir
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
-COMMANDS = ("run", "check", "list")
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_RUNS_FAILED = 0, 1, 2, 3
+COMMANDS = ("run", "check", "list", "sweep", "analyze")
 
 
 class BadInput(Exception):
@@ -56,6 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a scenario without running it")
     _scenario_options(check)
     sub.add_parser("list", help="list the bundled scenarios")
+    sweep = sub.add_parser("sweep", help="run a parameter sweep (resumable; Dask for parallel runs)")
+    sweep.add_argument("spec", type=Path, help="sweep specification YAML")
+    sweep.add_argument("--out", type=Path, help="results folder (default results/<sweep name>)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, help="start a local Dask cluster of N processes")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="use a Dask cluster, e.g. tcp://host:8786")
+    sweep.add_argument("--dry-run", action="store_true", help="print the number of runs and stop")
+    sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    analyze = sub.add_parser("analyze", help="effects and sensitivity indices of a sweep's results")
+    analyze.add_argument("folder", type=Path, help="a sweep's results folder")
     return parser
 
 
@@ -104,7 +115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv.insert(0, "run")
     try:
         args = build_parser().parse_args(argv)
-        return {"run": cmd_run, "check": cmd_check, "list": cmd_list}[args.command](args, argv)
+        commands = {
+            "run": cmd_run,
+            "check": cmd_check,
+            "list": cmd_list,
+            "sweep": cmd_sweep,
+            "analyze": cmd_analyze,
+        }
+        return commands[args.command](args, argv)
     except (BadInput, ScenarioError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -162,6 +180,49 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     )
     print(format_table(result))
     print(f"\nresults written to {written}/")
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
+    from simulation.sweep import load_sweep_spec, run_count
+    from simulation.sweep.execute import dask_client, sweep
+    from simulation.sweep.store import StoreError
+
+    spec = load_sweep_spec(args.spec)
+    runs = run_count(spec)
+    if args.dry_run:
+        print(f"{args.spec}: {runs:,} runs ({spec.sampler} design, {spec.replications} replications each)")
+        return EXIT_OK
+    client = dask_client(args.workers, args.scheduler) if (args.workers or args.scheduler) else None
+    try:
+        result = sweep(spec, args.out, executor=client, progress=not args.no_progress and sys.stderr.isatty())
+    except StoreError as err:
+        raise BadInput(str(err)) from None
+    finally:
+        if client is not None:
+            client.close()
+            if args.workers:
+                client.cluster.close()
+    print(
+        f"{result.folder}: {result.finished:,} of {result.runs:,} runs finished, "
+        f"{len(result.failed):,} failed"
+    )
+    for run_id, error in sorted(result.failed.items())[:10]:
+        print(f"  run {run_id}: {error}", file=sys.stderr)
+    return EXIT_OK if result.ok else EXIT_RUNS_FAILED
+
+
+def cmd_analyze(args: argparse.Namespace, argv: list[str]) -> int:
+    from simulation.sweep.analyze import analyze
+    from simulation.sweep.store import StoreError
+
+    try:
+        report = analyze(args.folder)
+    except StoreError as err:
+        raise BadInput(str(err)) from None
+    print(report["text"])
+    for path in report["figures"]:
+        print(f"figure: {path}")
     return EXIT_OK
 
 

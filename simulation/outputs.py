@@ -21,7 +21,20 @@ from pathlib import Path
 
 from simulation.runner import RunResult
 
-PACKAGES = ("mesa", "numpy", "scipy", "pandas", "matplotlib", "pydantic", "pyyaml", "tqdm")
+PACKAGES = (
+    "mesa",
+    "numpy",
+    "numba",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "pydantic",
+    "pyyaml",
+    "tqdm",
+    "distributed",
+    "pyarrow",
+    "salib",
+)
 
 
 class OutputError(OSError):
@@ -114,7 +127,7 @@ def provenance(result_scenario, seed: int, command: list[str], start_time: str) 
         "seed": seed,
         "command": command,
         "python": sys.version.split()[0],
-        "packages": {name: _version(name) for name in PACKAGES},
+        "packages": package_versions(),
         "git_commit": git_commit(),
         "start_time": start_time,
     }
@@ -141,6 +154,11 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{commit}-dirty" if dirty else commit
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of the packages that shape results."""
+    return {name: _version(name) for name in PACKAGES}
 
 
 def _version(name: str) -> str | None:

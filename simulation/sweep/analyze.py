@@ -1,0 +1,217 @@
+"""Analysing a finished (or partial) sweep: effects along each parameter, and sensitivity indices.
+
+For every kept metric, per scheme and for each paired difference between schemes (same run, same
+seed), the mean and its 95% confidence interval across replications are reported along each
+parameter (grid values, or quantile bins of sampled values). For Sobol designs the first- and
+total-order indices, and for Morris designs mu* and sigma, are estimated with SALib on the
+replication means of each design point, with their confidence intervals. Figures go into
+``<folder>/figures``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from simulation.compare import difference_name, replication_stats  # noqa: E402
+from simulation.sweep.spec import SweepSpec, design_matrix, salib_problem  # noqa: E402
+from simulation.sweep.store import ResultStore  # noqa: E402
+
+ID_COLUMNS = ("run_id", "point", "replication", "seed", "scheme", "wall_s")
+BINS = 5
+
+
+def analyze(folder: Path | str) -> dict:
+    """Analyse the sweep in ``folder``; returns {"text": report, "figures": [paths],
+    "effects": DataFrame, "sensitivity": DataFrame | None} and writes the figures and CSVs."""
+    folder = Path(folder)
+    store = ResultStore(folder)
+    spec = SweepSpec.model_validate(store.manifest["spec"])
+    rows = store.load()
+    if rows.empty:
+        return {
+            "text": f"{folder}: no finished runs yet",
+            "figures": [],
+            "effects": rows,
+            "sensitivity": None,
+        }
+    params = [p.path for p in spec.parameters]
+    metrics = [c for c in rows.columns if c not in ID_COLUMNS and c not in params]
+    long = with_differences(rows, metrics)
+    effects = effects_along_parameters(long, params, metrics)
+    figures = folder / "figures"
+    figures.mkdir(exist_ok=True)
+    paths = [
+        save(effect_figure(effects, param, metrics), figures / f"effect_{_slug(param)}.png")
+        for param in params
+    ]
+    effects.to_csv(folder / "effects.csv", index=False)
+    text = [
+        f"{spec.name}: {rows['run_id'].nunique():,} of {store.manifest['runs']:,} runs finished",
+        "",
+        format_effects(effects),
+    ]
+    sensitivity = None
+    if spec.sampler in ("sobol", "morris"):
+        sensitivity, note = sensitivity_indices(spec, long, metrics)
+        if sensitivity is not None:
+            sensitivity.to_csv(folder / "sensitivity.csv", index=False)
+            paths.append(save(sensitivity_figure(sensitivity, spec.sampler), figures / "sensitivity.png"))
+            text += ["", sensitivity.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
+        else:
+            text += ["", note]
+    return {"text": "\n".join(text), "figures": paths, "effects": effects, "sensitivity": sensitivity}
+
+
+def with_differences(rows: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """The rows plus, for each run, each scheme minus the first scheme (paired: same seed)."""
+    schemes = list(dict.fromkeys(rows["scheme"]))
+    if len(schemes) < 2:
+        return rows
+    base = rows[rows["scheme"] == schemes[0]].set_index("run_id")
+    extra = []
+    for scheme in schemes[1:]:
+        other = rows[rows["scheme"] == scheme].set_index("run_id")
+        joined = other.index.intersection(base.index)
+        diff = other.loc[joined].copy()
+        diff[metrics] = other.loc[joined, metrics].astype(float) - base.loc[joined, metrics].astype(float)
+        diff["scheme"] = difference_name(scheme, schemes[0])
+        extra.append(diff.reset_index())
+    return pd.concat([rows, *extra], ignore_index=True)
+
+
+def effects_along_parameters(long: pd.DataFrame, params: list[str], metrics: list[str]) -> pd.DataFrame:
+    """Mean and 95% CI across runs of each metric, per scheme, along each parameter."""
+    out = []
+    for param in params:
+        level = _levels(long[param])
+        for (scheme, value), group in long.assign(level=level).groupby(["scheme", "level"], sort=False):
+            for metric in metrics:
+                stats = replication_stats(group[metric].tolist())
+                out.append({"parameter": param, "value": value, "scheme": scheme, "metric": metric, **stats})
+    return pd.DataFrame(out).sort_values(["parameter", "metric", "scheme", "value"], kind="stable")
+
+
+def _levels(values: pd.Series) -> pd.Series:
+    """Grid values as they are; many distinct values binned into quantile bins (bin midpoints)."""
+    if values.nunique() <= 2 * BINS:
+        return values
+    bins = pd.qcut(values, BINS, duplicates="drop")
+    return bins.map(lambda interval: float(interval.mid)).astype(float)
+
+
+def sensitivity_indices(spec: SweepSpec, long: pd.DataFrame, metrics: list[str]):
+    """Sobol S1/ST or Morris mu*/sigma per scheme and metric, from replication means per point.
+    Returns (DataFrame, None), or (None, reason) when design points are missing."""
+    from SALib.analyze import morris, sobol
+
+    problem = salib_problem(spec)
+    X = design_matrix(spec)
+    out = []
+    for scheme, group in long.groupby("scheme", sort=False):
+        means = group.groupby("point")[metrics].mean()
+        if len(means) < X.shape[0]:
+            return None, (
+                f"sensitivity indices need every design point: {X.shape[0] - len(means):,} of "
+                f"{X.shape[0]:,} points have no finished run yet"
+            )
+        for metric in metrics:
+            Y = means[metric].reindex(range(X.shape[0])).to_numpy(dtype=float)
+            if not np.isfinite(Y).all():
+                continue
+            if spec.sampler == "sobol":
+                r = sobol.analyze(problem, Y, calc_second_order=False, seed=spec.seed)
+                keys = ("S1", "S1_conf", "ST", "ST_conf")
+            else:
+                r = morris.analyze(problem, X, Y, num_levels=4, seed=spec.seed)
+                keys = ("mu_star", "mu_star_conf", "sigma")
+            for k, name in enumerate(problem["names"]):
+                out.append(
+                    {
+                        "scheme": scheme,
+                        "metric": metric,
+                        "parameter": name,
+                        **{key: float(r[key][k]) for key in keys},
+                    }
+                )
+    return pd.DataFrame(out), None
+
+
+def format_effects(effects: pd.DataFrame) -> str:
+    """The effects as text: one block per parameter and metric."""
+    lines = []
+    for (param, metric), block in effects.groupby(["parameter", "metric"], sort=False):
+        lines.append(f"{metric} along {param} (mean [95% CI])")
+        for scheme, rows in block.groupby("scheme", sort=False):
+            cells = [
+                f"{_fmt(v)}: {_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]"
+                for v, m, lo, hi in zip(
+                    rows["value"], rows["mean"], rows["ci_low"], rows["ci_high"], strict=True
+                )
+            ]
+            lines.append(f"  {scheme}: " + "; ".join(cells))
+    return "\n".join(lines)
+
+
+def effect_figure(effects: pd.DataFrame, param: str, metrics: list[str]) -> Figure:
+    """One panel per metric: each scheme's (and difference's) mean along ``param`` with its CI."""
+    data = effects[effects["parameter"] == param]
+    fig = Figure(figsize=(4.2 * min(len(metrics), 4), 3.4 * int(np.ceil(len(metrics) / 4))))
+    axes = fig.subplots(int(np.ceil(len(metrics) / 4)), min(len(metrics), 4), squeeze=False).ravel()
+    for ax, metric in zip(axes, metrics, strict=False):
+        for scheme, rows in data[data["metric"] == metric].groupby("scheme", sort=False):
+            x = rows["value"].astype(float)
+            ax.plot(x, rows["mean"], marker="o", label=scheme)
+            ax.fill_between(x, rows["ci_low"].astype(float), rows["ci_high"].astype(float), alpha=0.2)
+        ax.set_title(metric, fontsize=9)
+        ax.set_xlabel(param, fontsize=8)
+    axes[0].legend(fontsize=7)
+    for ax in axes[len(metrics) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"mean and 95% CI across replications along {param}")
+    fig.tight_layout()
+    return fig
+
+
+def sensitivity_figure(table: pd.DataFrame, sampler: str) -> Figure:
+    """Bars of S1 and ST (Sobol) or mu* (Morris) with CIs, one panel per scheme and metric."""
+    panels = list(table.groupby(["scheme", "metric"], sort=False))
+    cols = min(len(panels), 3)
+    fig = Figure(figsize=(4.5 * cols, 3.2 * int(np.ceil(len(panels) / cols))))
+    axes = fig.subplots(int(np.ceil(len(panels) / cols)), cols, squeeze=False).ravel()
+    for ax, ((scheme, metric), rows) in zip(axes, panels, strict=False):
+        y = np.arange(len(rows))
+        if sampler == "sobol":
+            ax.barh(y - 0.2, rows["S1"], 0.4, xerr=rows["S1_conf"], label="first order")
+            ax.barh(y + 0.2, rows["ST"], 0.4, xerr=rows["ST_conf"], label="total order")
+        else:
+            ax.barh(y, rows["mu_star"], 0.6, xerr=rows["mu_star_conf"], label="mu*")
+        ax.set_yticks(y, rows["parameter"], fontsize=7)
+        ax.set_title(f"{scheme}: {metric}", fontsize=9)
+    axes[0].legend(fontsize=7)
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def save(fig: Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    return path
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text)
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "n/a"
+    value = float(value)
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"

@@ -1,0 +1,579 @@
+"""Sweep specifications: a YAML file in, one validated and frozen :class:`SweepSpec` out, and from
+it the design (every run, with its parameter values and seed).
+
+A sweep varies named scenario values (``voucher.credit_idr``) over a base scenario file::
+
+    name: credit_level                    # results folder default: results/<name>
+    description: Voucher credit level on the tiny world
+    base: ../tiny.yaml                    # scenario file, relative to the spec file
+    seed: 12345                           # root seed of the sweep
+    sampler: grid                         # grid | random | lhs | sobol | morris
+    samples: 16                           # random/lhs: points; sobol: Saltelli base N; morris: trajectories
+    replications: 3                       # runs per point, each with its own seed
+    schemes: [voucher]                    # default: every scheme the base scenario defines
+    metrics: [itt_employment_pp, total_cost_idr]   # default: all
+    set: ["size=500"]                     # fixed overrides, applied to every run before the parameters
+    parameters:
+      - {path: voucher.credit_idr, values: [500000, 1000000, 2000000]}   # a list of values
+      - {path: choice.revisit_share, low: 0.1, high: 0.9}               # a range
+
+Samplers: ``grid`` runs every combination of the parameters' ``values`` (the first parameter varies
+slowest); ``random`` draws ``samples`` points, each parameter uniformly from its values or its range;
+``lhs`` is a Latin hypercube over the ranges; ``sobol`` is Saltelli's scheme for first- and
+total-order Sobol indices (``samples`` x (parameters + 2) points, ``samples`` a power of two);
+``morris`` is ``samples`` elementary-effects trajectories on a 4-level grid (``samples`` x
+(parameters + 1) points).
+
+Value types: a parameter's listed ``values`` are used as written (integers stay integers, strings
+stay strings; ``1e6``, which YAML 1.1 would read as a string, is read as a number); a range always
+gives floats, so a range over an integer-typed scenario field (e.g. ``providers.count``) is refused
+when the spec is loaded: list its values instead.
+
+Seeds: run ``run_id = point * replications + replication`` gets the seed
+``SeedSequence(seed, spawn_key=(run_id,)).generate_state(1)[0]``, a function of the sweep's seed and
+the run id only, never of which worker runs it or when. The design's own random draws (random, lhs,
+sobol, morris) come from ``SeedSequence(seed)``, a stream distinct from every run's. The base
+scenario's ``seed`` is not used.
+
+Errors never escape as tracebacks: :func:`load_sweep_spec` raises :class:`SweepSpecError`, whose
+message names the spec file and the key path (``parameters.1.path``) and, for unknown keys,
+suggests the nearest valid key, as scenario errors do.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import hashlib
+import itertools
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from simulation.scenario import (
+    Frozen,
+    Scenario,
+    ScenarioError,
+    _describe,
+    _model_of,
+    apply_override,
+    read_yaml,
+)
+
+Sampler = Literal["grid", "random", "lhs", "sobol", "morris"]
+RANGE_SAMPLERS = ("lhs", "sobol", "morris")  # samplers that need a range (low, high) for every parameter
+MORRIS_LEVELS = 4  # grid levels of the Morris trajectories (the analysis must use the same)
+FINGERPRINT_FORMAT = 1  # bump when the meaning of a fingerprinted field changes
+# Strings PyYAML (YAML 1.1) leaves unparsed but a reader means as numbers: 1e6, -2.5E-3.
+_EXPONENT_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
+class SweepSpecError(ScenarioError):
+    """A sweep specification that cannot be run; the message names the spec file and the key."""
+
+
+# --------------------------------------------------------------------------- the specification
+
+
+class Parameter(Frozen):
+    """One swept scenario value: a list of ``values``, or a range ``low`` < ``high``."""
+
+    path: str = Field(min_length=1, description="scenario key path, e.g. voucher.credit_idr")
+    values: tuple[Any, ...] | None = Field(None, min_length=1, description="numbers, strings, booleans")
+    low: float | None = None
+    high: float | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _key_path(cls, path: str) -> str:
+        path = path.strip()
+        if "=" in path or any(not part.strip() for part in path.split(".")):
+            raise ValueError("expected a scenario key path such as voucher.credit_idr")
+        return path
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _scalars(cls, values: Any) -> Any:
+        if not isinstance(values, list | tuple):
+            return values  # the type check reports it
+        out = []
+        for value in values:
+            if isinstance(value, np.generic):
+                value = value.item()
+            if isinstance(value, str) and _EXPONENT_NUMBER.match(value.strip()):
+                value = float(value)
+            if value is not None and not isinstance(value, bool | int | float | str):
+                raise ValueError(f"each value must be a number, a string, true/false or null (got {value!r})")
+            if any(value == seen and type(value) is type(seen) for seen in out):
+                raise ValueError(f"{value!r} is listed twice")
+            out.append(value)
+        return tuple(out)
+
+    @model_validator(mode="after")
+    def _values_or_range(self) -> Parameter:
+        has_range = self.low is not None or self.high is not None
+        if self.values is not None and has_range:
+            raise ValueError("give either 'values' or a range ('low' and 'high'), not both")
+        if self.values is None:
+            if self.low is None or self.high is None:
+                raise ValueError("give 'values' (a list) or a range ('low' and 'high')")
+            if not (math.isfinite(self.low) and math.isfinite(self.high)) or not self.low < self.high:
+                raise ValueError(f"'low' must be below 'high' (got {self.low!r} and {self.high!r})")
+        return self
+
+    @property
+    def is_range(self) -> bool:
+        return self.values is None
+
+
+class SweepSpec(Frozen):
+    """One complete, validated sweep: a base scenario, the parameters to vary and how to sample them.
+
+    ``base`` is the scenario file's absolute path; ``spec_file`` the spec file it was read from (None
+    if built in code). A relative ``base`` is resolved against the spec file's folder (else the
+    current folder). The checks against the base scenario (:func:`check_against_base`) run when the
+    spec is loaded, not here, so that a spec stored in a results folder validates without its base.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="also the results folder name")
+    description: str = ""
+    base: Path
+    seed: int = Field(0, ge=0, description="root seed of the sweep")
+    sampler: Sampler = "grid"
+    samples: int | None = Field(
+        None, ge=1, description="random/lhs: points; sobol: Saltelli base N; morris: trajectories"
+    )
+    replications: int = Field(1, ge=1, description="runs per design point, each with its own seed")
+    schemes: tuple[Literal["voucher", "tender"], ...] | None = Field(None, min_length=1)
+    metrics: tuple[str, ...] | None = Field(None, min_length=1)
+    set: tuple[str, ...] = Field((), description="fixed KEY.PATH=VALUE overrides for every run")
+    parameters: tuple[Parameter, ...] = Field(min_length=1)
+    spec_file: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_base(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("base"), str | Path):
+            return data
+        base = Path(data["base"]).expanduser()
+        if not base.is_absolute():
+            spec_file = data.get("spec_file")
+            root = Path(spec_file).parent if isinstance(spec_file, str | Path) else Path.cwd()
+            base = root / base
+        return {**data, "base": base.resolve()}
+
+    @field_validator("schemes", "metrics")
+    @classmethod
+    def _unique_names(cls, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for k, name in enumerate(names or ()):
+            if not name.strip():
+                raise ValueError(f"item {k} is empty")
+            if name in names[:k]:
+                raise ValueError(f"'{name}' is listed twice")
+        return names
+
+    @field_validator("set")
+    @classmethod
+    def _overrides(cls, overrides: tuple[str, ...]) -> tuple[str, ...]:
+        for k, override in enumerate(overrides):
+            key, sep, _ = override.partition("=")
+            if not sep or not key.strip():
+                raise ValueError(f"item {k} ({override!r}): expected KEY.PATH=VALUE, e.g. size=500")
+        return overrides
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SweepSpec:
+        problems = []
+        if self.sampler != "grid" and self.samples is None:
+            problems.append(f"samples: the {self.sampler} sampler needs 'samples'")
+        if self.sampler == "sobol" and self.samples is not None and self.samples & (self.samples - 1):
+            lower = 1 << (self.samples.bit_length() - 1)
+            problems.append(
+                f"samples: the sobol sampler needs a power of two (Sobol' sequences balance only "
+                f"then), got {self.samples}; try {lower} or {2 * lower}"
+            )
+        fixed = [override.partition("=")[0].strip() for override in self.set]
+        for k, parameter in enumerate(self.parameters):
+            if self.sampler == "grid" and parameter.is_range:
+                problems.append(f"parameters.{k}: the grid sampler needs 'values' (a list), not a range")
+            if self.sampler in RANGE_SAMPLERS and not parameter.is_range:
+                problems.append(
+                    f"parameters.{k}: the {self.sampler} sampler needs a range ('low' and 'high'), not values"
+                )
+            for j, other in enumerate(self.parameters[:k]):
+                if _overlap(parameter.path, other.path):
+                    problems.append(f"parameters.{k}.path: '{parameter.path}' overlaps parameters.{j}.path")
+            if parameter.path == "seed":
+                problems.append(f"parameters.{k}.path: runs take their seeds from the sweep's 'seed'")
+            for j, key in enumerate(fixed):
+                if _overlap(parameter.path, key):
+                    problems.append(f"parameters.{k}.path: '{parameter.path}' is also fixed by set.{j}")
+        for j, key in enumerate(fixed):
+            if key == "seed":
+                problems.append(f"set.{j}: runs take their seeds from the sweep's 'seed'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        """The parameters' key paths, in order (the design matrix's columns)."""
+        return [parameter.path for parameter in self.parameters]
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether two key paths set the same value (equal, or one inside the other)."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+# --------------------------------------------------------------------------- loading and errors
+
+
+def load_sweep_spec(path: str | Path) -> SweepSpec:
+    """Read, validate and check a sweep spec file against its base scenario.
+
+    Raises :class:`SweepSpecError` naming the file and the key path."""
+    path = Path(path)
+    raw = _read_spec_yaml(path)
+    raw.pop("spec_file", None)  # set here, never by the file
+    spec = parse_sweep_spec(raw, source=str(path), spec_file=path.resolve())
+    check_against_base(spec, source=str(path))
+    return spec
+
+
+def parse_sweep_spec(
+    raw: dict[str, Any], source: str = "<sweep spec>", spec_file: Path | None = None
+) -> SweepSpec:
+    """Validate a raw mapping into a SweepSpec (structure only; see :func:`check_against_base`)."""
+    data = copy.deepcopy(raw)
+    if spec_file is not None:
+        data["spec_file"] = spec_file
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as err:
+        errors = err.errors()
+        # A list whose items failed also reports itself too short: keep only the items' errors.
+        locs = [tuple(error["loc"]) for error in errors]
+        errors = [
+            error
+            for error, loc in zip(errors, locs, strict=True)
+            if error["type"] != "too_short"
+            or not any(len(o) > len(loc) and o[: len(loc)] == loc for o in locs)
+        ]
+        lines = [_describe_spec(error) for error in errors]
+        raise SweepSpecError(f"{source}: " + "; ".join(lines)) from None
+
+
+def check_against_base(spec: SweepSpec, source: str | None = None) -> Scenario:
+    """Check the spec against its base scenario; return the base scenario with the ``set`` overrides.
+
+    The base must be a valid scenario; each ``set`` override, alone and all together, must give a
+    valid scenario; every value of every parameter (for a range: low, high and the midpoint, so that
+    an integer field swept by a range is caught), applied on top of the ``set`` overrides, must too;
+    the ``schemes`` must be defined by the base. Parameters are checked one at a time: combinations
+    of values that break a cross-field rule (e.g. hours min above max) fail at run time.
+    """
+    source = source or str(spec.spec_file or "<sweep spec>")
+    try:
+        base = read_yaml(spec.base)
+    except ScenarioError as err:
+        raise SweepSpecError(f"{source}: base: {err}") from None
+    base_errors = _scenario_errors(base)
+    if base_errors:
+        raise SweepSpecError(f"{source}: base: {spec.base}: {base_errors}")
+    problems = [
+        f"set.{k}: {override}: {error}"
+        for k, override in enumerate(spec.set)
+        if (error := _override_errors(base, [override]))
+    ]
+    if problems:
+        raise SweepSpecError(f"{source}: " + "; ".join(problems))
+    error = _override_errors(base, list(spec.set))
+    if error:
+        raise SweepSpecError(f"{source}: set: {error}")
+    fixed = copy.deepcopy(base)
+    for override in spec.set:
+        apply_override(fixed, override)
+    for k, parameter in enumerate(spec.parameters):
+        problems.extend(_parameter_errors(fixed, k, parameter))
+    scenario = Scenario.model_validate(copy.deepcopy(fixed))
+    defined = [name for name in ("voucher", "tender") if getattr(scenario, name) is not None]
+    for k, scheme in enumerate(spec.schemes or ()):
+        if scheme not in defined:
+            problems.append(
+                f"schemes.{k}: the base scenario has no '{scheme}:' block (it defines: {', '.join(defined)})"
+            )
+    if problems:
+        raise SweepSpecError(f"{source}: " + "; ".join(problems))
+    return scenario
+
+
+def _parameter_errors(fixed: dict[str, Any], k: int, parameter: Parameter) -> list[str]:
+    """Problems of parameter ``k`` against the base with the fixed overrides (empty if none)."""
+    if parameter.is_range:
+        mid = parameter.low + 0.5 * (parameter.high - parameter.low)
+        trials = [("low", parameter.low), ("high", parameter.high), ("", mid)]
+    else:
+        trials = [(f"values.{j}", value) for j, value in enumerate(parameter.values)]
+    problems = []
+    for trial, (where, value) in enumerate(trials):
+        override = f"{parameter.path}={render_value(value)}"
+        raw = copy.deepcopy(fixed)
+        try:
+            apply_override(raw, override)
+        except ScenarioError as err:
+            return [f"parameters.{k}.path: {_strip_set_prefix(str(err), override)}"]
+        try:
+            Scenario.model_validate(copy.deepcopy(raw))
+        except ValidationError as err:
+            errors = err.errors()
+            text = "; ".join(_describe(error) for error in errors)
+            if trial == 0 and any(error["type"] in ("extra_forbidden", "missing") for error in errors):
+                return [f"parameters.{k}.path: {text}"]  # the path, not the value, is wrong
+            if any(error["type"] == "int_from_float" for error in errors) and parameter.is_range:
+                return [
+                    f"parameters.{k}: {text}: a range gives non-integer values; list the values "
+                    f"under 'values' instead"
+                ]
+            problems.append(f"parameters.{k}.{where}: {text}" if where else f"parameters.{k}: {text}")
+    return problems
+
+
+def _scenario_errors(raw: dict[str, Any]) -> str:
+    """The scenario validation message for ``raw`` ('' if valid), without a source."""
+    try:
+        Scenario.model_validate(copy.deepcopy(raw))
+    except ValidationError as err:
+        return "; ".join(_describe(error) for error in err.errors())
+    return ""
+
+
+def _override_errors(base: dict[str, Any], overrides: list[str]) -> str:
+    raw = copy.deepcopy(base)
+    for override in overrides:
+        try:
+            apply_override(raw, override)
+        except ScenarioError as err:
+            return _strip_set_prefix(str(err), override)
+    return _scenario_errors(raw)
+
+
+def _strip_set_prefix(message: str, override: str) -> str:
+    prefix = f"--set {override!r}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def _read_spec_yaml(path: Path) -> dict[str, Any]:
+    """Parse a YAML mapping with the safe loader, or raise SweepSpecError naming the file."""
+    if not path.is_file():
+        raise SweepSpecError(f"{path}: no such sweep spec file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise SweepSpecError(f"{path}: malformed YAML{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SweepSpecError(f"{path}: cannot read the file: {err}") from None
+    if not isinstance(data, dict):
+        raise SweepSpecError(f"{path}: a sweep spec must be a YAML mapping of keys to values")
+    return data
+
+
+def _describe_spec(error: dict[str, Any]) -> str:
+    """One pydantic error of a SweepSpec as ``key.path: message``, with did-you-mean hints."""
+    loc = tuple(error["loc"])
+    if error["type"] == "extra_forbidden":
+        path = ".".join(str(part) for part in loc)
+        return f"{path}: unknown key{_did_you_mean(SweepSpec, loc)}"
+    if not loc and error["type"] == "value_error":  # the model validators name their keys
+        return str(error["msg"]).removeprefix("Value error, ")
+    return _describe(error)
+
+
+def _did_you_mean(root: type, loc: tuple[Any, ...]) -> str:
+    """Suggest the closest valid key for an unknown key at ``loc`` under the model ``root``."""
+    model: Any = root
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        found = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        model = _model_of(found.annotation) if found is not None else None
+        if model is None:
+            return ""
+    valid = [name for name in model.model_fields if name != "spec_file"]
+    close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f"; valid keys here: {', '.join(valid)}"
+
+
+# --------------------------------------------------------------------------- the design
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a sweep: a design point, a replication, its parameter values and its seed."""
+
+    run_id: int
+    point: int
+    replication: int
+    values: dict[str, float | int | str] = field(hash=False)
+    seed: int
+
+    @property
+    def overrides(self) -> list[str]:
+        """``path=value`` strings for :func:`simulation.scenario.apply_override` (after ``set``)."""
+        return [f"{path}={render_value(value)}" for path, value in self.values.items()]
+
+
+def render_value(value: Any) -> str:
+    """``value`` as YAML text that ``yaml.safe_load`` reads back as the same value."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    text = yaml.safe_dump(value, default_flow_style=True).strip()
+    return text.removesuffix("...").strip()
+
+
+def salib_problem(spec: SweepSpec) -> dict[str, Any]:
+    """The SALib problem of a spec whose parameters are all ranges: names and bounds, in order."""
+    lists = [k for k, parameter in enumerate(spec.parameters) if not parameter.is_range]
+    if lists:
+        raise SweepSpecError(
+            f"{spec.spec_file or spec.name}: parameters.{lists[0]}: SALib needs a range ('low' and "
+            f"'high') for every parameter"
+        )
+    return {
+        "num_vars": len(spec.parameters),
+        "names": spec.names,
+        "bounds": [[parameter.low, parameter.high] for parameter in spec.parameters],
+    }
+
+
+def point_count(spec: SweepSpec) -> int:
+    """Design points (before replications), computed without sampling."""
+    d = len(spec.parameters)
+    if spec.sampler == "grid":
+        return math.prod(len(parameter.values) for parameter in spec.parameters)
+    if spec.sampler == "sobol":
+        return spec.samples * (d + 2)
+    if spec.sampler == "morris":
+        return spec.samples * (d + 1)
+    return spec.samples
+
+
+def run_count(spec: SweepSpec) -> int:
+    """Runs of the sweep: design points times replications."""
+    return point_count(spec) * spec.replications
+
+
+def run_seed(spec: SweepSpec, run_id: int) -> int:
+    """The seed of run ``run_id``: a function of the sweep's seed and the run id only."""
+    return int(np.random.SeedSequence(spec.seed, spawn_key=(run_id,)).generate_state(1)[0])
+
+
+def points(spec: SweepSpec) -> list[dict[str, Any]]:
+    """The design points: for each, the parameter values by key path, in parameter order."""
+    names = spec.names
+    if spec.sampler == "grid":
+        return [dict(zip(names, combo, strict=True)) for combo in _grid(spec)]
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed))  # the design's own stream
+    if spec.sampler == "random":
+        columns = [_random_column(rng, parameter, spec.samples) for parameter in spec.parameters]
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    unit = None
+    if spec.sampler == "lhs":
+        from scipy.stats import qmc
+
+        unit = qmc.LatinHypercube(d=len(names), seed=rng).random(spec.samples)
+        low = np.array([p.low for p in spec.parameters])
+        high = np.array([p.high for p in spec.parameters])
+        matrix = low + unit * (high - low)
+    elif spec.sampler == "sobol":
+        from SALib.sample import sobol
+
+        matrix = sobol.sample(salib_problem(spec), spec.samples, calc_second_order=False, seed=rng)
+    else:
+        from SALib.sample import morris
+
+        matrix = morris.sample(salib_problem(spec), spec.samples, num_levels=MORRIS_LEVELS, seed=rng)
+    return [dict(zip(names, (float(x) for x in row), strict=True)) for row in matrix]
+
+
+def _grid(spec: SweepSpec):
+    return itertools.product(*(parameter.values for parameter in spec.parameters))
+
+
+def _random_column(rng: np.random.Generator, parameter: Parameter, n: int) -> list[Any]:
+    if parameter.is_range:
+        return [float(x) for x in rng.uniform(parameter.low, parameter.high, size=n)]
+    picks = rng.integers(0, len(parameter.values), size=n)
+    return [parameter.values[int(k)] for k in picks]
+
+
+def design(spec: SweepSpec) -> list[RunSpec]:
+    """Every run of the sweep, ordered by run id (point-major, then replication)."""
+    runs = []
+    for point, values in enumerate(points(spec)):
+        for replication in range(spec.replications):
+            run_id = point * spec.replications + replication
+            runs.append(RunSpec(run_id, point, replication, values, run_seed(spec, run_id)))
+    return runs
+
+
+def design_matrix(spec: SweepSpec) -> np.ndarray:
+    """The design points as an array [points, parameters] of the sampled values: float when every
+    value is a number (booleans as 0/1), else object (e.g. a grid over a ranking rule's name)."""
+    rows = [list(values.values()) for values in points(spec)]
+    numeric = all(isinstance(v, bool | int | float) for row in rows for v in row)
+    return np.array(rows, dtype=float if numeric else object).reshape(len(rows), len(spec.parameters))
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def fingerprint(spec: SweepSpec) -> str:
+    """sha256 (hex) of everything that determines a sweep's results: the base scenario's content
+    (parsed, so comments and layout do not count; its location does not either), seed, sampler,
+    samples (not for grid), replications, schemes, metrics, ``set`` and the parameters. The name,
+    description and file locations do not count. Raises SweepSpecError if the base cannot be read."""
+    try:
+        data = spec.base.read_bytes()
+    except OSError as err:
+        raise SweepSpecError(f"{spec.spec_file or spec.name}: base: {spec.base}: {err.strerror}") from None
+    return _fingerprint(spec, data)
+
+
+@functools.lru_cache(maxsize=32)
+def _fingerprint(spec: SweepSpec, base_bytes: bytes) -> str:
+    """Cached by the base file's bytes, as the sweep runner asks once per run."""
+    try:
+        base = yaml.safe_load(base_bytes.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise SweepSpecError(
+            f"{spec.spec_file or spec.name}: base: {spec.base}: cannot parse: {err}"
+        ) from None
+    content = {
+        "format": FINGERPRINT_FORMAT,
+        "base": base,
+        "seed": spec.seed,
+        "sampler": spec.sampler,
+        "samples": None if spec.sampler == "grid" else spec.samples,
+        "morris_levels": MORRIS_LEVELS if spec.sampler == "morris" else None,
+        "replications": spec.replications,
+        "schemes": list(spec.schemes) if spec.schemes is not None else None,
+        "metrics": list(spec.metrics) if spec.metrics is not None else None,
+        "set": list(spec.set),
+        "parameters": [parameter.model_dump(mode="json") for parameter in spec.parameters],
+    }
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,374 @@
+"""A sweep's results on disk: one folder per sweep, one file per finished run, written as runs end.
+
+Layout::
+
+    <folder>/manifest.json              written once, when the folder is created
+    <folder>/runs/run-000042.parquet    one finished run: a row per scheme
+    <folder>/failures/run-000017.json   a run that raised: {"run_id", "error", "traceback", "time"}
+
+Every file is written under a hidden temporary name in its own folder (``.run-000042.parquet.<random>.tmp``)
+and then renamed into place in one step, so a killed process leaves whole files or none: a
+leftover temporary file is ignored and a run is either finished or pending. A finished run is
+never overwritten (a duplicate result, e.g. from a retried task, keeps the first file), so
+re-running a sweep resumes it: only the runs without a file are run again, including those that
+failed. The manifest's fingerprint identifies the sweep; a folder holding another sweep is refused.
+
+This module needs only the standard library and pyarrow (pandas when loading), so that it can be
+used without importing the simulation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import math
+import operator
+import os
+import re
+import tempfile
+import traceback
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import pandas
+
+MANIFEST = "manifest.json"
+RUNS = "runs"
+FAILURES = "failures"
+TEMP_SUFFIX = ".tmp"  # temporary files: "." + final name + "." + random + TEMP_SUFFIX
+
+_RUN_FILE = re.compile(r"^run-(\d+)\.parquet$")
+_FAILURE_FILE = re.compile(r"^run-(\d+)\.json$")
+# errors of os.link that mean "this file system has no hard links", not "the file exists"
+_NO_LINKS = {
+    errno.EPERM,
+    errno.EACCES,
+    errno.ENOTSUP,
+    errno.EOPNOTSUPP,
+    errno.EXDEV,
+    errno.ENOSYS,
+    errno.EMLINK,
+}
+
+
+class StoreError(OSError):
+    """A sweep folder cannot be used: it holds another sweep, is not a sweep folder, or is unreadable."""
+
+
+class ResultStore:
+    """The result folder of one sweep (see the module docstring for the layout).
+
+    ``ResultStore(folder)`` opens an existing sweep folder (StoreError if it has no manifest);
+    :meth:`open` creates one or reopens it after checking the sweep's fingerprint. Several
+    processes may write to one store at once: every write is a rename of a complete file.
+    """
+
+    def __init__(self, folder: Path | str):
+        self.folder = Path(folder)
+        self._manifest = _read_manifest(self.folder)
+        self.runs_dir = self.folder / RUNS
+        self.failures_dir = self.folder / FAILURES
+
+    @classmethod
+    def open(cls, folder: Path | str, fingerprint: str, manifest: dict) -> ResultStore:
+        """Create the folder and its manifest, or reopen an existing sweep folder.
+
+        The manifest written is ``{"fingerprint": fingerprint, **manifest}`` (with ``created``
+        added if missing). Refuses (StoreError naming the folder and both fingerprints) a folder
+        holding a sweep with another fingerprint, and an existing non-empty folder without a
+        manifest.
+        """
+        folder = Path(folder)
+        if manifest.get("fingerprint", fingerprint) != fingerprint:
+            raise ValueError(
+                f"manifest fingerprint {manifest['fingerprint']!r} differs from fingerprint {fingerprint!r}"
+            )
+        if not (folder / MANIFEST).exists():
+            _check_empty(folder)
+            content = {"fingerprint": fingerprint, **manifest}
+            content.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                _write_atomic(folder / MANIFEST, _json_bytes(content), replace=False)
+            except FileExistsError:
+                pass  # another process created it meanwhile: checked below like any existing sweep
+            except OSError as err:
+                raise StoreError(
+                    f"{folder}: cannot create the sweep folder ({err.strerror or err})"
+                ) from None
+        store = cls(folder)
+        found = store.manifest.get("fingerprint")
+        if found != fingerprint:
+            raise StoreError(
+                f"{folder}: holds another sweep (fingerprint {found}), not this one (fingerprint "
+                f"{fingerprint}); choose another folder, or the same sweep specification to resume"
+            )
+        try:
+            store.runs_dir.mkdir(exist_ok=True)
+            store.failures_dir.mkdir(exist_ok=True)
+        except OSError as err:
+            raise StoreError(f"{folder}: cannot create the result folders ({err.strerror or err})") from None
+        return store
+
+    @property
+    def manifest(self) -> dict:
+        """The sweep's manifest as written at creation (a copy)."""
+        return json.loads(json.dumps(self._manifest))
+
+    def run_path(self, run_id: int) -> Path:
+        return self.runs_dir / f"run-{_check_id(run_id):06d}.parquet"
+
+    def failure_path(self, run_id: int) -> Path:
+        return self.failures_dir / f"run-{_check_id(run_id):06d}.json"
+
+    def finished(self) -> set[int]:
+        """Ids of the runs with a result file (temporary files are not results)."""
+        return set(_ids(self.runs_dir, _RUN_FILE))
+
+    def failed(self) -> dict[int, str]:
+        """Run id -> error message of the runs whose last attempt raised and that have not finished
+        since."""
+        done = self.finished()
+        errors = {}
+        for run_id, path in sorted(_ids(self.failures_dir, _FAILURE_FILE).items()):
+            if run_id in done:
+                continue
+            try:
+                errors[run_id] = str(json.loads(path.read_text(encoding="utf-8"))["error"])
+            except FileNotFoundError:
+                continue  # cleared meanwhile by a finished retry
+            except (OSError, ValueError, KeyError, TypeError) as err:
+                errors[run_id] = f"(unreadable failure record {path.name}: {err})"
+        return errors
+
+    def pending(self, run_ids: list[int]) -> list[int]:
+        """The given run ids that have not finished, in the given order (failed runs are pending:
+        they are retried)."""
+        done = self.finished()
+        return [run_id for run_id in run_ids if run_id not in done]
+
+    def write_run(self, run_id: int, rows: list[dict]) -> Path:
+        """Write one finished run (one flat dict per scheme; columns may differ between runs, None
+        is stored as null). Atomic; a run already written is kept as it is (a duplicate result)
+        and its path returned. Clears a failure record of the same run."""
+        path = self.run_path(run_id)
+        if not path.exists():
+            table = _table(run_id, rows)
+            sink = pa.BufferOutputStream()
+            pq.write_table(table, sink)
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):  # written meanwhile by another attempt: keep it
+                _write_atomic(path, sink.getvalue().to_pybytes(), replace=False)
+        with contextlib.suppress(FileNotFoundError):
+            self.failure_path(run_id).unlink()
+        return path
+
+    def write_failure(self, run_id: int, error: BaseException | str, traceback_text: str = "") -> Path:
+        """Record that a run raised (replacing an earlier failure record of the same run)."""
+        path = self.failure_path(run_id)
+        run_id = _check_id(run_id)
+        if isinstance(error, BaseException):
+            if not traceback_text and error.__traceback__ is not None:
+                traceback_text = "".join(traceback.format_exception(error))
+            message = f"{type(error).__name__}: {error}"
+        else:
+            message = str(error)
+        record = {"run_id": run_id, "error": message, "traceback": traceback_text, "time": _now()}
+        self.failures_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomic(path, _json_bytes(record), replace=True)
+        return path
+
+    def load(self) -> pandas.DataFrame:
+        """All finished rows, one per run and scheme, by run id then in the order the run wrote
+        its schemes. Columns are the union over runs (missing values null/NaN); a column that is
+        null in every run is float. An empty DataFrame (no columns) if no run has finished."""
+        import pandas
+
+        files = sorted(_ids(self.runs_dir, _RUN_FILE).items())  # explicit order: by run id
+        if not files:
+            return pandas.DataFrame()
+        tables = []
+        for _, path in files:
+            try:
+                with pq.ParquetFile(path) as parquet:
+                    tables.append(parquet.read(use_threads=False))
+            except (OSError, pa.ArrowException) as err:
+                raise StoreError(f"{path}: cannot read this run's results ({err})") from None
+        try:
+            table = pa.concat_tables(tables, promote_options="permissive")
+        except (pa.ArrowTypeError, pa.ArrowInvalid) as err:
+            raise StoreError(f"{self.folder}: runs disagree on a column's type ({err})") from None
+        for i, field in enumerate(table.schema):
+            if pa.types.is_null(field.type):
+                table = table.set_column(i, field.name, table.column(i).cast(pa.float64()))
+        frame = table.to_pandas()
+        return frame.sort_values("run_id", kind="stable", ignore_index=True)
+
+    def __repr__(self) -> str:
+        return f"ResultStore({str(self.folder)!r})"
+
+
+def load_sweep(folder: Path | str) -> pandas.DataFrame:
+    """All finished rows of the sweep in ``folder`` (StoreError if it is not a sweep folder)."""
+    return ResultStore(folder).load()
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _check_id(run_id: int) -> int:
+    try:
+        if isinstance(run_id, bool):
+            raise TypeError
+        run_id = operator.index(run_id)
+    except TypeError:
+        raise TypeError(f"run id must be an integer, not {run_id!r}") from None
+    if run_id < 0:
+        raise ValueError(f"run id must be >= 0, not {run_id}")
+    return run_id
+
+
+def _ids(directory: Path, pattern: re.Pattern) -> dict[int, Path]:
+    """Run id -> file, for the files in ``directory`` whose whole name matches ``pattern``."""
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return {}
+    except OSError as err:
+        raise StoreError(f"{directory}: cannot list ({err.strerror or err})") from None
+    found = {}
+    for name in names:
+        match = pattern.match(name)
+        if match:
+            found[int(match.group(1))] = directory / name
+    return found
+
+
+def _table(run_id: int, rows: list[dict]) -> pa.Table:
+    """One run's rows as a table: columns in order of first appearance, run_id first."""
+    run_id = _check_id(run_id)
+    if not rows:
+        raise ValueError(f"run {run_id}: no rows to write")
+    columns: dict[str, None] = {"run_id": None}
+    for row in rows:
+        if not isinstance(row, dict):
+            raise TypeError(f"run {run_id}: rows must be dicts, not {type(row).__name__}")
+        columns.update(dict.fromkeys(map(str, row)))
+        if row.get("run_id", run_id) != run_id:
+            raise ValueError(f"run {run_id}: a row has run_id {row['run_id']!r}")
+    data = {}
+    for name in columns:
+        values = [run_id if name == "run_id" else row.get(name) for row in rows]
+        try:
+            data[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+            raise TypeError(f"run {run_id}: column {name!r} mixes types ({err})") from None
+    return pa.table(data)
+
+
+def _write_atomic(path: Path, content: bytes, replace: bool) -> None:
+    """Write ``content`` to a temporary file beside ``path``, flush it to disk, then move it into
+    place in one step. Without ``replace``, an existing ``path`` is kept and FileExistsError
+    raised.
+
+    The content is on disk before the file gets its name, so even a power loss cannot leave a
+    named but empty file; the folder itself is not synced: a rename lost that way only means the
+    run is pending again.
+    """
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        if replace:
+            os.replace(temp, path)
+        else:
+            _link_new(temp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+
+
+def _link_new(temp: str, path: Path) -> None:
+    """Give ``temp`` the name ``path`` unless ``path`` exists (FileExistsError): a hard link never
+    replaces a file. On a file system without hard links, a rename after a check."""
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise
+    except OSError as err:
+        if err.errno not in _NO_LINKS:
+            raise
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, "file exists", str(path)) from None
+        os.replace(temp, path)
+
+
+def _check_empty(folder: Path) -> None:
+    """Refuse an existing folder that is not empty (leftover temporary manifests aside)."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise StoreError(f"{folder}: exists and is not a folder")
+    stray = [
+        name
+        for name in os.listdir(folder)
+        if not (name.startswith(f".{MANIFEST}.") and name.endswith(TEMP_SUFFIX))
+    ]
+    if stray and not (folder / MANIFEST).exists():  # (not created meanwhile by another process)
+        found = ", ".join(sorted(stray)[:3]) + (", ..." if len(stray) > 3 else "")
+        raise StoreError(
+            f"{folder}: exists, is not empty and has no {MANIFEST}: not a sweep folder "
+            f"(found {found}); choose another folder"
+        )
+
+
+def _read_manifest(folder: Path) -> dict:
+    path = folder / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoreError(f"{folder}: not a sweep folder (no {MANIFEST})") from None
+    except OSError as err:
+        raise StoreError(f"{path}: cannot read ({err.strerror or err})") from None
+    except ValueError as err:
+        raise StoreError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(manifest, dict):
+        raise StoreError(f"{path}: not a sweep manifest (expected a JSON object)")
+    return manifest
+
+
+def _json_bytes(data: Any) -> bytes:
+    """JSON with NaN and infinities as null, numpy scalars as numbers, dates as ISO text."""
+    return (json.dumps(_clean(data), indent=2, allow_nan=False, default=_encode) + "\n").encode("utf-8")
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        return _clean(value.item())
+    return value
+
+
+def _encode(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} {value!r} to JSON")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
