@@ -184,9 +184,9 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
-    from simulation.sweep import load_sweep_spec, run_count
-    from simulation.sweep.execute import dask_client, sweep
-    from simulation.sweep.store import StoreError
+    from simulation.experiments import load_sweep_spec, run_count
+    from simulation.experiments.execute import dask_client, sweep
+    from simulation.experiments.store import StoreError
 
     spec = load_sweep_spec(args.spec)
     runs = run_count(spec)
@@ -213,8 +213,8 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace, argv: list[str]) -> int:
-    from simulation.sweep.analyze import analyze
-    from simulation.sweep.store import StoreError
+    from simulation.experiments.analyze import analyze
+    from simulation.experiments.store import StoreError
 
     try:
         report = analyze(args.folder)

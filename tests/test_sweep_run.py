@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
-from simulation.sweep import load_sweep_spec
-from simulation.sweep.execute import dask_client, sweep
-from simulation.sweep.store import ResultStore, load_sweep
+from simulation.experiments import load_sweep_spec
+from simulation.experiments.execute import dask_client, sweep
+from simulation.experiments.store import ResultStore, load_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "scenarios" / "tiny.yaml"
@@ -83,7 +83,7 @@ def test_resume_after_sigkill_loses_only_runs_in_flight(tmp_path):
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch, capsys):
-    import simulation.sweep.execute as execute
+    import simulation.experiments.execute as execute
 
     real = execute.run_scenario
 

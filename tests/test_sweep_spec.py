@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from simulation.scenario import ScenarioError, load_scenario
-from simulation.sweep import (
+from simulation.experiments import (
     RunSpec,
     SweepSpec,
     SweepSpecError,
@@ -22,7 +21,8 @@ from simulation.sweep import (
     run_count,
     salib_problem,
 )
-from simulation.sweep.spec import render_value, run_seed
+from simulation.experiments.spec import render_value, run_seed
+from simulation.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "scenarios" / "tiny.yaml"

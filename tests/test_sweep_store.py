@@ -18,8 +18,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from simulation.sweep import store as store_module
-from simulation.sweep.store import TEMP_SUFFIX, ResultStore, StoreError, load_sweep
+from simulation.experiments import store as store_module
+from simulation.experiments.store import TEMP_SUFFIX, ResultStore, StoreError, load_sweep
 
 MANIFEST = {
     "spec": {"name": "credit", "base": "scenarios/tiny.yaml"},

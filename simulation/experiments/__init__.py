@@ -1,7 +1,7 @@
-"""Parameter sweeps: a YAML spec (:mod:`simulation.sweep.spec`) names a base scenario, the values to
+"""Parameter sweeps: a YAML spec (:mod:`simulation.experiments.spec`) names a base scenario, the values to
 vary and how to sample them; the design lists every run with its values and seed."""
 
-from simulation.sweep.spec import (
+from simulation.experiments.spec import (
     Parameter,
     RunSpec,
     SweepSpec,

@@ -17,11 +17,11 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from simulation.experiments.spec import RunSpec, SweepSpec, design, fingerprint
+from simulation.experiments.store import ResultStore
 from simulation.outputs import git_commit, now_iso, package_versions
 from simulation.runner import run_scenario
 from simulation.scenario import apply_override, read_yaml, validate
-from simulation.sweep.spec import RunSpec, SweepSpec, design, fingerprint
-from simulation.sweep.store import ResultStore
 
 
 @dataclass(frozen=True)
