@@ -166,3 +166,22 @@ def test_sobol_indices_with_confidence_intervals(tmp_path, capsys):
     revisit = table[table["parameter"] == "choice.revisit_share"].iloc[0]
     assert credit["ST"] > revisit["ST"]  # the credit level drives what the treasury spends
     assert (out / "figures" / "sensitivity.png").exists()
+
+
+def test_a_batch_isolates_a_failing_run():
+    from simulation.experiments import RunSpec
+    from simulation.experiments.execute import batches, run_batch
+    from simulation.scenario import read_yaml
+
+    runs = [
+        RunSpec(run_id=k, point=k, replication=0, values={"voucher.credit_idr": credit}, seed=k + 1)
+        for k, credit in enumerate([500000, -5, 1000000])
+    ]
+    fixed = ["size=100", "weeks=8", "labour.endline_weeks=2"]
+    outcomes = run_batch(read_yaml(TINY), str(TINY), fixed, runs, None, ["bought_share"])
+    assert [run_id for run_id, _, _ in outcomes] == [0, 1, 2]
+    assert outcomes[0][1] and outcomes[2][1] and outcomes[0][2] is None
+    assert outcomes[1][1] is None and "voucher.credit_idr" in outcomes[1][2]
+    # batches: about four per worker, in order, nothing lost
+    sizes = [len(b) for b in batches(list(range(40)), workers=2)]
+    assert sizes == [5] * 8 and sum(batches(list(range(3)), workers=2), []) == [0, 1, 2]

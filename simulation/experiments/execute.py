@@ -79,7 +79,9 @@ def sweep(
     """Run every pending run of ``spec`` into ``folder`` (default ``results/<spec name>``).
 
     ``executor`` is None (in-process) or a ``distributed.Client`` (a LocalCluster or a remote
-    scheduler); see :func:`dask_client`.
+    scheduler; see :func:`dask_client`). On Dask, runs travel in small batches (:func:`batches`);
+    each finished batch's runs are stored at once, so a killed sweep loses only the batches in
+    flight.
     """
     folder = Path(folder) if folder is not None else Path("results") / spec.name
     runs = design(spec)
@@ -105,24 +107,71 @@ def sweep(
     else:
         from distributed import as_completed
 
+        tag = fingerprint(spec)[:12]
         futures = {
             executor.submit(
-                run_one,
+                run_batch,
                 *args,
-                run,
+                batch,
                 schemes,
                 metrics,
-                key=f"run-{fingerprint(spec)[:12]}-{run.run_id}",
+                key=f"runs-{tag}-{batch[0].run_id}",
                 pure=False,
                 retries=1,
-            ): run.run_id
-            for run in pending
+            ): batch
+            for batch in batches(pending, _worker_count(executor))
         }
         for future in as_completed(futures):
-            failures += _record(store, futures[future], future.result)
-            _tick(bar, failures)
+            try:
+                outcomes = future.result()
+            except Exception as err:  # the batch itself was lost (e.g. a worker died twice)
+                outcomes = [(run.run_id, None, f"{type(err).__name__}: {err}") for run in futures[future]]
+            for run_id, rows, error in outcomes:
+                failures += _record(store, run_id, lambda rows=rows, error=error: _or_raise(rows, error))
+                _tick(bar, failures)
     bar.close()
     return SweepResult(folder, len(runs), len(store.finished()), store.failed())
+
+
+def run_batch(
+    base_raw: dict,
+    source: str,
+    fixed: list[str],
+    runs: list[RunSpec],
+    schemes: list[str] | None,
+    metrics: list[str] | None,
+) -> list[tuple[int, list[dict] | None, str | None]]:
+    """Several runs in one Dask task (fewer round trips to the scheduler): for each run its rows,
+    or the error and traceback if it raised; one failing run does not stop the others."""
+    outcomes = []
+    for run in runs:
+        try:
+            outcomes.append((run.run_id, run_one(base_raw, source, fixed, run, schemes, metrics), None))
+        except Exception as err:
+            outcomes.append((run.run_id, None, f"{type(err).__name__}: {err}\n{traceback.format_exc()}"))
+    return outcomes
+
+
+def batches(runs: list[RunSpec], workers: int, per_worker: int = 4, largest: int = 16) -> list[list[RunSpec]]:
+    """Split runs into about ``per_worker`` batches per worker (at most ``largest`` runs each), in
+    order, so that the scheduler's cost per task is shared by several runs while every worker
+    stays busy to the end."""
+    size = max(1, min(largest, -(-len(runs) // max(workers * per_worker, 1))))
+    return [runs[k : k + size] for k in range(0, len(runs), size)]
+
+
+def _worker_count(client) -> int:
+    return max(1, len(client.scheduler_info().get("workers", {})))
+
+
+def _or_raise(rows, error):
+    if error is not None:
+        raise RunFailed(error)
+    return rows
+
+
+class RunFailed(RuntimeError):
+    """A run that raised on a worker; the message carries its error and traceback."""
 
 
 def _record(store: ResultStore, run_id: int, result) -> int:
@@ -131,7 +180,9 @@ def _record(store: ResultStore, run_id: int, result) -> int:
         store.write_run(run_id, result())
         return 0
     except Exception as err:  # a failing run is recorded and the sweep goes on
-        store.write_failure(run_id, err, traceback.format_exc())
+        store.write_failure(
+            run_id, err.args[0] if isinstance(err, RunFailed) else err, traceback.format_exc()
+        )
         return 1
 
 
