@@ -185,3 +185,20 @@ def test_a_batch_isolates_a_failing_run():
     # batches: about four per worker, in order, nothing lost
     sizes = [len(b) for b in batches(list(range(40)), workers=2)]
     assert sizes == [5] * 8 and sum(batches(list(range(3)), workers=2), []) == [0, 1, 2]
+
+
+def test_morris_indices(tmp_path):
+    path = tmp_path / "morris.yaml"
+    path.write_text(
+        f"name: morris\nbase: {TINY}\nseed: 9\nsampler: morris\nsamples: 4\nreplications: 1\n"
+        "set: ['size=200', 'weeks=12', 'labour.endline_weeks=4']\nmetrics: [total_cost_idr]\n"
+        "parameters:\n  - {path: voucher.credit_idr, low: 300000, high: 3000000}\n"
+        "  - {path: choice.revisit_share, low: 0.1, high: 0.9}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 0
+    assert main(["analyze", str(out)]) == 0
+    table = pd.read_csv(out / "sensitivity.csv").set_index("parameter")
+    assert {"mu_star", "mu_star_conf", "sigma"} <= set(table.columns)
+    assert table.loc["voucher.credit_idr", "mu_star"] > table.loc["choice.revisit_share", "mu_star"]
