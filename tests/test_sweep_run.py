@@ -202,3 +202,24 @@ def test_morris_indices(tmp_path):
     table = pd.read_csv(out / "sensitivity.csv").set_index("parameter")
     assert {"mu_star", "mu_star_conf", "sigma"} <= set(table.columns)
     assert table.loc["voucher.credit_idr", "mu_star"] > table.loc["choice.revisit_share", "mu_star"]
+
+
+def test_status_file_lists_every_run(tmp_path, monkeypatch):
+    import json
+
+    import simulation.experiments.execute as execute
+
+    real = execute.run_scenario
+    monkeypatch.setattr(
+        execute,
+        "run_scenario",
+        lambda s, **k: (
+            (_ for _ in ()).throw(ValueError("no")) if s.voucher.credit_idr == 2000000 else real(s, **k)
+        ),
+    )
+    out = tmp_path / "out"
+    sweep(load_sweep_spec(write_spec(tmp_path)), out)
+    status = json.loads((out / "status.json").read_text())
+    assert status["counts"] == {"finished": 4, "failed": 2, "pending": 0}
+    assert status["runs"]["4"] == "failed" and status["runs"]["0"] == "finished"
+    assert "no" in status["failed"]["4"]

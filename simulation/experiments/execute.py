@@ -130,6 +130,7 @@ def sweep(
                 failures += _record(store, run_id, lambda rows=rows, error=error: _or_raise(rows, error))
                 _tick(bar, failures)
     bar.close()
+    store.write_status([run.run_id for run in runs])
     return SweepResult(folder, len(runs), len(store.finished()), store.failed())
 
 

@@ -169,6 +169,21 @@ class ResultStore:
             self.failure_path(run_id).unlink()
         return path
 
+    def write_status(self, run_ids: list[int]) -> Path:
+        """Write ``status.json``: each run of the design as finished, failed (with its error) or
+        pending, with counts; rewritten (atomically) at the end of every sweep invocation."""
+        finished, failed = self.finished(), self.failed()
+        runs = {
+            str(k): "finished" if k in finished else ("failed" if k in failed else "pending") for k in run_ids
+        }
+        counts = {
+            state: sum(v == state for v in runs.values()) for state in ("finished", "failed", "pending")
+        }
+        body = {"counts": counts, "failed": {str(k): failed[k] for k in sorted(failed)}, "runs": runs}
+        path = self.folder / "status.json"
+        _write_atomic(path, json.dumps(body, indent=1).encode("utf-8"), replace=True)
+        return path
+
     def write_failure(self, run_id: int, error: BaseException | str, traceback_text: str = "") -> Path:
         """Record that a run raised (replacing an earlier failure record of the same run)."""
         path = self.failure_path(run_id)
