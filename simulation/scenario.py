@@ -408,21 +408,22 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None, **top_le
     return validate(raw, source=str(path))
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Parse a YAML mapping with the safe loader, or raise ScenarioError naming the file."""
+def read_yaml(path: Path, what: str = "scenario", error: type[Exception] = ScenarioError) -> dict[str, Any]:
+    """Parse a YAML mapping with the safe loader, or raise ``error`` naming the file (``what`` is
+    the kind of file, for the message)."""
     if not path.is_file():
-        raise ScenarioError(f"{path}: no such scenario file")
+        raise error(f"{path}: no such {what} file")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
-        raise ScenarioError(f"{path}: malformed YAML{where}: {problem}") from None
+        raise error(f"{path}: malformed YAML{where}: {problem}") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: cannot read the file: {err}") from None
+        raise error(f"{path}: cannot read the file: {err}") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: a scenario must be a YAML mapping of keys to values")
+        raise error(f"{path}: a {what} must be a YAML mapping of keys to values")
     return data
 
 

@@ -373,20 +373,7 @@ def _strip_set_prefix(message: str, override: str) -> str:
 
 def _read_spec_yaml(path: Path) -> dict[str, Any]:
     """Parse a YAML mapping with the safe loader, or raise SweepSpecError naming the file."""
-    if not path.is_file():
-        raise SweepSpecError(f"{path}: no such sweep spec file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise SweepSpecError(f"{path}: malformed YAML{where}: {problem}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SweepSpecError(f"{path}: cannot read the file: {err}") from None
-    if not isinstance(data, dict):
-        raise SweepSpecError(f"{path}: a sweep spec must be a YAML mapping of keys to values")
-    return data
+    return read_yaml(path, what="sweep spec", error=SweepSpecError)
 
 
 def _describe_spec(error: dict[str, Any]) -> str:
