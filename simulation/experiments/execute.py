@@ -18,7 +18,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from simulation.experiments.spec import RunSpec, SweepSpec, design, fingerprint
-from simulation.experiments.store import ResultStore
+from simulation.experiments.store import ResultStore, encode_run
 from simulation.outputs import git_commit, now_iso, package_versions
 from simulation.runner import run_scenario
 from simulation.scenario import apply_override, read_yaml, validate
@@ -126,8 +126,8 @@ def sweep(
                 outcomes = future.result()
             except Exception as err:  # the batch itself was lost (e.g. a worker died twice)
                 outcomes = [(run.run_id, None, f"{type(err).__name__}: {err}") for run in futures[future]]
-            for run_id, rows, error in outcomes:
-                failures += _record(store, run_id, lambda rows=rows, error=error: _or_raise(rows, error))
+            for run_id, content, error in outcomes:
+                failures += _record(store, run_id, lambda c=content, e=error: _or_raise(c, e), encoded=True)
                 _tick(bar, failures)
     bar.close()
     store.write_status([run.run_id for run in runs])
@@ -141,13 +141,15 @@ def run_batch(
     runs: list[RunSpec],
     schemes: list[str] | None,
     metrics: list[str] | None,
-) -> list[tuple[int, list[dict] | None, str | None]]:
-    """Several runs in one Dask task (fewer round trips to the scheduler): for each run its rows,
-    or the error and traceback if it raised; one failing run does not stop the others."""
+) -> list[tuple[int, bytes | None, str | None]]:
+    """Several runs in one Dask task (fewer round trips to the scheduler): for each run its rows
+    encoded as Parquet (so the client only writes files), or the error and traceback if it
+    raised; one failing run does not stop the others."""
     outcomes = []
     for run in runs:
         try:
-            outcomes.append((run.run_id, run_one(base_raw, source, fixed, run, schemes, metrics), None))
+            rows = run_one(base_raw, source, fixed, run, schemes, metrics)
+            outcomes.append((run.run_id, encode_run(run.run_id, rows), None))
         except Exception as err:
             outcomes.append((run.run_id, None, f"{type(err).__name__}: {err}\n{traceback.format_exc()}"))
     return outcomes
@@ -175,10 +177,13 @@ class RunFailed(RuntimeError):
     """A run that raised on a worker; the message carries its error and traceback."""
 
 
-def _record(store: ResultStore, run_id: int, result) -> int:
-    """Store a run's rows, or its error; returns 1 if it failed."""
+def _record(store: ResultStore, run_id: int, result, encoded: bool = False) -> int:
+    """Store a run's rows (or its Parquet content), or its error; returns 1 if it failed."""
     try:
-        store.write_run(run_id, result())
+        if encoded:
+            store.write_encoded(run_id, result())
+        else:
+            store.write_run(run_id, result())
         return 0
     except Exception as err:  # a failing run is recorded and the sweep goes on
         store.write_failure(

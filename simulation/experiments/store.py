@@ -158,13 +158,16 @@ class ResultStore:
         is stored as null). Atomic; a run already written is kept as it is (a duplicate result)
         and its path returned. Clears a failure record of the same run."""
         path = self.run_path(run_id)
+        return self.write_encoded(run_id, b"" if path.exists() else encode_run(run_id, rows))
+
+    def write_encoded(self, run_id: int, content: bytes) -> Path:
+        """Write a run already encoded by :func:`encode_run` (e.g. on a Dask worker), as
+        :meth:`write_run` does."""
+        path = self.run_path(run_id)
         if not path.exists():
-            table = _table(run_id, rows)
-            sink = pa.BufferOutputStream()
-            pq.write_table(table, sink, compression="none", write_statistics=False, store_schema=False)
             self.runs_dir.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileExistsError):  # written meanwhile by another attempt: keep it
-                _write_atomic(path, sink.getvalue().to_pybytes(), replace=False)
+                _write_atomic(path, content, replace=False)
         with contextlib.suppress(FileNotFoundError):
             self.failure_path(run_id).unlink()
         return path
@@ -263,6 +266,13 @@ def _ids(directory: Path, pattern: re.Pattern) -> dict[int, Path]:
         if match:
             found[int(match.group(1))] = directory / name
     return found
+
+
+def encode_run(run_id: int, rows: list[dict]) -> bytes:
+    """One run's rows as Parquet file content (the work of a write, without the disk)."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(_table(run_id, rows), sink, compression="none", write_statistics=False, store_schema=False)
+    return sink.getvalue().to_pybytes()
 
 
 def _table(run_id: int, rows: list[dict]) -> pa.Table:
