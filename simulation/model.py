@@ -175,6 +175,14 @@ class MarketModel(mesa.Model):
         self.week_receipts_idr += receipts
         self.week_trainees += counts
 
+    def end_courses(self, week: int, status_after: int) -> np.ndarray:
+        """Courses ending by ``week``: their trainees leave the course (``status_after``); returns
+        the rows that completed (drawn at enrolment, ``state.will_complete``)."""
+        state = self.state
+        ending = np.flatnonzero((state.status == ENROLLED) & (state.course_end_week <= week))
+        state.status[ending] = status_after
+        return ending[state.will_complete[ending]]
+
     def add_skill(self, rows: np.ndarray, quality: np.ndarray, course_sector: np.ndarray) -> None:
         """Completers ``rows`` gain skill from courses of ``quality`` in ``course_sector``
         (``simulation.training``), and the labour market learns their new matched skill."""

@@ -431,11 +431,7 @@ class TenderScheme:
         """Cohorts ending this week: completion and skill from the delivered quality."""
         model = self.model
         state, courses = model.state, model.courses
-        ending = np.flatnonzero((state.status == ENROLLED) & (state.course_end_week <= week))
-        if ending.size == 0:
-            return
-        state.status[ending] = FINISHED
-        done = ending[state.will_complete[ending]]
+        done = model.end_courses(week, FINISHED)
         delivered = np.array([c.delivered_quality for c in self.contracts])[self.contract_of[done]]
         model.add_skill(done, delivered, courses.sector[state.course[done]])
         state.courses_completed[done] += 1

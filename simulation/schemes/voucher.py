@@ -159,11 +159,7 @@ class VoucherScheme:
         """Courses ending this week: completion, rating, skill, and the return to shopping."""
         model = self.model
         state, courses = model.state, model.courses
-        ending = np.flatnonzero((state.status == ENROLLED) & (state.course_end_week <= week))
-        if ending.size == 0:
-            return
-        state.status[ending] = HOLDING
-        done = ending[state.will_complete[ending]]
+        done = model.end_courses(week, HOLDING)
         course = state.course[done]
         rng = stream(self.seed, "voucher:ratings", week)
         given = stars(courses.true_quality[course], rng.standard_normal(done.size), model.params.ratings)
