@@ -99,24 +99,44 @@ def weekly(result: RunResult):
 
 
 def price_vs_quality(result: RunResult):
-    """Each course's final price against its true quality; marker area = enrolments."""
+    """Price against quality: for a market, each course's final price against its true quality
+    (area = enrolments); for a tender, each contract's price per trainee against the quality
+    declared (hollow) and delivered (filled) (area = seats)."""
     fig, axes = plt.subplots(1, len(result.models), figsize=(6.5 * len(result.models), 4.5), squeeze=False)
     for ax, (name, model) in zip(axes[0], result.models.items(), strict=True):
-        c = model.courses
-        sales = c.enrolments.astype(float)
-        size = 5 + 300 * sales / max(sales.max(), 1.0)
-        ax.scatter(
-            c.true_quality,
-            c.price_idr / 1e3,
-            s=size,
-            alpha=0.4,
-            c=np.where(c.active, "tab:blue", "tab:grey"),
-            edgecolors="none",
-        )
-        if np.isfinite(model.price_cap_idr):
-            ax.axhline(model.price_cap_idr / 1e3, color="crimson", linestyle="--", label="cap")
-            ax.legend(fontsize=8)
-        ax.set_xlabel("true quality (expected skill gain, 0-1)")
+        contracts = getattr(model.scheme, "contracts", None)
+        if contracts is not None:
+            _contracts(ax, contracts)
+            ax.set_title(f"{name}: contract price vs quality (area = seats)")
+        else:
+            _courses(ax, model)
+            ax.set_title(f"{name}: price vs quality (area = sales; grey = exited)")
         ax.set_ylabel("price (thousand IDR)")
-        ax.set_title(f"{name}: price vs quality (area = sales; grey = exited)")
     return fig
+
+
+def _courses(ax, model) -> None:
+    c = model.courses
+    sales = c.enrolments.astype(float)
+    size = 5 + 300 * sales / max(sales.max(), 1.0)
+    colour = np.where(c.active, "tab:blue", "tab:grey")
+    ax.scatter(c.true_quality, c.price_idr / 1e3, s=size, alpha=0.4, c=colour, edgecolors="none")
+    if np.isfinite(model.price_cap_idr):
+        ax.axhline(model.price_cap_idr / 1e3, color="crimson", linestyle="--", label="cap")
+        ax.legend(fontsize=8)
+    ax.set_xlabel("true quality (expected skill gain, 0-1)")
+
+
+def _contracts(ax, contracts) -> None:
+    if not contracts:
+        ax.text(0.5, 0.5, "no contract awarded", ha="center", va="center", transform=ax.transAxes)
+        return
+    seats = np.array([c.seats for c in contracts], dtype=float)
+    size = 10 + 300 * seats / seats.max()
+    price = np.array([c.price_idr for c in contracts]) / 1e3
+    declared = [c.declared_quality for c in contracts]
+    delivered = [c.delivered_quality for c in contracts]
+    ax.scatter(declared, price, s=size, facecolors="none", edgecolors="tab:orange", label="declared")
+    ax.scatter(delivered, price, s=size, alpha=0.5, c="tab:orange", edgecolors="none", label="delivered")
+    ax.legend(fontsize=8)
+    ax.set_xlabel("quality (0-1): declared in the bid, delivered after shading")
