@@ -147,11 +147,13 @@ def test_analyze_reports_effects_with_confidence_intervals(tmp_path, capsys):
     assert cost["mean"].is_monotonic_increasing  # more credit, more spending
 
 
-def test_sobol_indices_with_confidence_intervals(tmp_path, capsys):
-    path = tmp_path / "sobol.yaml"
+def sweep_and_analyze(tmp_path: Path, sampler: str, samples: int, seed: int) -> Path:
+    """Run a small sensitivity sweep (credit level and revisit share) and analyse it."""
+    path = tmp_path / f"{sampler}.yaml"
     path.write_text(
-        f"name: sobol\nbase: {TINY}\nseed: 5\nsampler: sobol\nsamples: 8\nreplications: 1\n"
-        "set: ['size=200', 'weeks=12', 'labour.endline_weeks=4']\nmetrics: [total_cost_idr]\n"
+        f"name: {sampler}\nbase: {TINY}\nseed: {seed}\nsampler: {sampler}\nsamples: {samples}\n"
+        "replications: 1\nset: ['size=200', 'weeks=12', 'labour.endline_weeks=4']\n"
+        "metrics: [total_cost_idr]\n"
         "parameters:\n  - {path: voucher.credit_idr, low: 300000, high: 3000000}\n"
         "  - {path: choice.revisit_share, low: 0.1, high: 0.9}\n",
         encoding="utf-8",
@@ -159,6 +161,11 @@ def test_sobol_indices_with_confidence_intervals(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 0
     assert main(["analyze", str(out)]) == 0
+    return out
+
+
+def test_sobol_indices_with_confidence_intervals(tmp_path, capsys):
+    out = sweep_and_analyze(tmp_path, "sobol", samples=8, seed=5)
     table = pd.read_csv(out / "sensitivity.csv")
     assert set(table["parameter"]) == {"voucher.credit_idr", "choice.revisit_share"}
     assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(table.columns)
@@ -188,17 +195,7 @@ def test_a_batch_isolates_a_failing_run():
 
 
 def test_morris_indices(tmp_path):
-    path = tmp_path / "morris.yaml"
-    path.write_text(
-        f"name: morris\nbase: {TINY}\nseed: 9\nsampler: morris\nsamples: 4\nreplications: 1\n"
-        "set: ['size=200', 'weeks=12', 'labour.endline_weeks=4']\nmetrics: [total_cost_idr]\n"
-        "parameters:\n  - {path: voucher.credit_idr, low: 300000, high: 3000000}\n"
-        "  - {path: choice.revisit_share, low: 0.1, high: 0.9}\n",
-        encoding="utf-8",
-    )
-    out = tmp_path / "out"
-    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 0
-    assert main(["analyze", str(out)]) == 0
+    out = sweep_and_analyze(tmp_path, "morris", samples=4, seed=9)
     table = pd.read_csv(out / "sensitivity.csv").set_index("parameter")
     assert {"mu_star", "mu_star_conf", "sigma"} <= set(table.columns)
     assert table.loc["voucher.credit_idr", "mu_star"] > table.loc["choice.revisit_share", "mu_star"]
