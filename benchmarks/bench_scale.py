@@ -16,8 +16,8 @@ excluded), participant-weeks per second of run time and peak memory in MB.
 Then the weekly shopping decision is timed on realistic inputs (participants of the scenario after
 its first lottery waves, each with its real page of courses, rows replicated to the sizes wanted):
 the vectorised numpy path ``utilities + outside_utility + gumbel + choose``, the fused production
-kernel ``simulation.choice.shop`` when present, and the plain-Mesa reference
-(``simulation.reference``: one agent per shopper, scalar Python, each drawing its own noise).
+kernel ``simulation.rules.choice.shop`` when present, and the plain-Mesa reference
+(``simulation.model.reference``: one agent per shopper, scalar Python, each drawing its own noise).
 Rates are shoppers per second of the decision alone (building the inputs or the agents excluded).
 
 The last line is one JSON object with every figure and ``speedup_vs_agent_reference``: the model's
@@ -188,8 +188,8 @@ def bench_shopping(scenario_path: str, vectorised_n: int, reference_n: int, repe
     """Shoppers per second of the weekly decision: vectorised, fused kernel and Mesa reference."""
     import numpy as np
 
-    from simulation import choice
-    from simulation.reference import ReferenceShoppingModel
+    from simulation.model.reference import ReferenceShoppingModel
+    from simulation.rules import choice
 
     sample, market, params = shopping_inputs(scenario_path)
     big = replicate(sample, vectorised_n)

@@ -79,10 +79,10 @@ def scheduler_cost_per_run(client, runs: int) -> float:
 def tiny_run_and_store_write(spec, work: Path, repeats: int = 5) -> tuple[float, float, float]:
     """Best-of wall time of one default-size tiny run (run_one); mean time of storing its rows
     in-process (encode and write), and of writing rows a Dask worker has already encoded."""
+    from simulation.config.scenario import read_yaml
     from simulation.experiments import design
     from simulation.experiments.execute import run_one
     from simulation.experiments.store import ResultStore, encode_run
-    from simulation.scenario import read_yaml
 
     run = design(spec)[0]
     base = read_yaml(Path(spec.base))

@@ -9,14 +9,51 @@ Public API::
     from simulation import sweep, load_sweep
     outcome = sweep("scenarios/sweeps/credit_level.yaml", executor=None)   # or a distributed.Client
     frame = load_sweep(outcome.folder)                                     # one row per run and scheme
+
+The package is layered (each layer imports only those before it):
+
+    config/       the scenario (validated, frozen) and the named random streams
+    rules/        pure decision rules over arrays: choice, pricing, training, procurement, demand
+    market/       the population and market tables (participants, courses, books) and the agents
+    schemes/      the mechanisms (voucher, tender), registered by name
+    model/        the world, the labour market and the weekly loop (one Mesa model per scheme)
+    reporting/    metrics, comparison statistics, figures and the output folder
+    experiments/  sweeps and their analysis
+    runner, cli   the public API and the command line
+
+Importing ``simulation`` is cheap: the names below load their modules (and Mesa, SciPy, pandas,
+matplotlib, numba) when first used.
 """
 
-from pathlib import Path
+from __future__ import annotations
 
-from simulation.model import MarketModel
-from simulation.runner import RunResult, run_scenario, run_scheme
-from simulation.scenario import Scenario, ScenarioError, load_scenario
-from simulation.world import World, build_world
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simulation.config.scenario import Scenario, ScenarioError, load_scenario
+    from simulation.model.market import MarketModel
+    from simulation.model.world import World, build_world
+    from simulation.runner import RunResult, run_scenario, run_scheme
+
+_LAZY = {
+    "MarketModel": "simulation.model.market",
+    "RunResult": "simulation.runner",
+    "run_scenario": "simulation.runner",
+    "run_scheme": "simulation.runner",
+    "Scenario": "simulation.config.scenario",
+    "ScenarioError": "simulation.config.scenario",
+    "load_scenario": "simulation.config.scenario",
+    "World": "simulation.model.world",
+    "build_world": "simulation.model.world",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'simulation' has no attribute {name!r}")
 
 
 def sweep(spec, folder: str | Path | None = None, executor=None, progress: bool = False):

@@ -11,18 +11,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from simulation.compare import comparison_table
-from simulation.outputs import (
-    OutputError,
-    already_exists,
-    default_out_dir,
-    now_iso,
-    provenance,
-    write_results,
-)
-from simulation.runner import RunResult, run_scenario
-from simulation.scenario import ScenarioError, load_scenario, read_yaml, scenario_dir
+from simulation.config.scenario import ScenarioError, load_scenario, read_yaml, scenario_dir
+from simulation.reporting.outputs import OutputError, already_exists, default_out_dir, now_iso, provenance
+
+if TYPE_CHECKING:
+    from simulation.runner import RunResult
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_RUNS_FAILED = 0, 1, 2, 3
 COMMANDS = ("run", "check", "list", "sweep", "analyze")
@@ -173,6 +168,9 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     if out_dir.exists():
         raise already_exists(out_dir)
     progress = not args.no_progress and sys.stderr.isatty()
+    from simulation.reporting.outputs import write_results
+    from simulation.runner import run_scenario
+
     result = run_scenario(scenario, schemes=args.schemes, progress=progress, replications=args.replications)
     command = ["run.py", *argv]
     written = write_results(
@@ -272,6 +270,8 @@ def format_table(result: RunResult) -> str:
         f"{summary['simulated_participants']:,} simulated participants, "
         f"1 = {summary['scale']:,.1f} people)"
     )
+    from simulation.reporting.compare import comparison_table
+
     untitled = {key: value for key, value in summary.items() if key not in ("scenario", "seed")}
     return header + "\n" + comparison_table(untitled, list(ROWS), format_value)
 

@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from simulation.compare import paired_difference, replication_seeds, summarise_replications
-from simulation.courses import MODE_NAMES
-from simulation.metrics import summarise
-from simulation.model import MarketModel
-from simulation.scenario import Scenario
-from simulation.world import World, build_world
+from simulation.config.codes import MODE_NAMES
+from simulation.config.scenario import Scenario
+from simulation.model.market import MarketModel
+from simulation.model.world import World, build_world
+from simulation.reporting.compare import paired_difference, replication_seeds, summarise_replications
+from simulation.reporting.metrics import summarise
 
 
 @dataclass

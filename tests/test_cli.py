@@ -19,8 +19,9 @@ import pytest
 import yaml
 
 import simulation.cli as cli
-import simulation.outputs as outputs
-from simulation.scenario import load_scenario, scenario_dir
+import simulation.reporting.outputs as outputs
+import simulation.runner
+from simulation.config.scenario import load_scenario, scenario_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "scenarios" / "tiny.yaml"
@@ -348,7 +349,9 @@ def test_overlapping_runs_in_the_same_second_do_not_collide(tmp_path, monkeypatc
     or a batch script) must not make the first lose its results."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(outputs, "datetime", FrozenClock)
-    real_run = cli.run_scenario
+    import simulation.runner as runner
+
+    real_run = runner.run_scenario
     inner: list[int] = []
     calls: list[int] = []
 
@@ -359,7 +362,7 @@ def test_overlapping_runs_in_the_same_second_do_not_collide(tmp_path, monkeypatc
             inner.append(cli.main(["run", str(TINY), *SMALL]))
         return result
 
-    monkeypatch.setattr(cli, "run_scenario", run_with_a_second_run_meanwhile)
+    monkeypatch.setattr(runner, "run_scenario", run_with_a_second_run_meanwhile)
     code, _, err = call(capsys, "run", TINY, *SMALL)
     assert inner == [0]
     assert code == 0, err
@@ -380,7 +383,7 @@ def test_internal_error_exits_1_and_writes_nothing(tmp_path, monkeypatch, capsys
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "run_scenario", broken)
+    monkeypatch.setattr(simulation.runner, "run_scenario", broken)
     out = tmp_path / "out"
     code, _, err = call(capsys, "run", TINY, "--out", out, *SMALL)
     assert code == 1
@@ -390,12 +393,12 @@ def test_internal_error_exits_1_and_writes_nothing(tmp_path, monkeypatch, capsys
 
 
 def test_failure_while_writing_leaves_no_partial_output(tmp_path, monkeypatch, capsys):
-    import simulation.figures
+    import simulation.reporting.figures
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(simulation.figures, "save_figures", broken)
+    monkeypatch.setattr(simulation.reporting.figures, "save_figures", broken)
     out = tmp_path / "out"
     code, _, err = call(capsys, "run", TINY, "--out", out, *SMALL)
     assert code == 1

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from simulation.cli import format_value
-from simulation.compare import (
+from simulation.reporting.compare import (
     comparison_figure,
     comparison_table,
     format_difference,

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from simulation import build_world, load_scenario, run_scenario
-from simulation.model import MarketModel
+from simulation.model.market import MarketModel
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
 

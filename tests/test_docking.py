@@ -1,4 +1,4 @@
-"""Docking: the vectorised shopping step against the plain-Mesa reference (simulation.reference).
+"""Docking: the vectorised shopping step against the plain-Mesa reference (simulation.model.reference).
 
 Two implementations of the same weekly decision must agree:
 
@@ -11,7 +11,7 @@ Two implementations of the same weekly decision must agree:
   each other (chi-square test of homogeneity) and with the closed-form logit probabilities.
 
 "The vectorised step" is checked in both forms: ``choose(utilities(...), outside_utility(...),
-noise)`` and the production ``simulation.choice.shop`` (what ``VoucherScheme._shop`` calls), whose
+noise)`` and the production ``simulation.rules.choice.shop`` (what ``VoucherScheme._shop`` calls), whose
 noise is that of ``gumbel`` on the same generator.
 
 Each check is also run against a deliberately perturbed reference, to show it would fail.
@@ -27,7 +27,11 @@ import pytest
 from scipy.stats import chi2_contingency, chisquare
 
 from simulation import MarketModel, build_world, load_scenario
-from simulation.choice import (
+from simulation.config.codes import HYBRID, OFFLINE, ONLINE
+from simulation.config.scenario import Choice
+from simulation.market.participants import HOLDING
+from simulation.model.reference import ReferenceShoppingModel, ShopperAgent
+from simulation.rules.choice import (
     OUTSIDE,
     Market,
     Shoppers,
@@ -38,10 +42,6 @@ from simulation.choice import (
     shop,
     utilities,
 )
-from simulation.courses import HYBRID, OFFLINE, ONLINE
-from simulation.participants import HOLDING
-from simulation.reference import ReferenceShoppingModel, ShopperAgent
-from simulation.scenario import Choice
 from simulation.schemes import voucher
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
@@ -202,7 +202,7 @@ def replicate(shoppers: Shoppers, rows: np.ndarray) -> Shoppers:
 def recorded_run() -> list[dict]:
     """Every weekly shopping call of a full tiny voucher run: inputs, noise and the model's picks.
 
-    ``simulation.choice.shop`` draws its noise as ``gumbel(rng, (n, J + 1))`` would from the same
+    ``simulation.rules.choice.shop`` draws its noise as ``gumbel(rng, (n, J + 1))`` would from the same
     generator, so the noise is replayed from a copy of the generator's state at the call.
     """
     calls: list[dict] = []
@@ -234,7 +234,7 @@ def recorded_run() -> list[dict]:
 
 def test_reference_reproduces_every_purchase_of_a_tiny_run(recorded_run):
     """The shopping of a real run (VoucherScheme._shop), week by week, with the run's own noise."""
-    assert recorded_run, "VoucherScheme._shop no longer calls simulation.choice.shop"
+    assert recorded_run, "VoucherScheme._shop no longer calls simulation.rules.choice.shop"
     totals = {"shoppers": 0, "near_ties": 0, "buy": 0, "wait": 0}
     for call in recorded_run:
         counts = assert_docked(

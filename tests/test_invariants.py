@@ -13,11 +13,11 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from simulation.model import MarketModel
-from simulation.participants import ENROLLED, HOLDING, NOT_SELECTED
-from simulation.scenario import load_scenario
+from simulation.config.scenario import load_scenario
+from simulation.market.participants import ENROLLED, HOLDING, NOT_SELECTED
+from simulation.model.market import MarketModel
+from simulation.model.world import build_world
 from simulation.schemes.voucher import wave_quotas
-from simulation.world import build_world
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
 PACKAGE_SHARE = st.sampled_from([0.4, 0.7, 1.0, 3.0])  # budget / cost of every recipient's package

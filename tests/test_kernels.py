@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.choice import Shoppers, choose, gumbel, outside_utility, shop, utilities
-from simulation.model import MarketModel
-from simulation.participants import HOLDING
+from simulation.market.participants import HOLDING
+from simulation.model.market import MarketModel
+from simulation.rules.choice import Shoppers, choose, gumbel, outside_utility, shop, utilities
 
 
 @pytest.mark.parametrize("topup", [False, True])

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from simulation import build_world, load_scenario
-from simulation.metrics import summarise
-from simulation.model import MarketModel
-from simulation.participants import ENROLLED
-from simulation.rng import stream
+from simulation.config.streams import stream
+from simulation.market.participants import ENROLLED
+from simulation.model.market import MarketModel
+from simulation.reporting.metrics import summarise
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
 

@@ -16,18 +16,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from simulation.choice import Market, Shoppers, choose, gumbel, logit_probabilities, utilities
-from simulation.courses import ONLINE, Courses
-from simulation.demand import shock_path, vacancy_index
-from simulation.ledger import Ledger
-from simulation.metrics import summarise
-from simulation.model import MarketModel
-from simulation.participants import HOLDING, REVOKED
-from simulation.pricing import next_prices
-from simulation.scenario import Choice, Completion, Ratings, Skill, load_scenario
+from simulation.config.codes import ONLINE
+from simulation.config.scenario import Choice, Completion, Ratings, Skill, load_scenario
+from simulation.market.courses import Courses
+from simulation.market.ledger import Ledger
+from simulation.market.participants import HOLDING, REVOKED
+from simulation.model.market import MarketModel
+from simulation.model.world import affordable_recipients, build_world
+from simulation.reporting.metrics import summarise
+from simulation.rules.choice import Market, Shoppers, choose, gumbel, logit_probabilities, utilities
+from simulation.rules.demand import shock_path, vacancy_index
+from simulation.rules.pricing import next_prices
+from simulation.rules.training import completion_probability, match_weight, skill_gain, stars
 from simulation.schemes.voucher import wave_quotas
-from simulation.training import completion_probability, match_weight, skill_gain, stars
-from simulation.world import affordable_recipients, build_world
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
 

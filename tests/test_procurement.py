@@ -1,4 +1,4 @@
-"""The tender's decision rules (simulation.procurement), checked against arithmetic done by hand.
+"""The tender's decision rules (simulation.rules.procurement), checked against arithmetic done by hand.
 
 Every expected number is worked out in the comments from the rule's definition, so an economist can
 check it on paper. IDR amounts are per trainee unless stated otherwise.
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.procurement import (
+from simulation.rules.procurement import (
     award,
     bid_prices,
     contract_payment,

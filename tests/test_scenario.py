@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from simulation.scenario import (
+from simulation.config.scenario import (
     Scenario,
     ScenarioError,
     apply_override,

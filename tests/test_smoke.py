@@ -1,6 +1,6 @@
 """The tiny scenario runs end to end and its books balance."""
 
-from simulation.participants import HOLDING
+from simulation.market.participants import HOLDING
 
 
 def test_tiny_run_selects_trains_and_balances(tiny_run):

@@ -176,9 +176,9 @@ def test_sobol_indices_with_confidence_intervals(tmp_path, capsys):
 
 
 def test_a_batch_isolates_a_failing_run():
+    from simulation.config.scenario import read_yaml
     from simulation.experiments import RunSpec
     from simulation.experiments.execute import batches, run_batch
-    from simulation.scenario import read_yaml
 
     runs = [
         RunSpec(run_id=k, point=k, replication=0, values={"voucher.credit_idr": credit}, seed=k + 1)

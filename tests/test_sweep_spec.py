@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
+from simulation.config.scenario import ScenarioError, load_scenario
 from simulation.experiments import (
     RunSpec,
     SweepSpec,
@@ -22,7 +23,6 @@ from simulation.experiments import (
     salib_problem,
 )
 from simulation.experiments.spec import render_value, run_seed
-from simulation.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "scenarios" / "tiny.yaml"

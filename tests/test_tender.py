@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from simulation import MarketModel, build_world, load_scenario, run_scenario
-from simulation.metrics import summarise
+from simulation.reporting.metrics import summarise
 from tests.conftest import TENDER_ARM, TINY
 
 

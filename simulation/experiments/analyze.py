@@ -19,9 +19,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from simulation.compare import difference_name, replication_stats  # noqa: E402
 from simulation.experiments.spec import SweepSpec, design_matrix, salib_problem  # noqa: E402
 from simulation.experiments.store import ResultStore  # noqa: E402
+from simulation.reporting.compare import difference_name, replication_stats  # noqa: E402
 
 ID_COLUMNS = ("run_id", "point", "replication", "seed", "scheme", "wall_s")
 BINS = 5

@@ -17,11 +17,11 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from simulation.config.scenario import apply_override, read_yaml, validate
 from simulation.experiments.spec import RunSpec, SweepSpec, design, fingerprint
 from simulation.experiments.store import ResultStore, encode_run
-from simulation.outputs import git_commit, now_iso, package_versions
+from simulation.reporting.outputs import git_commit, now_iso, package_versions
 from simulation.runner import run_scenario
-from simulation.scenario import apply_override, read_yaml, validate
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ import numpy as np
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from simulation.scenario import (
+from simulation.config.scenario import (
     Frozen,
     Scenario,
     ScenarioError,
@@ -419,7 +419,7 @@ class RunSpec:
 
     @property
     def overrides(self) -> list[str]:
-        """``path=value`` strings for :func:`simulation.scenario.apply_override` (after ``set``)."""
+        """``path=value`` strings for :func:`simulation.config.scenario.apply_override` (after ``set``)."""
         return [f"{path}={render_value(value)}" for path, value in self.values.items()]
 
 

@@ -375,7 +375,7 @@ def _json_bytes(data: Any) -> bytes:
     return (json.dumps(_clean(data), indent=2, allow_nan=False, default=_encode) + "\n").encode("utf-8")
 
 
-# Like simulation.outputs._clean, repeated on purpose: this module imports nothing from the
+# Like simulation.reporting.outputs._clean, repeated on purpose: this module imports nothing from the
 # package, so a process can load it alone (the SIGKILL test does) without importing Mesa.
 def _clean(value):
     if isinstance(value, dict):

@@ -1,6 +1,6 @@
 """The tender scheme (BLK-style contracted training): the office buys seats, people apply.
 
-Weekly process (DESIGN §3, tender); the decision rules are in ``simulation.procurement``:
+Weekly process (DESIGN §3, tender); the decision rules are in ``simulation.rules.procurement``:
 
 1. planning, at the start of each contract cycle: the cycle's budget is split into lots
    (sector x region x seats) from a noisy forecast of labour demand ``planning_lag_weeks`` old, at
@@ -29,16 +29,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation import procurement
-from simulation.courses import ONLINE
-from simulation.metrics import mean, median, share
-from simulation.participants import ENROLLED, FINISHED, NOT_SELECTED
-from simulation.rng import stream
+from simulation.config.codes import ONLINE
+from simulation.config.streams import stream
+from simulation.market.participants import ENROLLED, FINISHED, NOT_SELECTED
+from simulation.rules import procurement
+from simulation.rules.statistics import mean, median, share
+from simulation.rules.training import completion_probability
 from simulation.schemes import register
-from simulation.training import completion_probability
 
 if TYPE_CHECKING:
-    from simulation.model import MarketModel
+    from simulation.model.market import MarketModel
 
 WEEKS_PER_YEAR = 52.0
 

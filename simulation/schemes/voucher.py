@@ -10,7 +10,7 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
    nothing more: unspent credit is forfeited to the treasury;
 5. shopping: holders of credit who visit this week (every first-time buyer; a returning buyer
    with probability ``choice.revisit_share``) see their platform's ranked page for their sector
-   plus a few other courses and buy one or wait (``simulation.choice``); enrolment pays the
+   plus a few other courses and buy one or wait (``simulation.rules.choice``); enrolment pays the
    provider the price less the platform's commission.
 """
 
@@ -20,17 +20,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation import kernels
-from simulation.choice import Market, Shoppers, shop
-from simulation.courses import MODE_NAMES
-from simulation.metrics import median, rating_quality_correlation, share
-from simulation.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
-from simulation.rng import stream
+from simulation.config.codes import MODE_NAMES
+from simulation.config.streams import stream
+from simulation.market.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
+from simulation.rules import kernels
+from simulation.rules.choice import Market, Shoppers, shop
+from simulation.rules.statistics import median, rating_quality_correlation, share
+from simulation.rules.training import completion_probability, stars
 from simulation.schemes import register
-from simulation.training import completion_probability, stars
 
 if TYPE_CHECKING:
-    from simulation.model import MarketModel
+    from simulation.model.market import MarketModel
+
+MIN_RATINGS_FOR_CORRELATION = 5  # simulated ratings a course needs to enter the correlation
 
 
 @register("voucher")
@@ -132,7 +134,9 @@ class VoucherScheme:
             "share_purchases_at_cap": per_purchase(tally.at_cap),
             "share_purchases_with_topup": per_purchase(tally.with_topup),
             "mean_true_quality_enrolled": per_purchase(tally.quality_sum),
-            "rating_quality_correlation": rating_quality_correlation(model),
+            "rating_quality_correlation": rating_quality_correlation(
+                courses.rating_sum, courses.rating_count, courses.true_quality, MIN_RATINGS_FOR_CORRELATION
+            ),
             "credit_forfeited_idr": model.ledger.credit_forfeited * model.scale,
             "active_providers_end": sum(p.active for p in model.sellers),
             "mismatch_rate": per_purchase(tally.mismatched),
@@ -252,7 +256,7 @@ class VoucherScheme:
     def choice_sets(self, shoppers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Course ids each shopper sees [n, page + others] (int32, -1 = empty slot): their
         platform's ranked page for their sector, then ``other_courses_shown`` courses drawn at
-        random from the same platform's listing (``simulation.kernels.choice_sets``)."""
+        random from the same platform's listing (``simulation.rules.kernels.choice_sets``)."""
         model = self.model
         return kernels.choice_sets(
             rng,

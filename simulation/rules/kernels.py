@@ -73,7 +73,7 @@ def employment_week(
     twin_employed: np.ndarray,
 ) -> None:  # pragma: no cover - compiled; tests recompute every transition in numpy
     """One week of the employment chain for everyone, updating ``employed`` and ``twin_employed``
-    in place (see ``simulation.labour``). Person i with uniform draw ``u[i]``:
+    in place (see ``simulation.model.labour``). Person i with uniform draw ``u[i]``:
 
     * treated path: find = 1 / (1 + inverse_odds[group] * find_odds_factor), times
       ``lock_in_keep`` while in a course; employed next week if (employed and u >= loss) or

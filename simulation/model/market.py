@@ -11,15 +11,16 @@ import mesa
 import numpy as np
 from tqdm.auto import tqdm
 
-from simulation.agents import Platform, Provider
-from simulation.courses import Courses
-from simulation.labour import LabourMarket
-from simulation.ledger import Ledger
-from simulation.participants import ENROLLED, Participant, ProgrammeState
-from simulation.rng import stream
+from simulation.config.streams import stream
+from simulation.market.agents import Platform, Provider
+from simulation.market.courses import Courses
+from simulation.market.ledger import Ledger
+from simulation.market.participants import ENROLLED, Participant, ProgrammeState
+from simulation.market.providers import ProviderSpecs
+from simulation.model.labour import LabourMarket
+from simulation.model.world import World, draw_providers
+from simulation.rules.training import match_weight, skill_gain
 from simulation.schemes import get_scheme
-from simulation.training import match_weight, skill_gain
-from simulation.world import ProviderSpecs, World, draw_providers
 
 RECENT_DECAY = 0.8  # weekly decay of the enrolment count that drives popularity ranking
 
@@ -185,7 +186,7 @@ class MarketModel(mesa.Model):
 
     def add_skill(self, rows: np.ndarray, quality: np.ndarray, course_sector: np.ndarray) -> None:
         """Completers ``rows`` gain skill from courses of ``quality`` in ``course_sector``
-        (``simulation.training``), and the labour market learns their new matched skill."""
+        (``simulation.rules.training``), and the labour market learns their new matched skill."""
         skill, state = self.params.skill, self.state
         gain = skill_gain(quality, self.people.ability[rows], state.courses_completed[rows], skill)
         state.skill[rows] += gain

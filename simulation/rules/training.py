@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.scenario import Completion, Ratings, Skill
+from simulation.config.scenario import Completion, Ratings, Skill
 
 
 def completion_probability(

@@ -162,7 +162,7 @@ class Centre(Frozen):
 
 
 class Pricing(Frozen):
-    """The providers' price-learning rule (see simulation.pricing)."""
+    """The providers' price-learning rule (see simulation.rules.pricing)."""
 
     review_weeks: int = Field(4, ge=1)
     step_share: Annotated[float, Field(gt=0.0, le=0.5)] = 0.1
@@ -279,7 +279,7 @@ class Tender(Frozen):
 
 
 class Choice(Frozen):
-    """Utility weights of the shopping logit (simulation.choice). Utility units are arbitrary."""
+    """Utility weights of the shopping logit (simulation.rules.choice). Utility units are arbitrary."""
 
     outside_utility: float = Field(description="utility of waiting this week")
     outside_shift_per_course: float = Field(1.0, description="extra outside utility per course bought")
@@ -510,4 +510,4 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 
 def scenario_dir() -> Path:
     """The folder of bundled scenario files (``scenarios/`` beside the package)."""
-    return Path(__file__).resolve().parent.parent / "scenarios"
+    return Path(__file__).resolve().parents[2] / "scenarios"

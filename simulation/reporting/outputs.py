@@ -18,8 +18,10 @@ import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from simulation.runner import RunResult
+if TYPE_CHECKING:
+    from simulation.runner import RunResult
 
 PACKAGES = (
     "mesa",
@@ -63,7 +65,7 @@ def write_results(result: RunResult, out_dir: Path, provenance: dict, unique: bo
     With ``unique`` (the default folder), a folder that appeared meanwhile gets a -2, -3 ... suffix
     instead of an error. Returns the folder written.
     """
-    from simulation.figures import save_figures  # matplotlib only when writing
+    from simulation.reporting.figures import save_figures  # matplotlib only when writing
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not unique:

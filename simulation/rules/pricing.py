@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.courses import PRICE_GRAIN_IDR, round_price
+from simulation.config.codes import PRICE_GRAIN_IDR, round_price
 
 
 def next_prices(

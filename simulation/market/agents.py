@@ -1,6 +1,6 @@
 """Providers and platforms: the market's organisations, as Mesa agents.
 
-An agent holds state and applies its decision rule (``simulation.pricing`` for prices); the
+An agent holds state and applies its decision rule (``simulation.rules.pricing`` for prices); the
 scheme decides when they act. Course data stay in the model's columnar catalogue; an agent keeps
 the indices of the courses it owns or lists.
 """
@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from simulation.pricing import course_objective, next_prices
-from simulation.world import PROVIDER_TYPES, ProviderSpecs
+from simulation.config.codes import PROVIDER_TYPES
+from simulation.market.providers import ProviderSpecs
+from simulation.rules.pricing import course_objective, next_prices
 
 if TYPE_CHECKING:
-    from simulation.model import MarketModel
+    from simulation.model.market import MarketModel
 
 SPONSORED_BOOST = 1.0e9
 
@@ -68,7 +69,7 @@ class Provider(mesa.Agent):
         self.model.courses.active[self.courses] = False
 
     def review_prices(self) -> None:
-        """Move each course's price one learning step (simulation.pricing.next_prices).
+        """Move each course's price one learning step (simulation.rules.pricing.next_prices).
 
         The objective is judged per 1,000 shopper visits in the whole market over the period, so
         that swings in the number of shoppers (lottery waves) are not mistaken for the effect of a

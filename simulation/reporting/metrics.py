@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from simulation.model import MarketModel
+from simulation.rules.statistics import difference_se, herfindahl, mean, ratio, share
 
-MIN_RATINGS_FOR_CORRELATION = 5
+if TYPE_CHECKING:
+    from simulation.model.market import MarketModel
 
 
 def summarise(model: MarketModel) -> dict[str, float | int | None]:
@@ -43,11 +43,11 @@ def summarise(model: MarketModel) -> dict[str, float | int | None]:
         "participants_selected": n_selected * scale,
         "participants_trained": int(np.count_nonzero(trained)) * scale,
         "completion_rate": share(state.courses_completed > 0, trained),
-        "courses_per_participant": _ratio(int(state.courses_bought.sum(dtype=np.int64)), trained.sum()),
+        "courses_per_participant": ratio(int(state.courses_bought.sum(dtype=np.int64)), trained.sum()),
         "mean_true_quality_available": mean(model.world.courses.true_quality),
         "employment_effect_pp": 100.0 * mean(endline[selected] - twin_endline[selected]),
         "itt_employment_pp": 100.0 * (mean(endline[selected]) - mean(endline[comparison])),
-        "itt_standard_error_pp": 100.0 * _difference_se(endline[selected], endline[comparison]),
+        "itt_standard_error_pp": 100.0 * difference_se(endline[selected], endline[comparison]),
         "employment_rate_endline_control": mean(endline[comparison]),
         "additional_jobs": extra_jobs,
         "total_cost_idr": total_cost,
@@ -62,47 +62,3 @@ def summarise(model: MarketModel) -> dict[str, float | int | None]:
         "female_share_trained": share(people.female, trained),
     }
     return shared | model.scheme.metrics()
-
-
-def rating_quality_correlation(model: MarketModel) -> float | None:
-    """Pearson correlation across courses of mean stars and true quality (courses with at least
-    MIN_RATINGS_FOR_CORRELATION ratings; None if fewer than three such courses)."""
-    c = model.courses
-    rated = c.rating_count >= MIN_RATINGS_FOR_CORRELATION
-    if rated.sum() < 3:
-        return None
-    mean_stars = c.rating_sum[rated] / c.rating_count[rated]
-    if np.std(mean_stars) == 0 or np.std(c.true_quality[rated]) == 0:
-        return None
-    return float(np.corrcoef(mean_stars, c.true_quality[rated])[0, 1])
-
-
-def herfindahl(revenue: np.ndarray) -> float | None:
-    """Herfindahl-Hirschman index of revenue shares, 0-10,000 (None if no revenue)."""
-    total = revenue.sum()
-    if total <= 0:
-        return None
-    return float(10_000.0 * ((revenue / total) ** 2).sum())
-
-
-def _ratio(part: float, whole: float) -> float | None:
-    return float(part / whole) if whole else None
-
-
-def share(mask: np.ndarray, within: np.ndarray) -> float | None:
-    n = int(within.sum())
-    return float((mask & within).sum() / n) if n else None
-
-
-def mean(values: np.ndarray) -> float:
-    return float(np.mean(values, dtype=np.float64)) if values.size else float("nan")
-
-
-def median(values: np.ndarray) -> float | None:
-    return float(np.median(values)) if values.size else None
-
-
-def _difference_se(a: np.ndarray, b: np.ndarray) -> float:
-    if a.size < 2 or b.size < 2:
-        return float("nan")
-    return float(np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size))

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.kernels import employment_week
-from simulation.rng import stream
-from simulation.scenario import Labour
-from simulation.world import World
+from simulation.config.scenario import Labour
+from simulation.config.streams import stream
+from simulation.model.world import World
+from simulation.rules.kernels import employment_week
 
 
 class LabourMarket:

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.courses import HYBRID, OFFLINE, ONLINE
-from simulation.kernels import choose_courses
-from simulation.scenario import Choice
+from simulation.config.codes import HYBRID, OFFLINE, ONLINE
+from simulation.config.scenario import Choice
+from simulation.rules.kernels import choose_courses
 
 OUTSIDE = -1
 
@@ -175,7 +175,7 @@ def outside_utility(shoppers: Shoppers, params: Choice) -> np.ndarray:
 
 def gumbel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Standard Gumbel draws (float64): minus the log of standard exponentials, drawn in row-major
-    order exactly as ``simulation.kernels.choose_courses`` draws them."""
+    order exactly as ``simulation.rules.kernels.choose_courses`` draws them."""
     draws = np.maximum(rng.standard_exponential(shape), 1e-300)
     np.log(draws, out=draws)
     return np.negative(draws, out=draws)

@@ -1,13 +1,13 @@
 """A reference implementation of the weekly shopping decision, written the plain Mesa way.
 
-The production step (:mod:`simulation.choice`, called by ``VoucherScheme._shop``) is vectorised
+The production step (:mod:`simulation.rules.choice`, called by ``VoucherScheme._shop``) is vectorised
 over all shoppers at once, in float32. This module re-implements the same decision the way a
 textbook agent-based model would: one :class:`ShopperAgent` per shopper, each computing the utility
 of its options one by one in scalar Python (``math``, float64) and picking the best option or the
 outside option (wait this week). It exists to *dock* the two implementations (tests/test_docking.py)
 and as the baseline of the speed benchmark (benchmarks/bench_scale.py); the simulation never uses it.
 
-It is written from the formula in the :mod:`simulation.choice` docstring, not from its code, and
+It is written from the formula in the :mod:`simulation.rules.choice` docstring, not from its code, and
 shares none of its helpers. Units: money in IDR; money enters utility divided by the full credit
 (``Market.credit_idr``), so a weight "per credit" multiplies a share of the credit; hours in hours,
 course length in whole weeks; utility is in the logit's arbitrary units (Gumbel scale 1).
@@ -31,7 +31,7 @@ with ``credit`` floored at 1 IDR. ``u_j = -inf`` (infeasible) for an empty slot,
 is the course the shopper took last. Waiting is worth ``outside_utility + outside_shift_per_course
 * courses bought``. The shopper adds standard Gumbel noise to every option and to waiting and takes
 the largest total; a course is bought only if it beats waiting strictly, and among equal courses
-the first column wins (the same tie rules as :func:`simulation.choice.choose`).
+the first column wins (the same tie rules as :func:`simulation.rules.choice.choose`).
 
 Noise comes either from an explicit ``[n, J + 1]`` array (last column: the outside option), which
 makes the agents' choices comparable one for one with ``choose(utilities(...), outside_utility(...),
@@ -46,9 +46,9 @@ import math
 import mesa
 import numpy as np
 
-from simulation.choice import OUTSIDE, Market, Shoppers
-from simulation.courses import HYBRID, OFFLINE, ONLINE
-from simulation.scenario import Choice
+from simulation.config.codes import HYBRID, OFFLINE, ONLINE
+from simulation.config.scenario import Choice
+from simulation.rules.choice import OUTSIDE, Market, Shoppers
 
 NEG_INF = -math.inf
 
@@ -56,7 +56,7 @@ NEG_INF = -math.inf
 class ShopperAgent(mesa.Agent):
     """One participant holding credit this week, deciding to buy one course from its page or wait.
 
-    Attributes are plain Python scalars copied from one row of :class:`simulation.choice.Shoppers`.
+    Attributes are plain Python scalars copied from one row of :class:`simulation.rules.choice.Shoppers`.
     After :meth:`step`, ``choice`` is the column of the chosen option, or ``OUTSIDE`` (-1) to wait.
     """
 
@@ -154,7 +154,7 @@ class ShopperAgent(mesa.Agent):
 class ReferenceShoppingModel(mesa.Model):
     """One week of shopping by :class:`ShopperAgent` agents, built from the vectorised step's inputs.
 
-    ``shoppers``, ``market`` and ``params`` are exactly what ``simulation.choice.utilities`` takes.
+    ``shoppers``, ``market`` and ``params`` are exactly what ``simulation.rules.choice.utilities`` takes.
     ``noise``, if given, is an ``[n, J + 1]`` array of standard Gumbel draws (last column: the
     outside option) used instead of fresh draws; without it each agent draws from ``self.rng``.
     ``rng`` seeds the model (Mesa 3: ``Model(rng=...)``); it also sets the activation order, which

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from simulation.compare import comparison_figure  # noqa: E402
+from simulation.reporting.compare import comparison_figure  # noqa: E402
 from simulation.runner import RunResult  # noqa: E402
 
 

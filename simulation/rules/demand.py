@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.scenario import Scenario
+from simulation.config.scenario import Scenario
 
 
 def shock_path(weeks: int, shock_week: int, recovery_weeks: int) -> np.ndarray:

@@ -7,32 +7,17 @@ attributes are shared read-only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.courses import HYBRID, OFFLINE, ONLINE, Courses
-from simulation.demand import vacancy_index
-from simulation.participants import Participants
-from simulation.rng import stream
-from simulation.scenario import Scenario
-
-PROVIDER_TYPES = ("online_only", "blended", "offline_centre", "public_blk")
-ONLINE_ONLY = 0
-
-
-@dataclass(frozen=True)
-class ProviderSpecs:
-    """Provider attributes as columns (the model turns each row into a mesa Agent)."""
-
-    kind: np.ndarray  # int8, index into PROVIDER_TYPES
-    region: np.ndarray  # int8, home region
-    knightly: np.ndarray  # bool, weighs trainee outcomes in its objective
-    affiliated_platform: np.ndarray  # int8, -1 if independent
-    capacity_per_year: np.ndarray  # float64, trainees it can teach offline per year (tenders)
-
-    def __len__(self) -> int:
-        return int(self.kind.shape[0])
+from simulation.config.codes import HYBRID, OFFLINE, ONLINE, ONLINE_ONLY, PROVIDER_TYPES
+from simulation.config.scenario import Scenario
+from simulation.config.streams import stream
+from simulation.market.courses import Courses
+from simulation.market.participants import Participants
+from simulation.market.providers import ProviderSpecs, stack_specs
+from simulation.rules.demand import vacancy_index
 
 
 @dataclass(frozen=True)
@@ -67,7 +52,7 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
     providers, courses = draw_providers(rng, scenario, scenario.providers.count, first_id=0)
     if scenario.centres:
         centres, centre_courses = draw_centres(rng, scenario, first_id=len(providers))
-        providers = _stack_specs([providers, centres])
+        providers = stack_specs([providers, centres])
         courses.append(centre_courses)
     return World(scenario, seed, recipients, participants, vacancies, providers, courses)
 
@@ -199,14 +184,7 @@ def draw_centres(
                 listed=np.zeros((m, len(scenario.platforms)), dtype=bool),
             )
         )
-    return _stack_specs(specs), _stack_courses(courses, len(scenario.platforms))
-
-
-def _stack_specs(parts: list[ProviderSpecs]) -> ProviderSpecs:
-    names = [f.name for f in fields(ProviderSpecs)]
-    if not parts:
-        return ProviderSpecs(**{name: np.zeros(0) for name in names})
-    return ProviderSpecs(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in names})
+    return stack_specs(specs), _stack_courses(courses, len(scenario.platforms))
 
 
 def _stack_courses(parts: list[Courses], platforms: int) -> Courses:

@@ -1,7 +1,7 @@
 """Comparing schemes: paired differences, statistics over replications, a table and a figure.
 
 Everything here works on plain dicts of metrics (metric name -> float | int | None), as written by
-:func:`simulation.metrics.summarise`, never on model objects. Every scheme of one replication runs
+:func:`simulation.reporting.metrics.summarise`, never on model objects. Every scheme of one replication runs
 on the same world with the same seed, so a scheme's difference from the baseline is *paired*: its
 spread across replications excludes the world-to-world variation common to both schemes.
 
@@ -14,13 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from numbers import Real
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from scipy import stats  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 LABEL_WIDTH = 34
 MIN_COLUMN_WIDTH = 20
@@ -105,6 +104,8 @@ def replication_stats(values: list[float | None], confidence: float = 0.95) -> d
     if n == 1:
         return out
     sd = float(x.std(ddof=1))
+    from scipy import stats  # loaded when first needed: keeps the command line quick
+
     half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
     out.update(sd=sd, ci_low=out["mean"] - half, ci_high=out["mean"] + half)
     return out
@@ -267,6 +268,8 @@ def comparison_figure(replications: dict, metrics: list[tuple[str, str]]) -> Fig
     if replications.get("difference"):
         groups.append(replications["difference"])
     colours = _colours(list(replications["schemes"]), list(replications.get("difference", {})))
+    from matplotlib.figure import Figure  # loaded when first needed
+
     fig = Figure(figsize=(2.8 * len(metrics) + 0.6, 2.9 * len(groups)), layout="constrained")
     axes = fig.subplots(len(groups), len(metrics), squeeze=False)
     for row, (group, panels) in enumerate(zip(groups, axes, strict=True)):

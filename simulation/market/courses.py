@@ -9,14 +9,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-ONLINE, OFFLINE, HYBRID = 0, 1, 2
-MODE_NAMES = ("online", "offline", "hybrid")
-PRICE_GRAIN_IDR = 1000.0
-
-
-def round_price(price_idr: np.ndarray) -> np.ndarray:
-    """Round prices to whole thousands of IDR (float32)."""
-    return (np.round(np.asarray(price_idr) / PRICE_GRAIN_IDR) * PRICE_GRAIN_IDR).astype(np.float32)
+from simulation.config.codes import round_price
 
 
 @dataclass
