@@ -161,7 +161,7 @@ def shopping_inputs(scenario_path: str, sample_size: int = 20_000, weeks: int = 
     state = model.state
     rows = np.flatnonzero(state.selected_week >= 0)
     shoppers = model.scheme.shoppers(rows, np.random.default_rng(1))
-    return shoppers, model.scheme.market(model.week), scenario.choice
+    return shoppers, model.scheme.course_facts(model.week), scenario.choice
 
 
 def replicate(shoppers, n: int):

@@ -258,7 +258,7 @@ def test_docking_with_topups_on_tiny_inputs():
         # Everyone selected, not only holders: enrolled and finished cards add low and zero credit.
         rows = np.flatnonzero(state.selected_week >= 0)
         shoppers = model.scheme.shoppers(rows, rng)
-        market = model.scheme.market(model.week)
+        market = model.scheme.course_facts(model.week)
         noise, picks = noise_and_shop(shoppers, market, model.params.choice, seed=model.week)
         counts = assert_docked(shoppers, market, model.params.choice, noise, recorded=picks)
         assert counts["buy"] > 0 and counts["wait"] > 0 and counts["infeasible"] > 0

@@ -16,7 +16,10 @@ def test_kernel_matches_numpy_twin_choice_for_choice(tiny_world, topup):
     for _ in range(3):
         model.step()
     rows = np.flatnonzero(model.state.status == HOLDING)
-    basket, market = model.scheme.shoppers(rows, np.random.default_rng(3)), model.scheme.market(model.week)
+    basket, market = (
+        model.scheme.shoppers(rows, np.random.default_rng(3)),
+        model.scheme.course_facts(model.week),
+    )
     assert len(basket) > 100
     if topup:  # let shoppers top up to 600k, so co-payment terms matter
         market = type(market)(**{**market.__dict__, "max_topup_idr": 600_000.0})
@@ -41,12 +44,12 @@ def test_choice_sets_kernel_matches_numpy_statement(tiny_world):
     rows = np.flatnonzero(model.state.selected_week >= 0)
     got = model.scheme.choice_sets(rows, np.random.default_rng(5))
     platform, sector = model.people.platform[rows], model.people.sector[rows]
-    width, others = model.pages.shape[2], model.scheme.others
+    width, others = model.scheme.market.pages.shape[2], model.scheme.others
     assert others > 0 and got.shape == (rows.size, width + others)
-    np.testing.assert_array_equal(got[:, :width], model.pages[platform, sector])
-    start = model.listing_start[platform]
-    count = model.listing_start[platform + 1] - start
+    np.testing.assert_array_equal(got[:, :width], model.scheme.market.pages[platform, sector])
+    start = model.scheme.market.listing_start[platform]
+    count = model.scheme.market.listing_start[platform + 1] - start
     draws = np.random.default_rng(5).random((rows.size, others))
-    expected = model.listing_flat[start[:, None] + (draws * count[:, None]).astype(np.int64)]
+    expected = model.scheme.market.listing_flat[start[:, None] + (draws * count[:, None]).astype(np.int64)]
     np.testing.assert_array_equal(got[:, width:], expected)
-    assert set(np.unique(got[:, width:])) <= set(model.listing_flat.tolist())
+    assert set(np.unique(got[:, width:])) <= set(model.scheme.market.listing_flat.tolist())

@@ -159,7 +159,7 @@ def test_monopolist_prices_at_the_cap_end_to_end():
         "pricing.tolerance_share=0.25",
     ]
     model = model_of(overrides, size=1200, weeks=24)
-    cap = model.price_cap_idr
+    cap = model.scheme.price_cap_idr
     assert cap == 1_000_000
     assert model.courses.price_idr.tolist() == [500_000]
     path, sales = [], []
@@ -199,7 +199,7 @@ def test_monopolist_facing_elastic_demand_does_not_price_at_the_cap_end_to_end()
         if week == 7:
             assert model.courses.enrolments[0] > 30  # a real market at the starting price
     late = np.array(path[14:])
-    assert late.mean() < 0.6 * model.price_cap_idr, path
+    assert late.mean() < 0.6 * model.scheme.price_cap_idr, path
 
 
 # ====================================================================== shopping choice

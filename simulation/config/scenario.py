@@ -14,13 +14,30 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 SHARE_TOLERANCE = 1e-6
 SCHEME_BLOCKS = ("voucher", "tender")  # scenario blocks that define a scheme, in default order
+
+
+def _scheme_name(name: str) -> str:
+    if name not in SCHEME_BLOCKS:
+        raise ValueError(f"unknown scheme {name!r}; known: {', '.join(SCHEME_BLOCKS)}")
+    return name
+
+
+SchemeName = Annotated[str, AfterValidator(_scheme_name)]
 
 
 class ScenarioError(ValueError):
@@ -335,7 +352,9 @@ class Scenario(Frozen):
     seed: int = Field(0, ge=0)
     weeks: int = Field(ge=1, le=520)
     size: int = Field(ge=10, le=50_000_000, description="simulated recipients")
-    schemes: tuple[Literal["voucher", "tender"], ...] | None = None
+    schemes: tuple[SchemeName, ...] | None = Field(
+        None, description="schemes to run, by block name, in order"
+    )
     regions: tuple[Region, ...] = Field(min_length=1)
     sectors: tuple[Sector, ...] = Field(min_length=1)
     population: Population
@@ -362,6 +381,13 @@ class Scenario(Frozen):
     def _participant_shares(cls, platforms: tuple[Platform, ...]) -> tuple[Platform, ...]:
         _check_sum_to_one([p.participant_share for p in platforms], "participant_share values")
         return platforms
+
+    @field_validator("schemes")
+    @classmethod
+    def _known_schemes(cls, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if names and len(set(names)) != len(names):
+            raise ValueError("a scheme is listed twice")
+        return names
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

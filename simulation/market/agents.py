@@ -18,6 +18,7 @@ from simulation.rules.pricing import course_objective, next_prices
 
 if TYPE_CHECKING:
     from simulation.model.market import MarketModel
+    from simulation.schemes.platform_market import PlatformMarket
 
 SPONSORED_BOOST = 1.0e9
 
@@ -68,7 +69,7 @@ class Provider(mesa.Agent):
         self.active = False
         self.model.courses.active[self.courses] = False
 
-    def review_prices(self) -> None:
+    def review_prices(self, market: PlatformMarket) -> None:
         """Move each course's price one learning step (simulation.rules.pricing.next_prices).
 
         The objective is judged per 1,000 shopper visits in the whole market over the period, so
@@ -87,7 +88,7 @@ class Provider(mesa.Agent):
             courses.true_quality[c],
             self.knightly_weight_idr,
             self.model.scale,
-        ) * (1000.0 / max(self.model.market_period_visits, 1))
+        ) * (1000.0 / max(market.market_period_visits, 1))
         pricing = self.model.params.pricing
         courses.price_idr[c], self.direction = next_prices(
             courses.price_idr[c],
@@ -98,7 +99,7 @@ class Provider(mesa.Agent):
             step_share=pricing.step_share,
             tolerance_share=pricing.tolerance_share,
             floor_idr=courses.marginal_cost_idr[c],
-            cap_idr=self.model.price_cap_idr,
+            cap_idr=market.price_cap_idr,
         )
         self.last_objective = objective
         self.last_enrolments = enrolled
@@ -109,8 +110,9 @@ class Provider(mesa.Agent):
 class Platform(mesa.Agent):
     """A digital marketplace: lists courses, ranks them per sector, takes a commission."""
 
-    def __init__(self, model: MarketModel, platform_id: int):
+    def __init__(self, model: MarketModel, platform_id: int, market: PlatformMarket):
         super().__init__(model)
+        self.market = market
         spec = model.params.platforms[platform_id]
         self.platform_id = platform_id
         self.name = spec.name
@@ -121,14 +123,12 @@ class Platform(mesa.Agent):
         self.listing = np.zeros(0, dtype=np.int64)  # course ids currently sold here
         self.page = np.zeros((0, spec.page_size), dtype=np.int64)  # [sector, slot], -1 = empty
 
-    def apply_commission_cap(self) -> None:
+    def apply_commission_cap(self, cap: float | None) -> None:
         """Set the commission charged this week: the platform's own rate, or the cap if lower."""
-        cap = self.model.commission_cap()
         self.commission = self.base_commission if cap is None else min(self.base_commission, cap)
 
     def update(self) -> None:
-        """Apply any commission cap in force, then rebuild the listing and the ranked pages."""
-        self.apply_commission_cap()
+        """Rebuild the listing and the ranked pages."""
         courses = self.model.courses
         sold = courses.active & courses.listed[:, self.platform_id]
         self.listing = np.flatnonzero(sold)
@@ -143,7 +143,7 @@ class Platform(mesa.Agent):
     def scores(self) -> np.ndarray:
         """Ranking score of every course under this platform's rule (higher shows first)."""
         courses = self.model.courses
-        stars = self.model.displayed_stars()
+        stars = self.market.displayed_stars()
         popularity = courses.recent_enrolments + 1e-3 * stars
         if self.ranking == "rating":
             return stars + 1e-6 * courses.recent_enrolments

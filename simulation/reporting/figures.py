@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -11,7 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from simulation.reporting.compare import comparison_figure  # noqa: E402
-from simulation.runner import RunResult  # noqa: E402
+
+if TYPE_CHECKING:
+    from simulation.runner import RunResult
 
 
 def save_figures(result: RunResult, folder: Path) -> list[Path]:
@@ -50,7 +53,7 @@ def price_distribution(result: RunResult):
     """Histogram of prices paid and of listed prices, with each scheme's price cap marked."""
     fig, axes = plt.subplots(1, len(result.models), figsize=(6.5 * len(result.models), 4), squeeze=False)
     for ax, (name, model) in zip(axes[0], result.models.items(), strict=True):
-        cap = model.price_cap_idr
+        cap = model.scheme.price_cap_idr
         listed = model.courses.price_idr[model.courses.active] / 1e3
         tally = getattr(model.scheme, "purchases", None)
         edges = tally.price_edges_idr / 1e3 if tally is not None else np.linspace(0, listed.max(), 31)
@@ -121,8 +124,8 @@ def _courses(ax, model) -> None:
     size = 5 + 300 * sales / max(sales.max(), 1.0)
     colour = np.where(c.active, "tab:blue", "tab:grey")
     ax.scatter(c.true_quality, c.price_idr / 1e3, s=size, alpha=0.4, c=colour, edgecolors="none")
-    if np.isfinite(model.price_cap_idr):
-        ax.axhline(model.price_cap_idr / 1e3, color="crimson", linestyle="--", label="cap")
+    if np.isfinite(model.scheme.price_cap_idr):
+        ax.axhline(model.scheme.price_cap_idr / 1e3, color="crimson", linestyle="--", label="cap")
         ax.legend(fontsize=8)
     ax.set_xlabel("true quality (expected skill gain, 0-1)")
 

@@ -26,7 +26,8 @@ def summarise(model: MarketModel) -> dict[str, float | int | None]:
     """
     state, people, ledger = model.state, model.people, model.ledger
     scale = model.scale
-    selected, comparison = model.scheme.evaluation_groups()
+    groups = model.scheme.evaluation()
+    selected, comparison = groups.offered, groups.comparison
     trained = state.courses_bought > 0
     n_selected = int(np.count_nonzero(selected))
     endline, twin_endline = model.labour.endline_rate()

@@ -1,21 +1,36 @@
 """Schemes (market mechanisms), registered by name and chosen in the scenario file.
 
-A scheme is a class built with the model; the model calls ``step(week)`` once a week and asks it
-``market_open(week)``, ``commission_cap(week)``, ``price_cap_idr``, ``admit_courses(ids, week)`` and
-``record(week)``. ``metrics()`` returns its scheme-specific summary.
+A scheme implements :class:`simulation.schemes.base.Scheme` (checked when it is registered) and
+is named after its scenario block (``voucher:``, ``tender:``); the scenario validates the names it
+lists against the same blocks (``simulation.config.scenario.SCHEME_BLOCKS``), and a test keeps the
+two lists equal. Built-in schemes load when first asked for, so that reading a scenario stays
+cheap.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
+from simulation.schemes.base import check_scheme
+
 SCHEMES: dict[str, type] = {}
+BUILTIN = {"voucher": "simulation.schemes.voucher", "tender": "simulation.schemes.tender"}
 
 
 def register(name: str) -> Callable[[type], type]:
-    """Class decorator adding a scheme to the registry under ``name``."""
+    """Class decorator adding a scheme to the registry under ``name``, after checking that it
+    implements the Scheme protocol and that the scenario has a block of that name."""
 
     def add(cls: type) -> type:
+        from simulation.config.scenario import Scenario
+
+        if name not in Scenario.model_fields:
+            raise TypeError(
+                f"scheme {name!r} has no '{name}:' block in the scenario (simulation.config.scenario)"
+            )
+        check_scheme(cls)
+        cls.name = name
         SCHEMES[name] = cls
         return cls
 
@@ -24,11 +39,8 @@ def register(name: str) -> Callable[[type], type]:
 
 def get_scheme(name: str) -> type:
     """The scheme class registered as ``name``."""
-    _load_builtin()
+    if name not in SCHEMES and name in BUILTIN:
+        importlib.import_module(BUILTIN[name])
     if name not in SCHEMES:
-        raise KeyError(f"unknown scheme {name!r}; known: {', '.join(sorted(SCHEMES))}")
+        raise KeyError(f"unknown scheme {name!r}; known: {', '.join(sorted({*SCHEMES, *BUILTIN}))}")
     return SCHEMES[name]
-
-
-def _load_builtin() -> None:
-    from simulation.schemes import tender, voucher  # noqa: F401  (they register themselves)

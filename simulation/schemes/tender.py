@@ -31,11 +31,12 @@ import numpy as np
 
 from simulation.config.codes import ONLINE
 from simulation.config.streams import stream
-from simulation.market.participants import ENROLLED, FINISHED, NOT_SELECTED
+from simulation.market.participants import FINISHED, NOT_SELECTED
 from simulation.rules import procurement
 from simulation.rules.statistics import mean, median, share
 from simulation.rules.training import completion_probability
 from simulation.schemes import register
+from simulation.schemes.base import Evaluation
 
 if TYPE_CHECKING:
     from simulation.model.market import MarketModel
@@ -91,20 +92,16 @@ class TenderScheme:
         self.week_flows: dict[str, float] = {}
 
     # ------------------------------------------------------------------ scheme interface
-    def market_open(self, week: int) -> bool:
-        """The voucher market (platform sales, list prices, entry) does not run under a tender."""
-        return False
-
-    def commission_cap(self, week: int) -> float | None:
-        return None
-
-    def admit_courses(self, course_ids: np.ndarray, week: int) -> None:
-        """Entrants play no part in a tender."""
-
-    def evaluation_groups(self) -> tuple[np.ndarray, np.ndarray]:
-        """(seated, applied but never seated): with seats by lottery, the evaluator's ITT groups."""
-        seated = self.model.state.selected_week >= 0
-        return seated, self.ever_applied & ~seated
+    def evaluation(self) -> Evaluation:
+        """Applicants offered a seat against applicants never seated (to be stratified by lot)."""
+        state = self.model.state
+        seated = state.selected_week >= 0
+        return Evaluation(
+            offered=seated,
+            comparison=self.ever_applied & ~seated,
+            stratum=np.zeros(seated.size, dtype=np.int64),
+            trained=state.courses_bought > 0,
+        )
 
     def step(self, week: int) -> None:
         p = self.params
@@ -122,11 +119,16 @@ class TenderScheme:
     def record(self, week: int) -> dict:
         """This week's flows (real people and IDR) and the employment of the evaluation groups."""
         scale = self.model.scale
-        seated, comparison = self.evaluation_groups()
+        running = [c for c in self.contracts if c.start_week <= week < c.end_week]
+        groups = self.evaluation()
+        seated, comparison = groups.offered, groups.comparison
         employed = self.model.labour.employed
         return {
             **{name: value * scale for name, value in self.week_flows.items()},
-            "open_contracts": sum(c.start_week <= week < c.end_week for c in self.contracts),
+            "open_contracts": len(running),
+            "active_providers": len({c.provider: None for c in running}),
+            "active_courses": len({c.course: None for c in running}),
+            "median_listed_price_idr": float("nan"),  # nothing is listed under a tender
             "employment_rate_selected": mean(employed[seated]) if seated.any() else float("nan"),
             "employment_rate_twin_selected": mean(self.model.labour.twin_employed[seated])
             if seated.any()
@@ -407,13 +409,10 @@ class TenderScheme:
             model.params.completion,
             extra_logit=-p.completion_travel * travel / p.travel_tolerance_idr,
         )
-        state.will_complete[rows] = rng.random(rows.size) < p_complete
-        state.status[rows] = ENROLLED
         state.selected_week[rows] = week
-        state.first_purchase_week[rows] = week
-        state.course[rows] = c.course
-        state.course_end_week[rows] = week + p.course_weeks
-        state.courses_bought[rows] += 1
+        model.enrol(
+            week, rows, np.full(rows.size, c.course), p.course_weeks, rng.random(rows.size) < p_complete
+        )
         self.contract_of[rows] = k
         c.seated += rows.size
         self.week_flows["enrolments"] += rows.size
@@ -430,12 +429,9 @@ class TenderScheme:
     def _finish_cohorts(self, week: int) -> None:
         """Cohorts ending this week: completion and skill from the delivered quality."""
         model = self.model
-        state, courses = model.state, model.courses
         done = model.end_courses(week, FINISHED)
         delivered = np.array([c.delivered_quality for c in self.contracts])[self.contract_of[done]]
-        model.add_skill(done, delivered, courses.sector[state.course[done]])
-        state.courses_completed[done] += 1
-        courses.completions += np.bincount(state.course[done], minlength=len(courses))
+        model.complete(week, done, delivered)
         for k, n in zip(*np.unique(self.contract_of[done], return_counts=True), strict=True):
             self.contracts[k].completed += int(n)
         self.week_flows["completions"] = done.size

@@ -11,7 +11,9 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
 5. shopping: holders of credit who visit this week (every first-time buyer; a returning buyer
    with probability ``choice.revisit_share``) see their platform's ranked page for their sector
    plus a few other courses and buy one or wait (``simulation.rules.choice``); enrolment pays the
-   provider the price less the platform's commission.
+   provider the price less the platform's commission;
+6. the platform market closes the week (``simulation.schemes.platform_market``): providers settle,
+   review prices, exit or enter, and the platforms re-rank.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from simulation.rules.choice import Market, Shoppers, shop
 from simulation.rules.statistics import median, rating_quality_correlation, share
 from simulation.rules.training import completion_probability, stars
 from simulation.schemes import register
+from simulation.schemes.base import Evaluation
+from simulation.schemes.platform_market import PlatformMarket
 
 if TYPE_CHECKING:
     from simulation.model.market import MarketModel
@@ -53,19 +57,16 @@ class VoucherScheme:
         self.first_completers: dict[int, np.ndarray] = {}  # week -> rows completing a first course
         self.others = model.params.choice.other_courses_shown
         self.week_flows: dict[str, float] = {}
-        n_courses = len(model.courses)
-        model.courses.price_idr[:] = np.minimum(model.courses.price_idr, self.price_cap_idr)
-        self.admit_courses(np.arange(n_courses), week=0)
+        self.admit_courses(np.arange(len(model.courses)), week=0)
+        self.market = PlatformMarket(
+            model, self.price_cap_idr, self.params.commission_cap, self.admit_courses
+        )
 
     # ------------------------------------------------------------------ scheme interface
-    def market_open(self, week: int) -> bool:
-        """True while anyone holds credit or is in a course."""
+    def trading(self, week: int) -> bool:
+        """True while anyone holds credit or is in a course: the platform market is open."""
         status = self.model.state.status
         return week <= self.wave_weeks[-1] or bool(((status == HOLDING) | (status == ENROLLED)).any())
-
-    def commission_cap(self, week: int) -> float | None:
-        cap = self.params.commission_cap
-        return cap.share if cap is not None and week >= cap.from_week else None
 
     def admit_courses(self, course_ids: np.ndarray, week: int) -> None:
         """New courses: prices capped; courses of a mode the scheme does not allow are not listed;
@@ -91,7 +92,9 @@ class VoucherScheme:
         self._finish_courses(week)
         self._pay_cash(week)
         self._close_cards(week)
+        self.market.open_week(week)
         self._shop(week)
+        self.market.close_week(week, self.trading(week))
 
     def record(self, week: int) -> dict:
         """This week's flows and stocks (real people and IDR, i.e. scaled), and employment rates
@@ -102,8 +105,12 @@ class VoucherScheme:
         n_control = selected.size - n_selected
         employed = self.model.labour.employed
         employed_selected = np.count_nonzero(employed & selected)
+        listed = self.market.listed_courses()
         return {
             **{name: value * scale for name, value in self.week_flows.items()},
+            "active_providers": sum(p.active for p in self.market.sellers),
+            "active_courses": listed.size,
+            "median_listed_price_idr": _median(self.model.courses.price_idr[listed]),
             "holding_credit": np.count_nonzero(state.status == HOLDING) * scale,
             "employment_rate_selected": _ratio(employed_selected, n_selected),
             "employment_rate_twin_selected": _ratio(
@@ -112,16 +119,23 @@ class VoucherScheme:
             "employment_rate_control": _ratio(np.count_nonzero(employed) - employed_selected, n_control),
         }
 
-    def evaluation_groups(self) -> tuple[np.ndarray, np.ndarray]:
-        """(lottery winners, never selected): the groups of the RCT-style ITT."""
-        selected = self.model.state.selected_week >= 0
-        return selected, ~selected
+    def evaluation(self) -> Evaluation:
+        """The lottery: winners against the never selected, stratified by the week an applicant
+        entered the pool (applicants who arrive earlier face more draws)."""
+        state = self.model.state
+        selected = state.selected_week >= 0
+        return Evaluation(
+            offered=selected,
+            comparison=~selected,
+            stratum=self.model.people.arrival_week.astype(np.int64),
+            trained=state.courses_bought > 0,
+        )
 
     def metrics(self) -> dict[str, float | int | None]:
         """Voucher-specific summary metrics (purchases, prices, ratings, cards)."""
         model = self.model
         state, courses, tally = model.state, model.courses, self.purchases
-        selected, _ = self.evaluation_groups()
+        selected = state.selected_week >= 0
         trained = state.courses_bought > 0
         waited = state.first_purchase_week[trained] - state.selected_week[trained]
         per_purchase = (lambda total: total / tally.count) if tally.count else (lambda total: None)
@@ -138,7 +152,7 @@ class VoucherScheme:
                 courses.rating_sum, courses.rating_count, courses.true_quality, MIN_RATINGS_FOR_CORRELATION
             ),
             "credit_forfeited_idr": model.ledger.credit_forfeited * model.scale,
-            "active_providers_end": sum(p.active for p in model.sellers),
+            "active_providers_end": sum(p.active for p in self.market.sellers),
             "mismatch_rate": per_purchase(tally.mismatched),
             "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
         }
@@ -169,16 +183,11 @@ class VoucherScheme:
         given = stars(courses.true_quality[course], rng.standard_normal(done.size), model.params.ratings)
         n = len(courses)
         courses.rating_sum += np.bincount(course, given, minlength=n)
-        counts = np.bincount(course, minlength=n)
-        courses.rating_count += counts
-        courses.completions += counts
-        model.add_skill(done, courses.true_quality[course], courses.sector[course])
-        first = done[state.courses_completed[done] == 0]
-        state.first_completion_week[first] = week
+        courses.rating_count += np.bincount(course, minlength=n)
+        first = model.complete(week, done, courses.true_quality[course])
         self.first_completers[week] = first
         respond = stream(self.seed, "voucher:surveys", week).random(first.size)
         state.survey_respondent[first] = respond < self.params.survey.response_rate
-        state.courses_completed[done] += 1
         self.week_flows["completions"] = done.size
 
     def _pay_cash(self, week: int) -> None:
@@ -229,11 +238,11 @@ class VoucherScheme:
         returning = state.courses_bought[holders] > 0
         visits = ~returning | (rng.random(holders.size) < model.params.choice.revisit_share)
         shoppers = holders[visits]
-        model.period_shopper_visits += int(shoppers.size)
+        self.market.period_shopper_visits += int(shoppers.size)
         if shoppers.size == 0:
             return
         basket = self.shoppers(shoppers, rng)
-        pick = shop(basket, self.market(week), model.params.choice, rng)
+        pick = shop(basket, self.course_facts(week), model.params.choice, rng)
         bought = pick >= 0
         buyers = shoppers[bought]
         course = basket.options[bought, pick[bought]]
@@ -262,13 +271,13 @@ class VoucherScheme:
             rng,
             model.people.platform[shoppers],
             model.people.sector[shoppers],
-            model.pages,
-            model.listing_start,
-            model.listing_flat,
+            self.market.pages,
+            self.market.listing_start,
+            self.market.listing_flat,
             self.others,
         )
 
-    def market(self, week: int) -> Market:
+    def course_facts(self, week: int) -> Market:
         """Course-level facts a shopper sees this week."""
         model = self.model
         courses = model.courses
@@ -279,7 +288,7 @@ class VoucherScheme:
             course_hours=courses.hours,
             course_difficulty=courses.difficulty,
             price_idr=courses.price_idr,
-            displayed_stars=model.displayed_stars(),
+            displayed_stars=self.market.displayed_stars(),
             log_vacancies=np.log(model.world.vacancies[week]).astype(np.float32),
             travel_cost_idr=np.array([r.travel_cost_idr for r in regions], dtype=np.float32),
             credit_idr=self.params.credit_idr,
@@ -296,9 +305,8 @@ class VoucherScheme:
         topup = price - credit_used
         state.credit_left_idr[buyers] -= credit_used
         state.topup_paid_idr[buyers] += topup
-        commission_rate = np.array([p.commission for p in model.platforms])[people.platform[buyers]]
-        commission = price.astype(np.float64) * commission_rate
-        model.record_sales(course, price - commission)
+        commission = price.astype(np.float64) * self.market.commission_rates()[people.platform[buyers]]
+        self.market.book_sales(course, price - commission)
         spent = float(credit_used.sum(dtype=np.float64))
         model.ledger.record_purchases(spent, float(topup.sum(dtype=np.float64)), float(commission.sum()))
         model.ledger.charge_admin(spent, self.params.admin_cost_share)
@@ -313,13 +321,7 @@ class VoucherScheme:
             courses.difficulty[course],
             model.params.completion,
         )
-        state.will_complete[buyers] = rng.random(buyers.size) < p_complete
-        state.status[buyers] = ENROLLED
-        state.course[buyers] = course
-        state.course_end_week[buyers] = week + weeks.astype(np.int16)
-        first = buyers[state.courses_bought[buyers] == 0]
-        state.first_purchase_week[first] = week
-        state.courses_bought[buyers] += 1
+        model.enrol(week, buyers, course, weeks.astype(np.int16), rng.random(buyers.size) < p_complete)
         self.purchases.add(price, courses.true_quality[course], fit == 0, topup)
         self.week_flows["enrolments"] = buyers.size
         self.week_flows["credit_spent_idr"] = spent
@@ -365,3 +367,7 @@ def _ratio(part: int, whole: int) -> float:
 
 def _min(values: np.ndarray) -> float:
     return float(values.min()) if values.size else float("inf")
+
+
+def _median(values: np.ndarray) -> float:
+    return float(np.median(values)) if values.size else float("nan")

@@ -1,0 +1,153 @@
+"""The voucher's marketplace: platforms list and rank courses; providers sell, price, exit, enter.
+
+It belongs to the voucher scheme and runs only under it (a tender has no platform market). Each
+week the scheme opens the market (the commission cap in force), its shoppers buy through it, and
+it closes the week: providers settle their books and may exit, review prices on the review weeks,
+entrants arrive on the entry weeks, and the platforms re-rank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import mesa
+import numpy as np
+
+from simulation.config.scenario import CommissionCap
+from simulation.config.streams import stream
+from simulation.market.agents import Platform
+
+RECENT_DECAY = 0.8  # weekly decay of the enrolment count that drives popularity ranking
+
+
+class PlatformMarket:
+    """Platforms (Mesa agents) and the weekly upkeep of the course market they run.
+
+    ``model`` is the :class:`~simulation.model.market.MarketModel` the scheme runs in; the market
+    reads and writes its course table and its providers.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        cap_idr: float,
+        commission_cap: CommissionCap | None,
+        admit: Callable[[np.ndarray, int], None],
+    ):
+        self.model = model
+        self.admit = admit  # the scheme's rule for new courses (price cap, modes, curation)
+        self.price_cap_idr = cap_idr
+        self.cap = commission_cap
+        self.week_receipts_idr = np.zeros(len(model.courses))  # net of commission, simulated IDR
+        self.week_trainees = np.zeros(len(model.courses))
+        self.period_shopper_visits = 0  # shopper visits since the last price review
+        self.market_period_visits = 0  # shopper visits in the last price-review period
+        self._stars: np.ndarray | None = None
+        self.platforms = [Platform(model, p, self) for p in range(len(model.params.platforms))]
+        self.sellers = self._sellers()
+        self.refresh()
+
+    # ------------------------------------------------------------------ the week
+    def open_week(self, week: int) -> None:
+        """Start a week: clear its takings and apply the commission cap in force."""
+        self._stars = None
+        self.week_receipts_idr = np.zeros(len(self.model.courses))
+        self.week_trainees = np.zeros(len(self.model.courses))
+        for platform in self.platforms:
+            platform.apply_commission_cap(self.commission_cap(week))
+
+    def close_week(self, week: int, trading: bool) -> None:
+        """End a week: while ``trading``, providers settle, review prices and may enter; then the
+        popularity counts decay and the platforms re-rank."""
+        model = self.model
+        if trading:
+            self._settle_providers()
+            if week > 0 and week % model.params.pricing.review_weeks == 0:
+                self.market_period_visits = self.period_shopper_visits
+                self.period_shopper_visits = 0
+                self.sellers.shuffle_do("review_prices", self)
+            if week > 0 and week % model.params.providers.entry_review_weeks == 0:
+                self._enter(week)
+        model.courses.recent_enrolments *= RECENT_DECAY
+        self.refresh()
+
+    def book_sales(self, course: np.ndarray, net_receipts_idr: np.ndarray) -> None:
+        """Purchases of ``course`` (one entry per trainee): the course table and this week's takings."""
+        self.model.record_sales(course, net_receipts_idr)
+        n = len(self.model.courses)
+        self.week_receipts_idr += np.bincount(course, net_receipts_idr, minlength=n)
+        self.week_trainees += np.bincount(course, minlength=n)
+
+    def commission_cap(self, week: int) -> float | None:
+        """The platform commission cap in force in ``week``, if any."""
+        return self.cap.share if self.cap is not None and week >= self.cap.from_week else None
+
+    def commission_rates(self) -> np.ndarray:
+        """Commission each platform charges this week [platform]."""
+        return np.array([p.commission for p in self.platforms])
+
+    def displayed_stars(self) -> np.ndarray:
+        """Stars shown for every course this week (shrunk mean, one decimal)."""
+        courses = self.model.courses
+        if self._stars is None or self._stars.shape[0] != len(courses):
+            r = self.model.params.ratings
+            self._stars = courses.displayed_stars(r.prior_stars, r.prior_count)
+        return self._stars
+
+    def listed_courses(self) -> np.ndarray:
+        """Ids of the courses on sale on at least one platform now."""
+        courses = self.model.courses
+        return np.flatnonzero(courses.active & courses.listed.any(axis=1))
+
+    # ------------------------------------------------------------------ upkeep
+    def refresh(self) -> None:
+        """Platforms re-rank; their pages and listings are stacked for vectorised shopping."""
+        self._stars = None
+        for platform in self.platforms:
+            platform.update()
+        width = max(p.page_size for p in self.platforms)
+        self.pages = np.full((len(self.platforms), len(self.model.params.sectors), width), -1, np.int32)
+        for p in self.platforms:
+            self.pages[p.platform_id, :, : p.page_size] = p.page
+        sizes = [p.listing.size for p in self.platforms]
+        self.listing_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.listing_flat = np.concatenate([p.listing for p in self.platforms]).astype(np.int32)
+
+    def _settle_providers(self) -> None:
+        model = self.model
+        n = len(model.providers)
+        receipts = np.bincount(model.courses.provider, self.week_receipts_idr, minlength=n)
+        costs = np.bincount(
+            model.courses.provider, self.week_trainees * model.courses.marginal_cost_idr, minlength=n
+        )
+        for provider in self.sellers:  # hundreds of agents, not participants
+            provider.settle_week(receipts[provider.provider_id] - costs[provider.provider_id])
+
+    def _enter(self, week: int) -> None:
+        """Entry: new providers arrive when incumbents' recent profits beat the entry cost."""
+        model = self.model
+        spec = model.params.providers
+        active = [p for p in self.sellers if p.active]
+        if spec.entry_rate <= 0 or not active:
+            return
+        weekly_profit = np.mean([p.profit_idr for p in active]) / max(week, 1)
+        ratio = max(0.0, weekly_profit * spec.entry_review_weeks / spec.entry_cost_idr)
+        entrants = int(
+            stream(model.world.seed, f"{model.scheme_name}:entry", week).poisson(spec.entry_rate * ratio)
+        )
+        if entrants == 0:
+            return
+        rng = stream(model.world.seed, f"{model.scheme_name}:entrants", week)
+        new = model.add_entrants(entrants, rng)
+        self.admit(new, week)
+        grow = np.zeros(new.size)
+        self.week_receipts_idr = np.concatenate([self.week_receipts_idr, grow])
+        self.week_trainees = np.concatenate([self.week_trainees, grow])
+        self.sellers = self._sellers()
+
+    def _sellers(self) -> mesa.agent.AgentSet:
+        """Providers with a course on some platform: they take part in the weekly market (prices,
+        fixed costs, exit); training centres that only bid in tenders do not."""
+        listed = self.model.courses.listed.any(axis=1)
+        return self.model.provider_agents().select(lambda p: bool(listed[p.courses].any()))
