@@ -3,6 +3,7 @@ and the labour-market shocks identical whatever a scheme does."""
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import fields
 from pathlib import Path
@@ -91,15 +92,45 @@ def test_world_identical_across_builds_and_seed_argument():
 
 
 def test_world_does_not_depend_on_the_schemes_rules():
-    # Voucher rules that do not change the number of recipients leave the drawn world unchanged
-    # (only list prices are capped at the new credit).
-    a = build_world(small())
-    b = build_world(small(["voucher.credit_idr=700000", "choice.outside_utility=0"]))
-    assert a.recipients == b.recipients
-    assert_same_arrays(a.participants, b.participants)
-    assert np.array_equal(a.vacancies, b.vacancies)
-    assert np.array_equal(a.courses.true_quality, b.courses.true_quality)
-    assert np.array_equal(np.minimum(a.courses.price_idr, 700_000), b.courses.price_idr)
+    # The world reads no scheme block: a different credit, a budget too small for everyone, or no
+    # voucher at all leave the drawn world (people, arrivals, courses, list prices) unchanged.
+    a = build_world(small(TENDER))
+    variants = [
+        small([*TENDER, "voucher.credit_idr=700000", "choice.outside_utility=0"]),
+        small([*TENDER, "voucher.budget_idr=1e9"]),
+        small([*TENDER, "voucher=", "schemes=[tender]"]),
+    ]
+    for scenario in variants:
+        b = build_world(scenario)
+        assert a.recipients == b.recipients
+        assert_same_arrays(a.participants, b.participants)
+        assert_same_arrays(a.courses, b.courses)
+        assert np.array_equal(a.vacancies, b.vacancies)
+
+
+TENDER = [
+    "tender={budget_idr: 1e10, reference_cost_idr: 3e6, penalty_idr: 5e6, shading_saving_idr: 1e6}",
+    "centres=[{name: blk, count: 6, capacity_per_year: 2000, marginal_cost_idr: 2e6}]",
+]
+
+
+def test_one_schemes_settings_cannot_change_another_schemes_run():
+    """The voucher's run ignores the tender's block and the tender's ignores the voucher's."""
+    from simulation.reporting.metrics import summarise
+
+    base = small(TENDER)
+
+    def run(scenario, scheme):  # as JSON text, so that undefined (NaN) metrics compare equal
+        return json.dumps(summarise(MarketModel(build_world(scenario), scheme).run()), sort_keys=True)
+
+    voucher = run(base, "voucher")
+    assert run(small([*TENDER, "tender.monitoring=0.9", "tender.budget_idr=5e9"]), "voucher") == voucher
+    tender = run(base, "tender")
+    assert json.loads(tender)["participants_trained"] > 0
+    changed = small(
+        [*TENDER, "voucher.credit_idr=3500000", "voucher.budget_idr=1e9", "voucher.waves.count=1"]
+    )
+    assert run(changed, "tender") == tender
 
 
 def twin_path(model: MarketModel) -> tuple[np.ndarray, np.ndarray]:

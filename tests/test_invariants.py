@@ -79,7 +79,7 @@ def run(case) -> tuple:
     overrides, size, weeks, seed = case
     s = load_scenario(TINY, overrides=overrides, size=size, weeks=weeks, seed=seed)
     model = MarketModel(build_world(s))
-    assert model.world.recipients >= 1
+    assert model.scheme.recipients >= 1
     return s, model.run()
 
 
@@ -105,7 +105,7 @@ def test_books_balance_and_credit_is_accounted_for(case):
     assert (state.credit_left_idr[~np.isin(state.status, [HOLDING, ENROLLED])] == 0).all()
 
     # The lottery selects the waves' quotas, each person at most once.
-    assert selected.sum() <= sum(wave_quotas(model.world.recipients, v.waves.count))
+    assert selected.sum() <= sum(wave_quotas(model.scheme.recipients, v.waves.count))
 
     # Money conserved: government out + participants' top-ups = everyone's receipts ...
     assert close(ledger.treasury_out + ledger.topups, ledger.received)

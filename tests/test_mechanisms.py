@@ -22,13 +22,13 @@ from simulation.market.courses import Courses
 from simulation.market.ledger import Ledger
 from simulation.market.participants import HOLDING, REVOKED
 from simulation.model.market import MarketModel
-from simulation.model.world import affordable_recipients, build_world
+from simulation.model.world import build_world
 from simulation.reporting.metrics import summarise
 from simulation.rules.choice import Market, Shoppers, choose, gumbel, logit_probabilities, utilities
 from simulation.rules.demand import shock_path, vacancy_index
 from simulation.rules.pricing import next_prices
 from simulation.rules.training import completion_probability, match_weight, skill_gain, stars
-from simulation.schemes.voucher import wave_quotas
+from simulation.schemes.voucher import affordable_recipients, wave_quotas
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
 
@@ -378,11 +378,12 @@ def test_card_revoked_exactly_at_deadline_and_credit_forfeited():
     overrides = [
         "choice.outside_utility=100",
         "voucher.waves={count: 2, first_week: 1, interval_weeks: 3}",
+        "population.intake={count: 2, first_week: 1, interval_weeks: 3}",
         "voucher.purchase_deadline_weeks=3",
         "voucher.credit_validity_weeks=12",
     ]
     model = model_of(overrides, size=300, weeks=10)
-    assert wave_quotas(model.world.recipients, 2) == [150, 150]
+    assert wave_quotas(model.scheme.recipients, 2) == [150, 150]
     state, ledger = model.state, model.ledger
     revoked_at = {}
     for week in range(10):
@@ -575,8 +576,8 @@ def test_budget_that_pays_k_packages_selects_at_most_k_and_spends_within_it():
     assert affordable_recipients(s) == 300
     assert affordable_recipients(base) == 1000  # 1e11 pays for 27,800: the size binds instead
     world = build_world(s)
-    assert world.recipients == 300
     model = MarketModel(world).run()
+    assert model.scheme.recipients == 300
     selected = int((model.state.selected_week >= 0).sum())
     assert selected == 300
     summary = summarise(model)

@@ -102,6 +102,7 @@ LIMIT = [
     " travel_cost_idr: 0}]",
     "sectors=[{name: only, demand_index: 1.0}]",
     "population.control_per_recipient=0",
+    "population.intake={count: 1, first_week: 0, interval_weeks: 1}",
     "providers={count: 1, courses_per_provider: 1, types: {online_only: 0, blended: 1, offline_centre: 0,"
     " public_blk: 0}, course_modes: {online: 1, offline: 0, hybrid: 0}, hours_min: 1, hours_max: 1,"
     " initial_price_median_idr: 500000, initial_price_sd_log: 0, marginal_cost_online_idr: 500000,"

@@ -76,13 +76,32 @@ class Sector(Frozen):
     participant_interest_weight: Positive = 1.0
 
 
-class Population(Frozen):
-    """Who applies. Shares are of eligible applicants (CALIBRATION.md, participants)."""
+class Intake(Frozen):
+    """When applications reach the programme: ``count`` equal batches, ``interval_weeks`` apart
+    from ``first_week``; each applicant's batch is drawn at random."""
 
-    recipients_represented: Positive = Field(description="real recipients the sample stands for")
-    control_per_recipient: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
-        0.25, description="simulated never-selected applicants per simulated recipient"
+    count: int = Field(1, ge=1, le=520)
+    first_week: int = Field(0, ge=0)
+    interval_weeks: int = Field(1, ge=1)
+
+
+class Population(Frozen):
+    """Who applies. Shares are of eligible applicants (CALIBRATION.md, participants).
+
+    The world holds ``size`` simulated people of the programme's target intake (the recipients a
+    voucher would select), each standing for ``scale`` = recipients_represented / size real ones,
+    plus ``control_per_recipient`` as many applicants beyond it (the never-selected control of a
+    voucher lottery; under a tender, more job seekers who may apply). Nothing here depends on a
+    scheme: every scheme runs on the same people.
+    """
+
+    recipients_represented: Positive = Field(
+        description="real people of the target intake the sample stands for"
     )
+    control_per_recipient: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.25, description="simulated applicants beyond the target intake, per simulated recipient"
+    )
+    intake: Intake = Intake()
     female_share: Share
     senior_high_or_more_share: Share
     age_18_35_share: Share

@@ -26,7 +26,7 @@ class World:
 
     scenario: Scenario
     seed: int
-    recipients: int  # simulated recipients the budget and size allow
+    recipients: int  # simulated people of the target intake (scenario size)
     participants: Participants
     vacancies: np.ndarray  # float64 [week, sector, region], 1 = average sector in normal times
     providers: ProviderSpecs
@@ -34,17 +34,16 @@ class World:
 
     @property
     def scale(self) -> float:
-        """Real people represented by one simulated participant (``scenario.scale``). When the
-        budget binds, fewer recipients are simulated, each still standing for the same number of
-        real people: the programme reaches fewer real recipients and stays within its budget."""
+        """Real people represented by one simulated participant (``scenario.scale``)."""
         return self.scenario.scale
 
 
 def build_world(scenario: Scenario, seed: int | None = None) -> World:
-    """Draw a world from the scenario; ``seed`` defaults to ``scenario.seed``."""
+    """Draw a world from the scenario; ``seed`` defaults to ``scenario.seed``. The world reads no
+    scheme block: every scheme of the scenario runs on the same world."""
     seed = scenario.seed if seed is None else seed
     rng = stream(seed, "world")
-    recipients = affordable_recipients(scenario)
+    recipients = scenario.size
     n = recipients + int(round(recipients * scenario.population.control_per_recipient))
     regional = rng.lognormal(0.0, 0.25, size=(len(scenario.sectors), len(scenario.regions)))
     vacancies = vacancy_index(scenario, regional)
@@ -55,17 +54,6 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
         providers = stack_specs([providers, centres])
         courses.append(centre_courses)
     return World(scenario, seed, recipients, participants, vacancies, providers, courses)
-
-
-def affordable_recipients(scenario: Scenario) -> int:
-    """Simulated recipients: the scenario size, or fewer if the budget cannot pay their packages."""
-    if scenario.voucher is None:
-        return scenario.size
-    v = scenario.voucher
-    per_recipient = v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale
-    if per_recipient <= 0:
-        return scenario.size
-    return int(min(scenario.size, np.floor(v.budget_idr / per_recipient)))
 
 
 def draw_participants(
@@ -84,12 +72,8 @@ def draw_participants(
     platform = rng.choice(
         len(scenario.platforms), size=n, p=[p.participant_share for p in scenario.platforms]
     )
-    waves = scenario.voucher.waves if scenario.voucher else None
-    arrival = (
-        waves.first_week + waves.interval_weeks * rng.integers(0, waves.count, n)
-        if waves
-        else np.zeros(n, dtype=np.int64)
-    )
+    intake = pop.intake
+    arrival = intake.first_week + intake.interval_weeks * rng.integers(0, intake.count, n)
     return Participants(
         region=region.astype(np.int8),
         urban=rng.random(n) < urban_share,
@@ -222,9 +206,8 @@ def _draw_courses(rng, scenario: Scenario, owner, kind, affiliated) -> Courses:
     cost = np.where(
         mode == HYBRID, 0.5 * (spec.marginal_cost_online_idr + spec.marginal_cost_offline_idr), cost
     )
-    cap = scenario.voucher.cap_idr if scenario.voucher else np.inf
     price = rng.lognormal(np.log(spec.initial_price_median_idr), spec.initial_price_sd_log, n)
-    price = np.clip(np.maximum(price, cost * 1.1), 1000.0, max(cap, 1000.0))
+    price = np.maximum(np.maximum(price, cost * 1.1), 1000.0)  # a scheme may cap it (the voucher does)
     listed = _listings(rng, scenario, owner, affiliated)
     return Courses.new(
         provider=owner,

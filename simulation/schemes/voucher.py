@@ -34,6 +34,7 @@ from simulation.schemes.base import Evaluation
 from simulation.schemes.platform_market import PlatformMarket
 
 if TYPE_CHECKING:
+    from simulation.config.scenario import Scenario
     from simulation.model.market import MarketModel
 
 MIN_RATINGS_FOR_CORRELATION = 5  # simulated ratings a course needs to enter the correlation
@@ -48,7 +49,8 @@ class VoucherScheme:
         self.params = model.params.voucher
         self.seed = model.world.seed
         self.price_cap_idr = float(self.params.cap_idr)
-        self.quota = wave_quotas(model.world.recipients, self.params.waves.count)
+        self.recipients = affordable_recipients(model.params)
+        self.quota = wave_quotas(self.recipients, self.params.waves.count)
         self.wave_weeks = [
             self.params.waves.first_week + w * self.params.waves.interval_weeks
             for w in range(self.params.waves.count)
@@ -354,6 +356,18 @@ class PurchaseTally:
         self.with_topup += int(np.count_nonzero(topup > 0))
         clipped = np.minimum(price, self.price_edges_idr[-1])  # top-ups may exceed the cap
         self.price_counts += np.histogram(clipped, bins=self.price_edges_idr)[0]
+
+
+def affordable_recipients(scenario: Scenario) -> int:
+    """Simulated recipients the voucher selects: the target intake (``scenario.size``), or fewer
+    if the budget cannot pay their packages (credit, incentive, surveys and office cost). Each
+    still stands for ``scenario.scale`` real people: the programme then reaches fewer real
+    recipients and stays within its budget."""
+    v = scenario.voucher
+    per_recipient = v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale
+    if per_recipient <= 0:
+        return scenario.size
+    return int(min(scenario.size, np.floor(v.budget_idr / per_recipient)))
 
 
 def wave_quotas(recipients: int, waves: int) -> list[int]:
