@@ -226,41 +226,6 @@ def cmd_analyze(args: argparse.Namespace, argv: list[str]) -> int:
 
 # --------------------------------------------------------------------------- console table
 
-ROWS = (
-    ("participants_selected", "recipients", "count"),
-    ("participants_trained", "bought >= 1 course", "count"),
-    ("bought_share", "bought / selected", "share"),
-    ("revoked_share", "revoked / selected", "share"),
-    ("completion_rate", "completed >= 1 / buyers", "share"),
-    ("courses_per_participant", "courses per buyer", "number"),
-    ("mean_price_paid_idr", "mean price paid", "idr"),
-    ("median_listed_price_idr", "median listed price", "idr"),
-    ("share_purchases_at_cap", "purchases at the cap", "share"),
-    ("mean_true_quality_enrolled", "true quality enrolled (0-1)", "number"),
-    ("mean_true_quality_available", "true quality available (0-1)", "number"),
-    ("rating_quality_correlation", "rating-quality correlation", "number"),
-    ("employment_effect_pp", "employment effect, true (pp)", "pp"),
-    ("itt_employment_pp", "employment ITT, lottery (pp)", "pp"),
-    ("itt_standard_error_pp", "  ITT standard error (pp)", "pp"),
-    ("total_cost_idr", "total cost", "idr"),
-    ("cost_per_participant_idr", "cost per recipient", "idr"),
-    ("cost_per_additional_job_idr", "cost per additional job", "idr"),
-    ("credit_forfeited_idr", "credit forfeited", "idr"),
-    ("platform_revenue_idr", "platform revenue", "idr"),
-    ("provider_hhi", "provider HHI (0-10,000)", "number"),
-    ("active_providers_end", "active providers at end", "count"),
-    ("mismatch_rate", "courses outside own sector", "share"),
-    ("median_weeks_to_first_training", "weeks to first course (median)", "number"),
-    ("rural_share_trained", "rural share of trained", "share"),
-    ("female_share_trained", "female share of trained", "share"),
-    ("seats_contracted", "seats contracted (tender)", "count"),
-    ("seat_fill_rate", "seats filled", "share"),
-    ("mean_winning_bid_idr", "mean winning bid per trainee", "idr"),
-    ("mean_shading", "quality shaded (0-1)", "number"),
-    ("waitlisted", "waitlisted applicants", "count"),
-    ("procurement_weeks", "procurement (weeks)", "number"),
-)
-
 
 def format_table(result: RunResult) -> str:
     """The summary as a text table: a column per scheme, then the paired differences."""
@@ -271,9 +236,11 @@ def format_table(result: RunResult) -> str:
         f"1 = {summary['scale']:,.1f} people)"
     )
     from simulation.reporting.compare import comparison_table
+    from simulation.reporting.registry import METRICS
 
+    rows = [(m.name, m.label, m.kind) for m in METRICS]
     untitled = {key: value for key, value in summary.items() if key not in ("scenario", "seed")}
-    return header + "\n" + comparison_table(untitled, list(ROWS), format_value)
+    return header + "\n" + comparison_table(untitled, rows, format_value)
 
 
 def format_value(value, kind: str) -> str:
@@ -284,7 +251,7 @@ def format_value(value, kind: str) -> str:
         return f"{100 * value:.1f}%"
     if kind == "pp":
         return f"{value:+.2f} pp"
-    if kind == "count":
+    if kind in ("count", "whole"):
         return f"{value:,.0f}"
     if kind == "idr":
         for div, unit in ((1e12, "T"), (1e9, "bn"), (1e6, "m")):

@@ -18,7 +18,7 @@ from simulation.config.scenario import Scenario
 from simulation.model.market import MarketModel
 from simulation.model.world import World, build_world
 from simulation.reporting.compare import paired_difference, replication_seeds, summarise_replications
-from simulation.reporting.metrics import summarise
+from simulation.reporting.metrics import summarise, undefined
 
 
 @dataclass
@@ -63,6 +63,7 @@ def run_scenario(
         "scale": world.scale,
         "schemes": {name: summarise(model) for name, model in models.items()},
     }
+    summary["undefined"] = {name: undefined(metrics) for name, metrics in summary["schemes"].items()}
     if len(schemes) > 1:
         summary["difference"] = paired_difference(summary["schemes"])
     if replications > 0:

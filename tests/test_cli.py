@@ -39,7 +39,7 @@ REQUIRED_FILES = (
     "figures/price_vs_quality.png",
 )
 REQUIRED_METRICS = (
-    "participants_selected",
+    "participants_offered",
     "participants_trained",
     "completion_rate",
     "courses_per_participant",
@@ -48,13 +48,13 @@ REQUIRED_METRICS = (
     "share_purchases_at_cap",
     "mean_true_quality_enrolled",
     "rating_quality_correlation",
-    "employment_effect_pp",
+    "true_effect_offered_pp",
     "itt_employment_pp",
     "total_cost_idr",
-    "cost_per_participant_idr",
+    "cost_per_trainee_idr",
     "cost_per_additional_job_idr",
     "provider_hhi",
-    "active_providers_end",
+    "active_providers",
     "platform_revenue_idr",
     "mismatch_rate",
     "median_weeks_to_first_training",
@@ -235,20 +235,20 @@ def test_summary_has_every_required_metric_with_sane_values(e2e):
         assert is_number(m[key]), f"{key} = {m[key]!r}"
     for key in RATES:
         assert 0.0 <= m[key] <= 1.0, f"{key} = {m[key]}"
-    assert 0 < m["participants_trained"] <= m["participants_selected"]
-    assert m["participants_selected"] == pytest.approx(20_000)  # all recipients represented
+    assert 0 < m["participants_trained"] <= m["participants_offered"]
+    assert m["participants_offered"] == pytest.approx(20_000)  # all recipients represented
     assert m["courses_per_participant"] >= 1.0
     credit = 1_000_000
     assert 0 < m["mean_price_paid_idr"] <= credit
     assert 0 < m["median_listed_price_idr"] <= credit
-    assert -100.0 <= m["employment_effect_pp"] <= 100.0
+    assert -100.0 <= m["true_effect_offered_pp"] <= 100.0
     assert -100.0 <= m["itt_employment_pp"] <= 100.0
     assert m["total_cost_idr"] > 0
-    assert m["cost_per_participant_idr"] == pytest.approx(m["total_cost_idr"] / m["participants_selected"])
+    assert m["cost_per_trainee_idr"] == pytest.approx(m["total_cost_idr"] / m["participants_trained"])
     assert m["platform_revenue_idr"] >= 0
     assert 0 < m["provider_hhi"] <= 10_000
-    assert isinstance(m["active_providers_end"], int)
-    assert m["active_providers_end"] >= 0
+    assert isinstance(m["active_providers"], int)
+    assert m["active_providers"] >= 0
     assert 0 <= m["median_weeks_to_first_training"] <= WEEKS
     if m["rating_quality_correlation"] is not None:
         assert -1.0 <= m["rating_quality_correlation"] <= 1.0

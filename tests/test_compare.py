@@ -174,8 +174,8 @@ def test_replication_seeds():
 ROWS = [
     ("bought_share", "bought / selected", "share"),
     ("total_cost_idr", "total cost", "idr"),
-    ("active_providers_end", "active providers at end", "count"),
-    ("employment_effect_pp", "employment effect (pp)", "pp"),
+    ("active_providers", "active providers at end", "count"),
+    ("true_effect_offered_pp", "employment effect (pp)", "pp"),
     ("never_computed", "a metric nobody has", "number"),
 ]
 
@@ -185,14 +185,14 @@ def test_comparison_table_one_run():
         "voucher": {
             "bought_share": 0.5,
             "total_cost_idr": 2e9,
-            "active_providers_end": 40,
-            "employment_effect_pp": 1.25,
+            "active_providers": 40,
+            "true_effect_offered_pp": 1.25,
         },
         "tender": {
             "bought_share": 0.62,
             "total_cost_idr": 3.5e9,
-            "active_providers_end": 35,
-            "employment_effect_pp": None,
+            "active_providers": 35,
+            "true_effect_offered_pp": None,
         },
     }
     summary = {"scenario": "tiny", "seed": 7, "schemes": schemes, "difference": paired_difference(schemes)}

@@ -128,4 +128,4 @@ def test_golden_file_is_a_tiny_voucher_summary():
     assert golden["scenario"] == "tiny"
     assert golden["seed"] == 7
     assert list(golden["schemes"]) == ["voucher"]
-    assert golden["schemes"]["voucher"]["participants_selected"] > 0
+    assert golden["schemes"]["voucher"]["participants_offered"] > 0

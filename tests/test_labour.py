@@ -12,6 +12,7 @@ from simulation import build_world, load_scenario
 from simulation.config.streams import stream
 from simulation.market.participants import ENROLLED
 from simulation.model.market import MarketModel
+from simulation.reporting.estimands import stratified_difference
 from simulation.reporting.metrics import summarise
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
@@ -72,7 +73,7 @@ def test_no_skill_effect_no_lock_in_means_true_effect_exactly_zero():
     treated, twin = weekly_paths(model)
     assert np.array_equal(treated, twin)  # every person, every week
     summary = summarise(model)
-    assert summary["employment_effect_pp"] == 0.0
+    assert summary["true_effect_offered_pp"] == 0.0
     # ... although people were trained, gained matched skill and sat in courses.
     assert (model.state.matched_skill > 0).sum() >= 100
     assert max(r["in_course"] for r in model.records) >= 50
@@ -87,7 +88,7 @@ def test_positive_skill_effect_gives_positive_true_effect():
     diff = (endline - twin)[selected]
     se = diff.std(ddof=1) / np.sqrt(diff.size)
     assert diff.mean() > 3 * se > 0
-    assert summarise(model)["employment_effect_pp"] == pytest.approx(100 * diff.mean())
+    assert summarise(model)["true_effect_offered_pp"] == pytest.approx(100 * diff.mean())
     # Person by person the effect runs through skill: people without matched skill are unaffected.
     no_skill = selected & (model.state.matched_skill == 0)
     assert no_skill.sum() > 0
@@ -173,25 +174,49 @@ def test_weekly_job_finding_rate_matches_the_logit():
 
 def test_itt_and_true_effect_agree_within_a_few_standard_errors():
     # The lottery makes selected and control alike in expectation, so the ITT (selected minus
-    # control endline employment) estimates the true effect (treated minus twin, selected). Their
-    # difference is exactly the twins' gap between the groups, which is pure lottery noise.
+    # control endline employment, stratum by stratum) estimates the true effect (treated minus
+    # twin, selected). Within each stratum the control's outcome is its twin's, so ITT(outcome) -
+    # ITT(twin) is exactly the stratified mean of (outcome - twin) over the selected, with the
+    # same weights; and ITT(twin) is pure lottery noise.
     overrides = ["labour.skill_effect=2", "choice.outside_utility=0.5"]
     model = model_of(overrides, size=3000, weeks=30)
     model.run()
     summary = summarise(model)
     true, itt, se = (
-        summary["employment_effect_pp"],
+        summary["true_effect_offered_pp"],
         summary["itt_employment_pp"],
         summary["itt_standard_error_pp"],
     )
     selected = model.state.selected_week >= 0
+    stratum = model.people.arrival_week
     endline, twin = model.labour.endline_rate()
-    twin_gap = 100 * (twin[selected].mean() - twin[~selected].mean())
-    assert itt - true == pytest.approx(twin_gap, abs=1e-9)
-    # The ITT standard error by hand: sqrt(var_s / n_s + var_c / n_c), in pp.
-    by_hand = 100 * np.sqrt(
-        endline[selected].var(ddof=1) / selected.sum() + endline[~selected].var(ddof=1) / (~selected).sum()
-    )
-    assert se == pytest.approx(by_hand)
+    twin_gap = 100 * stratified_difference(twin, selected, ~selected, stratum).estimate
+    weighted_true = 100 * weighted_by_hand(endline - twin, selected, stratum)
+    assert itt - twin_gap == pytest.approx(weighted_true, abs=1e-9)
+    # The weights by hand: h_s = n_s n_c / (n_s + n_c) per arrival stratum.
+    assert weighted_true == pytest.approx(true, abs=0.5)  # the arrival strata barely differ
+    # The ITT standard error by hand: sqrt(sum w_s^2 (var_s / n_s + var_c / n_c)), in pp.
+    by_hand = 0.0
+    h = {
+        s: (selected & (stratum == s)).sum() * (~selected & (stratum == s)).sum() / (stratum == s).sum()
+        for s in np.unique(stratum)
+    }
+    for s, weight in h.items():
+        a, b = endline[selected & (stratum == s)], endline[~selected & (stratum == s)]
+        by_hand += (weight / sum(h.values())) ** 2 * (a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+    assert se == pytest.approx(100 * np.sqrt(by_hand))
     assert true > 2 * se  # a real effect to recover
     assert abs(itt - true) <= 3 * se, (itt, true, se)
+
+
+def weighted_by_hand(gain: np.ndarray, offered: np.ndarray, stratum: np.ndarray) -> float:
+    """Mean gain of the offered per stratum, weighted by n_offered n_comparison / n."""
+    total = weights = 0.0
+    for s in np.unique(stratum):
+        here = stratum == s
+        n_o, n_c = (offered & here).sum(), (~offered & here).sum()
+        if n_o and n_c:
+            h = n_o * n_c / (n_o + n_c)
+            total += h * gain[offered & here].mean()
+            weights += h
+    return total / weights

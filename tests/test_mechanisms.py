@@ -582,6 +582,6 @@ def test_budget_that_pays_k_packages_selects_at_most_k_and_spends_within_it():
     assert selected == 300
     summary = summarise(model)
     # The programme cannot reach more real recipients than the budget pays for, nor spend more.
-    assert summary["participants_selected"] <= 3_000.5
+    assert summary["participants_offered"] <= 3_000.5
     assert summary["total_cost_idr"] <= budget
     assert model.ledger.treasury_out * model.scale <= budget

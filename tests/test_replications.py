@@ -23,8 +23,8 @@ def test_difference_block_is_tender_minus_voucher_on_the_root_seed(replicated):
     v, t = replicated["schemes"]["voucher"], replicated["schemes"]["tender"]
     diff = replicated["difference"]["tender - voucher"]
     assert diff["total_cost_idr"] == pytest.approx(t["total_cost_idr"] - v["total_cost_idr"])
-    assert diff["employment_effect_pp"] == pytest.approx(
-        t["employment_effect_pp"] - v["employment_effect_pp"]
+    assert diff["true_effect_offered_pp"] == pytest.approx(
+        t["true_effect_offered_pp"] - v["true_effect_offered_pp"]
     )
 
 

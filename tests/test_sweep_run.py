@@ -27,7 +27,7 @@ def write_spec(folder: Path, name: str = "small", replications: int = 2, values=
     path.write_text(
         f"name: {name}\nbase: {TINY}\nseed: 11\nsampler: grid\nreplications: {replications}\n"
         f"set: ['size=200', 'weeks=12', 'labour.endline_weeks=4']\n"
-        f"metrics: [bought_share, employment_effect_pp, total_cost_idr]\n"
+        f"metrics: [bought_share, true_effect_offered_pp, total_cost_idr]\n"
         f"parameters:\n  - {{path: voucher.credit_idr, values: {list(values)}}}\n",
         encoding="utf-8",
     )

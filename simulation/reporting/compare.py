@@ -111,8 +111,52 @@ def replication_stats(values: list[float | None], confidence: float = 0.95) -> d
     return out
 
 
+def ratio_stats(
+    numerators: list[list], denominators: list[list], signs: list[float], confidence: float = 0.95
+) -> dict:
+    """Statistics of a ratio metric over replications: the ratio of the means, not the mean of the
+    ratios, or a signed sum of such ratios (a paired difference: ``signs`` [1, -1]).
+
+    ``numerators[k]`` and ``denominators[k]`` are the per-replication values of ratio k. The
+    estimate is sum_k sign_k mean(N_k) / mean(D_k); its confidence interval comes from the delta
+    method: the replications' linearised values z_i = sum_k sign_k (N_ki - R_k D_ki) / mean(D_k)
+    have mean 0, and the half-width is t((1 + confidence) / 2, n - 1) * sd(z) / sqrt(n). Every
+    replication counts; if one lacks a value, or a mean denominator is not positive, the estimate
+    is None and ``reason`` says why.
+    """
+    n = len(numerators[0]) if numerators else 0
+    out: dict = dict.fromkeys(STAT_KEYS)
+    out["n"] = n
+    values = [[_number(v) for v in series] for series in (*numerators, *denominators)]
+    missing = sum(any(series[i] is None for series in values) for i in range(n))
+    if n == 0 or missing:
+        out["reason"] = f"undefined in {missing} of {n} replications" if n else "no replication"
+        return out
+    num = np.array(values[: len(numerators)], dtype=float)
+    den = np.array(values[len(numerators) :], dtype=float)
+    mean_den = den.mean(axis=1)
+    if np.any(mean_den <= 0):
+        out["reason"] = "the mean denominator over the replications is not positive"
+        return out
+    ratios = num.mean(axis=1) / mean_den
+    sign = np.asarray(signs, dtype=float)
+    out["mean"] = float(np.sum(sign * ratios))
+    if n == 1:
+        return out
+    z = np.sum(sign[:, None] * (num - ratios[:, None] * den) / mean_den[:, None], axis=0)
+    sd = float(z.std(ddof=1))
+    from scipy import stats  # loaded when first needed: keeps the command line quick
+
+    half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
+    out.update(sd=sd, ci_low=out["mean"] - half, ci_high=out["mean"] + half)
+    return out
+
+
 def summarise_replications(
-    runs: list[dict[str, dict]], baseline: str | None = None, confidence: float = 0.95
+    runs: list[dict[str, dict]],
+    baseline: str | None = None,
+    confidence: float = 0.95,
+    ratios: dict[str, tuple[str, str]] | None = None,
 ) -> dict:
     """Statistics of every metric over replications, per scheme and per paired difference.
 
@@ -122,7 +166,15 @@ def summarise_replications(
     difference stats are of the per-replication differences B - A. Schemes and metrics follow the
     first run (any appearing only later are appended); a scheme or metric absent from a run counts
     as None there. The baseline defaults to the first scheme of the first run.
+
+    Ratio metrics (``ratios``: metric -> (numerator, denominator) metrics; by default those of the
+    metric registry) are the ratio of the means over replications (:func:`ratio_stats`), for the
+    schemes and for the paired differences.
     """
+    if ratios is None:
+        from simulation.reporting.registry import ratio_metrics
+
+        ratios = ratio_metrics()
     schemes: dict[str, dict[str, None]] = {}
     for run in runs:
         for name, metrics in run.items():
@@ -130,12 +182,18 @@ def summarise_replications(
     summary = {"n": len(runs), "confidence": confidence, "schemes": {}, "difference": {}}
     if not schemes:
         return summary
+
+    def series(scheme: str, key: str) -> list:
+        return [run.get(scheme, {}).get(key) for run in runs]
+
+    def scheme_stats(scheme: str, key: str) -> dict:
+        if key in ratios:
+            top, bottom = ratios[key]
+            return ratio_stats([series(scheme, top)], [series(scheme, bottom)], [1.0], confidence)
+        return replication_stats(series(scheme, key), confidence)
+
     summary["schemes"] = {
-        name: {
-            key: replication_stats([run.get(name, {}).get(key) for run in runs], confidence)
-            for key in metrics
-        }
-        for name, metrics in schemes.items()
+        name: {key: scheme_stats(name, key) for key in metrics} for name, metrics in schemes.items()
     }
     base = _baseline(schemes, baseline)
     for name in schemes:
@@ -143,9 +201,19 @@ def summarise_replications(
             continue
         diffs = [_subtract(run.get(name, {}), run.get(base, {})) for run in runs]
         keys = dict.fromkeys([*schemes[base], *schemes[name]])
-        summary["difference"][difference_name(name, base)] = {
-            key: replication_stats([d[key] for d in diffs], confidence) for key in keys
-        }
+        block = {}
+        for key in keys:
+            if key in ratios:
+                top, bottom = ratios[key]
+                block[key] = ratio_stats(
+                    [series(name, top), series(base, top)],
+                    [series(name, bottom), series(base, bottom)],
+                    [1.0, -1.0],
+                    confidence,
+                )
+            else:
+                block[key] = replication_stats([d[key] for d in diffs], confidence)
+        summary["difference"][difference_name(name, base)] = block
     return summary
 
 

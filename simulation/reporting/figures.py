@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from simulation.reporting.compare import comparison_figure  # noqa: E402
+from simulation.reporting.registry import METRICS  # noqa: E402
 
 if TYPE_CHECKING:
     from simulation.runner import RunResult
@@ -40,13 +41,7 @@ def save_figures(result: RunResult, folder: Path) -> list[Path]:
     return paths
 
 
-COMPARISON_METRICS = [
-    ("participants_trained", "trained (people)"),
-    ("completion_rate", "completion rate"),
-    ("mean_true_quality_enrolled", "quality enrolled"),
-    ("employment_effect_pp", "employment effect (pp)"),
-    ("cost_per_additional_job_idr", "cost per additional job (IDR)"),
-]
+COMPARISON_METRICS = [(m.name, m.label) for m in METRICS if m.headline and len(m.schemes) > 1]
 
 
 def price_distribution(result: RunResult):

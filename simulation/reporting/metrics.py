@@ -1,65 +1,105 @@
-"""The summary of a finished run: one flat dict of named metrics per scheme.
+"""The summary of a finished run: one flat dict of registered metrics per scheme.
 
-Counts and money are scaled to the real population the sample represents (``world.scale``);
-rates are shares in [0, 1]; effects are in percentage points (pp). A metric that is undefined for
-a run (e.g. cost per additional job when the effect is not positive) is ``None``.
+Every metric is defined in :mod:`simulation.reporting.registry`. Counts and money are scaled to the
+real population the sample represents (``world.scale``); shares are in [0, 1]; effects are in
+percentage points (pp). A metric that is undefined for a run is ``None``; :func:`undefined` says
+why, from the registry.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.rules.statistics import difference_se, herfindahl, mean, ratio, share
+from simulation.reporting.estimands import effects
+from simulation.reporting.registry import METRICS, check_scheme_metrics, metric, shared_metrics
+from simulation.rules.statistics import herfindahl, mean, ratio, share
 
 if TYPE_CHECKING:
     from simulation.model.market import MarketModel
 
+MetricValue = float | int | None
 
-def summarise(model: MarketModel) -> dict[str, float | int | None]:
-    """Every summary metric of a finished run: the shared ones below, then the scheme's own
-    (``model.scheme.metrics()``, which may refine a shared one). See the README for definitions.
 
-    Who counts as *selected* and which group is the evaluator's comparison are the scheme's:
-    ``model.scheme.evaluation_groups()`` returns (assigned, comparison) row masks.
-    """
-    state, people, ledger = model.state, model.people, model.ledger
-    scale = model.scale
-    groups = model.scheme.evaluation()
-    selected, comparison = groups.offered, groups.comparison
+def summarise(model: MarketModel) -> dict[str, MetricValue]:
+    """Every registered metric of a finished run for its scheme, in the registry's order: the
+    shared ones computed here, the scheme's own from ``model.scheme.metrics()`` (checked against
+    the registry)."""
+    scheme = model.scheme_name
+    own = model.scheme.metrics()
+    check_scheme_metrics(scheme, own)
+    shared = shared_values(model)
+    values = {**{m.name: shared[m.name] for m in shared_metrics(scheme)}, **own}
+    return {m.name: values[m.name] for m in METRICS if scheme in m.schemes}
+
+
+def undefined(metrics: dict[str, MetricValue]) -> dict[str, str]:
+    """Why each null metric of a summary is null (the registry's reason)."""
+    return {
+        name: metric(name).undefined or "undefined"
+        for name, value in metrics.items()
+        if value is None or (isinstance(value, float) and math.isnan(value))
+    }
+
+
+def shared_values(model: MarketModel) -> dict[str, MetricValue]:
+    """The metrics reporting computes the same way for every scheme."""
+    state, people, ledger, scale = model.state, model.people, model.ledger, model.scale
     trained = state.courses_bought > 0
-    n_selected = int(np.count_nonzero(selected))
-    endline, twin_endline = model.labour.endline_rate()
+    n_trained = int(np.count_nonzero(trained))
     total_cost = ledger.treasury_out * scale
-    labour = model.labour  # whole person-weeks, so that "no effect" is exactly zero
-    extra_person_weeks = int(labour.endline_weeks_employed.sum(dtype=np.int64)) - int(
-        labour.twin_endline_weeks_employed.sum(dtype=np.int64)
-    )
-    extra_jobs = extra_person_weeks / model.params.labour.endline_weeks * scale
+    jobs = additional_jobs(model)
     revenue = np.bincount(
         model.courses.provider, model.courses.net_revenue_idr, minlength=len(model.providers)
     )
-    shared = {
-        "participants_selected": n_selected * scale,
-        "participants_trained": int(np.count_nonzero(trained)) * scale,
+    return {
+        "participants_offered": int(np.count_nonzero(model.scheme.evaluation().offered)) * scale,
+        "participants_trained": n_trained * scale,
         "completion_rate": share(state.courses_completed > 0, trained),
-        "courses_per_participant": ratio(int(state.courses_bought.sum(dtype=np.int64)), trained.sum()),
-        "mean_true_quality_available": mean(model.world.courses.true_quality),
-        "employment_effect_pp": 100.0 * mean(endline[selected] - twin_endline[selected]),
-        "itt_employment_pp": 100.0 * (mean(endline[selected]) - mean(endline[comparison])),
-        "itt_standard_error_pp": 100.0 * difference_se(endline[selected], endline[comparison]),
-        "employment_rate_endline_control": mean(endline[comparison]),
-        "additional_jobs": extra_jobs,
-        "total_cost_idr": total_cost,
-        "cost_per_participant_idr": total_cost / (n_selected * scale) if n_selected else None,
-        "cost_per_additional_job_idr": total_cost / extra_jobs if extra_jobs > 0 else None,
-        "provider_hhi": herfindahl(revenue),
-        "active_providers_end": sum(p.active for p in model.providers),
-        "providers_entered": model.providers_entered,
-        "provider_profit_idr": float(sum(p.profit_idr for p in model.providers)),
-        "platform_revenue_idr": ledger.platform_commission * scale,
+        "courses_per_participant": ratio(int(state.courses_bought.sum(dtype=np.int64)), n_trained),
         "rural_share_trained": share(~people.urban, trained),
         "female_share_trained": share(people.female, trained),
+        **effect_values(model),
+        "additional_jobs": jobs,
+        "total_cost_idr": total_cost,
+        "cost_per_trainee_idr": total_cost / (n_trained * scale) if n_trained else None,
+        "cost_per_additional_job_idr": total_cost / jobs if jobs > 0 else None,
+        "platform_revenue_idr": ledger.platform_commission * scale,
+        "provider_profit_idr": float(sum(p.profit_idr for p in model.providers)),
+        "provider_hhi": herfindahl(revenue),
+        "providers_entered": model.providers_entered,
     }
-    return shared | model.scheme.metrics()
+
+
+def additional_jobs(model: MarketModel) -> float:
+    """Endline jobs above the untreated twins over everyone in the world, in real jobs. Counted in
+    whole person-weeks, so that "no effect" is exactly zero."""
+    labour = model.labour
+    extra_person_weeks = int(labour.endline_weeks_employed.sum(dtype=np.int64)) - int(
+        labour.twin_endline_weeks_employed.sum(dtype=np.int64)
+    )
+    return extra_person_weeks / model.params.labour.endline_weeks * model.scale
+
+
+def effect_values(model: MarketModel) -> dict[str, MetricValue]:
+    """The estimands (:mod:`simulation.reporting.estimands`) in percentage points."""
+    groups = model.scheme.evaluation()
+    endline, twin = model.labour.endline_rate()
+    found = effects(endline, twin, groups.offered, groups.comparison, groups.stratum, groups.trained)
+    comparison = endline[groups.comparison]
+    return {
+        "itt_employment_pp": _pp(found.itt.estimate),
+        "itt_standard_error_pp": _pp(found.itt.standard_error),
+        "itt_offered_covered_share": found.itt.covered,
+        "first_stage_take_up": found.first_stage.estimate,
+        "tot_employment_pp": _pp(found.tot),
+        "true_effect_offered_pp": _pp(found.true_offered),
+        "true_effect_trained_pp": _pp(found.true_trained),
+        "employment_rate_endline_comparison": mean(comparison) if comparison.size else None,
+    }
+
+
+def _pp(value: float | None) -> float | None:
+    return None if value is None else 100.0 * value

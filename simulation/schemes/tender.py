@@ -174,8 +174,18 @@ class TenderScheme:
             "bids_flagged_abnormal": self.tally["bids_abnormal"],
             "awards_by_favouritism": self.tally["favoured"],
             "contractors": len({c.provider: None for c in contracts}),
-            "active_providers_end": len({c.provider: None for c in contracts if c.end_week >= model.week}),
+            "active_providers": self._active_contractors(),
+            "mean_true_quality_available": mean(np.array([c.delivered_quality for c in contracts]))
+            if contracts
+            else None,
         }
+
+    def _active_contractors(self) -> int:
+        """Contractors with a contract running in the last week any contract ran."""
+        if not self.contracts:
+            return 0
+        last = min(max(c.end_week for c in self.contracts), self.model.week) - 1
+        return len({c.provider: None for c in self.contracts if c.start_week <= last < c.end_week})
 
     # ------------------------------------------------------------------ planning and procurement
     def _capability(self) -> np.ndarray:

@@ -60,6 +60,8 @@ class VoucherScheme:
         self.others = model.params.choice.other_courses_shown
         self.week_flows: dict[str, float] = {}
         self.admit_courses(np.arange(len(model.courses)), week=0)
+        listed = model.courses.listed.any(axis=1)
+        self.quality_available = float(model.courses.true_quality[listed].mean()) if listed.any() else None
         self.market = PlatformMarket(
             model, self.price_cap_idr, self.params.commission_cap, self.admit_courses
         )
@@ -154,7 +156,8 @@ class VoucherScheme:
                 courses.rating_sum, courses.rating_count, courses.true_quality, MIN_RATINGS_FOR_CORRELATION
             ),
             "credit_forfeited_idr": model.ledger.credit_forfeited * model.scale,
-            "active_providers_end": sum(p.active for p in self.market.sellers),
+            "active_providers": sum(p.active for p in self.market.sellers),
+            "mean_true_quality_available": self.quality_available,
             "mismatch_rate": per_purchase(tally.mismatched),
             "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
         }

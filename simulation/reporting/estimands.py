@@ -1,0 +1,99 @@
+"""The effects every scheme reports, from the same comparisons (the estimands).
+
+* Intention to treat (ITT): the effect of the *offer* (a card, a seat). The offer is random within
+  lottery strata, so the ITT is the difference in mean outcome between the offered and the
+  comparison group within each stratum, averaged over strata with the weights of a regression of
+  the outcome on the offer with stratum fixed effects, n_offered * n_comparison / n (what an
+  evaluator of a stratified lottery would run). Strata lacking either group are left out;
+  ``covered`` says what share of the offered the estimate speaks for.
+* Treatment on the treated (TOT): the ITT divided by the first stage, the same stratified
+  difference in the share trained (the Wald, or Bloom, estimator).
+* True effects: mean outcome minus the untreated twin's outcome (same random draws), over the
+  offered and over the trained; no sampling comparison is involved.
+
+Outcomes are per person (e.g. the share of endline weeks employed); effects are in the outcome's
+units (the caller converts to percentage points).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Stratified:
+    """A stratified difference in means: estimate, its standard error, and coverage."""
+
+    estimate: float | None  # None if no stratum holds both groups
+    standard_error: float | None
+    covered: float | None  # share of the offered in strata that also hold a comparison group
+
+
+def stratified_difference(
+    outcome: np.ndarray, offered: np.ndarray, comparison: np.ndarray, stratum: np.ndarray
+) -> Stratified:
+    """Sum over strata s of w_s (mean of the offered in s - mean of the comparison in s), with
+    w_s proportional to h_s = n_offered_s * n_comparison_s / (n_offered_s + n_comparison_s) (the
+    fixed-effects regression weights; zero where either group is empty) and summing to 1. The
+    standard error is sqrt(sum w_s^2 (var_offered_s / n_offered_s + var_comparison_s /
+    n_comparison_s)), with within-stratum variances (ddof 1, or 0 for a single person). With one
+    stratum this is the plain difference in means and its Welch standard error."""
+    inside = offered | comparison
+    if not offered.any():
+        return Stratified(None, None, None)
+    keys, index = np.unique(stratum[inside], return_inverse=True)
+    y = outcome[inside].astype(np.float64)
+    group = offered[inside]
+    n_strata = keys.size
+    stats = {}
+    for name, mask in (("o", group), ("c", ~group)):
+        n = np.bincount(index[mask], minlength=n_strata).astype(np.float64)
+        total = np.bincount(index[mask], y[mask], minlength=n_strata)
+        squares = np.bincount(index[mask], y[mask] ** 2, minlength=n_strata)
+        mean = np.divide(total, n, out=np.zeros(n_strata), where=n > 0)
+        ss = np.maximum(squares - n * mean**2, 0.0)
+        var = np.divide(ss, n - 1, out=np.zeros(n_strata), where=n > 1)
+        stats[name] = (n, mean, var)
+    (n_o, mean_o, var_o), (n_c, mean_c, var_c) = stats["o"], stats["c"]
+    both = (n_o > 0) & (n_c > 0)
+    covered = float(n_o[both].sum() / n_o.sum())
+    if not both.any():
+        return Stratified(None, None, covered)
+    h = n_o[both] * n_c[both] / (n_o[both] + n_c[both])
+    w = h / h.sum()
+    estimate = float(np.sum(w * (mean_o[both] - mean_c[both])))
+    variance = np.sum(w**2 * (var_o[both] / n_o[both] + var_c[both] / n_c[both]))
+    return Stratified(estimate, float(np.sqrt(variance)), covered)
+
+
+@dataclass(frozen=True)
+class Effects:
+    """The estimands of one run, in outcome units (shares of endline weeks employed)."""
+
+    itt: Stratified
+    first_stage: Stratified
+    tot: float | None
+    true_offered: float | None
+    true_trained: float | None
+
+
+def effects(
+    outcome: np.ndarray,
+    twin_outcome: np.ndarray,
+    offered: np.ndarray,
+    comparison: np.ndarray,
+    stratum: np.ndarray,
+    trained: np.ndarray,
+) -> Effects:
+    """Every estimand of one run from per-person outcomes and the evaluation groups."""
+    itt = stratified_difference(outcome, offered, comparison, stratum)
+    first = stratified_difference(trained.astype(np.float64), offered, comparison, stratum)
+    tot = None
+    if itt.estimate is not None and first.estimate is not None and first.estimate > 0:
+        tot = itt.estimate / first.estimate
+    gain = outcome.astype(np.float64) - twin_outcome
+    true_offered = float(gain[offered].mean()) if offered.any() else None
+    true_trained = float(gain[trained].mean()) if trained.any() else None
+    return Effects(itt, first, tot, true_offered, true_trained)

@@ -1,0 +1,239 @@
+"""Every summary metric, defined once: name, kind, unit, label, meaning, estimand, schemes.
+
+The console table, the comparison figure and the README's metric table all come from
+:data:`METRICS` (``python -m simulation.reporting.registry`` prints the README table; a test keeps
+the README equal to it). A metric is computed either by reporting for every scheme that defines
+it (``source="shared"``, :func:`simulation.reporting.metrics.summarise`) or by each scheme that
+defines it, in its own ``metrics()`` (``source="scheme"``); a scheme that returns a shared metric,
+an unregistered one, or one registered for other schemes only is an error, so a metric cannot mean
+two things in two schemes without the registry saying so.
+
+Kinds: ``count`` (real people or seats: simulated counts times the scale), ``whole`` (a count of
+organisations, lots or bids, not scaled), ``idr`` (real IDR),
+``share`` (0-1), ``pp`` (percentage points), ``number`` (a plain number whose unit is in ``unit``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["count", "whole", "idr", "share", "pp", "number"]
+BOTH = ("voucher", "tender")
+VOUCHER = ("voucher",)
+TENDER = ("tender",)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One summary metric."""
+
+    name: str
+    kind: Kind
+    unit: str
+    label: str  # short, for tables and figures
+    description: str  # what it measures, for the README
+    schemes: tuple[str, ...] = BOTH
+    source: Literal["shared", "scheme"] = "shared"
+    estimand: str = ""  # for effects: which comparison of which people
+    ratio: tuple[str, str] | None = None  # (numerator, denominator) metrics: replications average each
+    undefined: str = ""  # when the value is null, and why
+    headline: bool = False  # in the comparison figure
+
+
+def _m(*args, **kwargs) -> Metric:
+    return Metric(*args, **kwargs)
+
+
+EFFECTS = "percentage points of endline employment (share of the last labour.endline_weeks weeks employed)"
+
+# fmt: off
+METRICS: tuple[Metric, ...] = (
+    # ---------------------------------------------------------------- who is reached
+    _m("participants_offered", "count", "real people", "offered a card or a seat",
+       "people offered the programme: voucher recipients selected by the lottery; tender applicants "
+       "offered a seat"),
+    _m("participants_trained", "count", "real people", "trained (enrolled >= 1 course)",
+       "people who enrolled in at least one course (bought one, or took a seat)", headline=True),
+    _m("bought_share", "share", "share of recipients", "bought / offered",
+       "recipients who bought at least one course", VOUCHER, "scheme"),
+    _m("revoked_share", "share", "share of recipients", "revoked / offered",
+       "cards revoked for no purchase by the deadline", VOUCHER, "scheme"),
+    _m("incentive_received_share", "share", "share of recipients", "incentive received / offered",
+       "recipients paid at least one incentive tranche", VOUCHER, "scheme"),
+    _m("completion_rate", "share", "share of the trained", "completed >= 1 / trained",
+       "trained people who completed at least one course", headline=True,
+       undefined="nobody was trained"),
+    _m("courses_per_participant", "number", "courses per trained person", "courses per trainee",
+       "enrolments per trained person", undefined="nobody was trained"),
+    _m("rural_share_trained", "share", "share of the trained", "rural share of trained",
+       "trained people living in rural areas", undefined="nobody was trained"),
+    _m("female_share_trained", "share", "share of the trained", "female share of trained",
+       "trained women", undefined="nobody was trained"),
+    _m("mismatch_rate", "share", "share of enrolments", "courses outside own sector",
+       "enrolments in a course outside the trainee's sector of interest", source="scheme",
+       undefined="nobody was trained"),
+    _m("median_weeks_to_first_training", "number", "weeks", "weeks to first course (median)",
+       "weeks from the offer (voucher) or the application (tender) to the first enrolment",
+       source="scheme", undefined="nobody was trained"),
+    # ---------------------------------------------------------------- prices and quality
+    _m("mean_price_paid_idr", "idr", "IDR per enrolment", "mean price paid",
+       "price per enrolment: purchase price (voucher), contract price per trainee (tender)",
+       source="scheme", headline=True, undefined="no enrolment"),
+    _m("median_listed_price_idr", "idr", "IDR", "median listed price",
+       "median price of the courses listed on the platforms at the end", VOUCHER, "scheme",
+       headline=True, undefined="no course listed"),
+    _m("share_purchases_at_cap", "share", "share of purchases", "purchases at the cap",
+       "purchases priced at the price cap (the credit unless a cap is set)", VOUCHER, "scheme",
+       undefined="no purchase"),
+    _m("share_purchases_with_topup", "share", "share of purchases", "purchases with a top-up",
+       "purchases the buyer topped up from own money", VOUCHER, "scheme", undefined="no purchase"),
+    _m("mean_true_quality_enrolled", "number", "quality, 0-1", "true quality enrolled (0-1)",
+       "quality taught per enrolment (expected skill gain, 0-1): a course's true quality (voucher), "
+       "the quality a contractor delivers (tender)", source="scheme", headline=True,
+       undefined="no enrolment"),
+    _m("mean_true_quality_available", "number", "quality, 0-1", "true quality offered (0-1)",
+       "mean quality of what the scheme offers, each course once: the courses listed on the "
+       "platforms at the start (voucher); the contracts awarded, at their delivered quality (tender)",
+       source="scheme", undefined="nothing offered"),
+    _m("rating_quality_correlation", "number", "correlation, -1 to 1", "rating-quality correlation",
+       "correlation across courses of mean stars and true quality (courses with enough ratings)",
+       VOUCHER, "scheme", undefined="fewer than three courses with enough ratings"),
+    # ---------------------------------------------------------------- effects
+    _m("itt_employment_pp", "pp", "pp", "effect of the offer (ITT)",
+       "endline employment of those offered minus the comparison group, lottery stratum by stratum, "
+       "as a regression with stratum fixed effects weighs them (what an evaluator of the lottery "
+       "would report)",
+       estimand="intention to treat: the effect of the offer, " + EFFECTS, headline=True,
+       undefined="no lottery stratum holds both offered people and a comparison group"),
+    _m("itt_standard_error_pp", "pp", "pp", "  ITT standard error",
+       "standard error of the stratified ITT", estimand="sampling error of the ITT",
+       undefined="as the ITT"),
+    _m("itt_offered_covered_share", "share", "share of those offered", "  offered in ITT strata",
+       "share of those offered whose lottery stratum also holds a comparison group (the ITT speaks "
+       "for them)", undefined="nobody was offered"),
+    _m("first_stage_take_up", "share", "share", "  take-up, offered - comparison",
+       "share trained among those offered minus among the comparison group, stratified as the ITT",
+       estimand="first stage of the Wald estimator", undefined="as the ITT"),
+    _m("tot_employment_pp", "pp", "pp", "effect on the trained (TOT)",
+       "the ITT divided by the first stage (Wald / Bloom estimator)",
+       estimand="treatment on the treated, from the lottery: " + EFFECTS,
+       undefined="the ITT is undefined or nobody more was trained among those offered"),
+    _m("true_effect_offered_pp", "pp", "pp", "true effect on the offered",
+       "endline employment of those offered minus that of their untreated twins (same random draws)",
+       estimand="true average effect on the offered, from the twins: " + EFFECTS, headline=True,
+       undefined="nobody was offered"),
+    _m("true_effect_trained_pp", "pp", "pp", "true effect on the trained",
+       "endline employment of the trained minus that of their untreated twins",
+       estimand="true average effect on the trained, from the twins: " + EFFECTS,
+       undefined="nobody was trained"),
+    _m("employment_rate_endline_comparison", "share", "share", "comparison group employed at endline",
+       "endline employment of the comparison group", undefined="no comparison group"),
+    _m("additional_jobs", "count", "real jobs", "additional jobs at endline",
+       "endline jobs above the untreated twins, over everyone in the world (offered or not)",
+       estimand="total true effect, whole population"),
+    # ---------------------------------------------------------------- money
+    _m("total_cost_idr", "idr", "real IDR", "total cost",
+       "government money out: credit spent or contract payments, cash to participants, office cost"),
+    _m("cost_per_trainee_idr", "idr", "IDR per trained person", "cost per trainee",
+       "total cost / people trained", ratio=("total_cost_idr", "participants_trained"),
+       undefined="nobody was trained"),
+    _m("cost_per_additional_job_idr", "idr", "IDR per additional job", "cost per additional job",
+       "total cost / additional jobs at endline; over replications, mean cost / mean additional jobs",
+       estimand="cost of the total true effect", ratio=("total_cost_idr", "additional_jobs"), headline=True,
+       undefined="the scheme adds no job (additional jobs <= 0), so no cost per job exists"),
+    _m("credit_forfeited_idr", "idr", "real IDR", "credit forfeited",
+       "unspent credit returned to the treasury", VOUCHER, "scheme"),
+    _m("platform_revenue_idr", "idr", "real IDR", "platform revenue", "platform commissions", VOUCHER),
+    _m("provider_profit_idr", "idr", "real IDR", "provider profit",
+       "providers' profit: receipts less costs (fixed costs of platform sellers included)"),
+    # ---------------------------------------------------------------- market structure
+    _m("provider_hhi", "number", "0-10,000", "provider HHI (0-10,000)",
+       "Herfindahl index of providers' revenue shares", headline=True, undefined="no revenue"),
+    _m("active_providers", "whole", "providers", "active providers",
+       "providers selling on the platforms (voucher) or delivering a contract (tender) in the last "
+       "week the scheme was running", source="scheme"),
+    _m("providers_entered", "whole", "providers", "providers entered", "providers that entered the market",
+       VOUCHER),
+    # ---------------------------------------------------------------- the tender's procurement
+    _m("seats_contracted", "count", "real seats", "seats contracted", "seats awarded in the tenders",
+       TENDER, "scheme", headline=True),
+    _m("seats_planned", "count", "real seats", "seats planned", "seats in the lots put to tender",
+       TENDER, "scheme"),
+    _m("seat_fill_rate", "share", "share of seats", "seats filled", "awarded seats that were filled",
+       TENDER, "scheme", headline=True, undefined="no seat was contracted"),
+    _m("mean_winning_bid_idr", "idr", "IDR per trainee", "mean winning bid per trainee",
+       "seat-weighted price per trainee of the contracts", TENDER, "scheme", undefined="no contract"),
+    _m("mean_shading", "number", "quality, 0-1", "quality shaded (0-1)",
+       "declared minus delivered quality, seat-weighted", TENDER, "scheme", undefined="no contract"),
+    _m("waitlisted", "count", "real people", "waitlisted applicants", "applicants never seated",
+       TENDER, "scheme"),
+    _m("procurement_weeks", "number", "weeks", "procurement (weeks)", "weeks from planning to award",
+       TENDER, "scheme"),
+    _m("lots_tendered", "whole", "lots", "lots tendered", "lots put to tender", TENDER, "scheme"),
+    _m("lots_without_bidder", "whole", "lots", "lots without a bidder", "lots no provider could bid for",
+       TENDER, "scheme"),
+    _m("bids_flagged_abnormal", "whole", "bids", "bids flagged abnormally low",
+       "bids screened out as abnormally low", TENDER, "scheme"),
+    _m("awards_by_favouritism", "whole", "awards", "awards by favouritism",
+       "awards that overrode the score", TENDER, "scheme"),
+    _m("contractors", "whole", "providers", "contractors", "providers awarded at least one contract",
+       TENDER, "scheme"),
+)
+# fmt: on
+
+BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
+
+
+class MetricError(ValueError):
+    """A scheme's metrics disagree with the registry."""
+
+
+def metric(name: str) -> Metric:
+    """The registered metric ``name`` (KeyError if there is none)."""
+    return BY_NAME[name]
+
+
+def shared_metrics(scheme: str) -> list[Metric]:
+    """Metrics reporting computes for ``scheme``."""
+    return [m for m in METRICS if m.source == "shared" and scheme in m.schemes]
+
+
+def check_scheme_metrics(scheme: str, values: dict) -> None:
+    """Raise MetricError unless ``values`` holds exactly the scheme-computed metrics registered
+    for ``scheme``."""
+    for name in values:
+        m = BY_NAME.get(name)
+        if m is None:
+            raise MetricError(f"scheme {scheme!r} returns an unregistered metric {name!r}")
+        if m.source == "shared":
+            raise MetricError(f"scheme {scheme!r} redefines the shared metric {name!r}")
+        if scheme not in m.schemes:
+            raise MetricError(f"metric {name!r} is not registered for scheme {scheme!r}")
+    missing = [
+        m.name for m in METRICS if m.source == "scheme" and scheme in m.schemes and m.name not in values
+    ]
+    if missing:
+        raise MetricError(f"scheme {scheme!r} does not compute {', '.join(missing)}")
+
+
+def ratio_metrics() -> dict[str, tuple[str, str]]:
+    """Metrics that are ratios of two others: over replications, the ratio of the means."""
+    return {m.name: m.ratio for m in METRICS if m.ratio is not None}
+
+
+def markdown_table() -> str:
+    """The README's metric table."""
+    lines = ["| metric | unit | schemes | meaning |", "|---|---|---|---|"]
+    for m in METRICS:
+        meaning = m.description
+        if m.estimand:
+            meaning += f". Estimand: {m.estimand}"
+        if m.undefined:
+            meaning += f". Null when {m.undefined}"
+        lines.append(f"| `{m.name}` | {m.unit} | {', '.join(m.schemes)} | {meaning} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
