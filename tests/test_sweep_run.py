@@ -10,11 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from simulation.cli import main
-from simulation.experiments import load_sweep_spec
+from simulation.experiments import fingerprint, load_sweep_spec
+from simulation.experiments.analyze import analyze, point_differences
 from simulation.experiments.execute import dask_client, sweep
 from simulation.experiments.store import ResultStore, load_sweep
 
@@ -43,6 +45,7 @@ def test_same_results_in_process_and_on_one_or_two_dask_workers(tmp_path):
     sweep(spec, tmp_path / "inprocess")
     expected = results(tmp_path / "inprocess")
     assert len(expected) == 6 and expected["run_id"].tolist() == list(range(6))
+    assert (expected.groupby("replication")["seed"].nunique() == 1).all()  # common random numbers
     for workers in (1, 2):
         client = dask_client(workers=workers)
         try:
@@ -119,6 +122,10 @@ def test_another_spec_refuses_to_mix_into_an_existing_folder(tmp_path, capsys):
         ("parameters:\n  - {path: voucher.credit_idrr, values: [1]}\n", "did you mean 'credit_idr'"),
         ("sampler: grid\nparameters:\n  - {path: voucher.credit_idr, low: 1, high: 2}\n", "parameters.0"),
         ("samplr: grid\nparameters:\n  - {path: voucher.credit_idr, values: [1]}\n", "samplr"),
+        (
+            "common_random_numbers: often\nparameters:\n  - {path: voucher.credit_idr, values: [1]}\n",
+            "common_random_numbers: Input should be a valid boolean",
+        ),
     ],
 )
 def test_bad_specs_exit_2_naming_the_key(tmp_path, capsys, text, expected):
@@ -220,3 +227,130 @@ def test_status_file_lists_every_run(tmp_path, monkeypatch):
     assert status["counts"] == {"finished": 4, "failed": 2, "pending": 0}
     assert status["runs"]["4"] == "failed" and status["runs"]["0"] == "finished"
     assert "no" in status["failed"]["4"]
+
+
+# --------------------------------------------------------------------------- common random numbers
+
+
+def test_resuming_with_the_other_common_random_numbers_setting_is_refused(tmp_path, capsys):
+    on = write_spec(tmp_path)
+    off = tmp_path / "off.yaml"
+    off.write_text(on.read_text(encoding="utf-8") + "common_random_numbers: false\n", encoding="utf-8")
+    out = tmp_path / "out"
+    ResultStore.open(out, fingerprint(load_sweep_spec(off)), {"runs": 6})  # a sweep begun without CRN
+    assert main(["sweep", str(on), "--out", str(out), "--no-progress"]) == 2
+    assert "fingerprint" in capsys.readouterr().err
+    assert ResultStore(out).finished() == set()
+
+
+def test_common_random_numbers_pair_the_design_points_of_a_real_sweep(tmp_path, capsys):
+    """2 credit levels x 3 replications on the tiny world: replication r runs on one world at both
+    levels, so the paired CI of the difference is narrower than the unpaired one on the same runs."""
+    path = tmp_path / "crn.yaml"
+    path.write_text(
+        f"name: crn\nbase: {TINY}\nseed: 11\nreplications: 3\nset: ['weeks=10']\n"
+        "parameters:\n  - {path: voucher.credit_idr, values: [500000, 1000000]}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 0
+    assert main(["analyze", str(out)]) == 0
+    assert "paired by replication (common random numbers)" in capsys.readouterr().out
+    rows = load_sweep(out)
+    assert (rows.groupby("replication")["seed"].nunique() == 1).all() and rows["seed"].nunique() == 3
+    paired = pd.read_csv(out / "differences.csv").set_index("metric")
+    assert set(paired["pairing"]) == {"paired"} and set(paired["point"]) == {1}
+    unpaired = point_differences(rows, ["voucher.credit_idr"], list(paired.index), paired=False)
+    unpaired = unpaired.set_index("metric")
+    for metric in ("total_cost_idr", "itt_employment_pp"):  # both carry much world-to-world noise
+        width = paired.loc[metric, "ci_high"] - paired.loc[metric, "ci_low"]
+        unpaired_width = unpaired.loc[metric, "ci_high"] - unpaired.loc[metric, "ci_low"]
+        levels = rows.pivot(index="replication", columns="point", values=metric)
+        pooled_sd = np.sqrt((levels[0].var(ddof=1) + levels[1].var(ddof=1)) / 2)
+        assert paired.loc[metric, "mean"] == pytest.approx(unpaired.loc[metric, "mean"])
+        assert width < unpaired_width, metric
+        assert paired.loc[metric, "sd"] < pooled_sd / 2, metric
+
+
+def handmade_store(folder: Path, common: bool, replications: int = 8) -> Path:
+    """A grid sweep's store written by hand: 3 credit levels, a world effect per replication that
+    is large (sd 10) next to the point effect (+1 per level) and the run's own noise (sd 0.1)."""
+    rng = np.random.default_rng(0)
+    levels = [500000, 1000000, 2000000]
+    spec = {
+        "name": "handmade",
+        "base": str(TINY),
+        "seed": 1,
+        "replications": replications,
+        "common_random_numbers": common,
+        "parameters": [{"path": "voucher.credit_idr", "values": levels}],
+    }
+    store = ResultStore.open(folder, "handmade", {"spec": spec, "runs": 3 * replications})
+    world = rng.normal(0, 10, replications)
+    for point, credit in enumerate(levels):
+        for r in range(replications):
+            run_id = point * replications + r
+            y = world[r] + point + rng.normal(0, 0.1)
+            store.write_run(
+                run_id,
+                [
+                    {
+                        "run_id": run_id,
+                        "point": point,
+                        "replication": r,
+                        "seed": 1000 + r if common else 1000 + run_id,
+                        "scheme": "voucher",
+                        "voucher.credit_idr": credit,
+                        "score": y,
+                        "wall_s": 0.0,
+                    }
+                ],
+            )
+    return folder
+
+
+def test_paired_differences_are_much_narrower_than_unpaired_ones(tmp_path):
+    from scipy import stats
+
+    report = analyze(handmade_store(tmp_path / "crn", common=True))
+    table = pd.read_csv(tmp_path / "crn" / "differences.csv")
+    assert table["ci_low"].tolist() == pytest.approx(report["differences"]["ci_low"].tolist())
+    assert table["point"].tolist() == [1, 2] and table["voucher.credit_idr"].tolist() == [1000000, 2000000]
+    assert set(table["pairing"]) == {"paired"} and (table["n"] == 8).all()
+    assert "paired by replication" in report["text"] and "voucher.credit_idr=500,000" in report["text"]
+    rows = load_sweep(tmp_path / "crn")
+    score = rows.pivot(index="replication", columns="point", values="score")
+    unpaired = point_differences(rows, ["voucher.credit_idr"], ["score"], paired=False)
+    for k, point in enumerate((1, 2)):
+        row = table.iloc[k]
+        expected = stats.ttest_rel(score[point], score[0]).confidence_interval(0.95)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((expected.low, expected.high))
+        assert row["mean"] == pytest.approx(point, abs=0.2)
+        assert row["ci_low"] > 0  # paired, the effect stands out of the noise
+        welch = stats.ttest_ind(score[point], score[0], equal_var=False).confidence_interval(0.95)
+        other = unpaired.iloc[k]
+        assert (other["ci_low"], other["ci_high"]) == pytest.approx((welch.low, welch.high))
+        assert 10 * (row["ci_high"] - row["ci_low"]) < other["ci_high"] - other["ci_low"]
+        assert other["ci_low"] < 0 < other["ci_high"]  # unpaired, the effect is lost in the noise
+
+
+def test_without_common_random_numbers_the_analysis_says_the_differences_are_unpaired(tmp_path):
+    from scipy import stats
+
+    report = analyze(handmade_store(tmp_path / "off", common=False))
+    assert "unpaired" in report["text"] and "Welch" in report["text"]
+    table = pd.read_csv(tmp_path / "off" / "differences.csv")
+    assert set(table["pairing"]) == {"unpaired"} and table["sd"].isna().all()
+    score = load_sweep(tmp_path / "off").pivot(index="replication", columns="point", values="score")
+    welch = stats.ttest_ind(score[2], score[0], equal_var=False)
+    row = table[table["point"] == 2].iloc[0]
+    assert row["df"] == pytest.approx(welch.df)
+    ci = welch.confidence_interval(0.95)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high))
+    # a missing replication at a point: unpaired uses what there is, paired only complete pairs
+    rows = load_sweep(tmp_path / "off")
+    rows = rows[~((rows["point"] == 1) & (rows["replication"] == 0))]
+    for paired, n in ((False, 7), (True, 7)):
+        diff = point_differences(rows, ["voucher.credit_idr"], ["score"], paired=paired)
+        assert diff.set_index("point").loc[1, "n"] == n and diff.set_index("point").loc[2, "n"] == 8
+    assert point_differences(rows, ["voucher.credit_idr"], ["score"], True).loc[0, "n_baseline"] == 7

@@ -22,7 +22,8 @@ from simulation.experiments import (
     run_count,
     salib_problem,
 )
-from simulation.experiments.spec import render_value, run_seed
+from simulation.experiments.spec import common_seeds, parse_sweep_spec, render_value, run_seed
+from simulation.reporting.compare import replication_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "scenarios" / "tiny.yaml"
@@ -77,6 +78,7 @@ def test_a_spec_loads_with_its_values_and_defaults(tmp_path):
     assert spec.base == TINY and spec.base.is_absolute()
     assert spec.spec_file == (tmp_path / "spec.yaml").resolve()
     assert spec.schemes is None and spec.metrics is None and spec.samples is None
+    assert spec.common_random_numbers is True  # the default
     assert spec.set == ("size=500",)
     assert spec.parameters[0].values == (500000, 1000000)
     assert spec.names == ["voucher.credit_idr", "choice.revisit_share"]
@@ -91,10 +93,11 @@ def test_base_is_relative_to_the_spec_file(tmp_path):
     assert spec.base == (tmp_path / "scenarios" / "tiny.yaml").resolve()
 
 
-def test_the_spec_round_trips_through_json_without_reading_the_base(tmp_path):
-    spec = load(tmp_path, sampler="lhs", samples=5, parameters=RANGES)
+@pytest.mark.parametrize("common", [True, False])
+def test_the_spec_round_trips_through_json_without_reading_the_base(tmp_path, common):
+    spec = load(tmp_path, sampler="lhs", samples=5, parameters=RANGES, common_random_numbers=common)
     again = SweepSpec.model_validate(spec.model_dump(mode="json"))
-    assert again == spec
+    assert again == spec and again.common_random_numbers is common
     assert design(again) == design(spec)
     assert fingerprint(again) == fingerprint(spec)
 
@@ -126,8 +129,29 @@ def test_grid_is_the_product_in_parameter_order_times_replications(tmp_path):
     np.testing.assert_array_equal(matrix, np.array(expected, dtype=float))
 
 
-def test_seeds_are_deterministic_distinct_and_a_function_of_the_run_id(tmp_path):
-    spec = load(tmp_path)
+def test_common_random_numbers_give_replication_r_one_seed_at_every_point(tmp_path):
+    spec = load(tmp_path)  # the default: common random numbers
+    runs = design(spec)
+    assert design(spec) == runs
+    by_replication = {r: {run.seed for run in runs if run.replication == r} for r in range(2)}
+    assert all(len(seeds) == 1 for seeds in by_replication.values())  # the same at all 6 points
+    first, second = by_replication[0].pop(), by_replication[1].pop()
+    assert first != second  # distinct across replications
+    for r, seed in enumerate((first, second)):  # the documented formula, the same on every machine
+        assert seed == int(np.random.SeedSequence(12345, spawn_key=(r,)).generate_state(1)[0])
+    assert common_seeds(spec) == [first, second] == replication_seeds(12345, 2)  # = run.py run's
+    assert [first, second] == common_seeds(load(tmp_path, replications=5))[:2]  # not the count's
+    assert {run.seed for run in design(load(tmp_path, seed=54321))}.isdisjoint({first, second})
+    many = load(tmp_path, replications=40, parameters=GRID["parameters"][:1])
+    assert len(set(common_seeds(many))) == 40
+    for sampler, samples in (("lhs", 5), ("sobol", 4), ("morris", 2)):  # every sampler
+        sampled = design(load(tmp_path, sampler=sampler, samples=samples, replications=3, parameters=RANGES))
+        assert len({run.point for run in sampled}) > 1
+        assert all(run.seed == replication_seeds(12345, 3)[run.replication] for run in sampled)
+
+
+def test_without_common_random_numbers_seeds_are_those_of_the_run_id(tmp_path):
+    spec = load(tmp_path, common_random_numbers=False)
     runs = design(spec)
     assert design(spec) == runs
     seeds = [run.seed for run in runs]
@@ -135,8 +159,28 @@ def test_seeds_are_deterministic_distinct_and_a_function_of_the_run_id(tmp_path)
     for run in runs:
         formula = np.random.SeedSequence(12345, spawn_key=(run.run_id,)).generate_state(1)[0]
         assert run.seed == int(formula) == run_seed(spec, run.run_id)
-    other = load(tmp_path, seed=54321)
+    other = load(tmp_path, seed=54321, common_random_numbers=False)
     assert not set(seeds) & {run.seed for run in design(other)}
+
+
+def test_without_common_random_numbers_seeds_and_fingerprint_are_those_of_earlier_sweeps(tmp_path):
+    """Pinned to the values the code gave before the option existed (commit 0fc8157), so that a
+    spec with ``common_random_numbers: false`` reproduces, and resumes, an earlier sweep."""
+    base = tmp_path / "base.yaml"
+    base.write_text("name: pinned\nweeks: 10\n", encoding="utf-8")  # fingerprint reads the content
+    raw = {
+        "name": "pinned",
+        "base": str(base),
+        "seed": 3,
+        "replications": 2,
+        "parameters": [{"path": "voucher.credit_idr", "values": [1, 2]}],
+    }
+    off = parse_sweep_spec(raw | {"common_random_numbers": False})
+    assert fingerprint(off) == "a2c99769257f69ea6787253bc0b5fe1e070fb5cc02b6aa6460fd50af17754896"
+    assert [run.seed for run in design(off)] == [819382448, 1645421708, 3451799802, 118549108]
+    on = parse_sweep_spec(raw)
+    assert fingerprint(on) != fingerprint(off)
+    assert [run.seed for run in design(on)] == [819382448, 1645421708, 819382448, 1645421708]
 
 
 def test_lhs_points_are_inside_the_bounds_and_stratified(tmp_path):
@@ -254,6 +298,12 @@ def test_exponent_numbers_yaml_reads_as_strings_are_numbers(tmp_path):
         ({"replications": 0}, "replications: Input should be greater than or equal to 1"),
         ({"name": "a/b"}, "name: String should match pattern"),
         ({"set": ["size=500", "choice.revisit_share=0.5"]}, "is also fixed by set.1"),
+        (
+            {"common_random_number": False},
+            "common_random_number: unknown key; did you mean 'common_random_numbers'?",
+        ),
+        ({"common_random_numbers": "sometimes"}, "common_random_numbers: Input should be a valid boolean"),
+        ({"common_random_numbers": 0}, "common_random_numbers: Input should be a valid boolean"),
     ],
     ids=lambda x: str(x)[:30],
 )
@@ -331,8 +381,15 @@ def test_fingerprint_changes_with_what_determines_results_only(tmp_path):
     assert fingerprint(load(tmp_path, samples=99)) == reference  # ignored by grid
     changed = dict(GRID["parameters"][0], values=[500000, 1500000])
     assert fingerprint(load(tmp_path, parameters=[changed, GRID["parameters"][1]])) != reference
-    for changes in ({"seed": 1}, {"replications": 3}, {"set": ["size=600"]}, {"metrics": ["bought_share"]}):
+    for changes in (
+        {"seed": 1},
+        {"replications": 3},
+        {"set": ["size=600"]},
+        {"metrics": ["bought_share"]},
+        {"common_random_numbers": False},
+    ):
         assert fingerprint(load(tmp_path, **changes)) != reference, changes
+    assert fingerprint(load(tmp_path, common_random_numbers=True)) == reference  # the default
 
 
 def test_fingerprint_follows_the_base_content_not_its_location(tmp_path):

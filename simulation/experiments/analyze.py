@@ -6,6 +6,14 @@ parameter (grid values, or quantile bins of sampled values). For Sobol designs t
 total-order indices, and for Morris designs mu* and sigma, are estimated with SALib on the
 replication means of each design point, with their confidence intervals. Figures go into
 ``<folder>/figures``.
+
+For grid designs, each design point minus the baseline point (the first: every parameter at its
+first value), per scheme (and scheme difference) and metric, goes into ``differences.csv``. Where
+the sweep used common random numbers (replication r has one seed at every point, as the stored
+seeds show), the difference is paired: its 95% CI is Student's t over the per-replication
+differences, which excludes the world-to-world noise both points share. Where each run had its
+own seed (``common_random_numbers: false``), the two points are independent samples and the CI is
+Welch's.
 """
 
 from __future__ import annotations
@@ -25,11 +33,13 @@ from simulation.reporting.compare import difference_name, replication_stats  # n
 
 ID_COLUMNS = ("run_id", "point", "replication", "seed", "scheme", "wall_s")
 BINS = 5
+CONFIDENCE = 0.95
 
 
 def analyze(folder: Path | str) -> dict:
     """Analyse the sweep in ``folder``; returns {"text": report, "figures": [paths],
-    "effects": DataFrame, "sensitivity": DataFrame | None} and writes the figures and CSVs."""
+    "effects": DataFrame, "differences": DataFrame | None (grid designs), "sensitivity":
+    DataFrame | None} and writes the figures and CSVs."""
     folder = Path(folder)
     store = ResultStore(folder)
     spec = SweepSpec.model_validate(store.manifest["spec"])
@@ -39,6 +49,7 @@ def analyze(folder: Path | str) -> dict:
             "text": f"{folder}: no finished runs yet",
             "figures": [],
             "effects": rows,
+            "differences": None,
             "sensitivity": None,
         }
     params = [p.path for p in spec.parameters]
@@ -57,6 +68,13 @@ def analyze(folder: Path | str) -> dict:
         "",
         format_effects(effects),
     ]
+    differences = None
+    if spec.sampler == "grid":
+        differences = point_differences(long, params, metrics, paired=common_seeds(rows))
+        if not differences.empty:
+            differences.to_csv(folder / "differences.csv", index=False)
+            baseline = long.loc[long["point"] == 0, params].iloc[0]
+            text += ["", format_differences(differences, params, baseline)]
     sensitivity = None
     if spec.sampler in ("sobol", "morris"):
         sensitivity, note = sensitivity_indices(spec, long, metrics)
@@ -66,7 +84,13 @@ def analyze(folder: Path | str) -> dict:
             text += ["", sensitivity.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
         else:
             text += ["", note]
-    return {"text": "\n".join(text), "figures": paths, "effects": effects, "sensitivity": sensitivity}
+    return {
+        "text": "\n".join(text),
+        "figures": paths,
+        "effects": effects,
+        "differences": differences,
+        "sensitivity": sensitivity,
+    }
 
 
 def with_differences(rows: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
@@ -104,6 +128,116 @@ def _levels(values: pd.Series) -> pd.Series:
         return values
     bins = pd.qcut(values, BINS, duplicates="drop")
     return bins.map(lambda interval: float(interval.mid)).astype(float)
+
+
+def common_seeds(rows: pd.DataFrame) -> bool:
+    """Whether the runs used common random numbers: each replication has one seed at every point."""
+    return bool(rows.groupby("replication")["seed"].nunique().le(1).all())
+
+
+def point_differences(
+    long: pd.DataFrame, params: list[str], metrics: list[str], paired: bool, baseline: int = 0
+) -> pd.DataFrame:
+    """Each design point minus the ``baseline`` point, per scheme and metric, with a 95% CI.
+
+    ``paired``: the replications of both points share their seeds (common random numbers), so
+    replication r of the point is compared with replication r of the baseline; the mean, sd, n and
+    Student-t CI are those of the per-replication differences (:func:`replication_stats`).
+    Otherwise the points are independent samples: the difference of their means, and Welch's CI.
+    Columns: point, the parameters' values, scheme, metric, pairing, mean, sd (of the paired
+    differences; None unpaired), se, df, n, n_baseline, ci_low, ci_high; no row for the baseline.
+    """
+    values = long.drop_duplicates("point").set_index("point")[params]
+    out = []
+    for scheme, group in long.groupby("scheme", sort=False):
+        for metric in metrics:
+            table = group.set_index(["replication", "point"])[metric].astype(float).unstack("point")
+            if baseline not in table.columns:
+                continue
+            base = table[baseline].astype(float)
+            for point in table.columns:
+                if point == baseline:
+                    continue
+                other = table[point].astype(float)
+                stats = _paired(other, base) if paired else _welch(other, base)
+                out.append(
+                    {
+                        "point": int(point),
+                        **values.loc[point].to_dict(),
+                        "scheme": scheme,
+                        "metric": metric,
+                        "pairing": "paired" if paired else "unpaired",
+                        **stats,
+                    }
+                )
+    return pd.DataFrame(out)
+
+
+def _paired(other: pd.Series, base: pd.Series) -> dict:
+    diffs = (other - base).tolist()
+    stats = replication_stats(diffs, CONFIDENCE)
+    se = None if stats["sd"] is None else stats["sd"] / np.sqrt(stats["n"])
+    df = stats["n"] - 1 if stats["n"] > 1 else None
+    return {
+        "mean": stats["mean"],
+        "sd": stats["sd"],
+        "se": se,
+        "df": df,
+        "n": stats["n"],
+        "n_baseline": stats["n"],
+        "ci_low": stats["ci_low"],
+        "ci_high": stats["ci_high"],
+    }
+
+
+def _welch(other: pd.Series, base: pd.Series) -> dict:
+    """The difference of two independent means with Welch's t interval (unequal variances)."""
+    a = other[np.isfinite(other)].to_numpy(dtype=float)
+    b = base[np.isfinite(base)].to_numpy(dtype=float)
+    out = {"mean": None, "sd": None, "se": None, "df": None, "n": len(a), "n_baseline": len(b)}
+    out.update(ci_low=None, ci_high=None)
+    if len(a) == 0 or len(b) == 0:
+        return out
+    out["mean"] = float(a.mean() - b.mean())
+    if len(a) < 2 or len(b) < 2:
+        return out
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = float(np.sqrt(va + vb))
+    if se > 0:
+        df = float((va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)))
+    else:
+        df = float(len(a) + len(b) - 2)
+    from scipy import stats
+
+    half = float(stats.t.ppf((1 + CONFIDENCE) / 2, df)) * se
+    out.update(se=se, df=df, ci_low=out["mean"] - half, ci_high=out["mean"] + half)
+    return out
+
+
+def format_differences(differences: pd.DataFrame, params: list[str], baseline: dict) -> str:
+    """The differences from the baseline point as text: how they were paired, then one block per
+    metric with a line per scheme."""
+
+    def label(values) -> str:
+        return ", ".join(f"{param}={_fmt_value(values[param])}" for param in params)
+
+    paired = (differences["pairing"] == "paired").all()
+    how = (
+        "paired by replication (common random numbers): 95% CI over the per-replication differences"
+        if paired
+        else "unpaired (each run had its own seed, common_random_numbers: false): 95% CI from the "
+        "two independent samples (Welch)"
+    )
+    lines = [f"Each design point minus the baseline point {label(baseline)}, {how}"]
+    for metric, block in differences.groupby("metric", sort=False):
+        lines.append(f"{metric} (mean [95% CI])")
+        for scheme, rows in block.groupby("scheme", sort=False):
+            cells = [
+                f"{label(row)}: {_fmt(row['mean'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]"
+                for _, row in rows.iterrows()
+            ]
+            lines.append(f"  {scheme}: " + "; ".join(cells))
+    return "\n".join(lines)
 
 
 def sensitivity_indices(spec: SweepSpec, long: pd.DataFrame, metrics: list[str]):
@@ -208,6 +342,13 @@ def save(fig: Figure, path: Path) -> Path:
 
 def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text)
+
+
+def _fmt_value(value) -> str:
+    """A parameter's value: numbers as :func:`_fmt`, anything else (a rule's name) as it is."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        return str(value)
+    return _fmt(value)
 
 
 def _fmt(value) -> str:

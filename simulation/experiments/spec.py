@@ -9,7 +9,8 @@ A sweep varies named scenario values (``voucher.credit_idr``) over a base scenar
     seed: 12345                           # root seed of the sweep
     sampler: grid                         # grid | random | lhs | sobol | morris
     samples: 16                           # random/lhs: points; sobol: Saltelli base N; morris: trajectories
-    replications: 3                       # runs per point, each with its own seed
+    replications: 3                       # runs per point: replications 0, 1, 2, each its own seed
+    common_random_numbers: true           # default; replication r uses one seed at every point
     schemes: [voucher]                    # default: every scheme the base scenario defines
     metrics: [itt_employment_pp, total_cost_idr]   # default: all
     set: ["size=500"]                     # fixed overrides, applied to every run before the parameters
@@ -29,11 +30,24 @@ stay strings; ``1e6``, which YAML 1.1 would read as a string, is read as a numbe
 gives floats, so a range over an integer-typed scenario field (e.g. ``providers.count``) is refused
 when the spec is loaded: list its values instead.
 
-Seeds: run ``run_id = point * replications + replication`` gets the seed
-``SeedSequence(seed, spawn_key=(run_id,)).generate_state(1)[0]``, a function of the sweep's seed and
-the run id only, never of which worker runs it or when. The design's own random draws (random, lhs,
-sobol, morris) come from ``SeedSequence(seed)``, a stream distinct from every run's. The base
-scenario's ``seed`` is not used.
+Seeds (common random numbers): by default (``common_random_numbers: true``) replication ``r`` of
+every design point runs with the same seed, ``SeedSequence(seed, spawn_key=(r,)).generate_state(1)[0]``
+(if two replications would get the same 32-bit seed, the later one moves on to the next spawned
+child: these are the seeds of ``run.py run --seed SEED --replications N``, see
+:func:`simulation.reporting.compare.replication_seeds`). Every point of replication ``r`` is thus
+simulated on the same world with the same random draws, so the difference between two points,
+replication by replication, is *paired*: the world-to-world noise common to both cancels, and its
+confidence interval comes from the spread of the paired differences (``run.py analyze`` writes
+them to ``differences.csv``). This is the right default for Sobol and Morris designs too: the
+points' differences, from which the indices are estimated, then carry less noise.
+
+With ``common_random_numbers: false`` each run has its own seed, from the sweep's seed and its run
+id ``run_id = point * replications + replication``:
+``SeedSequence(seed, spawn_key=(run_id,)).generate_state(1)[0]`` (the seeds of sweeps made before
+the option existed, whose results such a spec reproduces); differences between points are then
+unpaired. Either way a seed is a function of the spec only, never of which worker runs it or when.
+The design's own random draws (random, lhs, sobol, morris) come from ``SeedSequence(seed)``, a
+stream distinct from every run's. The base scenario's ``seed`` is not used.
 
 Errors never escape as tracebacks: :func:`load_sweep_spec` raises :class:`SweepSpecError`, whose
 message names the spec file and the key path (``parameters.1.path``) and, for unknown keys,
@@ -67,6 +81,7 @@ from simulation.config.scenario import (
     apply_override,
     read_yaml,
 )
+from simulation.reporting.compare import replication_seeds
 
 Sampler = Literal["grid", "random", "lhs", "sobol", "morris"]
 RANGE_SAMPLERS = ("lhs", "sobol", "morris")  # samplers that need a range (low, high) for every parameter
@@ -152,6 +167,9 @@ class SweepSpec(Frozen):
         None, ge=1, description="random/lhs: points; sobol: Saltelli base N; morris: trajectories"
     )
     replications: int = Field(1, ge=1, description="runs per design point, each with its own seed")
+    common_random_numbers: bool = Field(
+        True, strict=True, description="replication r uses the same seed at every design point"
+    )
     schemes: tuple[Literal["voucher", "tender"], ...] | None = Field(None, min_length=1)
     metrics: tuple[str, ...] | None = Field(None, min_length=1)
     set: tuple[str, ...] = Field((), description="fixed KEY.PATH=VALUE overrides for every run")
@@ -464,8 +482,17 @@ def run_count(spec: SweepSpec) -> int:
 
 
 def run_seed(spec: SweepSpec, run_id: int) -> int:
-    """The seed of run ``run_id``: a function of the sweep's seed and the run id only."""
+    """The seed of run ``run_id`` without common random numbers: a function of the sweep's seed and
+    the run id only."""
     return int(np.random.SeedSequence(spec.seed, spawn_key=(run_id,)).generate_state(1)[0])
+
+
+def common_seeds(spec: SweepSpec) -> list[int]:
+    """The seeds of replications 0, 1, ... with common random numbers, the same at every design
+    point: ``SeedSequence(seed, spawn_key=(r,)).generate_state(1)[0]`` for replication ``r``,
+    distinct (a repeat moves on to the next spawned child; seed ``r`` never depends on how many
+    replications follow it)."""
+    return replication_seeds(spec.seed, spec.replications)
 
 
 def points(spec: SweepSpec) -> list[dict[str, Any]]:
@@ -508,12 +535,15 @@ def _random_column(rng: np.random.Generator, parameter: Parameter, n: int) -> li
 
 
 def design(spec: SweepSpec) -> list[RunSpec]:
-    """Every run of the sweep, ordered by run id (point-major, then replication)."""
+    """Every run of the sweep, ordered by run id (point-major, then replication). With common random
+    numbers replication ``r`` has the same seed at every point, else every run its own."""
+    common = common_seeds(spec) if spec.common_random_numbers else None
     runs = []
     for point, values in enumerate(points(spec)):
         for replication in range(spec.replications):
             run_id = point * spec.replications + replication
-            runs.append(RunSpec(run_id, point, replication, values, run_seed(spec, run_id)))
+            seed = common[replication] if common is not None else run_seed(spec, run_id)
+            runs.append(RunSpec(run_id, point, replication, values, seed))
     return runs
 
 
@@ -531,8 +561,10 @@ def design_matrix(spec: SweepSpec) -> np.ndarray:
 def fingerprint(spec: SweepSpec) -> str:
     """sha256 (hex) of everything that determines a sweep's results: the base scenario's content
     (parsed, so comments and layout do not count; its location does not either), seed, sampler,
-    samples (not for grid), replications, schemes, metrics, ``set`` and the parameters. The name,
-    description and file locations do not count. Raises SweepSpecError if the base cannot be read."""
+    samples (not for grid), replications, common random numbers, schemes, metrics, ``set`` and the
+    parameters. The name, description and file locations do not count. A spec with
+    ``common_random_numbers: false`` has the fingerprint it had before the option existed, so that
+    its earlier result folders still resume. Raises SweepSpecError if the base cannot be read."""
     try:
         data = spec.base.read_bytes()
     except OSError as err:
@@ -549,6 +581,14 @@ def _fingerprint(spec: SweepSpec, base_bytes: bytes) -> str:
         raise SweepSpecError(
             f"{spec.spec_file or spec.name}: base: {spec.base}: cannot parse: {err}"
         ) from None
+    content = fingerprint_content(spec, base)
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fingerprint_content(spec: SweepSpec, base: Any) -> dict[str, Any]:
+    """What the fingerprint hashes, given the parsed base scenario. ``common_random_numbers`` is
+    there only when on: a spec that turns it off keeps the fingerprint of the seeds by run id."""
     content = {
         "format": FINGERPRINT_FORMAT,
         "base": base,
@@ -562,5 +602,6 @@ def _fingerprint(spec: SweepSpec, base_bytes: bytes) -> str:
         "set": list(spec.set),
         "parameters": [parameter.model_dump(mode="json") for parameter in spec.parameters],
     }
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if spec.common_random_numbers:
+        content["common_random_numbers"] = True
+    return content
