@@ -420,7 +420,7 @@ def convergence_figure(
             if bad:
                 ax.scatter(*zip(*bad, strict=True), s=120, facecolors="none", edgecolors="red", zorder=3)
         ax.set_xscale("log")
-        ax.set_xticks(sizes, [format_number(s, 3) for s in sizes], minor=False)
+        ax.set_xticks(sizes, [f"{s:,}" for s in sizes], minor=False)
         ax.set_xticks([], minor=True)
         ax.set_title(metric, fontsize=9)
         ax.tick_params(labelsize=8)
