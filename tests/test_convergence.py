@@ -269,7 +269,9 @@ def test_missing_headline_lists_names_no_row_has(table):
 
 def test_the_default_headline_names_are_distinct():
     assert len(set(DEFAULT_HEADLINE)) == len(DEFAULT_HEADLINE)
-    assert "employment_effect_pp" in DEFAULT_HEADLINE
+    assert {"true_effect_offered_pp", "seats_contracted", "rating_quality_correlation"} <= set(
+        DEFAULT_HEADLINE
+    )
 
 
 def test_flag_messages_say_what_missed_what(table):

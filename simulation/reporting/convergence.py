@@ -5,9 +5,10 @@ simulated recipients should give the same results up to sampling noise. This mod
 for every metric of every scheme and of every paired difference, the mean and confidence interval
 over replications at each size with those at the largest size (the *reference*, the least noisy).
 
-Everything here is pure: it reads the summary dicts of :func:`simulation.runner.run_scenario`
-(their ``"replications"`` block, as :func:`simulation.reporting.compare.summarise_replications`
-writes it) and returns plain rows, text and a figure; it runs nothing.
+Everything here is pure (it imports only the metric registry): it reads the summary dicts of
+:func:`simulation.runner.run_scenario` (their ``"replications"`` block, as
+:func:`simulation.reporting.compare.summarise_replications` writes it) and returns plain rows,
+text and a figure; it runs nothing.
 
 A row is one (group, metric): the group is a scheme (``kind`` "scheme") or a difference such as
 "tender - voucher" (``kind`` "difference"). Its ``cells`` map each size to
@@ -39,25 +40,14 @@ from collections.abc import Iterable, Mapping
 from numbers import Real
 from typing import TYPE_CHECKING
 
+from simulation.reporting.registry import METRICS
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-# The headline metrics of the convergence benchmark (names as in reporting.metrics.summarise);
+# The headline metrics of the convergence benchmark: the registry's (simulation.reporting.registry);
 # a scheme without one of them simply has no row for it.
-DEFAULT_HEADLINE = (
-    "participants_trained",
-    "seats_contracted",
-    "seat_fill_rate",
-    "employment_effect_pp",
-    "itt_employment_pp",
-    "cost_per_additional_job_idr",
-    "mean_price_paid_idr",
-    "median_listed_price_idr",
-    "mean_true_quality_enrolled",
-    "rating_quality_correlation",
-    "completion_rate",
-    "provider_hhi",
-)
+DEFAULT_HEADLINE = tuple(m.name for m in METRICS if m.headline)
 
 STATUSES = ("reference", "ok", "disjoint", "not_compared", "undefined", "missing", "none")
 FLAGGED = frozenset({"disjoint", "undefined", "missing"})

@@ -41,7 +41,15 @@ def save_figures(result: RunResult, folder: Path) -> list[Path]:
     return paths
 
 
-COMPARISON_METRICS = [(m.name, m.label) for m in METRICS if m.headline and len(m.schemes) > 1]
+FIGURE_METRICS = (
+    "participants_trained",
+    "completion_rate",
+    "mean_true_quality_enrolled",
+    "itt_employment_pp",
+    "true_effect_offered_pp",
+    "cost_per_additional_job_idr",
+)
+COMPARISON_METRICS = [(m.name, m.label) for m in METRICS if m.name in FIGURE_METRICS]
 
 
 def price_distribution(result: RunResult):

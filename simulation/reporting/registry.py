@@ -98,7 +98,7 @@ METRICS: tuple[Metric, ...] = (
        source="scheme", undefined="nothing offered"),
     _m("rating_quality_correlation", "number", "correlation, -1 to 1", "rating-quality correlation",
        "correlation across courses of mean stars and true quality (courses with enough ratings)",
-       VOUCHER, "scheme", undefined="fewer than three courses with enough ratings"),
+       VOUCHER, "scheme", headline=True, undefined="fewer than three courses with enough ratings"),
     # ---------------------------------------------------------------- effects
     _m("itt_employment_pp", "pp", "pp", "effect of the offer (ITT)",
        "endline employment of those offered minus the comparison group, lottery stratum by stratum, "
@@ -118,6 +118,7 @@ METRICS: tuple[Metric, ...] = (
     _m("tot_employment_pp", "pp", "pp", "effect on the trained (TOT)",
        "the ITT divided by the first stage (Wald / Bloom estimator)",
        estimand="treatment on the treated, from the lottery: " + EFFECTS,
+       headline=True,
        undefined="the ITT is undefined or nobody more was trained among those offered"),
     _m("true_effect_offered_pp", "pp", "pp", "true effect on the offered",
        "endline employment of those offered minus that of their untreated twins (same random draws)",
@@ -126,6 +127,7 @@ METRICS: tuple[Metric, ...] = (
     _m("true_effect_trained_pp", "pp", "pp", "true effect on the trained",
        "endline employment of the trained minus that of their untreated twins",
        estimand="true average effect on the trained, from the twins: " + EFFECTS,
+       headline=True,
        undefined="nobody was trained"),
     _m("employment_rate_endline_comparison", "share", "share", "comparison group employed at endline",
        "endline employment of the comparison group", undefined="no comparison group"),
