@@ -12,6 +12,7 @@ from simulation.rules.keyed_draws import (
     philox_block,
     philox_numpy,
     purpose_key,
+    uniforms32_numpy,
     uniforms_numpy,
 )
 
@@ -41,6 +42,7 @@ def test_kernel_and_numpy_twin_agree_and_uniforms_are_inside_zero_one():
     np.testing.assert_array_equal(u, uniforms_numpy(persons, 17, 3, key))
     assert u.min() > 0.0 and u.max() < 1.0
     u32 = person_uniforms32(persons, 17, 3, key)
+    np.testing.assert_array_equal(u32, uniforms32_numpy(persons, 17, 3, key))
     assert u32.dtype == np.float32 and u32.min() > 0.0 and u32.max() < 1.0
 
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from simulation import build_world, load_scenario
-from simulation.config.streams import stream
 from simulation.market.participants import ENROLLED
 from simulation.model.market import MarketModel
 from simulation.reporting.estimands import stratified_difference
 from simulation.reporting.metrics import summarise
+from simulation.rules.keyed_draws import purpose_key, uniforms32_numpy
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
 
@@ -108,9 +108,9 @@ def test_lock_in_alone_lowers_employment_while_in_course():
 
 
 def test_job_finding_and_loss_follow_the_stated_hazards():
-    # Recompute every transition of a run by hand: with the week's uniform draw u (stream
-    # "labour", week), an unemployed person finds a job iff u < f and an employed one keeps it iff
-    # u >= l, where (DESIGN §4)
+    # Recompute every transition of a run by hand: with the week's uniform draw u (keyed by
+    # person, week and the purpose "labour"), an unemployed person finds a job iff u < f and an
+    # employed one keeps it iff u >= l, where (DESIGN §4)
     #   f = sigmoid(logit + skill_effect * matched skill) * (1 - lock_in if in a course),
     #   l = job_loss_weekly * exp(-skill_protects_job * matched skill);
     # the twin has no skill and no course. Draws within 1e-5 of a threshold are skipped (float32).
@@ -130,7 +130,7 @@ def test_job_finding_and_loss_follow_the_stated_hazards():
     for week in range(model.params.weeks):
         employed, twin = labour.employed.copy(), labour.twin_employed.copy()
         model.step()
-        u = stream(model.world.seed, "labour", week).random(employed.size, dtype=np.float32)
+        u = uniforms32_numpy(np.arange(employed.size), week, 0, purpose_key(model.world.seed, "labour"))
         logit = hand_logit(model, week)
         skill = state.matched_skill.astype(np.float64)
         lock = np.where(state.status == ENROLLED, 1.0 - p.lock_in, 1.0)

@@ -9,9 +9,10 @@ The weekly job-finding hazard of an unemployed person is a logit
 and falls by the share ``lock_in`` while the person is in a course. The weekly job-loss hazard is
 ``job_loss_weekly * exp(-skill_protects_job * matched skill)``. Each participant carries an
 untreated twin (no skill, no course) that faces the **same** uniform draw each week, so the
-person-level difference is the true effect of the scheme. The draws come from the stream
-``labour`` keyed by week, hence they are identical across schemes and independent of anything
-else in the run.
+person-level difference is the true effect of the scheme. Each person's draw is keyed by the
+person, the week and the purpose ``labour`` (a counter-based generator,
+:mod:`simulation.rules.keyed_draws`), hence it is identical across schemes and independent of
+anything else in the run, including who else is simulated.
 
 Without skill the hazard depends only on a person's group (sector, region, education, age), so it
 is tabulated per group each week; skill enters through cached per-person odds factors that change
@@ -23,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.config.scenario import Labour
-from simulation.config.streams import stream
 from simulation.model.world import World
 from simulation.rules.kernels import employment_week
+from simulation.rules.keyed_draws import person_uniforms32, purpose_key
 
 
 class LabourMarket:
@@ -36,6 +37,8 @@ class LabourMarket:
         people = world.participants
         self.params = params
         self.seed = world.seed
+        self.key = purpose_key(world.seed, "labour")
+        self.rows = np.arange(len(people), dtype=np.int64)
         self.weeks = world.scenario.weeks
         n = len(people)
         regions = len(world.scenario.regions)
@@ -72,7 +75,7 @@ class LabourMarket:
     def step(self, week: int, in_course: np.ndarray) -> None:
         """Move everyone one week; ``in_course`` marks the treated paths locked into a course."""
         p = self.params
-        u = stream(self.seed, "labour", week).random(self.employed.shape[0], dtype=np.float32)
+        u = self.draws(week)
         inverse_odds = np.exp(-self.group_logit[week]).astype(np.float32)  # per group, no skill
         employment_week(
             u,
@@ -89,6 +92,10 @@ class LabourMarket:
         if week >= self.weeks - p.endline_weeks:
             self.endline_weeks_employed += self.employed
             self.twin_endline_weeks_employed += self.twin_employed
+
+    def draws(self, week: int) -> np.ndarray:
+        """Everyone's uniform draw of ``week`` (float32, in (0, 1)), keyed by person and week."""
+        return person_uniforms32(self.rows, week, 0, self.key)
 
     def endline_rate(self) -> tuple[np.ndarray, np.ndarray]:
         """Share of endline weeks employed, per person: (treated path, twin)."""

@@ -132,3 +132,11 @@ def uniforms_numpy(persons: np.ndarray, week: int, slot: int, key: np.ndarray) -
     counter[:, 0], counter[:, 1], counter[:, 2] = persons, week, slot
     w = philox_numpy(counter, key).astype(np.uint64)
     return ((w[:, 0] >> np.uint64(5)) * 67108864.0 + (w[:, 1] >> np.uint64(6)) + 0.5) / 9007199254740992.0
+
+
+def uniforms32_numpy(persons: np.ndarray, week: int, slot: int, key: np.ndarray) -> np.ndarray:
+    """What :func:`person_uniforms32` computes, in numpy."""
+    counter = np.zeros((persons.shape[0], 4), dtype=np.uint32)
+    counter[:, 0], counter[:, 1], counter[:, 2] = persons, week, slot
+    w = philox_numpy(counter, key)[:, 0] >> np.uint32(8)
+    return ((w.astype(np.float64) + 0.5) * (1.0 / 16777216.0)).astype(np.float32)
