@@ -399,8 +399,8 @@ class TenderScheme:
         """Sign the cycle's contracts: ``awards`` with their simulated seats and seat phases;
         ``timing`` is (cycle, start week, end week, cohorts the cycle has left). Each contractor
         picks its shading and runs at most one cohort per real seat; per-seat contracts are paid
-        now, for as many simulated seats as the cycle's budget still pays for (a seat or two fewer
-        than drawn at most, when rounding up would overspend)."""
+        now, for as many simulated seats as the cycle's budget still pays for (fewer than drawn
+        only where rounding up would overspend, i.e. when the real budget binds)."""
         p = self.params
         cycle, week, end, cohorts = timing
         declared = np.array([a.declared_quality for a in awards], dtype=np.float64)
