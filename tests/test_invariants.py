@@ -18,6 +18,7 @@ from simulation.market.participants import ENROLLED, HOLDING, NOT_SELECTED
 from simulation.model.market import MarketModel
 from simulation.model.world import build_world
 from simulation.schemes.voucher import wave_quotas
+from tests.conftest import TENDER_ARM
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
 PACKAGE_SHARE = st.sampled_from([0.4, 0.7, 1.0, 3.0])  # budget / cost of every recipient's package
@@ -157,3 +158,58 @@ def test_spend_never_exceeds_budget(case):
     per_recipient = v.package_idr * (1 + v.admin_cost_share)
     selected = int((model.state.selected_week >= 0).sum())
     assert selected * model.scale * per_recipient <= v.budget_idr * (1 + 1e-9)
+
+
+@st.composite
+def tenders(draw):
+    """A small tender scenario as (overrides of tiny.yaml with a tender arm, size, weeks, seed),
+    with scales from 1 to 10,000 real people per simulated one and budgets from a fraction of a
+    seat to more than the centres can teach, binding or not, so that rounding simulated seats up
+    would overspend the budget if the office did not stop paying. (Hypothesis starts from the
+    first value of each list: the first ones make the budget bind.)"""
+    size = draw(st.integers(100, 400))
+    scale = draw(st.sampled_from([7, 55, 1, 1000, 10_000]))
+    weeks = draw(st.integers(12, 30))
+    overrides = [
+        *TENDER_ARM,
+        f"population.recipients_represented={size * scale}",
+        f"tender.budget_idr={draw(st.sampled_from([4.0e8, 3.0e9, 3.1e7, 1.0e11, 2.0e6]))}",
+        # a reference cost under the bids plans more seats than the budget buys: the budget binds
+        f"tender.reference_cost_idr={draw(st.sampled_from([4.0e5, 3.0e6]))}",
+        f"tender.payment={draw(st.sampled_from(['per_seat', 'per_trainee', 'outcome']))}",
+        "tender.placement_share=0.3",
+        f"tender.cycles={draw(st.integers(1, 3))}",
+        f"tender.cycle_weeks={draw(st.integers(4, 12))}",
+        f"tender.procurement_weeks={draw(st.integers(0, 2))}",
+        f"tender.course_weeks={draw(st.integers(1, 3))}",
+        f"tender.min_seats={draw(st.sampled_from([1, 20, 300]))}",
+        f"tender.admin_cost_share={draw(st.sampled_from([0.0059, 0.0, 0.05]))}",
+        f"tender.awareness_weekly={draw(st.sampled_from([0.5, 0.05]))}",
+    ]
+    return overrides, size, weeks, draw(st.integers(0, 10_000))
+
+
+@settings(**{**SETTINGS, "max_examples": 30})
+@given(case=tenders())
+def test_tender_spend_never_exceeds_budget(case):
+    overrides, size, weeks, seed = case
+    s = load_scenario(TINY, overrides=overrides, size=size, weeks=weeks, seed=seed, schemes=["tender"])
+    model = MarketModel(build_world(s), "tender").run()
+    t, ledger, contracts = s.tender, model.ledger, model.scheme.contracts
+    # The budget (real IDR) holds whatever the rounding of simulated seats: the ledger (simulated
+    # IDR) times the scale never exceeds it, in all and cycle by cycle (awards in real IDR).
+    assert ledger.treasury_out * model.scale <= t.budget_idr * (1 + 1e-9)
+    per_cycle = t.budget_idr / t.cycles / (1 + t.admin_cost_share)
+    for cycle in range(t.cycles):
+        mine = [c for c in contracts if c.cycle == cycle]
+        assert sum(c.price_idr * c.seats for c in mine) <= per_cycle * (1 + 1e-9)
+    # Money conserved; seated within each contract's simulated seats; whole real seats only.
+    assert close(ledger.treasury_out, ledger.received)
+    assert close(float(model.courses.net_revenue_idr.sum()), ledger.provider_receipts)
+    for k, c in enumerate(contracts):
+        assert c.seated == np.count_nonzero(model.scheme.contract_of == k) <= c.sim_seats
+        assert isinstance(c.seats, int) and c.seats >= 1
+    # Simulated seats stand for real ones: the total within one seat of real / scale (rounding),
+    # less only what the budget guard refused.
+    real = sum(c.seats for c in contracts)
+    assert sum(c.sim_seats for c in contracts) <= real / model.scale + t.cycles

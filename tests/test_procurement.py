@@ -14,8 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.rules.procurement import (
+    affordable_seats,
     award,
     bid_prices,
+    cohort_target,
     contract_payment,
     declared_quality,
     forecast_demand,
@@ -24,6 +26,7 @@ from simulation.rules.procurement import (
     plan_lots,
     score_bids,
     shading,
+    systematic_round,
 )
 
 FAST = settings(max_examples=60, deadline=None, derandomize=True)
@@ -420,3 +423,106 @@ def test_bid_prices_keep_more_margin_when_capacity_covers_part_of_the_lot():
     cost = np.array([5e6, 5e6, 5e6])
     got = bid_prices(cost, np.array([3, 3, 3]), 0.4, np.array([1.0, 0.25, 3.0]))
     np.testing.assert_allclose(got, [5.5e6, 5e6 * (1 + 0.4 / 1.75), 5.5e6])
+
+
+# --- simulated seats from real seats --------------------------------------------------------------
+
+
+class FixedDraw:
+    """A stand-in generator whose random() returns given numbers, to work rounding by hand."""
+
+    def __init__(self, *values: float):
+        self.values = list(values)
+
+    def random(self) -> float:
+        return self.values.pop(0)
+
+
+QUOTAS = np.array([0.25, 0.5, 1.25, 2.0, 0.75])  # real seats / scale; sum 4.75
+
+
+def test_systematic_round_by_hand():
+    # whole parts [0, 0, 1, 2, 0]; fractions [.25, .5, .25, 0, .75], cumulated from 0:
+    # [0, .25, .75, 1.0, 1.0, 1.75].
+    # u = 0.1: + u -> [.1, .35, .85, 1.1, 1.1, 1.85], floors [0, 0, 0, 1, 1, 1], steps [0, 0, 1, 0, 0]
+    np.testing.assert_array_equal(systematic_round(QUOTAS, FixedDraw(0.1)), [0, 0, 2, 2, 0])
+    # u = 0.6: -> [.6, .85, 1.35, 1.6, 1.6, 2.35], floors [0, 0, 1, 1, 1, 2], steps [0, 1, 0, 0, 1]
+    np.testing.assert_array_equal(systematic_round(QUOTAS, FixedDraw(0.6)), [0, 1, 1, 2, 1])
+    # totals floor(4.75 + u): 4 and 5, each within one of 4.75
+    assert systematic_round(np.zeros(0), FixedDraw(0.3)).size == 0
+
+
+def test_systematic_round_expectation_is_exact():
+    # The result is a step function of u whose steps sit at multiples of 1/4 here, so the average
+    # over the midpoints of 1,000 equal slices of [0, 1) is its exact expectation over u.
+    grid = (np.arange(1000) + 0.5) / 1000
+    mean = np.mean([systematic_round(QUOTAS, FixedDraw(u)) for u in grid], axis=0)
+    np.testing.assert_array_equal(mean, QUOTAS)
+
+
+def test_systematic_round_leaves_whole_quotas_alone():
+    whole = np.array([3.0, 0.0, 7.0, 1.0])
+    for u in (0.0, 0.4, 0.999):
+        np.testing.assert_array_equal(systematic_round(whole, FixedDraw(u)), [3, 0, 7, 1])
+    # a whole quota among fractional ones keeps its value too: 2.0 and 5.0 below, whatever u
+    mixed = np.array([0.7, 2.0, 0.6, 5.0, 0.7])
+    for u in (0.05, 0.35, 0.65, 0.95):
+        got = systematic_round(mixed, FixedDraw(u))
+        assert got[1] == 2 and got[3] == 5
+
+
+def test_systematic_round_is_deterministic_and_draws_one_number():
+    quotas = np.array([0.3, 1.7, 0.05, 4.4])
+    a, b = np.random.default_rng(11), np.random.default_rng(11)
+    np.testing.assert_array_equal(systematic_round(quotas, a), systematic_round(quotas, b))
+    reference = np.random.default_rng(11)
+    reference.random()
+    assert a.random() == reference.random()  # exactly one number was used
+    with pytest.raises(ValueError):
+        systematic_round(np.array([0.5, -0.1]), np.random.default_rng(0))
+
+
+@FAST
+@given(
+    quotas=st.lists(st.floats(0.0, 50.0, allow_nan=False), min_size=1, max_size=30),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_systematic_round_preserves_the_total_within_one(quotas, seed):
+    quotas = np.array(quotas)
+    got = systematic_round(quotas, np.random.default_rng(seed))
+    assert np.all((got == np.floor(quotas)) | (got == np.ceil(quotas)))
+    assert abs(got.sum() - quotas.sum()) < 1 + 1e-9
+
+
+def test_systematic_round_is_unbiased_on_average():
+    # 20,000 draws: each mean within 4 standard errors (sd of a 0/1 step <= 0.5) of its quota
+    rng = np.random.default_rng(5)
+    quotas = np.array([0.04, 0.5, 0.96, 3.3, 0.2])
+    draws = np.array([systematic_round(quotas, rng) for _ in range(20_000)])
+    assert np.all(np.abs(draws.mean(axis=0) - quotas) < 4 * 0.5 / np.sqrt(20_000))
+    assert np.all(np.abs(draws.sum(axis=1) - quotas.sum()) < 1)
+
+
+def test_cohort_target_spreads_seats_evenly():
+    # 26 seats over 13 cohorts: 2 per cohort whatever the phase
+    for phase in (0.0, 0.5, 0.99):
+        assert [cohort_target(26, 13, j, phase) for j in range(13)] == list(range(2, 27, 2))
+    # 5 seats over 2 cohorts: by cohort 0, floor(2.5 + phase) -> 2 (phase .25) or 3 (phase .5)
+    assert [cohort_target(5, 2, j, 0.25) for j in range(2)] == [2, 5]
+    assert [cohort_target(5, 2, j, 0.5) for j in range(2)] == [3, 5]
+    # one seat over 13 cohorts: it falls in cohort j, the first with (j + 1) / 13 + phase >= 1;
+    # phase 0.5 -> j = 6; phases on a grid of 13 put it once in each cohort (uniform)
+    assert [cohort_target(1, 13, j, 0.5) for j in range(13)] == [0] * 6 + [1] * 7
+    first = [next(j for j in range(13) if cohort_target(1, 13, j, (k + 0.5) / 13) == 1) for k in range(13)]
+    assert sorted(first) == list(range(13))
+    with pytest.raises(ValueError):
+        cohort_target(3, 2, 2, 0.1)
+
+
+def test_affordable_seats():
+    assert affordable_seats(10_000.0, 3_000.0) == 3  # floor(3.33)
+    assert affordable_seats(9_000.0, 3_000.0) == 3  # exactly three
+    assert affordable_seats(2_999.0, 3_000.0) == 0
+    assert affordable_seats(-5.0, 3_000.0) == 0  # overspent: nothing more
+    with pytest.raises(ValueError):
+        affordable_seats(1.0, 0.0)

@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 
 from simulation import MarketModel, build_world, load_scenario, run_scenario
+from simulation.config.streams import stream
 from simulation.reporting.metrics import summarise
-from tests.conftest import TENDER_ARM, TINY
+from simulation.rules.procurement import systematic_round
+from tests.conftest import ROOT, TENDER_ARM, TINY
+
+PRAKERJA = ROOT / "scenarios" / "prakerja_2020.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +25,8 @@ def test_both_schemes_run_on_the_same_world(both):
     tender = both.summary["schemes"]["tender"]
     assert tender["seats_contracted"] > 0
     assert 0 < tender["seat_fill_rate"] <= 1
-    assert tender["participants_trained"] <= tender["seats_contracted"]
+    # seated <= simulated seats, whose total is within one of real seats / scale
+    assert tender["participants_trained"] <= tender["seats_contracted"] + both.summary["scale"]
     # same labour shocks: the untreated twins' paths are identical under both schemes
     v, t = both.models["voucher"].labour, both.models["tender"].labour
     np.testing.assert_array_equal(v.twin_endline_weeks_employed, t.twin_endline_weeks_employed)
@@ -39,17 +44,20 @@ def test_tender_books_balance_and_budget_holds(both):
 def test_seats_within_contracts_and_capacity(both):
     model = both.models["tender"]
     scheme = model.scheme
+    course_weeks = model.params.tender.course_weeks
     for k, c in enumerate(scheme.contracts):
         seated = np.count_nonzero((scheme.contract_of == k) & (model.state.selected_week >= 0))
-        assert seated == c.seated <= c.seats
+        assert seated == c.seated <= c.sim_seats
+        assert 1 <= c.cohorts <= c.seats  # at most one cohort per real seat
+    # real seats awarded within the real capacity of the cohorts the cycle had left
     for provider in model.providers:
-        seats = sum(c.seats for c in scheme.contracts if c.provider == provider.provider_id)
-        weeks = sum(
-            c.cohorts * model.params.tender.course_weeks
-            for c in scheme.contracts
-            if c.provider == provider.provider_id
-        )
-        assert seats <= provider.capacity_per_year * max(weeks, 1) / 52 / model.scale + 1e-9
+        for start in {c.start_week for c in scheme.contracts}:
+            mine = [
+                c for c in scheme.contracts if c.provider == provider.provider_id and c.start_week == start
+            ]
+            if mine:
+                weeks = (mine[0].end_week - start) // course_weeks * course_weeks
+                assert sum(c.seats for c in mine) <= provider.capacity_per_year * weeks / 52
 
 
 def test_a_lot_without_eligible_bidder_stays_unfilled():
@@ -77,7 +85,7 @@ def test_payment_rules_conserve_money(payment):
     assert ledger.treasury_out == pytest.approx(ledger.received, rel=1e-12)
     paid = ledger.contract_payments
     if payment == "per_seat":  # the whole lot, trained or not
-        assert paid == pytest.approx(sum(c.price_idr * c.seats for c in contracts))
+        assert paid == pytest.approx(sum(c.price_idr * c.sim_seats for c in contracts))
     elif payment == "per_trainee":
         assert paid == pytest.approx(sum(c.price_idr * c.seated for c in contracts))
     else:  # 70% on enrolment, 30% only for completers in work at the contract's end
@@ -156,10 +164,12 @@ def test_contract_cycles_retender_with_past_performance_and_split_the_budget():
     # every contractor of the first cycle has a record the office weighs in the second
     first = {c.provider for c in scheme.contracts if c.start_week == 2}
     assert first and first <= set(scheme.record_quality)
-    per_cycle = scenario.tender.budget_idr / 2 / (1 + scenario.tender.admin_cost_share) / model.scale
+    per_cycle = scenario.tender.budget_idr / 2 / (1 + scenario.tender.admin_cost_share)  # real IDR
     for start in starts:
-        committed = sum(c.price_idr * c.seats for c in scheme.contracts if c.start_week == start)
-        assert committed <= per_cycle + 1e-6
+        cycle = [c for c in scheme.contracts if c.start_week == start]
+        assert sum(c.price_idr * c.seats for c in cycle) <= per_cycle * (1 + 1e-12)  # real seats
+        paid = sum(c.price_idr * c.seated for c in cycle)  # simulated trainees, per-trainee pay
+        assert paid * model.scale <= per_cycle * (1 + 1e-12)
 
 
 def test_queue_seats_first_come_first_served():
@@ -180,3 +190,119 @@ def test_queue_seats_first_come_first_served():
     assert 0 < size < 60
     # the `size` earliest applicants, i.e. the last `size` rows, and nobody else
     np.testing.assert_array_equal(np.sort(seated), rows[60 - size :])
+
+
+def run_tender(overrides: list[str], **top_level) -> MarketModel:
+    scenario = load_scenario(TINY, [*TENDER_ARM, *overrides], schemes=["tender"], **top_level)
+    return MarketModel(build_world(scenario), "tender").run()
+
+
+def test_active_providers_are_those_running_when_contracts_last_ran():
+    # One cycle of 26 weeks in a 30-week run: every contract has ended by the last week, yet the
+    # contractors running in week 25, the last week any contract ran, are all of them.
+    model = run_tender([])
+    contracts, metrics = model.scheme.contracts, summarise(model)
+    assert max(c.end_week for c in contracts) == 26 < model.params.weeks
+    assert metrics["active_providers"] == metrics["contractors"] == len({c.provider for c in contracts}) > 0
+    assert "active_providers_end" not in model.scheme.metrics()
+    weekly = {row["week"]: row["active_providers"] for row in model.records}
+    assert weekly[25] == metrics["active_providers"] and weekly[26] == 0
+    # Two cycles of 13 weeks: the second cycle's contractors, who may differ from the first's.
+    model = run_tender(["tender.cycles=2", "tender.cycle_weeks=13", "tender.procurement_weeks=2"])
+    second = {c.provider for c in model.scheme.contracts if c.cycle == 1}
+    assert second and model.scheme.metrics()["active_providers"] == len(second)
+
+
+def test_true_quality_available_is_what_the_contracts_offer():
+    # No inflation and nothing to gain from shading: each contract delivers its course's true
+    # quality; the metric is their plain mean, each contract once, whatever its seats or trainees.
+    model = run_tender(["tender.quality_inflation=0", "tender.shading_saving_idr=0"])
+    contracts = model.scheme.contracts
+    true_quality = model.courses.true_quality[[c.course for c in contracts]].astype(np.float64)
+    np.testing.assert_allclose([c.delivered_quality for c in contracts], true_quality, rtol=1e-6)
+    metrics = model.scheme.metrics()
+    assert metrics["mean_true_quality_available"] == pytest.approx(true_quality.mean())
+    assert len({c.seats for c in contracts}) > 1  # unequal contracts: a weighted mean would differ
+
+
+def test_evaluation_strata_are_lotteries_among_applicants_of_a_lot():
+    # Scarce seats (a budget for ~1,000 real seats, 100 simulated) and many applicants: within a
+    # stratum (lot and week of the first application, own sector or not) the offer is a lottery,
+    # so the offered and the comparison group have the same pre-programme attributes up to noise.
+    model = run_tender(
+        ["tender.budget_idr=3.0e9", "tender.awareness_weekly=0.3", "tender.seat_rule=lottery"], size=4000
+    )
+    groups, scheme = model.scheme.evaluation(), model.scheme
+    applied = scheme.first_cell >= 0
+    assert ((groups.stratum >= 0) == applied).all()
+    assert (groups.offered | groups.comparison == applied).all()
+    assert groups.offered.sum() > 50 and groups.comparison.sum() > 500
+    people = model.people
+    for attribute in (people.employed_at_entry.astype(np.float64), people.ability.astype(np.float64)):
+        difference, se = stratified_difference(attribute, groups.offered, groups.comparison, groups.stratum)
+        assert abs(difference) < 3.5 * se, (difference, se)
+    # a stratum is one lot, one first week and one own-sector flag
+    sectors = len(model.params.sectors)
+    own = scheme.first_cell % sectors == people.sector
+    for stratum in np.unique(groups.stratum[applied])[:50]:
+        rows = groups.stratum == stratum
+        for column in (scheme.first_cell, scheme.first_week, own):
+            assert np.unique(column[rows]).size == 1
+
+
+def stratified_difference(values, offered, comparison, stratum) -> tuple[float, float]:
+    """Mean offered-minus-comparison difference within strata, weighted by stratum size, with its
+    standard error (within-stratum variances)."""
+    total, weights, variance = 0.0, 0.0, 0.0
+    for s in np.unique(stratum[offered | comparison]):
+        a, b = values[offered & (stratum == s)], values[comparison & (stratum == s)]
+        if a.size < 2 or b.size < 2:
+            continue
+        w = a.size + b.size
+        total += w * (a.mean() - b.mean())
+        variance += w**2 * (a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+        weights += w
+    return total / weights, float(np.sqrt(variance)) / weights
+
+
+def test_organisations_quantities_do_not_depend_on_the_sample_size():
+    """Seats and contractors belong to real organisations: the same at 2,000 and 8,000 simulated
+    recipients (scales 2,754 and 689). When they were counted in simulated seats, the smaller
+    sample lost every centre below one simulated seat (no contract at all at 2,000; 21 contractors
+    and 39 of 48 lots without a bidder at 8,000)."""
+    summaries = {}
+    for size in (2000, 8000):
+        scenario = load_scenario(PRAKERJA, size=size, weeks=60)
+        summaries[size] = run_scenario(scenario, schemes=["tender"]).summary["schemes"]["tender"]
+    small, large = summaries[2000], summaries[8000]
+    assert small["seats_planned"] == large["seats_planned"]
+    assert small["seats_contracted"] == pytest.approx(large["seats_contracted"], rel=0.03)
+    assert small["contractors"] == pytest.approx(large["contractors"], rel=0.03)
+    assert small["lots_without_bidder"] == large["lots_without_bidder"] == 0
+    # what the budget pays for in real terms agrees too (simulated seats rounded without bias)
+    assert small["total_cost_idr"] == pytest.approx(large["total_cost_idr"], rel=0.05)
+
+
+def test_budget_guard_stops_paying_when_rounding_would_overspend():
+    # A reference cost under the bids plans more seats than the budget buys, so the awards use the
+    # real budget to the last seat; at 7 people per simulated one, this seed's rounding draws more
+    # simulated seats than the budget / scale pays for, and the office pays for fewer.
+    overrides = [
+        "population.recipients_represented=2800",
+        "tender.budget_idr=4.0e8",
+        "tender.reference_cost_idr=400000",
+        "tender.payment=per_seat",
+        "tender.cycle_weeks=12",
+        "tender.procurement_weeks=0",
+        "tender.course_weeks=1",
+    ]
+    model = run_tender(overrides, size=400, weeks=20, seed=6)
+    contracts, t = model.scheme.contracts, model.params.tender
+    budget = t.budget_idr / (1 + t.admin_cost_share)  # real IDR for contractors
+    price = np.array([c.price_idr for c in contracts])
+    real = np.array([c.seats for c in contracts])
+    assert price @ real <= budget and price @ real > budget - price.max()  # the budget binds
+    drawn = systematic_round(real / model.scale, stream(model.world.seed, "tender:seat_rounding", 0))
+    assert price @ drawn * model.scale > budget  # what rounding alone would have paid
+    assert price @ [c.sim_seats for c in contracts] * model.scale <= budget
+    assert model.ledger.treasury_out * model.scale <= t.budget_idr * (1 + 1e-12)

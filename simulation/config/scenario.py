@@ -289,7 +289,7 @@ class Tender(Frozen):
     reference_cost_idr: Positive = Field(description="planning cost per trainee, IDR")
     planning_lag_weeks: int = Field(8, ge=0, description="age of the demand data used to plan")
     forecast_noise_sd: NonNegative = 0.3
-    min_seats: int = Field(1, ge=1, description="smallest lot worth tendering, simulated seats")
+    min_seats: int = Field(1, ge=1, description="smallest lot worth tendering, real seats")
     procurement_weeks: int = Field(12, ge=0)
     bid_markup: NonNegative = Field(0.4, description="margin over cost of a bidder with no rivals")
     quality_inflation: NonNegative = Field(0.1, description="declared minus true quality")

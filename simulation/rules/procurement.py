@@ -97,6 +97,55 @@ def plan_lots(
     return empty, empty.copy(), empty.copy()
 
 
+def systematic_round(quotas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Whole numbers for non-negative ``quotas`` (1-d), unbiased and total-preserving: systematic
+    rounding with one uniform draw u on [0, 1) (exactly one number of ``rng``, always drawn).
+
+    With C_i the cumulative sum of the quotas up to and including i, item i gets
+    floor(C_i + u) - floor(C_{i-1} + u), which is floor(q_i) or ceil(q_i); over u its expectation
+    is exactly q_i, and the total is floor(C_n + u), within one of sum(q). Whole quotas stay as they
+    are, whatever their neighbours. Used to turn a contract's real seats into simulated seats
+    (quota = real seats / scale), so that a centre too small to hold one simulated seat still
+    trains its real share in expectation.
+    """
+    quotas = np.asarray(quotas, dtype=np.float64)
+    if quotas.ndim != 1:
+        raise ValueError(f"quotas must be 1-d, got shape {quotas.shape}")
+    if not np.all(np.isfinite(quotas)) or np.any(quotas < 0):
+        raise ValueError("quotas must be finite and non-negative")
+    u = rng.random()
+    whole = np.floor(quotas)
+    cumulative = np.concatenate(([0.0], np.cumsum(quotas - whole)))  # fractional parts only: exact
+    steps = np.floor(cumulative + u)
+    return (whole + np.diff(steps)).astype(np.int64)
+
+
+def cohort_target(sim_seats: int, cohorts: int, index: int, phase: float) -> int:
+    """Simulated seats a contract should have filled by the end of its cohort ``index`` (0-based,
+    of ``cohorts`` back-to-back cohorts): min(sim_seats, floor(sim_seats * (index + 1) / cohorts
+    + phase)), with ``phase`` in [0, 1) drawn once per contract.
+
+    With phase uniform, the expected target is exactly sim_seats * (index + 1) / cohorts: seats are
+    spread evenly over the cohorts in expectation, whatever the sample's size (a contract with one
+    simulated seat and 13 cohorts puts it in a cohort drawn uniformly), and exactly evenly when
+    ``cohorts`` divides ``sim_seats``. The last cohort's target is always sim_seats. A cohort
+    seats the target less those already seated, so seats left empty roll over to the next one.
+    """
+    if cohorts <= 0 or not 0 <= index < cohorts:
+        raise ValueError(f"need 0 <= index < cohorts, got index {index} of {cohorts}")
+    if not 0.0 <= phase < 1.0:
+        raise ValueError(f"phase must be in [0, 1), got {phase}")
+    return min(sim_seats, math.floor(sim_seats * (index + 1) / cohorts + phase))
+
+
+def affordable_seats(budget_left_idr: float, price_idr: float) -> int:
+    """Whole seats a budget still pays for at a price per seat, IDR: floor(left / price), never
+    negative. A price of zero or less is refused."""
+    if not price_idr > 0:
+        raise ValueError(f"price must be positive, got {price_idr}")
+    return max(int(budget_left_idr // price_idr), 0)
+
+
 def bid_prices(
     cost_idr: np.ndarray, rivals: np.ndarray, markup: float, capacity_share: np.ndarray | float = 1.0
 ) -> np.ndarray:

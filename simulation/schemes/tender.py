@@ -20,6 +20,15 @@ Weekly process (DESIGN §3, tender); the decision rules are in ``simulation.rule
    completers gain skill from the delivered quality;
 5. payment per trainee, per seat, or partly on placement; at the end of the cycle applicants who
    never got a seat are counted as waitlisted and may apply again in the next cycle.
+
+Units. What belongs to organisations and the market is in REAL units, independent of the sample's
+size: centres' capacity, lots, the minimum lot, seats awarded and the budget (real seats, real IDR).
+Each contract's simulated seats, which simulated people fill, are its real seats / scale, rounded
+without bias by systematic rounding over the cycle's contracts
+(``simulation.rules.procurement.systematic_round``, stream ``tender:seat_rounding``), so a centre
+too small to hold one simulated seat still trains its real share in expectation. Payments and the
+ledger are simulated IDR (x scale for national totals); the office promises and pays out of each
+cycle's budget / scale no more than it holds, so rounding can never overspend the budget.
 """
 
 from __future__ import annotations
@@ -44,9 +53,10 @@ if TYPE_CHECKING:
 WEEKS_PER_YEAR = 52.0
 
 
-@dataclass
-class Contract:
-    """One awarded lot. Seats and trainees are simulated people; money is IDR per trainee."""
+@dataclass(frozen=True)
+class Award:
+    """Part of a lot won by one bidder, before it becomes a contract: ``seats`` are real seats,
+    ``price_idr`` the winning bid per trainee (IDR)."""
 
     provider: int
     course: int
@@ -54,17 +64,40 @@ class Contract:
     region: int
     seats: int
     price_idr: float
+    declared_quality: float
+
+
+@dataclass
+class Contract:
+    """One awarded lot (or part of one). ``seats`` are real seats, what the contractor teaches for
+    the real population; ``sim_seats`` are the simulated seats they stand for (seats / scale,
+    rounded without bias); ``seated`` and ``completed`` count simulated people. Money is IDR per
+    trainee. ``cycle`` is the contract cycle whose budget pays for it. The contractor runs
+    ``cohorts`` back-to-back cohorts (at most one per real seat); ``phase`` in [0, 1) places the
+    simulated seats among them (``procurement.cohort_target``)."""
+
+    provider: int
+    course: int
+    sector: int
+    region: int
+    seats: int
+    sim_seats: int
+    price_idr: float
     cost_idr: float  # the contractor's cost per trainee after shading
     declared_quality: float
     delivered_quality: float
+    cycle: int
     start_week: int
     end_week: int
     cohorts: int
+    phase: float
     seated: int = 0
     completed: int = 0
 
-    def cohort_starts(self, course_weeks: int) -> list[int]:
-        return [self.start_week + k * course_weeks for k in range(self.cohorts)]
+    def cohort_index(self, week: int, course_weeks: int) -> int:
+        """Which of the contract's cohorts starts in ``week`` (0-based), or -1 if none does."""
+        index, offset = divmod(week - self.start_week, course_weeks)
+        return index if offset == 0 and 0 <= index < self.cohorts else -1
 
 
 @register("tender")
@@ -81,10 +114,12 @@ class TenderScheme:
         self.applied = np.full(n, -1, dtype=np.int32)  # lot (region * sectors + sector), -1 if none
         self.contract_of = np.full(n, -1, dtype=np.int32)  # contract seated in, -1 if none
         self.applied_week = np.full(n, -1, dtype=np.int16)
-        self.ever_applied = np.zeros(n, dtype=bool)
+        self.first_cell = np.full(n, -1, dtype=np.int32)  # lot of the first application, -1 if none
+        self.first_week = np.full(n, -1, dtype=np.int16)  # week of the first application
         self.contracts: list[Contract] = []
         self.record_quality: dict[int, float] = {}  # provider -> delivered quality, last contract
-        self.plan = (np.zeros(0, np.int64),) * 3  # the cycle's lots: sector, region, seats
+        self.plan = (np.zeros(0, np.int64),) * 3  # the cycle's lots: sector, region, real seats
+        self.committed_idr = np.zeros(self.params.cycles)  # simulated IDR promised, by cycle
         self.capability = self._capability()  # [provider, sector] -> course id, -1 if none
         self.tally = dict.fromkeys(
             ("lots", "lot_seats", "lots_without_bidder", "bids", "bids_abnormal", "favoured", "waitlisted"), 0
@@ -93,15 +128,36 @@ class TenderScheme:
 
     # ------------------------------------------------------------------ scheme interface
     def evaluation(self) -> Evaluation:
-        """Applicants offered a seat against applicants never seated (to be stratified by lot)."""
-        state = self.model.state
-        seated = state.selected_week >= 0
+        """Applicants ever seated (offered) against applicants never seated (comparison), in
+        strata within which seats went by the same sequence of lotteries (see ``strata``)."""
+        seated, comparison = self._groups()
         return Evaluation(
             offered=seated,
-            comparison=self.ever_applied & ~seated,
-            stratum=np.zeros(seated.size, dtype=np.int64),
-            trained=state.courses_bought > 0,
+            comparison=comparison,
+            stratum=self.strata(),
+            trained=self.model.state.courses_bought > 0,
         )
+
+    def strata(self) -> np.ndarray:
+        """Lottery stratum of each row, int64: one integer per (lot of the first application,
+        week of the first application, whether that lot's sector is the person's own), numbered
+        from 0 in that order; -1 for rows that never applied.
+
+        People who first applied to the same lot in the same week face the same sequence of seat
+        lotteries, so under ``seat_rule: lottery`` being seated is random within a stratum; the
+        own-sector flag separates those whose later applications follow their own sector."""
+        applied = self.first_cell >= 0
+        sectors = len(self.model.params.sectors)
+        own = (self.first_cell % sectors) == self.model.people.sector
+        key = (self.first_week.astype(np.int64) * self.cells + self.first_cell) * 2 + own
+        stratum = np.full(applied.size, -1, dtype=np.int64)
+        stratum[applied] = np.unique(key[applied], return_inverse=True)[1]
+        return stratum
+
+    def _groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ever seated, applied but never seated), boolean [row]."""
+        seated = self.model.state.selected_week >= 0
+        return seated, (self.first_cell >= 0) & ~seated
 
     def step(self, week: int) -> None:
         p = self.params
@@ -120,8 +176,7 @@ class TenderScheme:
         """This week's flows (real people and IDR) and the employment of the evaluation groups."""
         scale = self.model.scale
         running = [c for c in self.contracts if c.start_week <= week < c.end_week]
-        groups = self.evaluation()
-        seated, comparison = groups.offered, groups.comparison
+        seated, comparison = self._groups()
         employed = self.model.labour.employed
         return {
             **{name: value * scale for name, value in self.week_flows.items()},
@@ -137,12 +192,17 @@ class TenderScheme:
         }
 
     def metrics(self) -> dict[str, float | int | None]:
-        """Tender-specific summary metrics, and the shared ones a tender defines its own way."""
+        """Tender-specific summary metrics, and the shared ones a tender defines its own way.
+
+        Seats contracted and planned are real seats (organisations' quantities, independent of the
+        sample's size); the fill rate is simulated trainees over simulated seats; prices are IDR per
+        trainee, weighted by real seats (bids) or by trainees (prices paid)."""
         model, scale = self.model, self.model.scale
         state, people = model.state, model.people
         seated = state.selected_week >= 0
         contracts = self.contracts
         seats = sum(c.seats for c in contracts)
+        sim_seats = sum(c.sim_seats for c in contracts)
         trainees = sum(c.seated for c in contracts)
         by_seat = (
             (lambda values: float(np.average(values, weights=[c.seats for c in contracts])))
@@ -162,9 +222,9 @@ class TenderScheme:
             "mean_true_quality_enrolled": by_trainee([c.delivered_quality for c in contracts]),
             "mismatch_rate": share(sector_of[contract] != people.sector, seated),
             "median_weeks_to_first_training": float(median(waited)) if waited.size else None,
-            "seats_contracted": seats * scale,
-            "seats_planned": self.tally["lot_seats"] * scale,
-            "seat_fill_rate": trainees / seats if seats else None,
+            "seats_contracted": seats,
+            "seats_planned": self.tally["lot_seats"],
+            "seat_fill_rate": trainees / sim_seats if sim_seats else None,
             "mean_winning_bid_idr": by_seat([c.price_idr for c in contracts]),
             "mean_shading": by_seat([c.declared_quality - c.delivered_quality for c in contracts]),
             "procurement_weeks": float(self.params.procurement_weeks),
@@ -174,17 +234,18 @@ class TenderScheme:
             "bids_flagged_abnormal": self.tally["bids_abnormal"],
             "awards_by_favouritism": self.tally["favoured"],
             "contractors": len({c.provider: None for c in contracts}),
-            "active_providers": self._active_contractors(),
-            "mean_true_quality_available": mean(np.array([c.delivered_quality for c in contracts]))
-            if contracts
-            else None,
+            "active_providers": self._active_providers(),
+            "mean_true_quality_available": (
+                float(np.mean([c.delivered_quality for c in contracts])) if contracts else None
+            ),
         }
 
-    def _active_contractors(self) -> int:
-        """Contractors with a contract running in the last week any contract ran."""
+    def _active_providers(self) -> int:
+        """Contractors with a contract running in the last week in which any contract ran (0 if
+        none was awarded), whether or not the run goes on after the contracts end."""
         if not self.contracts:
             return 0
-        last = min(max(c.end_week for c in self.contracts), self.model.week) - 1
+        last = max(c.end_week for c in self.contracts) - 1
         return len({c.provider: None for c in self.contracts if c.start_week <= last < c.end_week})
 
     # ------------------------------------------------------------------ planning and procurement
@@ -200,77 +261,101 @@ class TenderScheme:
         return table
 
     def _plan(self, week: int, cycle: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The cycle's lots (sector, region, real seats) from the real budget at the reference cost;
+        lots smaller than ``min_seats`` real seats are dropped."""
         p, model = self.params, self.model
         rng = stream(self.seed, "tender:plan", cycle)
         forecast = procurement.forecast_demand(
             model.world.vacancies, week, p.planning_lag_weeks, p.forecast_noise_sd, rng
         )
         population = np.array([r.population_share for r in model.params.regions])
-        budget = p.budget_idr / p.cycles / (1.0 + p.admin_cost_share) / model.scale
-        min_seats = max(1, int(np.ceil(p.min_seats / model.scale)))
-        return procurement.plan_lots(budget, forecast, population, p.reference_cost_idr, min_seats)
+        return procurement.plan_lots(
+            self._cycle_budget_idr(), forecast, population, p.reference_cost_idr, p.min_seats
+        )
+
+    def _cycle_budget_idr(self) -> float:
+        """Real IDR a contract cycle may pay contractors: its share of the budget, net of the
+        office's cost."""
+        p = self.params
+        return p.budget_idr / p.cycles / (1.0 + p.admin_cost_share)
 
     def _procure(self, week: int, cycle: int) -> None:
-        """Tender every planned lot of the cycle and award contracts.
+        """Tender every planned lot of the cycle, award real seats, and sign the contracts.
 
-        A lot goes to the best bid, as many seats as its capacity and the remaining budget allow;
-        seats still open go to the next best, and so on, so a large lot is split among several
-        contractors. Favouritism may override the score at each award.
+        Awards are in real seats (see ``_award_lot``); each contract's simulated seats are its real
+        seats / scale, rounded by systematic rounding over the cycle's contracts (stream
+        ``tender:seat_rounding``), so they are right in expectation contract by contract and the
+        cycle's total is within one simulated seat of real seats / scale.
         """
         p, model = self.params, self.model
         rng = stream(self.seed, "tender:procurement", cycle)
-        budget = p.budget_idr / p.cycles / (1.0 + p.admin_cost_share) / model.scale
+        budget = self._cycle_budget_idr()
         end = min((cycle + 1) * p.cycle_weeks, model.params.weeks)
         cohorts = max(0, (end - week) // p.course_weeks)
         capacity = self._capacity_left(cohorts)
+        awards: list[Award] = []
         for sector, region, seats in zip(*self.plan, strict=True):
             self.tally["lots"] += 1
             self.tally["lot_seats"] += int(seats)
             bids = self._bids(int(sector), int(region), int(seats), rng, capacity)
             if bids is None:
                 self.tally["lots_without_bidder"] += 1
-                continue
-            left = int(seats)
-            while left > 0 and bids["provider"].size and cohorts > 0:
-                best = int(np.argmax(bids["score"])) if np.isfinite(bids["score"]).any() else -1
-                won = procurement.award(bids["score"], p.favouritism, rng)
-                if won < 0:
-                    break
-                self.tally["favoured"] += int(won != best)
-                provider, price = int(bids["provider"][won]), float(bids["price"][won])
-                n = int(min(left, capacity[provider], budget // price))
-                if n > 0:
-                    budget -= n * price
-                    capacity[provider] -= n
-                    left -= n
-                    self._sign(
-                        provider,
-                        int(bids["course"][won]),
-                        int(sector),
-                        int(region),
-                        n,
-                        price,
-                        float(bids["declared"][won]),
-                        week,
-                        end,
-                        cohorts,
-                    )
-                bids = {key: np.delete(values, won) for key, values in bids.items()}
+            elif cohorts > 0:
+                won, budget = self._award_lot(
+                    (int(sector), int(region), int(seats)), bids, budget, capacity, rng
+                )
+                awards += won
+        rounding = stream(self.seed, "tender:seat_rounding", cycle)
+        real = np.array([a.seats for a in awards], dtype=np.float64)
+        sim = procurement.systematic_round(real / model.scale, rounding)
+        self._sign(awards, sim, rounding.random(len(awards)), (cycle, week, end, cohorts))
+
+    def _award_lot(
+        self,
+        lot: tuple[int, int, int],
+        bids: dict[str, np.ndarray],
+        budget_idr: float,
+        capacity: np.ndarray,
+        rng: np.random.Generator,
+    ) -> tuple[list[Award], float]:
+        """Award one lot (sector, region, real seats): to the best bid, or a favoured one, as many
+        whole real seats as are left in the lot, the bidder's real capacity left and the cycle's
+        real budget left (IDR) at its price allow; seats still open go to the next, and so on, so a
+        large lot is split among several contractors. Returns the awards and the real budget left;
+        ``capacity`` (real seats per provider) is reduced in place."""
+        sector, region, left = lot
+        awards: list[Award] = []
+        while left > 0 and bids["provider"].size:
+            best = int(np.argmax(bids["score"])) if np.isfinite(bids["score"]).any() else -1
+            won = procurement.award(bids["score"], self.params.favouritism, rng)
+            if won < 0:
+                break
+            self.tally["favoured"] += int(won != best)
+            provider, price = int(bids["provider"][won]), float(bids["price"][won])
+            n = min(left, int(capacity[provider]), procurement.affordable_seats(budget_idr, price))
+            if n > 0:
+                budget_idr -= n * price
+                capacity[provider] -= n
+                left -= n
+                declared = float(bids["declared"][won])
+                awards.append(Award(provider, int(bids["course"][won]), sector, region, n, price, declared))
+            bids = {key: np.delete(values, won) for key, values in bids.items()}
+        return awards, budget_idr
 
     def _capacity_left(self, cohorts: int) -> np.ndarray:
-        """Simulated seats each provider can still teach this cycle (zero once it has exited)."""
+        """Real seats each provider can teach in ``cohorts`` back-to-back cohorts (its yearly
+        capacity pro rata; zero once it has exited). Fractional: a provider bids with one whole
+        real seat left and is awarded whole seats."""
         weeks = cohorts * self.params.course_weeks
         return np.array(
-            [
-                p.capacity_per_year * weeks / WEEKS_PER_YEAR / self.model.scale if p.active else 0.0
-                for p in self.model.providers
-            ]
+            [p.capacity_per_year * weeks / WEEKS_PER_YEAR if p.active else 0.0 for p in self.model.providers]
         )
 
     def _bids(self, sector: int, region: int, seats: int, rng: np.random.Generator, capacity: np.ndarray):
         """The lot's bids as arrays (provider, course, price, declared, score), or None if no
-        provider can bid: it must teach the sector in the region and have a seat of capacity left.
-        Prices follow cost, the number of rivals and the share of the lot the bidder can take."""
+        provider can bid: it must teach the sector in the region and have at least one real seat of
+        capacity left. Prices follow cost, the number of rivals and the share of the lot (real
+        seats) the bidder's real capacity can take."""
         p, model = self.params, self.model
         regions = np.array([pr.region for pr in model.providers])
         course = self.capability[:, sector]
@@ -304,43 +389,80 @@ class TenderScheme:
         cost = courses.marginal_cost_idr[course].astype(np.float64)
         return np.where(courses.mode[course] == ONLINE, np.maximum(cost, offline), cost)
 
-    def _sign(self, provider, course, sector, region, seats, price, declared, week, end, cohorts) -> None:
-        """Sign a contract: the contractor picks its shading; per-seat contracts are paid now."""
+    def _sign(
+        self,
+        awards: list[Award],
+        sim_seats: np.ndarray,
+        phases: np.ndarray,
+        timing: tuple[int, int, int, int],
+    ) -> None:
+        """Sign the cycle's contracts: ``awards`` with their simulated seats and seat phases;
+        ``timing`` is (cycle, start week, end week, cohorts the cycle has left). Each contractor
+        picks its shading and runs at most one cohort per real seat; per-seat contracts are paid
+        now, for as many simulated seats as the cycle's budget still pays for (fewer than drawn
+        only where rounding up would overspend, i.e. when the real budget binds)."""
         p = self.params
-        shaded = float(
-            procurement.shading(
-                np.array([declared]), np.array([p.shading_saving_idr]), p.monitoring, p.penalty_idr
-            )[0]
+        cycle, week, end, cohorts = timing
+        declared = np.array([a.declared_quality for a in awards], dtype=np.float64)
+        saving = np.full(declared.size, p.shading_saving_idr)
+        shaded = procurement.shading(declared, saving, p.monitoring, p.penalty_idr)
+        base_cost = self._delivery_cost(np.array([a.course for a in awards], dtype=np.int64))
+        terms = zip(
+            awards, sim_seats.tolist(), phases.tolist(), shaded.tolist(), base_cost.tolist(), strict=True
         )
-        base_cost = float(self._delivery_cost(np.array([course]))[0])
-        contract = Contract(
-            provider=provider,
-            course=course,
-            sector=sector,
-            region=region,
-            seats=seats,
-            price_idr=price,
-            cost_idr=max(base_cost - p.shading_saving_idr * shaded, 0.0),
-            declared_quality=declared,
-            delivered_quality=max(declared - shaded, 0.0),
-            start_week=week,
-            end_week=end,
-            cohorts=min(cohorts, seats),
-        )
-        self.contracts.append(contract)
-        if p.payment == "per_seat":
-            self._pay(contract, procurement.contract_payment(price, seats, 0, 0, "per_seat", 0.0))
+        for award, n, phase, shade, cost in terms:  # contracts, not participants
+            if p.payment == "per_seat":
+                n = self._commit(cycle, award.price_idr, n)
+            contract = Contract(
+                provider=award.provider,
+                course=award.course,
+                sector=award.sector,
+                region=award.region,
+                seats=award.seats,
+                sim_seats=n,
+                price_idr=award.price_idr,
+                cost_idr=max(cost - p.shading_saving_idr * shade, 0.0),
+                declared_quality=award.declared_quality,
+                delivered_quality=max(award.declared_quality - shade, 0.0),
+                cycle=cycle,
+                start_week=week,
+                end_week=end,
+                cohorts=min(cohorts, award.seats),
+                phase=phase,
+            )
+            self.contracts.append(contract)
+            if p.payment == "per_seat":
+                self._pay(contract, procurement.contract_payment(award.price_idr, n, 0, 0, "per_seat", 0.0))
+
+    def _commit(self, cycle: int, price_idr: float, seats: int) -> int:
+        """Promise ``seats`` simulated seats at ``price_idr`` out of the cycle's budget, as many as it
+        still pays for; returns that number. The budget guard: the cycle's promises never exceed its
+        real budget / scale (simulated IDR, net of office cost), so neither does what it pays."""
+        budget = self._cycle_budget_idr() / self.model.scale
+        n = min(seats, procurement.affordable_seats(budget - self.committed_idr[cycle], price_idr))
+        self.committed_idr[cycle] += n * price_idr
+        return n
 
     # ------------------------------------------------------------------ take-up and delivery
     def _open_cells(self, week: int) -> np.ndarray:
         """Lots (cells region x sector) still taking applications: a contract in the cell has
-        seats left and a cohort still to start. Boolean [cell], cell = region * sectors + sector."""
+        simulated seats left, a cohort still to start and budget to pay a trainee. Boolean [cell],
+        cell = region * sectors + sector."""
         weeks = self.params.course_weeks
         open_ = np.zeros(self.cells, dtype=bool)
-        for c in self.contracts:  # dozens to hundreds of contracts, not participants
-            if c.start_week <= week <= c.cohort_starts(weeks)[-1] and c.seated < c.seats:
+        for c in self.contracts:  # dozens to thousands of contracts, not participants
+            if c.start_week <= week <= c.start_week + (c.cohorts - 1) * weeks and self._seats_left(c):
                 open_[self._cell(c)] = True
         return open_
+
+    def _seats_left(self, c: Contract) -> int:
+        """Simulated seats contract ``c`` can still fill: none once its cycle's budget cannot pay
+        one more trainee (unless its seats were paid for at signing)."""
+        left = c.sim_seats - c.seated
+        if self.params.payment == "per_seat" or left <= 0:
+            return max(left, 0)
+        budget = self._cycle_budget_idr() / self.model.scale - self.committed_idr[c.cycle]
+        return min(left, procurement.affordable_seats(budget, c.price_idr))
 
     def _cell(self, c: Contract) -> int:
         return c.region * len(self.model.params.sectors) + c.sector
@@ -370,14 +492,18 @@ class TenderScheme:
         apply = free[willing]
         self.applied[apply] = (region * sectors + sector)[willing]
         self.applied_week[apply] = week
-        self.ever_applied[apply] = True
+        first = apply[self.first_cell[apply] < 0]
+        self.first_cell[first] = self.applied[first]
+        self.first_week[first] = week
         self.week_flows["applied"] = apply.size
 
     def _seat_cohorts(self, week: int) -> None:
         """Start the cohorts due this week. Each lot's applicants are ordered by lottery (or queue)
-        and the lot's contracts, in the order they were awarded, fill their cohorts from them."""
+        and the lot's contracts, in the order they were awarded, fill their cohorts from them: each
+        cohort up to its contract's target (``procurement.cohort_target``), so empty seats roll
+        over to the contract's next cohort."""
         p, model = self.params, self.model
-        due = [k for k, c in enumerate(self.contracts) if week in c.cohort_starts(p.course_weeks)]
+        due = [k for k, c in enumerate(self.contracts) if c.cohort_index(week, p.course_weeks) >= 0]
         if not due:
             return
         state = model.state
@@ -388,6 +514,10 @@ class TenderScheme:
         queues: dict[int, np.ndarray] = {}
         for k in due:  # contracts, not participants
             c = self.contracts[k]
+            index = c.cohort_index(week, p.course_weeks)
+            size = max(procurement.cohort_target(c.sim_seats, c.cohorts, index, c.phase) - c.seated, 0)
+            if size == 0:
+                continue
             cell = self._cell(c)
             if cell not in queues:
                 queue = by_cell[bounds[cell] : bounds[cell + 1]]
@@ -396,16 +526,18 @@ class TenderScheme:
                 else:
                     queue = queue[np.argsort(self.applied_week[queue], kind="stable")]
                 queues[cell] = queue
-            left_cohorts = c.cohorts - c.cohort_starts(p.course_weeks).index(week)
-            size = int(np.ceil((c.seats - c.seated) / left_cohorts))
             seated, queues[cell] = queues[cell][:size], queues[cell][size:]
             self._enrol(k, np.sort(seated), week, rng)
 
     def _enrol(self, k: int, rows: np.ndarray, week: int, rng: np.random.Generator) -> None:
-        """Seat ``rows`` in contract ``k``: enrolment, completion draw, payment, contractor's cost."""
+        """Seat ``rows`` (simulated people) in contract ``k``: enrolment, completion draw, payment,
+        contractor's cost. Unless seats were paid at signing, the office seats only as many as the
+        cycle's budget still pays for (the rest keep waiting), promising the full price for each."""
         p, model = self.params, self.model
         c = self.contracts[k]
         state, people, courses = model.state, model.people, model.courses
+        if p.payment != "per_seat":
+            rows = rows[: self._commit(c.cycle, c.price_idr, rows.size)]
         if rows.size == 0:
             return
         travel = np.array([r.travel_cost_idr for r in model.params.regions])[people.region[rows]]
