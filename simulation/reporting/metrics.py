@@ -15,7 +15,7 @@ import numpy as np
 
 from simulation.reporting.estimands import effects
 from simulation.reporting.registry import METRICS, check_scheme_metrics, metric, shared_metrics
-from simulation.rules.statistics import herfindahl, mean, ratio, share
+from simulation.rules.statistics import mean, ratio, share
 
 if TYPE_CHECKING:
     from simulation.model.market import MarketModel
@@ -51,9 +51,6 @@ def shared_values(model: MarketModel) -> dict[str, MetricValue]:
     n_trained = int(np.count_nonzero(trained))
     total_cost = ledger.treasury_out * scale
     jobs = additional_jobs(model)
-    revenue = np.bincount(
-        model.courses.provider, model.courses.net_revenue_idr, minlength=len(model.providers)
-    )
     return {
         "participants_offered": int(np.count_nonzero(model.scheme.evaluation().offered)) * scale,
         "participants_trained": n_trained * scale,
@@ -68,7 +65,6 @@ def shared_values(model: MarketModel) -> dict[str, MetricValue]:
         "cost_per_additional_job_idr": total_cost / jobs if jobs > 0 else None,
         "platform_revenue_idr": ledger.platform_commission * scale,
         "provider_profit_idr": float(sum(p.profit_idr for p in model.providers)),
-        "provider_hhi": herfindahl(revenue),
         "providers_entered": model.providers_entered,
     }
 

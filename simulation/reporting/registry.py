@@ -151,7 +151,9 @@ METRICS: tuple[Metric, ...] = (
        "providers' profit: receipts less costs (fixed costs of platform sellers included)"),
     # ---------------------------------------------------------------- market structure
     _m("provider_hhi", "number", "0-10,000", "provider HHI (0-10,000)",
-       "Herfindahl index of providers' revenue shares", headline=True, undefined="no revenue"),
+       "Herfindahl index of providers' revenue shares: sales receipts (voucher); the value of the "
+       "contracts awarded, real seats times price (tender)", source="scheme", headline=True,
+       undefined="no revenue"),
     _m("active_providers", "whole", "providers", "active providers",
        "providers selling on the platforms (voucher) or delivering a contract (tender) in the last "
        "week the scheme was running", source="scheme"),

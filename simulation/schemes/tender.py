@@ -42,7 +42,7 @@ from simulation.config.codes import ONLINE
 from simulation.config.streams import stream
 from simulation.market.participants import FINISHED, NOT_SELECTED
 from simulation.rules import procurement
-from simulation.rules.statistics import mean, median, share
+from simulation.rules.statistics import herfindahl, mean, median, share
 from simulation.rules.training import completion_probability
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
@@ -234,6 +234,15 @@ class TenderScheme:
             "bids_flagged_abnormal": self.tally["bids_abnormal"],
             "awards_by_favouritism": self.tally["favoured"],
             "contractors": len({c.provider: None for c in contracts}),
+            "provider_hhi": herfindahl(
+                np.bincount(
+                    [c.provider for c in contracts],
+                    [c.seats * c.price_idr for c in contracts],
+                    minlength=len(model.providers),
+                )
+            )
+            if contracts
+            else None,
             "active_providers": self._active_providers(),
             "mean_true_quality_available": (
                 float(np.mean([c.delivered_quality for c in contracts])) if contracts else None

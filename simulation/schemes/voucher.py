@@ -27,7 +27,7 @@ from simulation.config.streams import stream
 from simulation.market.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
 from simulation.rules import kernels
 from simulation.rules.choice import Market, Shoppers, shop
-from simulation.rules.statistics import median, rating_quality_correlation, share
+from simulation.rules.statistics import herfindahl, median, rating_quality_correlation, share
 from simulation.rules.training import completion_probability, stars
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
@@ -157,6 +157,9 @@ class VoucherScheme:
             ),
             "credit_forfeited_idr": model.ledger.credit_forfeited * model.scale,
             "active_providers": sum(p.active for p in self.market.sellers),
+            "provider_hhi": herfindahl(
+                np.bincount(courses.provider, courses.net_revenue_idr, minlength=len(model.providers))
+            ),
             "mean_true_quality_available": self.quality_available,
             "mismatch_rate": per_purchase(tally.mismatched),
             "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
