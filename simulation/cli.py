@@ -11,7 +11,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from simulation.config.scenario import ScenarioError, load_scenario, read_yaml, scenario_dir
 from simulation.reporting.outputs import OutputError, already_exists, default_out_dir, now_iso, provenance
@@ -57,7 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, help="results folder (default results/<sweep name>)")
     where = sweep.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive_int, help="start a local Dask cluster of N processes")
-    where.add_argument("--scheduler", metavar="ADDRESS", help="use a Dask cluster, e.g. tcp://host:8786")
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="use a Dask cluster you trust, e.g. tls://host:8786 (it can run code in this process)",
+    )
+    sweep.add_argument("--tls-ca-file", type=Path, metavar="FILE", help="CA certificate of a tls:// cluster")
+    sweep.add_argument("--tls-cert", type=Path, metavar="FILE", help="this client's certificate (tls://)")
+    sweep.add_argument("--tls-key", type=Path, metavar="FILE", help="this client's private key (tls://)")
     sweep.add_argument("--dry-run", action="store_true", help="print the number of runs and stop")
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     analyze = sub.add_parser("analyze", help="effects and sensitivity indices of a sweep's results")
@@ -67,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _scenario_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", type=Path, help="scenario YAML file")
-    p.add_argument("--seed", type=_non_negative_int, help="root seed (default: the scenario's)")
+    p.add_argument("--seed", type=_seed, help="root seed (default: the scenario's)")
     p.add_argument("--size", type=_positive_int, help="simulated recipients")
     p.add_argument("--weeks", type=_positive_int, help="weeks to simulate")
     p.add_argument(
@@ -95,6 +102,25 @@ def _non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be zero or more (got {text!r})")
     return value
+
+
+def _seed(text: str) -> int:
+    """``--seed TEXT`` follows the scenario's rule for ``seed``, exactly as ``--set seed=TEXT`` does:
+    the text is read as YAML, then checked against the scenario's field (type and bounds)."""
+    import yaml
+    from pydantic import TypeAdapter, ValidationError
+
+    from simulation.config.scenario import Scenario
+
+    field = Scenario.model_fields["seed"]
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = text
+    try:
+        return TypeAdapter(Annotated[field.annotation, *field.metadata]).validate_python(value)
+    except ValidationError as err:
+        raise argparse.ArgumentTypeError(f"{err.errors()[0]['msg']} (got {text!r})") from None
 
 
 def _int(text: str) -> int:
@@ -183,15 +209,24 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     from simulation.experiments import load_sweep_spec, run_count
-    from simulation.experiments.execute import dask_client, sweep
+    from simulation.experiments.execute import SchedulerError, dask_client, sweep
     from simulation.experiments.store import StoreError
 
     spec = load_sweep_spec(args.spec)
+    try:
+        security = _sweep_security(args)
+    except SchedulerError as err:
+        raise BadInput(str(err)) from None
     runs = run_count(spec)
     if args.dry_run:
         print(f"{args.spec}: {runs:,} runs ({spec.sampler} design, {spec.replications} replications each)")
         return EXIT_OK
-    client = dask_client(args.workers, args.scheduler) if (args.workers or args.scheduler) else None
+    client = None
+    if args.workers or args.scheduler is not None:
+        try:
+            client = dask_client(args.workers, args.scheduler, security=security, warn=_warn)
+        except SchedulerError as err:
+            raise BadInput(str(err)) from None
     try:
         result = sweep(spec, args.out, executor=client, progress=not args.no_progress and sys.stderr.isatty())
     except StoreError as err:
@@ -208,6 +243,25 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     for run_id, error in sorted(result.failed.items())[:10]:
         print(f"  run {run_id}: {error}", file=sys.stderr)
     return EXIT_OK if result.ok else EXIT_RUNS_FAILED
+
+
+def _sweep_security(args: argparse.Namespace):
+    """The TLS settings for ``--scheduler`` (None for tcp:// and local runs); the address's form is
+    checked here, before anything connects."""
+    from simulation.experiments.execute import parse_scheduler_address, scheduler_security
+
+    tls = {"--tls-ca-file": args.tls_ca_file, "--tls-cert": args.tls_cert, "--tls-key": args.tls_key}
+    if args.scheduler is None:
+        named = [name for name, value in tls.items() if value is not None]
+        if named:
+            raise BadInput(f"{', '.join(named)}: only with --scheduler tls://HOST:PORT")
+        return None
+    address = parse_scheduler_address(args.scheduler)
+    return scheduler_security(address, args.tls_ca_file, args.tls_cert, args.tls_key)
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 def cmd_analyze(args: argparse.Namespace, argv: list[str]) -> int:

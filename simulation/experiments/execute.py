@@ -9,11 +9,15 @@ with its error while the others go on. Dask does the distribution, retries and w
 from __future__ import annotations
 
 import copy
+import ipaddress
+import ssl
 import time
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from tqdm.auto import tqdm
 
@@ -209,18 +213,176 @@ def _manifest(spec: SweepSpec, runs: list[RunSpec]) -> dict:
     }
 
 
-def dask_client(workers: int | None = None, scheduler: str | None = None):
+CONNECT_TIMEOUT = 10.0  # seconds to reach a --scheduler before giving up
+SCHEDULER_FORM = "tls://HOST:PORT (or tcp://HOST:PORT on a trusted network)"
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+
+
+class SchedulerError(ValueError):
+    """A scheduler address, TLS setting or connection that cannot be used (a user error)."""
+
+
+class InsecureSchedulerWarning(UserWarning):
+    """Plain TCP to a scheduler on another machine: anyone on the path can run code here."""
+
+
+@dataclass(frozen=True)
+class SchedulerAddress:
+    """A checked ``tcp://`` or ``tls://`` address of a Dask scheduler."""
+
+    protocol: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.protocol}://{host}:{self.port}"
+
+    @property
+    def loopback(self) -> bool:
+        """Whether the address is on this machine's loopback interface (by its form: no lookup)."""
+        if self.host.lower() in _LOOPBACK_NAMES:
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False  # a host name: it may resolve anywhere
+
+
+def parse_scheduler_address(text: str) -> SchedulerAddress:
+    """Check the form of a scheduler address (no connection is made): ``tcp://`` or ``tls://``,
+    a host and a port. Raises :class:`SchedulerError` naming the address."""
+    if not text or not text.strip():
+        raise SchedulerError(f"--scheduler: the address is empty; expected {SCHEDULER_FORM}")
+    if any(ch.isspace() for ch in text) or "://" not in text:
+        raise SchedulerError(f"--scheduler {text!r}: not an address; expected {SCHEDULER_FORM}")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as err:
+        raise SchedulerError(
+            f"--scheduler {text!r}: not a valid address ({err}); expected {SCHEDULER_FORM}"
+        ) from None
+    protocol = parts.scheme.lower()
+    if protocol not in ("tcp", "tls"):
+        raise SchedulerError(
+            f"--scheduler {text!r}: {protocol or 'no'} protocol; a Dask scheduler is at {SCHEDULER_FORM}"
+        )
+    if not parts.hostname:
+        raise SchedulerError(f"--scheduler {text!r}: no host; expected {SCHEDULER_FORM}")
+    if port is None or port == 0:
+        raise SchedulerError(
+            f"--scheduler {text!r}: no port (Dask's default is 8786); expected {SCHEDULER_FORM}"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise SchedulerError(
+            f"--scheduler {text!r}: unexpected text after the port; expected {SCHEDULER_FORM}"
+        )
+    return SchedulerAddress(protocol, parts.hostname, port)
+
+
+def insecure_warning(address: SchedulerAddress) -> str | None:
+    """The warning for plain TCP to a scheduler that is not on loopback, else None."""
+    if address.protocol != "tcp" or address.loopback:
+        return None
+    return (
+        f"{address} is plain TCP to another machine. Dask sends results back as Python pickles, so "
+        f"whoever runs that scheduler or its workers, or can reach that network, can run code in this "
+        f"process. Use only a cluster you trust, and tls:// with --tls-ca-file, --tls-cert and --tls-key."
+    )
+
+
+def scheduler_security(
+    address: SchedulerAddress,
+    ca_file: Path | str | None = None,
+    cert: Path | str | None = None,
+    key: Path | str | None = None,
+):
+    """The ``distributed.security.Security`` for ``address``: None for tcp://; for tls:// the given
+    CA file, client certificate and key, or else Dask's config (``distributed.comm.tls.ca-file``,
+    ``distributed.comm.tls.client.cert``, ``.key``). Encryption is required. SchedulerError if
+    certificates are given for tcp://, missing for tls://, or unreadable."""
+    from distributed.security import Security
+
+    given = {"--tls-ca-file": ca_file, "--tls-cert": cert, "--tls-key": key}
+    if address.protocol == "tcp":
+        named = [name for name, value in given.items() if value is not None]
+        if named:
+            raise SchedulerError(f"{', '.join(named)}: certificates need a tls:// address, not {address}")
+        return None
+    for name, value in given.items():
+        if value is not None and not Path(value).is_file():
+            raise SchedulerError(f"{name} {value}: no such file")
+    if ca_file is None and cert is None and key is None:
+        security = Security(require_encryption=True)  # from Dask's config, if it names certificates
+        if not security.tls_ca_file or not security.tls_client_cert:
+            raise SchedulerError(
+                f"--scheduler {address}: tls:// needs certificates: --tls-ca-file CA.pem --tls-cert "
+                f"CERT.pem [--tls-key KEY.pem] (or Dask's config distributed.comm.tls.ca-file, "
+                f"distributed.comm.tls.client.cert and .key)"
+            )
+        return security
+    if ca_file is None or cert is None:
+        missing = "--tls-ca-file" if ca_file is None else "--tls-cert"
+        raise SchedulerError(
+            f"{missing} is missing: a tls:// scheduler needs the CA that signed the cluster's "
+            f"certificates (--tls-ca-file) and this client's certificate (--tls-cert, --tls-key)"
+        )
+    return Security(
+        tls_ca_file=str(ca_file),
+        tls_client_cert=str(cert),
+        tls_client_key=None if key is None else str(key),
+        require_encryption=True,
+    )
+
+
+def dask_client(
+    workers: int | None = None,
+    scheduler: str | None = None,
+    security=None,
+    timeout: float | None = None,
+    warn=None,
+):
     """A Dask client: an existing cluster at ``scheduler``, or a LocalCluster of ``workers``
-    single-threaded worker processes on the loopback interface."""
+    single-threaded worker processes on the loopback interface.
+
+    Trust: results come back from the cluster as pickles, so a scheduler or worker can run code
+    in this process (Dask's security model: the cluster must be trusted). ``scheduler`` is checked
+    first (:func:`parse_scheduler_address`); plain TCP to another machine is reported to ``warn``
+    (default: an :class:`InsecureSchedulerWarning`); for ``tls://`` pass ``security`` (see
+    :func:`scheduler_security`). Connecting gives up after ``timeout`` seconds
+    (:data:`CONNECT_TIMEOUT`): SchedulerError naming the address.
+    """
     import dask
     from distributed import Client, LocalCluster
 
-    if scheduler:
-        return Client(scheduler)
+    if scheduler is not None:
+        address = parse_scheduler_address(scheduler)
+        if address.protocol == "tls" and security is None:
+            security = scheduler_security(address)
+        message = insecure_warning(address)
+        if message is not None:
+            if warn is None:
+                warnings.warn(message, InsecureSchedulerWarning, stacklevel=2)
+            else:
+                warn(message)
+        timeout = CONNECT_TIMEOUT if timeout is None else timeout
+        try:
+            return Client(str(address), security=security, timeout=timeout)
+        except (OSError, TimeoutError, ssl.SSLError) as err:
+            reason = str(err).strip() or type(err).__name__
+            raise SchedulerError(
+                f"--scheduler {address}: cannot connect within {timeout:g} s ({reason}); check that the "
+                f"scheduler runs there, the port and, for tls://, the certificates"
+            ) from None
     # Dask's nannies set MALLOC_TRIM_THRESHOLD_, which fixes glibc's mmap threshold: every large
     # numpy temporary is then mapped and unmapped afresh, and a run takes ~1.6x as long. Unset it.
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",  # not 8787: another cluster may hold it
         )
     return Client(cluster)
