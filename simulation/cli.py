@@ -236,6 +236,16 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
             client.close()
             if args.workers:
                 client.cluster.close()
+    for run_id, problem in sorted(result.corrupt.items()):
+        _warn(
+            f"run {run_id}: its file failed its check ({problem}); moved to {result.moved[run_id]} "
+            f"and run again"
+        )
+    if result.strays:
+        _warn(
+            f"{result.folder}/runs: ignored {len(result.strays)} file(s) that are not runs of this "
+            f"sweep: {', '.join(result.strays)}"
+        )
     print(
         f"{result.folder}: {result.finished:,} of {result.runs:,} runs finished, "
         f"{len(result.failed):,} failed"
@@ -272,6 +282,8 @@ def cmd_analyze(args: argparse.Namespace, argv: list[str]) -> int:
         report = analyze(args.folder)
     except StoreError as err:
         raise BadInput(str(err)) from None
+    for warning in report.get("warnings", []):
+        _warn(warning)
     print(report["text"])
     for path in report["figures"]:
         print(f"figure: {path}")

@@ -14,7 +14,7 @@ import ssl
 import time
 import traceback
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +36,9 @@ class SweepResult:
     runs: int
     finished: int
     failed: dict[int, str]
+    corrupt: dict[int, str] = field(default_factory=dict)  # run id -> problem, of files moved aside
+    moved: dict[int, Path] = field(default_factory=dict)  # run id -> where its corrupt file went
+    strays: list[str] = field(default_factory=list)  # files in runs/ that are not runs of the design
 
     @property
     def ok(self) -> bool:
@@ -85,11 +88,13 @@ def sweep(
     ``executor`` is None (in-process) or a ``distributed.Client`` (a LocalCluster or a remote
     scheduler; see :func:`dask_client`). On Dask, runs travel in small batches (:func:`batches`);
     each finished batch's runs are stored at once, so a killed sweep loses only the batches in
-    flight.
+    flight. Before running, every stored run file is checked (:meth:`ResultStore.repair`): corrupt
+    ones are moved into ``corrupt/`` and run again; the result lists them and any stray files.
     """
     folder = Path(folder) if folder is not None else Path("results") / spec.name
     runs = design(spec)
     store = ResultStore.open(folder, fingerprint(spec), _manifest(spec, runs))
+    integrity = store.repair()  # corrupt run files are moved aside: their runs are pending again
     pending_ids = set(store.pending([run.run_id for run in runs]))
     pending = [run for run in runs if run.run_id in pending_ids]
     base_raw = read_yaml(Path(spec.base))
@@ -135,7 +140,15 @@ def sweep(
                 _tick(bar, failures)
     bar.close()
     store.write_status([run.run_id for run in runs])
-    return SweepResult(folder, len(runs), len(store.finished()), store.failed())
+    return SweepResult(
+        folder,
+        len(runs),
+        len(store.finished()),
+        store.failed(),
+        integrity.corrupt,
+        integrity.moved,
+        integrity.strays,
+    )
 
 
 def run_batch(
