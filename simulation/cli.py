@@ -1,12 +1,15 @@
 """Command line: ``run``, ``check`` and ``list`` (``python run.py SCENARIO`` means ``run``).
 
-Exit codes: 0 success; 2 bad input (a one-paragraph message, no traceback); 1 internal error;
-3 a sweep finished with failed runs (each recorded in the results folder).
+Exit codes: 0 success; 2 bad input (a one-paragraph message, no traceback); 1 internal error, or
+the disk filled up while writing (one line; nothing partial is left); 3 a sweep finished with
+failed runs (each recorded in the results folder); 4 ``rerun`` reproduced a summary that differs
+from the recorded one; 130 interrupted (Ctrl-C), with one line saying what was saved.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import traceback
 from collections.abc import Sequence
@@ -14,12 +17,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from simulation.config.scenario import ScenarioError, load_scenario, read_yaml, scenario_dir
-from simulation.reporting.outputs import OutputError, already_exists, default_out_dir, now_iso, provenance
+from simulation.reporting.outputs import (
+    DiskFull,
+    OutputError,
+    default_out_dir,
+    is_disk_full,
+    now_iso,
+    provenance,
+    start_output,
+)
 
 if TYPE_CHECKING:
     from simulation.runner import RunResult
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_RUNS_FAILED = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it
 COMMANDS = ("run", "check", "list", "sweep", "analyze")
 
 
@@ -147,13 +159,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BadInput, ScenarioError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        print(_interrupted(argv[0] if argv else "", err), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as err:
+        if not is_disk_full(err):
+            traceback.print_exc()
+            print("internal error: please report it with the scenario file", file=sys.stderr)
+            return EXIT_INTERNAL
+        message = str(err) if isinstance(err, DiskFull) else f"{err.filename or 'writing'}: {err.strerror}"
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_INTERNAL
     except Exception:  # an internal error: show it, it is a bug
         traceback.print_exc()
         print("internal error: please report it with the scenario file", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _interrupted(command: str, err: KeyboardInterrupt) -> str:
+    """One line for Ctrl-C: what was saved, and how to go on."""
+    from simulation.experiments.execute import SweepInterrupted
+
+    if isinstance(err, SweepInterrupted):
+        return (
+            f"interrupted: {err.finished:,} of {err.runs:,} runs are saved in {err.folder} (status.json "
+            f"lists them); run the same command again to resume"
+        )
+    if command in ("run", "rerun"):
+        return "interrupted: no results were written"
+    return "interrupted"
 
 
 def _load(args: argparse.Namespace):
@@ -191,17 +225,20 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     start = now_iso()
     scenario = _load(args)
     out_dir = args.out or default_out_dir(scenario.name)
-    if out_dir.exists():
-        raise already_exists(out_dir)
-    progress = not args.no_progress and sys.stderr.isatty()
-    from simulation.reporting.outputs import write_results
-    from simulation.runner import run_scenario
+    staging = start_output(out_dir, unique=args.out is None)  # an unwritable --out: exit 2 before simulating
+    try:
+        progress = not args.no_progress and sys.stderr.isatty()
+        from simulation.reporting.outputs import write_results
+        from simulation.runner import run_scenario
 
-    result = run_scenario(scenario, schemes=args.schemes, progress=progress, replications=args.replications)
-    command = ["run.py", *argv]
-    written = write_results(
-        result, out_dir, provenance(scenario, result.seed, command, start), unique=args.out is None
-    )
+        result = run_scenario(
+            scenario, schemes=args.schemes, progress=progress, replications=args.replications
+        )
+        command = ["run.py", *argv]
+        record = provenance(scenario, result.seed, command, start, result.schemes, args.replications)
+        written = write_results(result, out_dir, record, unique=args.out is None, staging=staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already if published
     print(format_table(result))
     print(f"\nresults written to {written}/")
     return EXIT_OK

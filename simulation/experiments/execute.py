@@ -8,6 +8,7 @@ with its error while the others go on. Dask does the distribution, retries and w
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ipaddress
 import ssl
@@ -24,7 +25,7 @@ from tqdm.auto import tqdm
 from simulation.config.scenario import apply_override, read_yaml, validate
 from simulation.experiments.spec import RunSpec, SweepSpec, design, fingerprint
 from simulation.experiments.store import ResultStore, encode_run
-from simulation.reporting.outputs import git_commit, now_iso, package_versions
+from simulation.reporting.outputs import DiskFull, git_commit, is_disk_full, now_iso, package_versions
 from simulation.runner import run_scenario
 
 
@@ -108,36 +109,23 @@ def sweep(
     bar = tqdm(
         total=len(runs), initial=len(runs) - len(pending), desc=spec.name, unit="run", disable=not progress
     )
-    failures = 0
-    if executor is None:
-        for run in pending:
-            failures += _record(store, run.run_id, lambda run=run: run_one(*args, run, schemes, metrics))
-            _tick(bar, failures)
-    else:
-        from distributed import as_completed
-
-        tag = fingerprint(spec)[:12]
-        futures = {
-            executor.submit(
-                run_batch,
-                *args,
-                batch,
-                schemes,
-                metrics,
-                key=f"runs-{tag}-{batch[0].run_id}",
-                pure=False,
-                retries=1,
-            ): batch
-            for batch in batches(pending, _worker_count(executor))
-        }
-        for future in as_completed(futures):
-            try:
-                outcomes = future.result()
-            except Exception as err:  # the batch itself was lost (e.g. a worker died twice)
-                outcomes = [(run.run_id, None, f"{type(err).__name__}: {err}") for run in futures[future]]
-            for run_id, content, error in outcomes:
-                failures += _record(store, run_id, lambda c=content, e=error: _or_raise(c, e), encoded=True)
-                _tick(bar, failures)
+    try:
+        _execute(store, pending, args, schemes, metrics, executor, fingerprint(spec)[:12], bar)
+    except KeyboardInterrupt:
+        bar.close()
+        _save_status(store, runs)
+        raise SweepInterrupted(folder, len(runs), len(store.finished())) from None
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        bar.close()
+        _save_status(store, runs)
+        saved = len(store.finished())
+        raise DiskFull(
+            err.errno,
+            f"{folder}: {err.strerror or 'no space left'} while saving a run; {saved:,} of {len(runs):,} "
+            f"runs are saved (whole files only): free some space and run the same command to resume",
+        ) from None
     bar.close()
     store.write_status([run.run_id for run in runs])
     return SweepResult(
@@ -149,6 +137,39 @@ def sweep(
         integrity.moved,
         integrity.strays,
     )
+
+
+def _execute(store, pending, args, schemes, metrics, executor, tag: str, bar) -> None:
+    """Run the pending runs in-process or on ``executor``, storing each as it ends."""
+    failures = 0
+    if executor is None:
+        for run in pending:
+            failures += _record(store, run.run_id, lambda run=run: run_one(*args, run, schemes, metrics))
+            _tick(bar, failures)
+        return
+    from distributed import as_completed
+
+    futures = {
+        executor.submit(
+            run_batch,
+            *args,
+            batch,
+            schemes,
+            metrics,
+            key=f"runs-{tag}-{batch[0].run_id}",
+            pure=False,
+            retries=1,
+        ): batch
+        for batch in batches(pending, _worker_count(executor))
+    }
+    for future in as_completed(futures):
+        try:
+            outcomes = future.result()
+        except Exception as err:  # the batch itself was lost (e.g. a worker died twice)
+            outcomes = [(run.run_id, None, f"{type(err).__name__}: {err}") for run in futures[future]]
+        for run_id, content, error in outcomes:
+            failures += _record(store, run_id, lambda c=content, e=error: _or_raise(c, e), encoded=True)
+            _tick(bar, failures)
 
 
 def run_batch(
@@ -194,6 +215,21 @@ class RunFailed(RuntimeError):
     """A run that raised on a worker; the message carries its error and traceback."""
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a sweep after ``status.json`` was written: ``finished`` of ``runs``
+    runs are saved in ``folder``, and the same command resumes."""
+
+    def __init__(self, folder: Path, runs: int, finished: int):
+        super().__init__(f"{folder}: {finished:,} of {runs:,} runs saved")
+        self.folder, self.runs, self.finished = folder, runs, finished
+
+
+def _save_status(store: ResultStore, runs: list[RunSpec]) -> None:
+    """Write status.json on the way out of an interrupted sweep, if the disk lets us."""
+    with contextlib.suppress(OSError):
+        store.write_status([run.run_id for run in runs])
+
+
 def _record(store: ResultStore, run_id: int, result, encoded: bool = False) -> int:
     """Store a run's rows (or its Parquet content), or its error; returns 1 if it failed."""
     try:
@@ -202,6 +238,11 @@ def _record(store: ResultStore, run_id: int, result, encoded: bool = False) -> i
         else:
             store.write_run(run_id, result())
         return 0
+    except OSError as err:
+        if is_disk_full(err):
+            raise  # not the run's fault: the sweep stops (see sweep)
+        store.write_failure(run_id, err, traceback.format_exc())
+        return 1
     except Exception as err:  # a failing run is recorded and the sweep goes on
         store.write_failure(
             run_id, err.args[0] if isinstance(err, RunFailed) else err, traceback.format_exc()

@@ -492,6 +492,7 @@ def _write_atomic(path: Path, content: bytes, replace: bool) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o666 & ~_umask())  # mkstemp made it 0600: as open() would have
             out.write(content)
         if replace:
             os.replace(temp, path)
@@ -576,6 +577,21 @@ def _encode(value):
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} {value!r} to JSON")
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows (as
+    simulation.reporting.outputs.umask, repeated: this module imports nothing from the package)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _now() -> str:
