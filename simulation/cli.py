@@ -13,6 +13,7 @@ import shutil
 import sys
 import traceback
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -31,8 +32,10 @@ if TYPE_CHECKING:
     from simulation.runner import RunResult
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_RUNS_FAILED = 0, 1, 2, 3
+EXIT_DIFFERS = 4  # rerun: the summary reproduced differs from the recorded one
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it
-COMMANDS = ("run", "check", "list", "sweep", "analyze")
+COMMANDS = ("run", "check", "list", "sweep", "analyze", "rerun")
+RERUN_KEYS = ("scenario", "seed", "schemes", "replications")  # what provenance.json must hold to rerun
 
 
 class BadInput(Exception):
@@ -81,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     analyze = sub.add_parser("analyze", help="effects and sensitivity indices of a sweep's results")
     analyze.add_argument("folder", type=Path, help="a sweep's results folder")
+    rerun = sub.add_parser(
+        "rerun", help="run a results folder again from its provenance.json and compare summary.json"
+    )
+    rerun.add_argument("folder", type=Path, help="a results folder written by run.py run")
+    rerun.add_argument("--out", type=Path, help="output folder (default FOLDER-rerun-<time>)")
+    rerun.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
 
@@ -154,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "list": cmd_list,
             "sweep": cmd_sweep,
             "analyze": cmd_analyze,
+            "rerun": cmd_rerun,
         }
         return commands[args.command](args, argv)
     except (BadInput, ScenarioError, OutputError) as err:
@@ -325,6 +335,189 @@ def cmd_analyze(args: argparse.Namespace, argv: list[str]) -> int:
     for path in report["figures"]:
         print(f"figure: {path}")
     return EXIT_OK
+
+
+# --------------------------------------------------------------------------- rerun
+
+
+def cmd_rerun(args: argparse.Namespace, argv: list[str]) -> int:
+    """Run a results folder again from its provenance.json; exit 0 if summary.json comes out
+    identical (every value, bit for bit), else list the differences and exit 4."""
+    import json
+
+    from simulation.config.scenario import validate
+
+    start = now_iso()
+    folder = Path(args.folder)
+    recorded = _read_provenance(folder)
+    summary_path = folder / "summary.json"
+    try:
+        old_bytes = summary_path.read_bytes()
+        old_summary = json.loads(old_bytes)
+    except FileNotFoundError:
+        raise BadInput(f"{summary_path}: no such file: nothing to compare the rerun with") from None
+    except (OSError, ValueError) as err:
+        raise BadInput(f"{summary_path}: cannot read it as JSON ({err})") from None
+    source = f"{folder / 'provenance.json'} (key 'scenario')"
+    scenario = validate(recorded["scenario"], source=source)
+    schemes = recorded["schemes"]
+    unknown = [name for name in schemes if name not in scenario.scheme_names]
+    if unknown:
+        raise BadInput(
+            f"{folder / 'provenance.json'}: schemes: {unknown[0]!r} is not a scheme of the recorded "
+            f"scenario ({', '.join(scenario.scheme_names)})"
+        )
+    for note in environment_notes(recorded):
+        print(f"note: {note}", flush=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_dir = args.out or folder.parent / f"{folder.name}-rerun-{stamp}"
+    staging = start_output(out_dir, unique=args.out is None)
+    try:
+        from simulation.reporting.outputs import write_results
+        from simulation.runner import run_scenario
+
+        result = run_scenario(
+            scenario,
+            schemes=schemes,
+            seed=recorded["seed"],
+            progress=not args.no_progress and sys.stderr.isatty(),
+            replications=recorded["replications"],
+        )
+        record = provenance(
+            scenario, result.seed, ["run.py", *argv], start, result.schemes, recorded["replications"]
+        )
+        record["rerun_of"] = str(folder)
+        written = write_results(result, out_dir, record, unique=args.out is None, staging=staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    new_bytes = (written / "summary.json").read_bytes()
+    differences = summary_differences(old_summary, json.loads(new_bytes))
+    print(f"rerun written to {written}/")
+    if not differences:
+        same = "bit for bit" if new_bytes == old_bytes else "value for value (only the file's layout differs)"
+        print(f"summary.json matches the recorded one {same}")
+        return EXIT_OK
+    print(f"summary.json differs from the recorded one ({summary_path}) in {len(differences)} value(s):")
+    for path, old, new in differences:
+        print(f"  {path}: recorded {_shown(old)}, now {_shown(new)}")
+    return EXIT_DIFFERS
+
+
+def _read_provenance(folder: Path) -> dict:
+    """provenance.json with the keys a rerun needs, checked; BadInput naming the file and key."""
+    import json
+
+    path = folder / "provenance.json"
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: no such results folder")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file: a folder written by run.py run has one") from None
+    except (OSError, ValueError) as err:
+        raise BadInput(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"{path}: expected a JSON object with the keys {', '.join(RERUN_KEYS)}")
+    missing = [key for key in RERUN_KEYS if key not in data]
+    if missing:
+        raise BadInput(
+            f"{path}: no key {missing[0]!r} (a rerun needs {', '.join(RERUN_KEYS)}; folders written before "
+            f"run.py recorded schemes and replications cannot be rerun)"
+        )
+    checks = {
+        "scenario": (isinstance(data["scenario"], dict), "a mapping (the resolved scenario)"),
+        "seed": (_whole(data["seed"]), "a whole number of 0 or more"),
+        "schemes": (
+            isinstance(data["schemes"], list)
+            and bool(data["schemes"])
+            and all(isinstance(x, str) for x in data["schemes"]),
+            "a non-empty list of scheme names",
+        ),
+        "replications": (_whole(data["replications"]), "a whole number of 0 or more"),
+    }
+    for key, (ok, expected) in checks.items():
+        if not ok:
+            raise BadInput(f"{path}: {key}: expected {expected}, not {data[key]!r}")
+    return data
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def environment_notes(recorded: dict) -> list[str]:
+    """What differs between the recorded run's code and packages and this one's (said first, since
+    a different result may come from there)."""
+    import platform
+
+    from simulation.reporting.outputs import git_commit, package_versions
+
+    notes = []
+    then, now = recorded.get("git_commit"), git_commit()
+    if "git_commit" not in recorded:
+        notes.append("provenance.json does not record the git commit: the code may differ")
+    elif then != now:
+        notes.append(f"the code differs from the recorded run's: git commit {then} then, {now} now")
+    elif then is not None and then.endswith("-dirty"):
+        notes.append(f"the recorded run had uncommitted changes ({then}): its code is not known exactly")
+    packages = recorded.get("packages")
+    if not isinstance(packages, dict):
+        notes.append("provenance.json does not record package versions: they may differ")
+    else:
+        current = package_versions()
+        changed = [
+            f"{name} {packages.get(name)} then, {current.get(name)} now"
+            for name in sorted(set(packages) | set(current))
+            if packages.get(name) != current.get(name)
+        ]
+        if changed:
+            notes.append("package versions differ from the recorded ones: " + "; ".join(changed))
+    python = recorded.get("python")
+    if python is not None and python != platform.python_version():
+        notes.append(f"Python {python} then, {platform.python_version()} now")
+    return notes
+
+
+_ABSENT = object()
+
+
+def summary_differences(old, new, path: str = "") -> list[tuple[str, object, object]]:
+    """(key path, recorded value, new value) for every value that is not identical; numbers
+    must be equal and of the same type (1 and 1.0 differ), missing keys show as absent."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in list(old) + [k for k in new if k not in old]:
+            out += summary_differences(
+                old.get(key, _ABSENT), new.get(key, _ABSENT), f"{path}.{key}" if path else str(key)
+            )
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        out = []
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            out += summary_differences(a, b, f"{path}.{i}" if path else str(i))
+        return out
+    if type(old) is type(new) and old == new:
+        return []
+    return [(path or "(whole summary)", old, new)]
+
+
+def _shown(value) -> str:
+    if value is _ABSENT:
+        return "(absent)"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict | list):
+        text = json_text(value)
+        return text if len(text) <= 80 else text[:77] + "..."
+    return str(value)
+
+
+def json_text(value) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)
 
 
 # --------------------------------------------------------------------------- console table
