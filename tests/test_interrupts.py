@@ -176,6 +176,16 @@ def test_a_full_disk_during_a_sweep_exits_1_with_one_line_and_resumes(tmp_path, 
     assert sorted(load_sweep(out)["run_id"].unique()) == [0, 1, 2]
 
 
+def test_a_full_disk_when_a_sweep_starts_exits_1_with_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(store_module, "_write_atomic", no_space)
+    out = tmp_path / "out"
+    code, printed, err = call(
+        capsys, "sweep", write_spec(tmp_path, replications=1), "--out", out, "--no-progress"
+    )
+    assert code == 1
+    assert err == f"error: {out}: No space left on device while preparing the sweep folder\n"
+
+
 # --------------------------------------------------------------------------- unwritable --out
 
 

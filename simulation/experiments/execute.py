@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from simulation.config.scenario import apply_override, read_yaml, validate
 from simulation.experiments.spec import RunSpec, SweepSpec, design, fingerprint
-from simulation.experiments.store import ResultStore, encode_run
+from simulation.experiments.store import ResultStore, StoreError, encode_run
 from simulation.reporting.outputs import DiskFull, git_commit, is_disk_full, now_iso, package_versions
 from simulation.runner import run_scenario
 
@@ -94,8 +94,13 @@ def sweep(
     """
     folder = Path(folder) if folder is not None else Path("results") / spec.name
     runs = design(spec)
-    store = ResultStore.open(folder, fingerprint(spec), _manifest(spec, runs))
-    integrity = store.repair()  # corrupt run files are moved aside: their runs are pending again
+    try:
+        store = ResultStore.open(folder, fingerprint(spec), _manifest(spec, runs))
+        integrity = store.repair()  # corrupt run files are moved aside: their runs are pending again
+    except OSError as err:
+        if not is_disk_full(err) or isinstance(err, StoreError):
+            raise
+        raise DiskFull(err.errno, f"{folder}: {err.strerror} while preparing the sweep folder") from None
     pending_ids = set(store.pending([run.run_id for run in runs]))
     pending = [run for run in runs if run.run_id in pending_ids]
     base_raw = read_yaml(Path(spec.base))
@@ -127,7 +132,14 @@ def sweep(
             f"runs are saved (whole files only): free some space and run the same command to resume",
         ) from None
     bar.close()
-    store.write_status([run.run_id for run in runs])
+    try:
+        store.write_status([run.run_id for run in runs])
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        raise DiskFull(
+            err.errno, f"{folder}: {err.strerror} while writing status.json (every finished run is saved)"
+        ) from None
     return SweepResult(
         folder,
         len(runs),

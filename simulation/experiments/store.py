@@ -72,6 +72,9 @@ _NO_LINKS = {
 }
 
 
+_DISK_FULL = {code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code is not None}
+
+
 class StoreError(OSError):
     """A sweep folder cannot be used: it holds another sweep, is not a sweep folder, or is unreadable."""
 
@@ -145,6 +148,8 @@ class ResultStore:
             except FileExistsError:
                 pass  # another process created it meanwhile: checked below like any existing sweep
             except OSError as err:
+                if err.errno in _DISK_FULL:
+                    raise  # not a bad folder: the caller says so and exits as for any full disk
                 raise StoreError(
                     f"{folder}: cannot create the sweep folder ({err.strerror or err})"
                 ) from None
