@@ -1,4 +1,5 @@
-"""Command line: ``run``, ``check`` and ``list`` (``python run.py SCENARIO`` means ``run``).
+"""Command line: ``run``, ``check``, ``list``, ``sweep``, ``analyze`` and ``rerun`` (``python run.py
+SCENARIO`` means ``run``).
 
 Exit codes: 0 success; 2 bad input (a one-paragraph message, no traceback); 1 internal error, or
 the disk filled up while writing (one line; nothing partial is left); 3 a sweep finished with
@@ -188,9 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _interrupted(command: str, err: KeyboardInterrupt) -> str:
     """One line for Ctrl-C: what was saved, and how to go on."""
-    from simulation.experiments.execute import SweepInterrupted
-
-    if isinstance(err, SweepInterrupted):
+    execute = sys.modules.get("simulation.experiments.execute")  # not imported here: that takes seconds
+    if execute is not None and isinstance(err, execute.SweepInterrupted):
         return (
             f"interrupted: {err.finished:,} of {err.runs:,} runs are saved in {err.folder} (status.json "
             f"lists them); run the same command again to resume"

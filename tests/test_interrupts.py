@@ -33,6 +33,8 @@ def call(capsys, *args) -> tuple[int, str, str]:
 
 
 def start(*args, cwd: Path = ROOT) -> subprocess.Popen[str]:
+    """``python run.py ARGS`` with SIGINT at its default action (a shell without job control starts
+    background jobs, such as a CI script's, with SIGINT ignored, and Python keeps it ignored)."""
     return subprocess.Popen(
         [sys.executable, str(ROOT / "run.py"), *map(str, args)],
         cwd=cwd,
@@ -40,6 +42,7 @@ def start(*args, cwd: Path = ROOT) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
