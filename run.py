@@ -2,7 +2,10 @@
 
 import sys
 
-from simulation.cli import main
-
 if __name__ == "__main__":
+    try:
+        from simulation.cli import main
+    except KeyboardInterrupt:  # Ctrl-C while starting up: one line, no traceback
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
     sys.exit(main())

@@ -1,26 +1,42 @@
-"""Command line: ``run``, ``check`` and ``list`` (``python run.py SCENARIO`` means ``run``).
+"""Command line: ``run``, ``check``, ``list``, ``sweep``, ``analyze`` and ``rerun`` (``python run.py
+SCENARIO`` means ``run``).
 
-Exit codes: 0 success; 2 bad input (a one-paragraph message, no traceback); 1 internal error;
-3 a sweep finished with failed runs (each recorded in the results folder).
+Exit codes: 0 success; 2 bad input (a one-paragraph message, no traceback); 1 internal error, or
+the disk filled up while writing (one line; nothing partial is left); 3 a sweep finished with
+failed runs (each recorded in the results folder); 4 ``rerun`` reproduced a summary that differs
+from the recorded one; 130 interrupted (Ctrl-C), with one line saying what was saved.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import traceback
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from simulation.config.scenario import ScenarioError, load_scenario, read_yaml, scenario_dir
-from simulation.reporting.outputs import OutputError, already_exists, default_out_dir, now_iso, provenance
+from simulation.reporting.outputs import (
+    DiskFull,
+    OutputError,
+    default_out_dir,
+    is_disk_full,
+    now_iso,
+    provenance,
+    start_output,
+)
 
 if TYPE_CHECKING:
     from simulation.runner import RunResult
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_RUNS_FAILED = 0, 1, 2, 3
-COMMANDS = ("run", "check", "list", "sweep", "analyze")
+EXIT_DIFFERS = 4  # rerun: the summary reproduced differs from the recorded one
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it
+COMMANDS = ("run", "check", "list", "sweep", "analyze", "rerun")
+RERUN_KEYS = ("scenario", "seed", "schemes", "replications")  # what provenance.json must hold to rerun
 
 
 class BadInput(Exception):
@@ -57,17 +73,30 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, help="results folder (default results/<sweep name>)")
     where = sweep.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive_int, help="start a local Dask cluster of N processes")
-    where.add_argument("--scheduler", metavar="ADDRESS", help="use a Dask cluster, e.g. tcp://host:8786")
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="use a Dask cluster you trust, e.g. tls://host:8786 (it can run code in this process)",
+    )
+    sweep.add_argument("--tls-ca-file", type=Path, metavar="FILE", help="CA certificate of a tls:// cluster")
+    sweep.add_argument("--tls-cert", type=Path, metavar="FILE", help="this client's certificate (tls://)")
+    sweep.add_argument("--tls-key", type=Path, metavar="FILE", help="this client's private key (tls://)")
     sweep.add_argument("--dry-run", action="store_true", help="print the number of runs and stop")
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     analyze = sub.add_parser("analyze", help="effects and sensitivity indices of a sweep's results")
     analyze.add_argument("folder", type=Path, help="a sweep's results folder")
+    rerun = sub.add_parser(
+        "rerun", help="run a results folder again from its provenance.json and compare summary.json"
+    )
+    rerun.add_argument("folder", type=Path, help="a results folder written by run.py run")
+    rerun.add_argument("--out", type=Path, help="output folder (default FOLDER-rerun-<time>)")
+    rerun.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
 
 def _scenario_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", type=Path, help="scenario YAML file")
-    p.add_argument("--seed", type=_non_negative_int, help="root seed (default: the scenario's)")
+    p.add_argument("--seed", type=_seed, help="root seed (default: the scenario's)")
     p.add_argument("--size", type=_positive_int, help="simulated recipients")
     p.add_argument("--weeks", type=_positive_int, help="weeks to simulate")
     p.add_argument(
@@ -97,6 +126,25 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    """``--seed TEXT`` follows the scenario's rule for ``seed``, exactly as ``--set seed=TEXT`` does:
+    the text is read as YAML, then checked against the scenario's field (type and bounds)."""
+    import yaml
+    from pydantic import TypeAdapter, ValidationError
+
+    from simulation.config.scenario import Scenario
+
+    field = Scenario.model_fields["seed"]
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = text
+    try:
+        return TypeAdapter(Annotated[field.annotation, *field.metadata]).validate_python(value)
+    except ValidationError as err:
+        raise argparse.ArgumentTypeError(f"{err.errors()[0]['msg']} (got {text!r})") from None
+
+
 def _int(text: str) -> int:
     try:
         return int(float(text)) if float(text).is_integer() else int(text)
@@ -116,18 +164,40 @@ def main(argv: Sequence[str] | None = None) -> int:
             "list": cmd_list,
             "sweep": cmd_sweep,
             "analyze": cmd_analyze,
+            "rerun": cmd_rerun,
         }
         return commands[args.command](args, argv)
     except (BadInput, ScenarioError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        print(_interrupted(argv[0] if argv else "", err), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as err:
+        if not is_disk_full(err):
+            traceback.print_exc()
+            print("internal error: please report it with the scenario file", file=sys.stderr)
+            return EXIT_INTERNAL
+        message = str(err) if isinstance(err, DiskFull) else f"{err.filename or 'writing'}: {err.strerror}"
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_INTERNAL
     except Exception:  # an internal error: show it, it is a bug
         traceback.print_exc()
         print("internal error: please report it with the scenario file", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _interrupted(command: str, err: KeyboardInterrupt) -> str:
+    """One line for Ctrl-C: what was saved, and how to go on."""
+    execute = sys.modules.get("simulation.experiments.execute")  # not imported here: that takes seconds
+    if execute is not None and isinstance(err, execute.SweepInterrupted):
+        return (
+            f"interrupted: {err.finished:,} of {err.runs:,} runs are saved in {err.folder} (status.json "
+            f"lists them); run the same command again to resume"
+        )
+    if command in ("run", "rerun"):
+        return "interrupted: no results were written"
+    return "interrupted"
 
 
 def _load(args: argparse.Namespace):
@@ -165,17 +235,20 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     start = now_iso()
     scenario = _load(args)
     out_dir = args.out or default_out_dir(scenario.name)
-    if out_dir.exists():
-        raise already_exists(out_dir)
-    progress = not args.no_progress and sys.stderr.isatty()
-    from simulation.reporting.outputs import write_results
-    from simulation.runner import run_scenario
+    staging = start_output(out_dir, unique=args.out is None)  # an unwritable --out: exit 2 before simulating
+    try:
+        progress = not args.no_progress and sys.stderr.isatty()
+        from simulation.reporting.outputs import write_results
+        from simulation.runner import run_scenario
 
-    result = run_scenario(scenario, schemes=args.schemes, progress=progress, replications=args.replications)
-    command = ["run.py", *argv]
-    written = write_results(
-        result, out_dir, provenance(scenario, result.seed, command, start), unique=args.out is None
-    )
+        result = run_scenario(
+            scenario, schemes=args.schemes, progress=progress, replications=args.replications
+        )
+        command = ["run.py", *argv]
+        record = provenance(scenario, result.seed, command, start, result.schemes, args.replications)
+        written = write_results(result, out_dir, record, unique=args.out is None, staging=staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already if published
     print(format_table(result))
     print(f"\nresults written to {written}/")
     return EXIT_OK
@@ -183,15 +256,24 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     from simulation.experiments import load_sweep_spec, run_count
-    from simulation.experiments.execute import dask_client, sweep
+    from simulation.experiments.execute import SchedulerError, dask_client, sweep
     from simulation.experiments.store import StoreError
 
     spec = load_sweep_spec(args.spec)
+    try:
+        security = _sweep_security(args)
+    except SchedulerError as err:
+        raise BadInput(str(err)) from None
     runs = run_count(spec)
     if args.dry_run:
         print(f"{args.spec}: {runs:,} runs ({spec.sampler} design, {spec.replications} replications each)")
         return EXIT_OK
-    client = dask_client(args.workers, args.scheduler) if (args.workers or args.scheduler) else None
+    client = None
+    if args.workers or args.scheduler is not None:
+        try:
+            client = dask_client(args.workers, args.scheduler, security=security, warn=_warn)
+        except SchedulerError as err:
+            raise BadInput(str(err)) from None
     try:
         result = sweep(spec, args.out, executor=client, progress=not args.no_progress and sys.stderr.isatty())
     except StoreError as err:
@@ -201,6 +283,16 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
             client.close()
             if args.workers:
                 client.cluster.close()
+    for run_id, problem in sorted(result.corrupt.items()):
+        _warn(
+            f"run {run_id}: its file failed its check ({problem}); moved to {result.moved[run_id]} "
+            f"and run again"
+        )
+    if result.strays:
+        _warn(
+            f"{result.folder}/runs: ignored {len(result.strays)} file(s) that are not runs of this "
+            f"sweep: {', '.join(result.strays)}"
+        )
     print(
         f"{result.folder}: {result.finished:,} of {result.runs:,} runs finished, "
         f"{len(result.failed):,} failed"
@@ -208,6 +300,25 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     for run_id, error in sorted(result.failed.items())[:10]:
         print(f"  run {run_id}: {error}", file=sys.stderr)
     return EXIT_OK if result.ok else EXIT_RUNS_FAILED
+
+
+def _sweep_security(args: argparse.Namespace):
+    """The TLS settings for ``--scheduler`` (None for tcp:// and local runs); the address's form is
+    checked here, before anything connects."""
+    from simulation.experiments.execute import parse_scheduler_address, scheduler_security
+
+    tls = {"--tls-ca-file": args.tls_ca_file, "--tls-cert": args.tls_cert, "--tls-key": args.tls_key}
+    if args.scheduler is None:
+        named = [name for name, value in tls.items() if value is not None]
+        if named:
+            raise BadInput(f"{', '.join(named)}: only with --scheduler tls://HOST:PORT")
+        return None
+    address = parse_scheduler_address(args.scheduler)
+    return scheduler_security(address, args.tls_ca_file, args.tls_cert, args.tls_key)
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 def cmd_analyze(args: argparse.Namespace, argv: list[str]) -> int:
@@ -218,10 +329,195 @@ def cmd_analyze(args: argparse.Namespace, argv: list[str]) -> int:
         report = analyze(args.folder)
     except StoreError as err:
         raise BadInput(str(err)) from None
+    for warning in report.get("warnings", []):
+        _warn(warning)
     print(report["text"])
     for path in report["figures"]:
         print(f"figure: {path}")
     return EXIT_OK
+
+
+# --------------------------------------------------------------------------- rerun
+
+
+def cmd_rerun(args: argparse.Namespace, argv: list[str]) -> int:
+    """Run a results folder again from its provenance.json; exit 0 if summary.json comes out
+    identical (every value, bit for bit), else list the differences and exit 4."""
+    import json
+
+    from simulation.config.scenario import validate
+
+    start = now_iso()
+    folder = Path(args.folder)
+    recorded = _read_provenance(folder)
+    summary_path = folder / "summary.json"
+    try:
+        old_bytes = summary_path.read_bytes()
+        old_summary = json.loads(old_bytes)
+    except FileNotFoundError:
+        raise BadInput(f"{summary_path}: no such file: nothing to compare the rerun with") from None
+    except (OSError, ValueError) as err:
+        raise BadInput(f"{summary_path}: cannot read it as JSON ({err})") from None
+    source = f"{folder / 'provenance.json'} (key 'scenario')"
+    scenario = validate(recorded["scenario"], source=source)
+    schemes = recorded["schemes"]
+    unknown = [name for name in schemes if name not in scenario.scheme_names]
+    if unknown:
+        raise BadInput(
+            f"{folder / 'provenance.json'}: schemes: {unknown[0]!r} is not a scheme of the recorded "
+            f"scenario ({', '.join(scenario.scheme_names)})"
+        )
+    for note in environment_notes(recorded):
+        print(f"note: {note}", flush=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_dir = args.out or folder.parent / f"{folder.name}-rerun-{stamp}"
+    staging = start_output(out_dir, unique=args.out is None)
+    try:
+        from simulation.reporting.outputs import write_results
+        from simulation.runner import run_scenario
+
+        result = run_scenario(
+            scenario,
+            schemes=schemes,
+            seed=recorded["seed"],
+            progress=not args.no_progress and sys.stderr.isatty(),
+            replications=recorded["replications"],
+        )
+        record = provenance(
+            scenario, result.seed, ["run.py", *argv], start, result.schemes, recorded["replications"]
+        )
+        record["rerun_of"] = str(folder)
+        written = write_results(result, out_dir, record, unique=args.out is None, staging=staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    new_bytes = (written / "summary.json").read_bytes()
+    differences = summary_differences(old_summary, json.loads(new_bytes))
+    print(f"rerun written to {written}/")
+    if not differences:
+        same = "bit for bit" if new_bytes == old_bytes else "value for value (only the file's layout differs)"
+        print(f"summary.json matches the recorded one {same}")
+        return EXIT_OK
+    print(f"summary.json differs from the recorded one ({summary_path}) in {len(differences)} value(s):")
+    for path, old, new in differences:
+        print(f"  {path}: recorded {_shown(old)}, now {_shown(new)}")
+    return EXIT_DIFFERS
+
+
+def _read_provenance(folder: Path) -> dict:
+    """provenance.json with the keys a rerun needs, checked; BadInput naming the file and key."""
+    import json
+
+    path = folder / "provenance.json"
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: no such results folder")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file: a folder written by run.py run has one") from None
+    except (OSError, ValueError) as err:
+        raise BadInput(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"{path}: expected a JSON object with the keys {', '.join(RERUN_KEYS)}")
+    missing = [key for key in RERUN_KEYS if key not in data]
+    if missing:
+        raise BadInput(
+            f"{path}: no key {missing[0]!r} (a rerun needs {', '.join(RERUN_KEYS)}; folders written before "
+            f"run.py recorded schemes and replications cannot be rerun)"
+        )
+    checks = {
+        "scenario": (isinstance(data["scenario"], dict), "a mapping (the resolved scenario)"),
+        "seed": (_whole(data["seed"]), "a whole number of 0 or more"),
+        "schemes": (
+            isinstance(data["schemes"], list)
+            and bool(data["schemes"])
+            and all(isinstance(x, str) for x in data["schemes"]),
+            "a non-empty list of scheme names",
+        ),
+        "replications": (_whole(data["replications"]), "a whole number of 0 or more"),
+    }
+    for key, (ok, expected) in checks.items():
+        if not ok:
+            raise BadInput(f"{path}: {key}: expected {expected}, not {data[key]!r}")
+    return data
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def environment_notes(recorded: dict) -> list[str]:
+    """What differs between the recorded run's code and packages and this one's (said first, since
+    a different result may come from there)."""
+    import platform
+
+    from simulation.reporting.outputs import git_commit, package_versions
+
+    notes = []
+    then, now = recorded.get("git_commit"), git_commit()
+    if "git_commit" not in recorded:
+        notes.append("provenance.json does not record the git commit: the code may differ")
+    elif then != now:
+        notes.append(f"the code differs from the recorded run's: git commit {then} then, {now} now")
+    elif then is not None and then.endswith("-dirty"):
+        notes.append(f"the recorded run had uncommitted changes ({then}): its code is not known exactly")
+    packages = recorded.get("packages")
+    if not isinstance(packages, dict):
+        notes.append("provenance.json does not record package versions: they may differ")
+    else:
+        current = package_versions()
+        changed = [
+            f"{name} {packages.get(name)} then, {current.get(name)} now"
+            for name in sorted(set(packages) | set(current))
+            if packages.get(name) != current.get(name)
+        ]
+        if changed:
+            notes.append("package versions differ from the recorded ones: " + "; ".join(changed))
+    python = recorded.get("python")
+    if python is not None and python != platform.python_version():
+        notes.append(f"Python {python} then, {platform.python_version()} now")
+    return notes
+
+
+_ABSENT = object()
+
+
+def summary_differences(old, new, path: str = "") -> list[tuple[str, object, object]]:
+    """(key path, recorded value, new value) for every value that is not identical; numbers
+    must be equal and of the same type (1 and 1.0 differ), missing keys show as absent."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in list(old) + [k for k in new if k not in old]:
+            out += summary_differences(
+                old.get(key, _ABSENT), new.get(key, _ABSENT), f"{path}.{key}" if path else str(key)
+            )
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        out = []
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            out += summary_differences(a, b, f"{path}.{i}" if path else str(i))
+        return out
+    if type(old) is type(new) and old == new:
+        return []
+    return [(path or "(whole summary)", old, new)]
+
+
+def _shown(value) -> str:
+    if value is _ABSENT:
+        return "(absent)"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict | list):
+        text = json_text(value)
+        return text if len(text) <= 80 else text[:77] + "..."
+    return str(value)
+
+
+def json_text(value) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)
 
 
 # --------------------------------------------------------------------------- console table

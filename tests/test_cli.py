@@ -523,9 +523,9 @@ def test_missing_file(tmp_path, capsys):
         (["--set", "regions.5.population_share=0.1"], ["regions.5", "no list item 5"]),
         (["--set", "seed.x=1"], ["seed.x", "cannot set inside a value"]),
         (["--set", "voucher.credit_idr=[1,"], ["not valid YAML"]),
-        (["--seed", "abc"], ["--seed", "whole number"]),
-        (["--seed", "-1"], ["--seed", "zero or more"]),
-        (["--seed", "1.5"], ["--seed", "whole number"]),
+        (["--seed", "abc"], ["--seed", "valid integer"]),
+        (["--seed", "-1"], ["--seed", "greater than or equal to 0"]),
+        (["--seed", "1.5"], ["--seed", "fractional part"]),
         (["--size", "0"], ["--size", "positive"]),
         (["--size", "ten"], ["--size", "whole number"]),
         (["--size", "5"], ["size", "greater than or equal to 10"]),
@@ -556,6 +556,21 @@ def test_bad_options_exit_2(args, expected, tmp_path, capsys):
     code, out, err = call(capsys, "run", TINY, *args, "--out", tmp_path / "out")
     assert_bad_input(code, out, err, *expected)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text", ["1e30", "-1", "1.5", "abc", "true", "[1]", "1e3", "3.0", "12", str(2**70)])
+def test_seed_option_and_set_seed_follow_one_rule(text, capsys):
+    """``--seed TEXT`` is accepted exactly when ``--set seed=TEXT`` is, with the same value."""
+    code_option, out_option, err_option = call(capsys, "check", TINY, "--seed", text, *SMALL)
+    code_set, out_set, err_set = call(capsys, "check", TINY, "--set", f"seed={text}", *SMALL)
+    assert code_option == code_set, (err_option, err_set)
+    if code_set == 0:
+        seed = load_scenario(TINY, [f"seed={text}"]).seed
+        assert cli.build_parser().parse_args(["check", str(TINY), "--seed", text]).seed == seed
+    else:
+        assert err_option.startswith("error: argument --seed: ")
+        reason = err_set.split("seed: ", 1)[1].split(" (got")[0].strip()
+        assert reason in err_option
 
 
 @pytest.mark.parametrize(

@@ -19,13 +19,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from simulation.experiments import store as store_module
-from simulation.experiments.store import TEMP_SUFFIX, ResultStore, StoreError, load_sweep
+from simulation.experiments.store import TEMP_SUFFIX, CorruptRuns, ResultStore, StoreError, load_sweep
 
 MANIFEST = {
     "spec": {"name": "credit", "base": "scenarios/tiny.yaml"},
     "base_scenario": {"name": "tiny"},
-    "runs": 4,
-    "seeds": [11, 12, 13, 14],
+    "runs": 500,  # run ids 0..499 are the design's; others are strays
     "packages": {"pandas": "3"},
     "git_commit": None,
     "created": "2024-01-01T00:00:00+00:00",
@@ -309,3 +308,113 @@ def test_sigkill_mid_sweep_leaves_whole_files_and_resumes(store):
     assert frame["itt_employment_pp"].tolist() == [
         row["itt_employment_pp"] for i in range(runs) for row in _rows(i)
     ]
+
+
+# -- integrity: checksums, corrupt files, strays ----------------------------------------------------
+
+
+def _flip_a_bit_of(path: Path, value: float) -> None:
+    """Flip the lowest mantissa bit of the float64 ``value`` where it is stored in ``path`` (the file
+    stays a valid Parquet file: only the number changes)."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    at = bytes(data).index(struct.pack("<d", value))
+    data[at] ^= 1
+    path.write_bytes(bytes(data))
+
+
+def test_each_run_file_has_a_check_record(store):
+    path = store.write_run(3, _rows(3))
+    record = json.loads(store.check_path(3).read_text())
+    assert record["run_id"] == 3 and record["bytes"] == path.stat().st_size
+    import hashlib
+
+    assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert store.repair().corrupt == {}
+
+
+def test_a_changed_bit_is_found_by_load_and_moved_aside_by_repair(store):
+    for run_id in range(4):
+        store.write_run(run_id, _rows(run_id))
+    _flip_a_bit_of(store.run_path(1), 1.25)
+    assert pq.read_table(store.run_path(1)).num_rows == 2  # still readable: only the value changed
+    with pytest.raises(CorruptRuns, match=r"run-000001\.parquet: its bytes changed") as caught:
+        store.load()
+    assert set(caught.value.problems) == {1}
+    report = store.repair()
+    assert set(report.corrupt) == {1} and "SHA-256" in report.corrupt[1]
+    assert report.moved[1] == store.folder / "corrupt" / "run-000001.parquet" and report.moved[1].exists()
+    assert (store.folder / "corrupt" / "run-000001.sha256").exists()
+    assert "run-000001.parquet" in (store.folder / "corrupt" / "log.txt").read_text()
+    assert store.finished() == {0, 2, 3} and store.pending([0, 1, 2, 3]) == [1]
+    store.write_run(1, _rows(1))  # redone
+    assert store.load()["itt_employment_pp"].tolist() == [0.0, 0.25, 1.0, 1.25, 2.0, 2.25, 3.0, 3.25]
+    _flip_a_bit_of(store.run_path(1), 1.25)  # again: the second copy does not overwrite the first
+    assert store.repair().moved[1].name == "run-000001.2.parquet"
+
+
+def test_truncated_and_empty_run_files_are_redone(store):
+    for run_id in range(3):
+        store.write_run(run_id, _rows(run_id))
+    whole = store.run_path(0).read_bytes()
+    store.run_path(0).write_bytes(whole[: len(whole) // 2])
+    store.run_path(1).write_bytes(b"")
+    store.check_path(1).unlink()  # an empty file without a record: found by its content
+    store.run_path(4).write_bytes(whole[:100])  # no record either
+    assert store.finished() == {0, 1, 2, 4}
+    report = store.repair()
+    assert set(report.corrupt) == {0, 1, 4}
+    assert "truncated" in report.corrupt[0] and report.corrupt[1] == "empty file"
+    assert "not a readable run file" in report.corrupt[4]
+    assert store.finished() == {2} and store.pending([0, 1, 2, 3, 4]) == [0, 1, 3, 4]
+
+
+def test_a_file_holding_another_run_is_corrupt(store):
+    for run_id in range(3):
+        store.write_run(run_id, _rows(run_id))
+    store.run_path(0).write_bytes(store.run_path(2).read_bytes())  # the file only
+    store.run_path(1).write_bytes(store.run_path(2).read_bytes())  # the file and its record
+    store.check_path(1).write_bytes(store.check_path(2).read_bytes())
+    with pytest.raises(CorruptRuns) as caught:
+        store.load()
+    assert set(caught.value.problems) == {0, 1}
+    assert "check record is for run 2, not 1" in caught.value.problems[1]
+    store.check_path(0).unlink()  # without a record, the content shows it
+    problem, recorded = store.problem(0, store.run_path(0).read_bytes())
+    assert problem == "holds run 2, not 0" and not recorded
+
+
+def test_a_run_file_without_a_record_is_checked_by_content_and_adopted(store):
+    for run_id in range(2):
+        store.write_run(run_id, _rows(run_id))
+        store.check_path(run_id).unlink()  # killed between the two writes, or an older sweep
+    assert len(store.load()) == 4
+    report = store.repair()
+    assert report.corrupt == {} and report.adopted == [0, 1]
+    assert store.check_path(0).exists() and store.check_path(1).exists()
+
+
+def test_strays_are_ignored_and_listed(store):
+    for run_id in range(2):
+        store.write_run(run_id, _rows(run_id))
+    (store.runs_dir / "run-000600.parquet").write_bytes(store.run_path(0).read_bytes())  # not in the design
+    (store.runs_dir / "notes.txt").write_text("mine")
+    (store.runs_dir / f".run-000003.parquet.x1{TEMP_SUFFIX}").write_bytes(b"partial")  # not a stray
+    assert store.finished() == {0, 1}
+    assert store.strays() == ["notes.txt", "run-000600.parquet"]
+    assert store.load()["run_id"].unique().tolist() == [0, 1]
+    assert store.repair().strays == ["notes.txt", "run-000600.parquet"]
+    assert (store.runs_dir / "notes.txt").exists()  # ignored, never removed
+
+
+def test_a_manifest_missing_a_key_is_named(tmp_path):
+    folder = tmp_path / "sweep"
+    ResultStore.open(folder, "fp", {"runs": 2})
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["fingerprint"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(StoreError, match="manifest.json: no key 'fingerprint'"):
+        ResultStore.open(folder, "fp", {"runs": 2})
+    with pytest.raises(StoreError, match="no key 'spec'"):
+        ResultStore(folder).manifest_value("spec")

@@ -26,9 +26,10 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from pydantic import ValidationError  # noqa: E402
 
 from simulation.experiments.spec import SweepSpec, design_matrix, salib_problem  # noqa: E402
-from simulation.experiments.store import ResultStore  # noqa: E402
+from simulation.experiments.store import MANIFEST, RUNS, ResultStore, StoreError  # noqa: E402
 from simulation.reporting.compare import difference_name, replication_stats  # noqa: E402
 
 ID_COLUMNS = ("run_id", "point", "replication", "seed", "scheme", "wall_s")
@@ -39,11 +40,27 @@ CONFIDENCE = 0.95
 def analyze(folder: Path | str) -> dict:
     """Analyse the sweep in ``folder``; returns {"text": report, "figures": [paths],
     "effects": DataFrame, "differences": DataFrame | None (grid designs), "sensitivity":
-    DataFrame | None} and writes the figures and CSVs."""
+    DataFrame | None, "warnings": [text]} and writes the figures and CSVs.
+
+    Every run file is checked first: a corrupt one (changed bytes, truncated, another run's) stops
+    the analysis with :class:`~simulation.experiments.store.CorruptRuns` (a StoreError: exit 2),
+    since an answer without it would be silently partial; stray files in ``runs/`` are ignored and
+    listed in "warnings". A manifest missing a key, or with an invalid spec, is a StoreError naming
+    the file and the key."""
     folder = Path(folder)
     store = ResultStore(folder)
-    spec = SweepSpec.model_validate(store.manifest["spec"])
-    rows = store.load()
+    spec = _manifest_spec(store)
+    total = store.manifest_value("runs")
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        raise StoreError(f"{folder / MANIFEST}: runs: expected the number of runs, not {total!r}")
+    strays = store.strays()
+    warnings = []
+    if strays:
+        listed = ", ".join(strays)
+        warnings.append(
+            f"{folder / RUNS}: ignored {len(strays)} file(s) that are not runs of this sweep: {listed}"
+        )
+    rows = store.load()  # CorruptRuns (a StoreError) if any run file fails its check
     if rows.empty:
         return {
             "text": f"{folder}: no finished runs yet",
@@ -51,6 +68,7 @@ def analyze(folder: Path | str) -> dict:
             "effects": rows,
             "differences": None,
             "sensitivity": None,
+            "warnings": warnings,
         }
     params = [p.path for p in spec.parameters]
     metrics = [c for c in rows.columns if c not in ID_COLUMNS and c not in params]
@@ -64,7 +82,7 @@ def analyze(folder: Path | str) -> dict:
     ]
     effects.to_csv(folder / "effects.csv", index=False)
     text = [
-        f"{spec.name}: {rows['run_id'].nunique():,} of {store.manifest['runs']:,} runs finished",
+        f"{spec.name}: {rows['run_id'].nunique():,} of {total:,} runs finished",
         "",
         format_effects(effects),
     ]
@@ -90,7 +108,18 @@ def analyze(folder: Path | str) -> dict:
         "effects": effects,
         "differences": differences,
         "sensitivity": sensitivity,
+        "warnings": warnings,
     }
+
+
+def _manifest_spec(store: ResultStore) -> SweepSpec:
+    """The sweep's spec as its manifest records it; StoreError naming the file and key if not valid."""
+    try:
+        return SweepSpec.model_validate(store.manifest_value("spec"))
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in ("spec", *first["loc"]))
+        raise StoreError(f"{store.folder / MANIFEST}: {where}: {first['msg']}") from None
 
 
 def with_differences(rows: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:

@@ -8,19 +8,24 @@ with its error while the others go on. Dask does the distribution, retries and w
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import ipaddress
+import ssl
 import time
 import traceback
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from tqdm.auto import tqdm
 
 from simulation.config.scenario import apply_override, read_yaml, validate
 from simulation.experiments.spec import RunSpec, SweepSpec, design, fingerprint
-from simulation.experiments.store import ResultStore, encode_run
-from simulation.reporting.outputs import git_commit, now_iso, package_versions
+from simulation.experiments.store import ResultStore, StoreError, encode_run
+from simulation.reporting.outputs import DiskFull, git_commit, is_disk_full, now_iso, package_versions
 from simulation.runner import run_scenario
 
 
@@ -32,6 +37,9 @@ class SweepResult:
     runs: int
     finished: int
     failed: dict[int, str]
+    corrupt: dict[int, str] = field(default_factory=dict)  # run id -> problem, of files moved aside
+    moved: dict[int, Path] = field(default_factory=dict)  # run id -> where its corrupt file went
+    strays: list[str] = field(default_factory=list)  # files in runs/ that are not runs of the design
 
     @property
     def ok(self) -> bool:
@@ -81,11 +89,18 @@ def sweep(
     ``executor`` is None (in-process) or a ``distributed.Client`` (a LocalCluster or a remote
     scheduler; see :func:`dask_client`). On Dask, runs travel in small batches (:func:`batches`);
     each finished batch's runs are stored at once, so a killed sweep loses only the batches in
-    flight.
+    flight. Before running, every stored run file is checked (:meth:`ResultStore.repair`): corrupt
+    ones are moved into ``corrupt/`` and run again; the result lists them and any stray files.
     """
     folder = Path(folder) if folder is not None else Path("results") / spec.name
     runs = design(spec)
-    store = ResultStore.open(folder, fingerprint(spec), _manifest(spec, runs))
+    try:
+        store = ResultStore.open(folder, fingerprint(spec), _manifest(spec, runs))
+        integrity = store.repair()  # corrupt run files are moved aside: their runs are pending again
+    except OSError as err:
+        if not is_disk_full(err) or isinstance(err, StoreError):
+            raise
+        raise DiskFull(err.errno, f"{folder}: {err.strerror} while preparing the sweep folder") from None
     pending_ids = set(store.pending([run.run_id for run in runs]))
     pending = [run for run in runs if run.run_id in pending_ids]
     base_raw = read_yaml(Path(spec.base))
@@ -99,39 +114,74 @@ def sweep(
     bar = tqdm(
         total=len(runs), initial=len(runs) - len(pending), desc=spec.name, unit="run", disable=not progress
     )
+    try:
+        _execute(store, pending, args, schemes, metrics, executor, fingerprint(spec)[:12], bar)
+    except KeyboardInterrupt:
+        bar.close()
+        _save_status(store, runs)
+        raise SweepInterrupted(folder, len(runs), len(store.finished())) from None
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        bar.close()
+        _save_status(store, runs)
+        saved = len(store.finished())
+        raise DiskFull(
+            err.errno,
+            f"{folder}: {err.strerror or 'no space left'} while saving a run; {saved:,} of {len(runs):,} "
+            f"runs are saved (whole files only): free some space and run the same command to resume",
+        ) from None
+    bar.close()
+    try:
+        store.write_status([run.run_id for run in runs])
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        raise DiskFull(
+            err.errno, f"{folder}: {err.strerror} while writing status.json (every finished run is saved)"
+        ) from None
+    return SweepResult(
+        folder,
+        len(runs),
+        len(store.finished()),
+        store.failed(),
+        integrity.corrupt,
+        integrity.moved,
+        integrity.strays,
+    )
+
+
+def _execute(store, pending, args, schemes, metrics, executor, tag: str, bar) -> None:
+    """Run the pending runs in-process or on ``executor``, storing each as it ends."""
     failures = 0
     if executor is None:
         for run in pending:
             failures += _record(store, run.run_id, lambda run=run: run_one(*args, run, schemes, metrics))
             _tick(bar, failures)
-    else:
-        from distributed import as_completed
+        return
+    from distributed import as_completed
 
-        tag = fingerprint(spec)[:12]
-        futures = {
-            executor.submit(
-                run_batch,
-                *args,
-                batch,
-                schemes,
-                metrics,
-                key=f"runs-{tag}-{batch[0].run_id}",
-                pure=False,
-                retries=1,
-            ): batch
-            for batch in batches(pending, _worker_count(executor))
-        }
-        for future in as_completed(futures):
-            try:
-                outcomes = future.result()
-            except Exception as err:  # the batch itself was lost (e.g. a worker died twice)
-                outcomes = [(run.run_id, None, f"{type(err).__name__}: {err}") for run in futures[future]]
-            for run_id, content, error in outcomes:
-                failures += _record(store, run_id, lambda c=content, e=error: _or_raise(c, e), encoded=True)
-                _tick(bar, failures)
-    bar.close()
-    store.write_status([run.run_id for run in runs])
-    return SweepResult(folder, len(runs), len(store.finished()), store.failed())
+    futures = {
+        executor.submit(
+            run_batch,
+            *args,
+            batch,
+            schemes,
+            metrics,
+            key=f"runs-{tag}-{batch[0].run_id}",
+            pure=False,
+            retries=1,
+        ): batch
+        for batch in batches(pending, _worker_count(executor))
+    }
+    for future in as_completed(futures):
+        try:
+            outcomes = future.result()
+        except Exception as err:  # the batch itself was lost (e.g. a worker died twice)
+            outcomes = [(run.run_id, None, f"{type(err).__name__}: {err}") for run in futures[future]]
+        for run_id, content, error in outcomes:
+            failures += _record(store, run_id, lambda c=content, e=error: _or_raise(c, e), encoded=True)
+            _tick(bar, failures)
 
 
 def run_batch(
@@ -177,6 +227,21 @@ class RunFailed(RuntimeError):
     """A run that raised on a worker; the message carries its error and traceback."""
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a sweep after ``status.json`` was written: ``finished`` of ``runs``
+    runs are saved in ``folder``, and the same command resumes."""
+
+    def __init__(self, folder: Path, runs: int, finished: int):
+        super().__init__(f"{folder}: {finished:,} of {runs:,} runs saved")
+        self.folder, self.runs, self.finished = folder, runs, finished
+
+
+def _save_status(store: ResultStore, runs: list[RunSpec]) -> None:
+    """Write status.json on the way out of an interrupted sweep, if the disk lets us."""
+    with contextlib.suppress(OSError):
+        store.write_status([run.run_id for run in runs])
+
+
 def _record(store: ResultStore, run_id: int, result, encoded: bool = False) -> int:
     """Store a run's rows (or its Parquet content), or its error; returns 1 if it failed."""
     try:
@@ -185,6 +250,11 @@ def _record(store: ResultStore, run_id: int, result, encoded: bool = False) -> i
         else:
             store.write_run(run_id, result())
         return 0
+    except OSError as err:
+        if is_disk_full(err):
+            raise  # not the run's fault: the sweep stops (see sweep)
+        store.write_failure(run_id, err, traceback.format_exc())
+        return 1
     except Exception as err:  # a failing run is recorded and the sweep goes on
         store.write_failure(
             run_id, err.args[0] if isinstance(err, RunFailed) else err, traceback.format_exc()
@@ -209,18 +279,176 @@ def _manifest(spec: SweepSpec, runs: list[RunSpec]) -> dict:
     }
 
 
-def dask_client(workers: int | None = None, scheduler: str | None = None):
+CONNECT_TIMEOUT = 10.0  # seconds to reach a --scheduler before giving up
+SCHEDULER_FORM = "tls://HOST:PORT (or tcp://HOST:PORT on a trusted network)"
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+
+
+class SchedulerError(ValueError):
+    """A scheduler address, TLS setting or connection that cannot be used (a user error)."""
+
+
+class InsecureSchedulerWarning(UserWarning):
+    """Plain TCP to a scheduler on another machine: anyone on the path can run code here."""
+
+
+@dataclass(frozen=True)
+class SchedulerAddress:
+    """A checked ``tcp://`` or ``tls://`` address of a Dask scheduler."""
+
+    protocol: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.protocol}://{host}:{self.port}"
+
+    @property
+    def loopback(self) -> bool:
+        """Whether the address is on this machine's loopback interface (by its form: no lookup)."""
+        if self.host.lower() in _LOOPBACK_NAMES:
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False  # a host name: it may resolve anywhere
+
+
+def parse_scheduler_address(text: str) -> SchedulerAddress:
+    """Check the form of a scheduler address (no connection is made): ``tcp://`` or ``tls://``,
+    a host and a port. Raises :class:`SchedulerError` naming the address."""
+    if not text or not text.strip():
+        raise SchedulerError(f"--scheduler: the address is empty; expected {SCHEDULER_FORM}")
+    if any(ch.isspace() for ch in text) or "://" not in text:
+        raise SchedulerError(f"--scheduler {text!r}: not an address; expected {SCHEDULER_FORM}")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as err:
+        raise SchedulerError(
+            f"--scheduler {text!r}: not a valid address ({err}); expected {SCHEDULER_FORM}"
+        ) from None
+    protocol = parts.scheme.lower()
+    if protocol not in ("tcp", "tls"):
+        raise SchedulerError(
+            f"--scheduler {text!r}: {protocol or 'no'} protocol; a Dask scheduler is at {SCHEDULER_FORM}"
+        )
+    if not parts.hostname:
+        raise SchedulerError(f"--scheduler {text!r}: no host; expected {SCHEDULER_FORM}")
+    if port is None or port == 0:
+        raise SchedulerError(
+            f"--scheduler {text!r}: no port (Dask's default is 8786); expected {SCHEDULER_FORM}"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise SchedulerError(
+            f"--scheduler {text!r}: unexpected text after the port; expected {SCHEDULER_FORM}"
+        )
+    return SchedulerAddress(protocol, parts.hostname, port)
+
+
+def insecure_warning(address: SchedulerAddress) -> str | None:
+    """The warning for plain TCP to a scheduler that is not on loopback, else None."""
+    if address.protocol != "tcp" or address.loopback:
+        return None
+    return (
+        f"{address} is plain TCP to another machine. Dask sends results back as Python pickles, so "
+        f"whoever runs that scheduler or its workers, or can reach that network, can run code in this "
+        f"process. Use only a cluster you trust, and tls:// with --tls-ca-file, --tls-cert and --tls-key."
+    )
+
+
+def scheduler_security(
+    address: SchedulerAddress,
+    ca_file: Path | str | None = None,
+    cert: Path | str | None = None,
+    key: Path | str | None = None,
+):
+    """The ``distributed.security.Security`` for ``address``: None for tcp://; for tls:// the given
+    CA file, client certificate and key, or else Dask's config (``distributed.comm.tls.ca-file``,
+    ``distributed.comm.tls.client.cert``, ``.key``). Encryption is required. SchedulerError if
+    certificates are given for tcp://, missing for tls://, or unreadable."""
+    from distributed.security import Security
+
+    given = {"--tls-ca-file": ca_file, "--tls-cert": cert, "--tls-key": key}
+    if address.protocol == "tcp":
+        named = [name for name, value in given.items() if value is not None]
+        if named:
+            raise SchedulerError(f"{', '.join(named)}: certificates need a tls:// address, not {address}")
+        return None
+    for name, value in given.items():
+        if value is not None and not Path(value).is_file():
+            raise SchedulerError(f"{name} {value}: no such file")
+    if ca_file is None and cert is None and key is None:
+        security = Security(require_encryption=True)  # from Dask's config, if it names certificates
+        if not security.tls_ca_file or not security.tls_client_cert:
+            raise SchedulerError(
+                f"--scheduler {address}: tls:// needs certificates: --tls-ca-file CA.pem --tls-cert "
+                f"CERT.pem [--tls-key KEY.pem] (or Dask's config distributed.comm.tls.ca-file, "
+                f"distributed.comm.tls.client.cert and .key)"
+            )
+        return security
+    if ca_file is None or cert is None:
+        missing = "--tls-ca-file" if ca_file is None else "--tls-cert"
+        raise SchedulerError(
+            f"{missing} is missing: a tls:// scheduler needs the CA that signed the cluster's "
+            f"certificates (--tls-ca-file) and this client's certificate (--tls-cert, --tls-key)"
+        )
+    return Security(
+        tls_ca_file=str(ca_file),
+        tls_client_cert=str(cert),
+        tls_client_key=None if key is None else str(key),
+        require_encryption=True,
+    )
+
+
+def dask_client(
+    workers: int | None = None,
+    scheduler: str | None = None,
+    security=None,
+    timeout: float | None = None,
+    warn=None,
+):
     """A Dask client: an existing cluster at ``scheduler``, or a LocalCluster of ``workers``
-    single-threaded worker processes on the loopback interface."""
+    single-threaded worker processes on the loopback interface.
+
+    Trust: results come back from the cluster as pickles, so a scheduler or worker can run code
+    in this process (Dask's security model: the cluster must be trusted). ``scheduler`` is checked
+    first (:func:`parse_scheduler_address`); plain TCP to another machine is reported to ``warn``
+    (default: an :class:`InsecureSchedulerWarning`); for ``tls://`` pass ``security`` (see
+    :func:`scheduler_security`). Connecting gives up after ``timeout`` seconds
+    (:data:`CONNECT_TIMEOUT`): SchedulerError naming the address.
+    """
     import dask
     from distributed import Client, LocalCluster
 
-    if scheduler:
-        return Client(scheduler)
+    if scheduler is not None:
+        address = parse_scheduler_address(scheduler)
+        if address.protocol == "tls" and security is None:
+            security = scheduler_security(address)
+        message = insecure_warning(address)
+        if message is not None:
+            if warn is None:
+                warnings.warn(message, InsecureSchedulerWarning, stacklevel=2)
+            else:
+                warn(message)
+        timeout = CONNECT_TIMEOUT if timeout is None else timeout
+        try:
+            return Client(str(address), security=security, timeout=timeout)
+        except (OSError, TimeoutError, ssl.SSLError) as err:
+            reason = str(err).strip() or type(err).__name__
+            raise SchedulerError(
+                f"--scheduler {address}: cannot connect within {timeout:g} s ({reason}); check that the "
+                f"scheduler runs there, the port and, for tls://, the certificates"
+            ) from None
     # Dask's nannies set MALLOC_TRIM_THRESHOLD_, which fixes glibc's mmap threshold: every large
     # numpy temporary is then mapped and unmapped afresh, and a run takes ~1.6x as long. Unset it.
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",  # not 8787: another cluster may hold it
         )
     return Client(cluster)

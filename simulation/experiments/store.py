@@ -4,7 +4,9 @@ Layout::
 
     <folder>/manifest.json              written once, when the folder is created
     <folder>/runs/run-000042.parquet    one finished run: a row per scheme
+    <folder>/runs/run-000042.sha256     its check record: {"run_id", "sha256", "bytes"}
     <folder>/failures/run-000017.json   a run that raised: {"run_id", "error", "traceback", "time"}
+    <folder>/corrupt/                   run files that failed their check, moved aside (never deleted)
 
 Every file is written under a hidden temporary name in its own folder (``.run-000042.parquet.<random>.tmp``)
 and then renamed into place in one step, so a killed process leaves whole files or none: a
@@ -12,6 +14,16 @@ leftover temporary file is ignored and a run is either finished or pending. A fi
 never overwritten (a duplicate result, e.g. from a retried task, keeps the first file), so
 re-running a sweep resumes it: only the runs without a file are run again, including those that
 failed. The manifest's fingerprint identifies the sweep; a folder holding another sweep is refused.
+
+Integrity: each run file's check record, written right after it, holds its SHA-256, size and run
+id. :meth:`ResultStore.repair` (on resume) checks every run file against it: a file whose bytes
+changed, that is truncated or empty, or that holds another run, is moved into ``corrupt/`` and its
+run becomes pending again. A run file without a record (a process killed between the two writes,
+or a sweep made before records existed) is checked by its content (a readable Parquet file holding
+only its own run id) and given a record. :meth:`ResultStore.load` refuses (:class:`CorruptRuns`)
+to load a sweep with a corrupt run file. Files in ``runs/`` that are not runs of the design
+(``manifest["runs"]`` runs, ids 0 to runs - 1) are strays: ignored, and listed by
+:meth:`ResultStore.strays` so that callers can warn.
 
 This module needs only the standard library and pyarrow (pandas when loading), so that it can be
 used without importing the simulation.
@@ -21,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import math
 import operator
@@ -41,10 +54,12 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 RUNS = "runs"
 FAILURES = "failures"
+CORRUPT = "corrupt"
 TEMP_SUFFIX = ".tmp"  # temporary files: "." + final name + "." + random + TEMP_SUFFIX
 
 _RUN_FILE = re.compile(r"^run-(\d+)\.parquet$")
 _FAILURE_FILE = re.compile(r"^run-(\d+)\.json$")
+_CHECK_FILE = re.compile(r"^run-(\d+)\.sha256$")
 # errors of os.link that mean "this file system has no hard links", not "the file exists"
 _NO_LINKS = {
     errno.EPERM,
@@ -57,8 +72,38 @@ _NO_LINKS = {
 }
 
 
+_DISK_FULL = {code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code is not None}
+
+
 class StoreError(OSError):
     """A sweep folder cannot be used: it holds another sweep, is not a sweep folder, or is unreadable."""
+
+
+class CorruptRuns(StoreError):
+    """Run files that failed their check: ``problems`` maps run id -> what is wrong."""
+
+    def __init__(self, folder: Path, problems: dict[int, str]):
+        self.problems = dict(problems)
+        listed = "; ".join(f"{RUNS}/run-{k:06d}.parquet: {v}" for k, v in sorted(problems.items())[:5])
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        super().__init__(
+            f"{folder}: {len(problems)} corrupt run file{'' if len(problems) == 1 else 's'} "
+            f"({listed}{more}); "
+            f"nothing was analysed. Run the sweep again with the same spec and --out: it moves them "
+            f"into {CORRUPT}/ and redoes those runs"
+        )
+
+
+class Integrity:
+    """What :meth:`ResultStore.repair` found: corrupt run files (run id -> problem) and where each
+    was moved, run files given a check record, and stray files in ``runs/``. (A plain class, not a
+    dataclass: this module can be loaded alone, outside ``sys.modules``.)"""
+
+    def __init__(self, strays: list[str] | None = None):
+        self.corrupt: dict[int, str] = {}
+        self.moved: dict[int, Path] = {}
+        self.adopted: list[int] = []
+        self.strays: list[str] = list(strays or [])
 
 
 class ResultStore:
@@ -74,6 +119,10 @@ class ResultStore:
         self._manifest = _read_manifest(self.folder)
         self.runs_dir = self.folder / RUNS
         self.failures_dir = self.folder / FAILURES
+        self.corrupt_dir = self.folder / CORRUPT
+        runs = self._manifest.get("runs")
+        # the design's run ids are 0 .. runs - 1; without a count (a hand-made store) any id is one
+        self._size = runs if isinstance(runs, int) and not isinstance(runs, bool) and runs >= 0 else None
 
     @classmethod
     def open(cls, folder: Path | str, fingerprint: str, manifest: dict) -> ResultStore:
@@ -99,11 +148,13 @@ class ResultStore:
             except FileExistsError:
                 pass  # another process created it meanwhile: checked below like any existing sweep
             except OSError as err:
+                if err.errno in _DISK_FULL:
+                    raise  # not a bad folder: the caller says so and exits as for any full disk
                 raise StoreError(
                     f"{folder}: cannot create the sweep folder ({err.strerror or err})"
                 ) from None
         store = cls(folder)
-        found = store.manifest.get("fingerprint")
+        found = store.manifest_value("fingerprint")
         if found != fingerprint:
             raise StoreError(
                 f"{folder}: holds another sweep (fingerprint {found}), not this one (fingerprint "
@@ -121,15 +172,32 @@ class ResultStore:
         """The sweep's manifest as written at creation (a copy)."""
         return json.loads(json.dumps(self._manifest))
 
+    def manifest_value(self, key: str):
+        """``manifest[key]``, or StoreError naming the manifest file and the missing key."""
+        if key not in self._manifest:
+            raise StoreError(
+                f"{self.folder / MANIFEST}: no key {key!r} (the manifest is written when a sweep "
+                f"starts and never changed: was it edited or cut short?)"
+            )
+        return json.loads(json.dumps(self._manifest[key]))
+
+    def in_design(self, run_id: int) -> bool:
+        """Whether ``run_id`` is one of the design's runs (0 .. manifest["runs"] - 1)."""
+        return self._size is None or 0 <= run_id < self._size
+
     def run_path(self, run_id: int) -> Path:
         return self.runs_dir / f"run-{_check_id(run_id):06d}.parquet"
+
+    def check_path(self, run_id: int) -> Path:
+        return self.runs_dir / f"run-{_check_id(run_id):06d}.sha256"
 
     def failure_path(self, run_id: int) -> Path:
         return self.failures_dir / f"run-{_check_id(run_id):06d}.json"
 
     def finished(self) -> set[int]:
-        """Ids of the runs with a result file (temporary files are not results)."""
-        return set(_ids(self.runs_dir, _RUN_FILE))
+        """Ids of the design's runs with a result file (temporary files and strays are not results;
+        a result file is checked by :meth:`repair` and :meth:`load`, not here)."""
+        return {run_id for run_id in _ids(self.runs_dir, _RUN_FILE) if self.in_design(run_id)}
 
     def failed(self) -> dict[int, str]:
         """Run id -> error message of the runs whose last attempt raised and that have not finished
@@ -166,11 +234,107 @@ class ResultStore:
         path = self.run_path(run_id)
         if not path.exists():
             self.runs_dir.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(FileExistsError):  # written meanwhile by another attempt: keep it
+            with contextlib.suppress(FileNotFoundError):  # a record left by a file moved aside
+                self.check_path(run_id).unlink()
+            try:
                 _write_atomic(path, content, replace=False)
+            except FileExistsError:
+                pass  # written meanwhile by another attempt: keep it (and its record)
+            else:
+                self._write_check(run_id, content)
         with contextlib.suppress(FileNotFoundError):
             self.failure_path(run_id).unlink()
         return path
+
+    def _write_check(self, run_id: int, content: bytes) -> None:
+        record = {"run_id": run_id, "sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
+        _write_atomic(self.check_path(run_id), _json_bytes(record), replace=True)
+
+    def problem(self, run_id: int, content: bytes) -> tuple[str | None, bool]:
+        """What is wrong with ``content`` as run ``run_id``'s file (None if nothing), and whether
+        it has a check record. With a record, the bytes must match its hash, size and run id;
+        without, they must be a readable Parquet file holding only that run id."""
+        try:
+            record = json.loads(self.check_path(run_id).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            record = None
+        except (OSError, ValueError) as err:
+            return f"its check record {self.check_path(run_id).name} is unreadable ({err})", True
+        if record is not None:
+            if not isinstance(record, dict) or record.get("run_id") != run_id:
+                found = record.get("run_id") if isinstance(record, dict) else record
+                return f"its check record is for run {found!r}, not {run_id}", True
+            if record.get("bytes") != len(content):
+                return f"{len(content):,} bytes where {record.get('bytes')!r} were written (truncated?)", True
+            if record.get("sha256") != hashlib.sha256(content).hexdigest():
+                return "its bytes changed since it was written (SHA-256 differs)", True
+            return None, True
+        if not content:
+            return "empty file", False
+        try:
+            ids = pq.read_table(pa.BufferReader(content), columns=["run_id"]).column("run_id").to_pylist()
+        except (OSError, pa.ArrowException, KeyError) as err:
+            return f"not a readable run file ({err})", False
+        others = sorted({i for i in ids if i != run_id}, key=str)
+        if not ids or others:
+            return f"holds run {others[0] if others else None!r}, not {run_id}", False
+        return None, False
+
+    def strays(self) -> list[str]:
+        """Names in ``runs/`` that are neither runs of the design, their check records, nor
+        temporary files: ignored by :meth:`finished` and :meth:`load`."""
+        try:
+            names = os.listdir(self.runs_dir)
+        except FileNotFoundError:
+            return []
+        except OSError as err:
+            raise StoreError(f"{self.runs_dir}: cannot list ({err.strerror or err})") from None
+        found = []
+        for name in names:
+            if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+                continue
+            match = _RUN_FILE.match(name) or _CHECK_FILE.match(name)
+            if match and self.in_design(int(match.group(1))):
+                continue
+            found.append(name)
+        return sorted(found)
+
+    def repair(self) -> Integrity:
+        """Check every run file (see the module docstring): move the corrupt ones into ``corrupt/``
+        (their runs become pending), give files without a check record one, and list strays."""
+        report = Integrity(strays=self.strays())
+        for run_id, path in sorted(_ids(self.runs_dir, _RUN_FILE).items()):
+            if not self.in_design(run_id):
+                continue
+            try:
+                content = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            except OSError as err:
+                raise StoreError(f"{path}: cannot read ({err.strerror or err})") from None
+            problem, recorded = self.problem(run_id, content)
+            if problem is not None:
+                report.corrupt[run_id] = problem
+                report.moved[run_id] = self._move_aside(run_id, problem)
+            elif not recorded:
+                self._write_check(run_id, content)
+                report.adopted.append(run_id)
+        return report
+
+    def _move_aside(self, run_id: int, problem: str) -> Path:
+        """Move a corrupt run file (and its record) into ``corrupt/`` under a free name, and log why."""
+        self.corrupt_dir.mkdir(exist_ok=True)
+        source = self.run_path(run_id)
+        target, k = self.corrupt_dir / source.name, 2
+        while target.exists():
+            target, k = self.corrupt_dir / f"{source.stem}.{k}{source.suffix}", k + 1
+        os.rename(source, target)
+        check = self.check_path(run_id)
+        if check.exists():
+            os.rename(check, target.with_suffix(".sha256"))
+        with open(self.corrupt_dir / "log.txt", "a", encoding="utf-8") as log:
+            log.write(f"{_now()} {RUNS}/{source.name} -> {CORRUPT}/{target.name}: {problem}\n")
+        return target
 
     def write_status(self, run_ids: list[int]) -> Path:
         """Write ``status.json``: each run of the design as finished, failed (with its error) or
@@ -205,26 +369,48 @@ class ResultStore:
     def load(self) -> pandas.DataFrame:
         """All finished rows, one per run and scheme, by run id then in the order the run wrote
         its schemes. Columns are the union over runs (missing values null/NaN); a column that is
-        null in every run is float. An empty DataFrame (no columns) if no run has finished."""
+        null in every run is float. An empty DataFrame (no columns) if no run has finished.
+        Every run file is checked first (:meth:`problem`): :class:`CorruptRuns` if any fails;
+        strays are left out."""
         import pandas
 
         files = sorted(_ids(self.runs_dir, _RUN_FILE).items())  # explicit order: by run id
+        files = [(run_id, path) for run_id, path in files if self.in_design(run_id)]
         if not files:
             return pandas.DataFrame()
-        tables = []
-        for _, path in files:
+        tables, problems = [], {}
+        for run_id, path in files:
             try:
-                with pq.ParquetFile(path) as parquet:
-                    tables.append(parquet.read(use_threads=False))
+                content = path.read_bytes()
+            except FileNotFoundError:
+                continue  # moved aside meanwhile by a resuming sweep
+            except OSError as err:
+                raise StoreError(f"{path}: cannot read this run's results ({err.strerror or err})") from None
+            problem, _ = self.problem(run_id, content)
+            if problem is not None:
+                problems[run_id] = problem
+                continue
+            try:
+                table = pq.read_table(pa.BufferReader(content), use_threads=False)
             except (OSError, pa.ArrowException) as err:
-                raise StoreError(f"{path}: cannot read this run's results ({err})") from None
+                problems[run_id] = f"not a readable run file ({err})"
+                continue
+            ids = set(table.column("run_id").to_pylist()) if "run_id" in table.column_names else set()
+            if ids != {run_id}:
+                problems[run_id] = f"holds run ids {sorted(ids, key=str)}, not {run_id}"
+                continue
+            tables.append(table)
+        if problems:
+            raise CorruptRuns(self.folder, problems)
+        if not tables:
+            return pandas.DataFrame()
         try:
             table = pa.concat_tables(tables, promote_options="permissive")
         except (pa.ArrowTypeError, pa.ArrowInvalid) as err:
             raise StoreError(f"{self.folder}: runs disagree on a column's type ({err})") from None
-        for i, field in enumerate(table.schema):
-            if pa.types.is_null(field.type):
-                table = table.set_column(i, field.name, table.column(i).cast(pa.float64()))
+        for i, column in enumerate(table.schema):
+            if pa.types.is_null(column.type):
+                table = table.set_column(i, column.name, table.column(i).cast(pa.float64()))
         frame = table.to_pandas()
         return frame.sort_values("run_id", kind="stable", ignore_index=True)
 
@@ -311,6 +497,7 @@ def _write_atomic(path: Path, content: bytes, replace: bool) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o666 & ~_umask())  # mkstemp made it 0600: as open() would have
             out.write(content)
         if replace:
             os.replace(temp, path)
@@ -395,6 +582,21 @@ def _encode(value):
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} {value!r} to JSON")
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows (as
+    simulation.reporting.outputs.umask, repeated: this module imports nothing from the package)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _now() -> str:

@@ -1,8 +1,13 @@
 """Writing a run's results: an output folder that appears whole or not at all.
 
-Everything is written into a hidden temporary folder beside the destination, then renamed into
+Everything is written into a hidden staging folder beside the destination, then renamed into
 place in one step, so an interrupted run leaves no half-written results and an existing folder is
-never overwritten.
+never overwritten. The staging folder is made before the simulation starts (:func:`start_output`),
+so an unwritable destination is reported at once; its name carries the host and process id
+(``.<name>.staging-<host>-<pid>-<random>``), so a staging folder left by a killed process (SIGKILL
+leaves no chance to clean up) is removed by the next run into the same parent folder once that
+process is gone. Folders and files follow the umask, as if made by ``mkdir`` and ``open``. A full
+disk (or quota) while writing raises :class:`DiskFull`, leaving nothing partial.
 """
 
 from __future__ import annotations
@@ -11,10 +16,13 @@ import errno
 import json
 import math
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import zlib
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -39,8 +47,25 @@ PACKAGES = (
 )
 
 
+DISK_FULL = frozenset(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code is not None)
+_STAGING = re.compile(r"^\..+\.staging-(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[A-Za-z0-9_]+$")
+
+
 class OutputError(OSError):
     """The output folder cannot be created (exists already, or is not writable)."""
+
+
+class DiskFull(OSError):
+    """The disk filled up (or a quota was reached) while writing; nothing partial was left. Its
+    text is the whole message (no "[Errno 28]")."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """Whether ``err`` is "no space left on device" or "disk quota exceeded"."""
+    return isinstance(err, OSError) and err.errno in DISK_FULL
 
 
 def already_exists(out_dir: Path) -> OutputError:
@@ -59,22 +84,92 @@ def default_out_dir(scenario_name: str, root: Path = Path("results")) -> Path:
     return candidate
 
 
-def write_results(result: RunResult, out_dir: Path, provenance: dict, unique: bool = False) -> Path:
-    """Write summary, tables, provenance and figures into ``out_dir`` atomically.
-
-    With ``unique`` (the default folder), a folder that appeared meanwhile gets a -2, -3 ... suffix
-    instead of an error. Returns the folder written.
-    """
-    from simulation.reporting.figures import save_figures  # matplotlib only when writing
-
+def start_output(out_dir: Path, unique: bool = False) -> Path:
+    """Before simulating: make the staging folder for ``out_dir`` beside it (which proves the
+    parent writable), after removing stale staging folders there. OutputError (exit 2) if
+    ``out_dir`` exists (unless ``unique``) or cannot be created; returns the staging folder."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not unique:
         raise already_exists(out_dir)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+        remove_stale_staging(out_dir.parent)
+        prefix = f".{out_dir.name}.staging-{_host_tag()}-{os.getpid()}-"
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=out_dir.parent))
     except OSError as err:
+        if is_disk_full(err):
+            raise DiskFull(err.errno, f"{out_dir}: {err.strerror}; nothing was written") from None
         raise OutputError(f"{out_dir}: cannot create the output folder ({err.strerror or err})") from None
+
+
+def remove_stale_staging(parent: Path) -> list[Path]:
+    """Remove the staging folders in ``parent`` left by processes of this host that are gone
+    (e.g. killed with SIGKILL); returns those removed. Live processes' folders are kept."""
+    removed = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return removed
+    host = _host_tag()
+    for name in names:
+        match = _STAGING.match(name)
+        if match is None or match["host"] != host or _alive(int(match["pid"])):
+            continue
+        path = Path(parent) / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists (another user's), or cannot tell: keep its folder
+    return True
+
+
+def _host_tag() -> str:
+    return f"{zlib.crc32(socket.gethostname().encode('utf-8')):08x}"
+
+
+def umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, and put it back at once
+    os.umask(mask)
+    return mask
+
+
+def write_results(
+    result: RunResult, out_dir: Path, provenance: dict, unique: bool = False, staging: Path | None = None
+) -> Path:
+    """Write summary, tables, provenance and figures into ``out_dir`` atomically.
+
+    With ``unique`` (the default folder), a folder that appeared meanwhile gets a -2, -3 ... suffix
+    instead of an error. ``staging`` is the folder made by :func:`start_output` (made here if
+    None); it is renamed into place, or removed on any error. Raises :class:`DiskFull` if the disk
+    fills up. Returns the folder written.
+    """
+    from simulation.reporting.figures import save_figures  # matplotlib only when writing
+
+    out_dir = Path(out_dir)
+    if staging is None:
+        staging = start_output(out_dir, unique)
+    elif out_dir.exists() and not unique:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise already_exists(out_dir)
     try:
         write_json(staging / "summary.json", result.summary)
         result.timeseries.to_csv(staging / "timeseries.csv", index=False)
@@ -82,7 +177,16 @@ def write_results(result: RunResult, out_dir: Path, provenance: dict, unique: bo
         save_figures(result, staging / "figures")
         provenance = {**provenance, "end_time": now_iso()}
         write_json(staging / "provenance.json", provenance)
+        os.chmod(staging, 0o777 & ~umask())  # mkdtemp made it 0700: as mkdir would have
         return _publish(staging, out_dir, unique)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        if is_disk_full(err):
+            raise DiskFull(
+                err.errno,
+                f"{out_dir}: {err.strerror or 'no space left'} while writing results; nothing was written",
+            ) from None
+        raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -122,11 +226,21 @@ def _clean(value):
     return value
 
 
-def provenance(result_scenario, seed: int, command: list[str], start_time: str) -> dict:
-    """Who ran what, with which code and packages."""
+def provenance(
+    result_scenario,
+    seed: int,
+    command: list[str],
+    start_time: str,
+    schemes: list[str] | None = None,
+    replications: int = 0,
+) -> dict:
+    """Who ran what, with which code and packages: enough to run it again (``run.py rerun``): the
+    resolved scenario, the root seed, the schemes run (in order) and the number of replications."""
     return {
         "scenario": result_scenario.model_dump(mode="json"),
         "seed": seed,
+        "schemes": list(schemes) if schemes is not None else list(result_scenario.scheme_names),
+        "replications": replications,
         "command": command,
         "python": sys.version.split()[0],
         "packages": package_versions(),
