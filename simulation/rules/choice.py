@@ -192,10 +192,41 @@ def choose(utility: np.ndarray, outside: np.ndarray, noise: np.ndarray) -> np.nd
     return np.where(best_value > outside + noise[:, -1], best, OUTSIDE)
 
 
-def shop(shoppers: Shoppers, market: Market, params: Choice, rng: np.random.Generator) -> np.ndarray:
+@dataclass(frozen=True)
+class ExpectedDemand:
+    """What shopping is expected to bring each course (arrays over course ids, added to in place):
+    how often it was shown, its expected sales (the sum of the logit probabilities that each
+    shopper shown it buys it; simulated purchases) and the provider's expected receipts after the
+    platform's commission (simulated IDR)."""
+
+    impressions: np.ndarray  # int64 [courses], times shown in a shopper's choice set
+    sales: np.ndarray  # float64 [courses], expected simulated purchases
+    net_revenue_idr: np.ndarray  # float64 [courses], expected receipts net of commission, IDR
+
+    @classmethod
+    def zeros(cls, n_courses: int) -> ExpectedDemand:
+        return cls(np.zeros(n_courses, np.int64), np.zeros(n_courses), np.zeros(n_courses))
+
+
+def shop(
+    shoppers: Shoppers,
+    market: Market,
+    params: Choice,
+    rng: np.random.Generator,
+    demand: ExpectedDemand | None = None,
+    provider_share: np.ndarray | None = None,
+) -> np.ndarray:
     """Column picked by each shopper (-1 = wait), drawn by the compiled kernel. Identical to
-    ``choose(utilities(s, m, p), outside_utility(s, p), gumbel(rng, (n, J + 1)))``."""
+    ``choose(utilities(s, m, p), outside_utility(s, p), gumbel(rng, (n, J + 1)))``.
+
+    The same pass adds to ``demand`` (when given) what this week's choice sets are expected to
+    bring each course: ``expected_demand(s, m, p, provider_share)``. ``provider_share`` [n] is
+    the share of the price the provider keeps from each shopper's purchase (1 - the commission of
+    the shopper's platform; default 1). The random draws and the picks do not depend on it.
+    """
     kind, hours = shopper_columns(shoppers, market)
+    demand = demand if demand is not None else ExpectedDemand.zeros(market.price_idr.shape[0])
+    share = np.ones(len(shoppers)) if provider_share is None else provider_share
     return choose_courses(
         rng,
         shoppers.options,
@@ -209,6 +240,32 @@ def shop(shoppers: Shoppers, market: Market, params: Choice, rng: np.random.Gene
         priced(market),
         float(market.max_topup_idr),
         float(copay_per_idr(market, params)),
+        np.asarray(share, dtype=np.float64),
+        demand.impressions,
+        demand.sales,
+        demand.net_revenue_idr,
+    )
+
+
+def expected_demand(
+    shoppers: Shoppers, market: Market, params: Choice, provider_share: np.ndarray
+) -> ExpectedDemand:
+    """Impressions, expected sales and expected net receipts per course [courses] of one week's
+    shoppers, in plain numpy (the twin of the tally in ``shop``): every non-empty slot is an
+    impression; a slot's expected sale is its logit probability (``logit_probabilities``; 0 when
+    infeasible) and its expected net receipts that probability times price times
+    ``provider_share`` of the shopper (IDR)."""
+    n = market.price_idr.shape[0]
+    shown = shoppers.options >= 0
+    course = shoppers.options[shown]
+    chance = logit_probabilities(utilities(shoppers, market, params), outside_utility(shoppers, params))
+    chance = chance[:, :-1][shown]
+    share = np.broadcast_to(np.asarray(provider_share, dtype=np.float64)[:, None], shown.shape)[shown]
+    net = chance * market.price_idr[course].astype(np.float64) * share
+    return ExpectedDemand(
+        np.bincount(course, minlength=n).astype(np.int64),
+        np.bincount(course, chance, minlength=n),
+        np.bincount(course, net, minlength=n),
     )
 
 
