@@ -32,8 +32,10 @@ class Courses:
     completions: np.ndarray  # int64
     net_revenue_idr: np.ndarray  # float64, provider's receipts after commission, simulated IDR
     recent_enrolments: np.ndarray  # float64, decayed weekly count used for popularity ranking
-    period_enrolments: np.ndarray  # int64, purchases since the last price review
-    period_net_revenue_idr: np.ndarray  # float64, provider's net receipts since the last review
+    # Evidence for the next price review, accumulated since the last one (simulation.rules.pricing):
+    period_impressions: np.ndarray  # int64, times shown in a shopper's choice set
+    period_expected_sales: np.ndarray  # float64, expected purchases (sum of logit probabilities)
+    period_expected_net_revenue_idr: np.ndarray  # float64, expected receipts after commission, IDR
 
     def __len__(self) -> int:
         return int(self.provider.shape[0])
@@ -68,8 +70,9 @@ class Courses:
             completions=np.zeros(n, dtype=np.int64),
             net_revenue_idr=np.zeros(n),
             recent_enrolments=np.zeros(n),
-            period_enrolments=np.zeros(n, dtype=np.int64),
-            period_net_revenue_idr=np.zeros(n),
+            period_impressions=np.zeros(n, dtype=np.int64),
+            period_expected_sales=np.zeros(n),
+            period_expected_net_revenue_idr=np.zeros(n),
         )
 
     def mean_stars(self, prior_stars: float, prior_count: float) -> np.ndarray:

@@ -207,6 +207,14 @@ class ExpectedDemand:
     def zeros(cls, n_courses: int) -> ExpectedDemand:
         return cls(np.zeros(n_courses, np.int64), np.zeros(n_courses), np.zeros(n_courses))
 
+    def extended(self, new_courses: int) -> ExpectedDemand:
+        """The same tally with ``new_courses`` more courses (entrants), at zero."""
+        return ExpectedDemand(
+            np.concatenate([self.impressions, np.zeros(new_courses, np.int64)]),
+            np.concatenate([self.sales, np.zeros(new_courses)]),
+            np.concatenate([self.net_revenue_idr, np.zeros(new_courses)]),
+        )
+
 
 def shop(
     shoppers: Shoppers,

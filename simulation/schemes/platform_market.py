@@ -4,6 +4,13 @@ It belongs to the voucher scheme and runs only under it (a tender has no platfor
 week the scheme opens the market (the commission cap in force), its shoppers buy through it, and
 it closes the week: providers settle their books and may exit, review prices on the review weeks,
 entrants arrive on the entry weeks, and the platforms re-rank.
+
+Two accounts of each week's trade are kept per course. The realised one (purchases drawn, receipts
+paid) is what moves money: cash, profits, the ledger. The expected one (impressions, expected
+sales and expected net receipts, tallied by the shopping kernel; ``choice.ExpectedDemand``) is
+what a real provider with ``scale`` times more customers would observe, by the law of large
+numbers: providers judge price moves, losses and exit on it, so that these decisions do not
+depend on the size of the simulated sample.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import numpy as np
 from simulation.config.scenario import CommissionCap
 from simulation.config.streams import stream
 from simulation.market.agents import Platform
+from simulation.rules.choice import ExpectedDemand
 
 RECENT_DECAY = 0.8  # weekly decay of the enrolment count that drives popularity ranking
 
@@ -41,8 +49,9 @@ class PlatformMarket:
         self.cap = commission_cap
         self.week_receipts_idr = np.zeros(len(model.courses))  # net of commission, simulated IDR
         self.week_trainees = np.zeros(len(model.courses))
-        self.period_shopper_visits = 0  # shopper visits since the last price review
-        self.market_period_visits = 0  # shopper visits in the last price-review period
+        self.week_demand = ExpectedDemand.zeros(len(model.courses))  # expected, simulated units
+        self.last_trading_week = -1
+        self.sellers_active_last_trading_week = 0
         self._stars: np.ndarray | None = None
         self.platforms = [Platform(model, p, self) for p in range(len(model.params.platforms))]
         self.sellers = self._sellers()
@@ -54,6 +63,7 @@ class PlatformMarket:
         self._stars = None
         self.week_receipts_idr = np.zeros(len(self.model.courses))
         self.week_trainees = np.zeros(len(self.model.courses))
+        self.week_demand = ExpectedDemand.zeros(len(self.model.courses))
         for platform in self.platforms:
             platform.apply_commission_cap(self.commission_cap(week))
 
@@ -63,12 +73,13 @@ class PlatformMarket:
         model = self.model
         if trading:
             self._settle_providers()
+            self._add_to_period()
             if week > 0 and week % model.params.pricing.review_weeks == 0:
-                self.market_period_visits = self.period_shopper_visits
-                self.period_shopper_visits = 0
                 self.sellers.shuffle_do("review_prices", self)
             if week > 0 and week % model.params.providers.entry_review_weeks == 0:
                 self._enter(week)
+            self.last_trading_week = week
+            self.sellers_active_last_trading_week = sum(p.active for p in self.sellers)
         model.courses.recent_enrolments *= RECENT_DECAY
         self.refresh()
 
@@ -115,14 +126,25 @@ class PlatformMarket:
         self.listing_flat = np.concatenate([p.listing for p in self.platforms]).astype(np.int32)
 
     def _settle_providers(self) -> None:
-        model = self.model
-        n = len(model.providers)
-        receipts = np.bincount(model.courses.provider, self.week_receipts_idr, minlength=n)
-        costs = np.bincount(
-            model.courses.provider, self.week_trainees * model.courses.marginal_cost_idr, minlength=n
-        )
+        """Each seller books the week: realised and expected margins (simulated IDR) per provider."""
+        courses = self.model.courses
+        cost = courses.marginal_cost_idr
+        realised = self._per_provider(self.week_receipts_idr - self.week_trainees * cost)
+        expected = self._per_provider(self.week_demand.net_revenue_idr - self.week_demand.sales * cost)
         for provider in self.sellers:  # hundreds of agents, not participants
-            provider.settle_week(receipts[provider.provider_id] - costs[provider.provider_id])
+            provider.settle_week(realised[provider.provider_id], expected[provider.provider_id])
+
+    def _per_provider(self, per_course: np.ndarray) -> np.ndarray:
+        """Sum of a per-course amount over each provider's courses [providers]."""
+        model = self.model
+        return np.bincount(model.courses.provider, per_course, minlength=len(model.providers))
+
+    def _add_to_period(self) -> None:
+        """Add the week's expected demand to the evidence for the next price review."""
+        courses, week = self.model.courses, self.week_demand
+        courses.period_impressions += week.impressions
+        courses.period_expected_sales += week.sales
+        courses.period_expected_net_revenue_idr += week.net_revenue_idr
 
     def _enter(self, week: int) -> None:
         """Entry: new providers arrive when incumbents' recent profits beat the entry cost."""
@@ -144,6 +166,7 @@ class PlatformMarket:
         grow = np.zeros(new.size)
         self.week_receipts_idr = np.concatenate([self.week_receipts_idr, grow])
         self.week_trainees = np.concatenate([self.week_trainees, grow])
+        self.week_demand = self.week_demand.extended(new.size)
         self.sellers = self._sellers()
 
     def _sellers(self) -> mesa.agent.AgentSet:

@@ -11,7 +11,9 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
 5. shopping: holders of credit who visit this week (every first-time buyer; a returning buyer
    with probability ``choice.revisit_share``) see their platform's ranked page for their sector
    plus a few other courses and buy one or wait (``simulation.rules.choice``); enrolment pays the
-   provider the price less the platform's commission;
+   provider the price less the platform's commission; the same step tallies each course's
+   impressions and expected sales and receipts (the providers' evidence, see
+   ``simulation.schemes.platform_market``);
 6. the platform market closes the week (``simulation.schemes.platform_market``): providers settle,
    review prices, exit or enter, and the platforms re-rank.
 """
@@ -238,11 +240,11 @@ class VoucherScheme:
         returning = state.courses_bought[holders] > 0
         visits = ~returning | (rng.random(holders.size) < model.params.choice.revisit_share)
         shoppers = holders[visits]
-        self.market.period_shopper_visits += int(shoppers.size)
         if shoppers.size == 0:
             return
         basket = self.shoppers(shoppers, rng)
-        pick = shop(basket, self.course_facts(week), model.params.choice, rng)
+        keep = 1.0 - self.market.commission_rates()[model.people.platform[shoppers]]
+        pick = shop(basket, self.course_facts(week), model.params.choice, rng, self.market.week_demand, keep)
         bought = pick >= 0
         buyers = shoppers[bought]
         course = basket.options[bought, pick[bought]]
