@@ -43,10 +43,6 @@ class Provider(mesa.Agent):
         self.profit_idr = 0.0  # cumulative, real IDR
         self.loss_weeks = 0
         self.active = True
-        self.direction = np.ones(courses.shape[0], dtype=np.int8)
-        # Each course's evidence from the last review period in which it was shown:
-        self.last_objective = np.zeros(courses.shape[0])  # IDR per impression
-        self.last_expected_sales = np.zeros(courses.shape[0])  # simulated purchases
 
     def settle_week(self, realised_margin_idr: float, expected_margin_idr: float) -> None:
         """Book one open-market week; margins are simulated receipts after commission less
@@ -80,44 +76,49 @@ class Provider(mesa.Agent):
         self.model.courses.active[self.courses] = False
 
     def review_prices(self, market: PlatformMarket) -> None:
-        """Move each course's price one learning step (``simulation.rules.pricing``), judged on
-        the course's expected profit per impression over the review period, and start a new one.
-
-        A course not shown during the period learnt nothing: its price, direction and last
-        evidence stay.
-        """
+        """Move each course's price one learning step (``simulation.rules.pricing``): the last
+        move is judged on the course's expected profit per impression over the review period, at
+        its price against its alternative price (one step back) for the same shoppers; then a new
+        period starts. A course not shown during the period learnt nothing: price and direction
+        stay."""
         if not self.active:
             return
         c = self.courses
         courses = self.model.courses
-        shown = courses.period_impressions[c] > 0
-        sales = courses.period_expected_sales[c]
-        objective = objective_per_impression(
-            courses.period_expected_net_revenue_idr[c],
+        pricing = self.model.params.pricing
+        sales, alt_sales = courses.period_expected_sales[c], courses.period_alt_expected_sales[c]
+        courses.price_idr[c], courses.price_direction[c] = next_prices(
+            courses.price_idr[c],
+            courses.price_direction[c],
+            self._objective(courses.period_expected_net_revenue_idr[c], sales),
+            self._objective(courses.period_alt_expected_net_revenue_idr[c], alt_sales),
+            courses.period_impressions[c] > 0,
+            (sales > 0) | (alt_sales > 0),
+            step_share=pricing.step_share,
+            tolerance_share=pricing.tolerance_share,
+            floor_idr=courses.marginal_cost_idr[c],
+            cap_idr=market.price_cap_idr,
+        )
+        courses.period_impressions[c] = 0
+        for evidence in (
+            courses.period_expected_sales,
+            courses.period_expected_net_revenue_idr,
+            courses.period_alt_expected_sales,
+            courses.period_alt_expected_net_revenue_idr,
+        ):
+            evidence[c] = 0.0
+
+    def _objective(self, net_revenue_idr: np.ndarray, sales: np.ndarray) -> np.ndarray:
+        """Expected profit per impression of each own course over the period (IDR)."""
+        courses, c = self.model.courses, self.courses
+        return objective_per_impression(
+            net_revenue_idr,
             sales,
             courses.period_impressions[c],
             courses.marginal_cost_idr[c],
             courses.true_quality[c],
             self.knightly_weight_idr,
         )
-        pricing = self.model.params.pricing
-        courses.price_idr[c], self.direction = next_prices(
-            courses.price_idr[c],
-            self.direction,
-            objective,
-            self.last_objective,
-            shown,
-            (sales + self.last_expected_sales) > 0,
-            step_share=pricing.step_share,
-            tolerance_share=pricing.tolerance_share,
-            floor_idr=courses.marginal_cost_idr[c],
-            cap_idr=market.price_cap_idr,
-        )
-        self.last_objective = np.where(shown, objective, self.last_objective)
-        self.last_expected_sales = np.where(shown, sales, self.last_expected_sales)
-        courses.period_impressions[c] = 0
-        courses.period_expected_sales[c] = 0.0
-        courses.period_expected_net_revenue_idr[c] = 0.0
 
 
 class Platform(mesa.Agent):

@@ -32,10 +32,14 @@ class Courses:
     completions: np.ndarray  # int64
     net_revenue_idr: np.ndarray  # float64, provider's receipts after commission, simulated IDR
     recent_enrolments: np.ndarray  # float64, decayed weekly count used for popularity ranking
-    # Evidence for the next price review, accumulated since the last one (simulation.rules.pricing):
+    price_direction: np.ndarray  # int8, +1 / -1: the way the price last moved (or will move first)
+    # Evidence for the next price review, accumulated since the last one (simulation.rules.pricing),
+    # at the price and at the alternative price (one step back against price_direction):
     period_impressions: np.ndarray  # int64, times shown in a shopper's choice set
     period_expected_sales: np.ndarray  # float64, expected purchases (sum of logit probabilities)
     period_expected_net_revenue_idr: np.ndarray  # float64, expected receipts after commission, IDR
+    period_alt_expected_sales: np.ndarray  # float64, the same at the alternative price
+    period_alt_expected_net_revenue_idr: np.ndarray  # float64, IDR
 
     def __len__(self) -> int:
         return int(self.provider.shape[0])
@@ -70,9 +74,12 @@ class Courses:
             completions=np.zeros(n, dtype=np.int64),
             net_revenue_idr=np.zeros(n),
             recent_enrolments=np.zeros(n),
+            price_direction=np.ones(n, dtype=np.int8),
             period_impressions=np.zeros(n, dtype=np.int64),
             period_expected_sales=np.zeros(n),
             period_expected_net_revenue_idr=np.zeros(n),
+            period_alt_expected_sales=np.zeros(n),
+            period_alt_expected_net_revenue_idr=np.zeros(n),
         )
 
     def mean_stars(self, prior_stars: float, prior_count: float) -> np.ndarray:

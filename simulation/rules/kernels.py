@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+OVERFLOW = 1e300  # logit weights summing beyond this are recomputed relative to the best option
+
 
 @njit(cache=True, nogil=True)
 def choose_courses(
@@ -26,12 +28,12 @@ def choose_courses(
     max_topup_idr: float,
     copay_per_idr: float,
     provider_share: np.ndarray,
-    impressions: np.ndarray,
-    expected_sales: np.ndarray,
-    expected_net_idr: np.ndarray,
+    alt_price_idr: np.ndarray,
+    alt_factor: np.ndarray,
+    tally: tuple,
 ) -> np.ndarray:  # pragma: no cover - compiled; numpy twins: choice.choose(utilities(...)), expected_demand
     """Gumbel-max shopping choice, fused: the column picked by each shopper, or -1 to wait; and,
-    added in place per course, what the choice is expected to bring.
+    added in place per course to ``tally``, what the choice is expected to bring.
 
     Picks: the same as ``choice.choose(choice.utilities(...), outside, noise)`` where ``noise``
     is ``-log(rng.standard_exponential((n, J + 1)))`` drawn row by row (last column: outside
@@ -42,27 +44,29 @@ def choose_courses(
     reference)``: the same order (so the same picks, but for ties in the last bit), and ``w`` also
     gives the probabilities.
 
-    Expected demand (the same as ``choice.expected_demand``), from the same utilities: for each
-    course id ``c`` shown in a slot (not -1), ``impressions[c] += 1``; ``expected_sales[c] += P``,
-    the logit probability that the shopper buys that slot (``choice.logit_probabilities``, which
-    the Gumbel-max draw samples exactly; 0 for an infeasible slot); ``expected_net_idr[c] += P *
-    price * provider_share[i]``, the provider's expected receipts after the platform's commission
-    (IDR).
+    ``tally`` = (impressions, sales, shared sales, sales at the alternative price, shared sales at
+    the alternative price), arrays over courses, added to for each course ``c`` shown in a slot
+    (not -1): one impression; the logit probability ``P`` that the shopper buys that slot (0 if
+    infeasible); ``P * provider_share[i]``; and the same had that slot's course been priced
+    ``alt_price_idr[c]`` (same extra last entry), every other slot unchanged (``alt_factor[c]``:
+    exp of the change in the course's appeal, ``choice.course_appeal``). Times the prices, these
+    are ``choice.expected_demand`` (``choice.ExpectedDemand.add``).
     """
     n, width = options.shape
     picks = np.empty(n, dtype=np.int64)
-    weight = np.empty(width, dtype=np.float64)
-    counted = np.zeros(0, dtype=impressions.dtype)  # a second pass must not count impressions again
-    args = (options, kind, hours, credit_left_idr, last_course, taste, time_cost, price_idr, max_topup_idr)
+    weight, alt = np.empty(width), np.empty(width)
+    counted = np.zeros(0, dtype=tally[0].dtype)  # a second pass must not count impressions again
+    args = (options, kind, hours, credit_left_idr, last_course, taste, time_cost)
+    prices = (price_idr, alt_price_idr, alt_factor, max_topup_idr, np.float32(copay_per_idr))
     for i in range(n):
-        wait = 1.0  # weights relative to waiting's utility, unless an option's weight overflows
-        total = slot_weights(i, np.float64(outside[i]), weight, impressions, copay_per_idr, *args) + wait
-        if not total < np.inf:  # rare: an option beats waiting by ~710 utils; relative to the best
-            best = best_utility(i, copay_per_idr, *args)
-            wait = np.exp(np.float64(outside[i]) - best)
-            total = slot_weights(i, best, weight, counted, copay_per_idr, *args) + wait
+        reference = np.float64(outside[i])  # weights relative to waiting's utility...
+        total = slot_weights(i, reference, weight, alt, tally[0], prices, *args) + 1.0
+        if not total < OVERFLOW:  # ...unless an option beats waiting by ~690 utils: to the best one
+            reference = max(reference, best_utility(i, weight, alt, prices, *args))
+            total = slot_weights(i, reference, weight, alt, counted, prices, *args)
+            total += np.exp(np.float64(outside[i]) - reference)
         per_weight = 1.0 / total
-        net_share = provider_share[i] * per_weight
+        share = provider_share[i]
         best_ratio = 0.0  # the largest w / E so far; infeasible slots have w = 0
         pick = -1
         for j in range(width):
@@ -70,10 +74,15 @@ def choose_courses(
             if ratio > best_ratio:
                 best_ratio = ratio
                 pick = j
-            if weight[j] > 0.0:
+            if weight[j] > 0.0 or alt[j] > 0.0:
                 course = options[i, j]
-                expected_sales[course] += weight[j] * per_weight
-                expected_net_idr[course] += weight[j] * net_share * price_idr[course]
+                chance = weight[j] * per_weight
+                alt_chance = alt_probability(alt[j], total - weight[j])
+                tally[1][course] += chance
+                tally[2][course] += chance * share
+                tally[3][course] += alt_chance
+                tally[4][course] += alt_chance * share
+        wait = np.exp(np.float64(outside[i]) - reference)
         picks[i] = pick if best_ratio > wait / max(rng.standard_exponential(), 1e-300) else -1
     return picks
 
@@ -83,40 +92,9 @@ def slot_weights(
     i: int,
     reference: float,
     weight: np.ndarray,
+    alt: np.ndarray,
     impressions: np.ndarray,
-    copay_per_idr: float,
-    *args,
-) -> float:  # pragma: no cover - compiled; part of choose_courses
-    """Logit weight ``exp(u - reference)`` of each of shopper ``i``'s slots into ``weight`` (0
-    where infeasible), ``u`` being the utility of ``choice.utilities``; returns their sum. Counts
-    each course shown in ``impressions`` unless that is empty. ``args``: as ``slot_utility``."""
-    options = args[0]
-    count = impressions.shape[0] > 0
-    total = 0.0
-    for j in range(options.shape[1]):
-        course = options[i, j]
-        if count and course >= 0:
-            impressions[course] += 1
-        u = slot_utility(i, j, copay_per_idr, *args)
-        weight[j] = np.exp(u - reference) if u > -np.inf else 0.0
-        total += weight[j]
-    return total
-
-
-@njit(cache=True, nogil=True)
-def best_utility(i: int, copay_per_idr: float, *args) -> float:  # pragma: no cover - compiled
-    """The largest utility among shopper ``i``'s slots (-inf if none is feasible)."""
-    best = -np.inf
-    for j in range(args[0].shape[1]):
-        best = max(best, slot_utility(i, j, copay_per_idr, *args))
-    return best
-
-
-@njit(cache=True, nogil=True)
-def slot_utility(
-    i: int,
-    j: int,
-    copay_per_idr: float,
+    prices: tuple,
     options: np.ndarray,
     kind: np.ndarray,
     hours: np.ndarray,
@@ -124,19 +102,64 @@ def slot_utility(
     last_course: np.ndarray,
     taste: np.ndarray,
     time_cost: np.ndarray,
-    price_idr: np.ndarray,
-    max_topup_idr: float,
 ) -> float:  # pragma: no cover - compiled; part of choose_courses
-    """Utility of slot ``j`` for shopper ``i`` as ``choice.utilities`` gives it (float64; -inf
-    for an empty slot, the course last taken, or a price beyond credit left plus the top-up)."""
-    course = options[i, j]
-    topup = price_idr[course] - credit_left_idr[i]
-    if course == last_course[i] or topup > max_topup_idr:
-        return -np.inf
-    u = taste[kind[i], course] - time_cost[hours[i], course]
-    if max_topup_idr > 0.0 and topup > 0.0:
-        u -= np.float32(copay_per_idr) * topup
-    return np.float64(u)
+    """Logit weights ``exp(u - reference)`` of shopper ``i``'s slots into ``weight`` (0 where
+    infeasible; ``u`` as ``choice.utilities``) and into ``alt`` the same at each slot course's
+    alternative price (may overflow to inf); returns the sum of ``weight``. Counts each course
+    shown in ``impressions`` unless that is empty. ``prices``: (price, alternative price, its
+    appeal factor, top-up allowed, co-payment disutility per IDR)."""
+    price_idr, alt_price_idr, alt_factor, max_topup_idr, copay = prices
+    credit, last, row, column = credit_left_idr[i], last_course[i], kind[i], hours[i]
+    count = impressions.shape[0] > 0
+    total = 0.0
+    for j in range(options.shape[1]):
+        course = options[i, j]
+        if count and course >= 0:
+            impressions[course] += 1
+        weight[j] = 0.0
+        alt[j] = 0.0
+        topup, alt_topup = price_idr[course] - credit, alt_price_idr[course] - credit
+        feasible, alt_feasible = topup <= max_topup_idr, alt_topup <= max_topup_idr
+        if course == last or not (feasible or alt_feasible):
+            continue
+        u = taste[row, course] - time_cost[column, course]
+        if max_topup_idr > 0.0:  # a co-payment may differ between the two prices
+            if feasible:
+                weight[j] = np.exp(np.float64(u - copay * max(topup, np.float32(0.0))) - reference)
+            if alt_feasible:
+                alt[j] = np.exp(np.float64(u - copay * max(alt_topup, np.float32(0.0))) - reference)
+                alt[j] *= alt_factor[course]
+        else:
+            both = np.exp(np.float64(u) - reference)
+            weight[j] = both if feasible else 0.0
+            alt[j] = both * alt_factor[course] if alt_feasible else 0.0
+        total += weight[j]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def best_utility(
+    i: int, weight: np.ndarray, alt: np.ndarray, prices: tuple, *args
+) -> float:  # pragma: no cover - compiled; part of choose_courses
+    """The largest utility of shopper ``i``'s slots at the price (-inf if none is feasible), from
+    their weights relative to ever larger references until none overflows."""
+    shift = 0.0
+    while True:
+        total = slot_weights(i, shift, weight, alt, np.zeros(0, np.int64), prices, *args)
+        if total < OVERFLOW:
+            return shift + np.log(weight.max()) if total > 0.0 else -np.inf
+        shift += 600.0
+
+
+@njit(cache=True, nogil=True)
+def alt_probability(alt_weight: float, rest: float) -> float:  # pragma: no cover - compiled
+    """Probability of a slot of logit weight ``alt_weight`` against ``rest``, the weights of every
+    other slot and of waiting (below ``OVERFLOW``); ``alt_weight`` may be huge or inf."""
+    if alt_weight <= 0.0:
+        return 0.0
+    if alt_weight < OVERFLOW:
+        return alt_weight / (rest + alt_weight)
+    return 1.0 / (1.0 + rest / alt_weight)
 
 
 @njit(cache=True, nogil=True)

@@ -25,6 +25,7 @@ from simulation.config.scenario import CommissionCap
 from simulation.config.streams import stream
 from simulation.market.agents import Platform
 from simulation.rules.choice import ExpectedDemand
+from simulation.rules.pricing import alternative_prices
 
 RECENT_DECAY = 0.8  # weekly decay of the enrolment count that drives popularity ranking
 
@@ -145,6 +146,19 @@ class PlatformMarket:
         courses.period_impressions += week.impressions
         courses.period_expected_sales += week.sales
         courses.period_expected_net_revenue_idr += week.net_revenue_idr
+        courses.period_alt_expected_sales += week.alt_sales
+        courses.period_alt_expected_net_revenue_idr += week.alt_net_revenue_idr
+
+    def alternative_prices(self) -> np.ndarray:
+        """The price each course's last move is judged against (``rules.pricing``), IDR."""
+        courses, pricing = self.model.courses, self.model.params.pricing
+        return alternative_prices(
+            courses.price_idr,
+            courses.price_direction,
+            step_share=pricing.step_share,
+            floor_idr=courses.marginal_cost_idr,
+            cap_idr=self.price_cap_idr,
+        )
 
     def _enter(self, week: int) -> None:
         """Entry: new providers arrive when incumbents' recent profits beat the entry cost."""

@@ -244,7 +244,8 @@ class VoucherScheme:
             return
         basket = self.shoppers(shoppers, rng)
         keep = 1.0 - self.market.commission_rates()[model.people.platform[shoppers]]
-        pick = shop(basket, self.course_facts(week), model.params.choice, rng, self.market.week_demand, keep)
+        tally = (self.market.week_demand, keep, self.market.alternative_prices())
+        pick = shop(basket, self.course_facts(week), model.params.choice, rng, *tally)
         bought = pick >= 0
         buyers = shoppers[bought]
         course = basket.options[bought, pick[bought]]
