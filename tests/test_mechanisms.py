@@ -36,7 +36,13 @@ from simulation.rules.choice import (
 )
 from simulation.rules.demand import shock_path, vacancy_index
 from simulation.rules.pricing import alternative_prices, next_prices, objective_per_impression
-from simulation.rules.training import completion_probability, match_weight, skill_gain, stars
+from simulation.rules.training import (
+    completion_probability,
+    expected_stars,
+    match_weight,
+    skill_gain,
+    stars,
+)
 from simulation.schemes.voucher import wave_quotas
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
@@ -649,7 +655,66 @@ def test_stars_rounding_and_clipping_by_hand():
     )
     courses.rating_sum[:] = [30.0, 0.0, 225.0]
     courses.rating_count[:] = [10, 0, 45]
-    assert courses.displayed_stars(4.0, 5.0).tolist() == pytest.approx([3.3, 4.0, 4.9])
+    assert courses.displayed_stars(4.0, 5.0, scale=1.0).tolist() == pytest.approx([3.3, 4.0, 4.9])
+
+
+def rated_course(ratings: list[int]) -> Courses:
+    """One course with the given simulated ratings (whole stars)."""
+    course = Courses.new([0], [0], [0], [10], [0.5], [0.5], [0], [1000], np.ones((1, 1), dtype=bool))
+    course.rating_sum[:] = sum(ratings)
+    course.rating_count[:] = len(ratings)
+    return course
+
+
+def test_displayed_stars_are_the_same_at_every_scale_for_the_same_real_ratings():
+    # Mean rating 2 from 10 real ratings, shrunk toward 4.0 by 5 real pseudo-ratings:
+    # (10 x 2 + 5 x 4) / (10 + 5) = 2.667 -> 2.7, whether the 10 real ratings are 5 simulated
+    # ones at scale 2 or 1 simulated one at scale 10. (Counting the prior in simulated ratings
+    # would show (10 + 20) / 10 = 3.0 at scale 2 but (2 + 20) / 6 = 3.7 at scale 10.)
+    at_scale_2 = rated_course([2, 2, 2, 2, 2]).displayed_stars(4.0, 5.0, scale=2.0)
+    at_scale_10 = rated_course([2]).displayed_stars(4.0, 5.0, scale=10.0)
+    assert at_scale_2.tolist() == at_scale_10.tolist() == [2.7]
+    # Mean 5 from 275 real ratings (1 simulated at the 20,000-recipient scale of prakerja_2020,
+    # 5 at the default 100,000): (275 x 5 + 20) / 280 = 4.98 -> 5.0 at both.
+    assert rated_course([5]).displayed_stars(4.0, 5.0, scale=275.0).tolist() == [5.0]
+    assert rated_course([5] * 5).displayed_stars(4.0, 5.0, scale=55.0).tolist() == [5.0]
+
+
+def test_expected_stars_by_hand():
+    # tiny's ratings: leniency 0.8, noise sd 0.7. Quality 0.5: latent 3.8 + 0.7 z; mean stars =
+    # 1 + P(latent > 1.5) + P(> 2.5) + P(> 3.5) + P(> 4.5) = 1 + Phi(3.286) + Phi(1.857) +
+    # Phi(0.429) + Phi(-1) = 1 + 0.99949 + 0.96835 + 0.66589 + 0.15866 = 3.7924. Quality 0.2:
+    # latent 2.6: 2.6013. Without noise the rounded latent: 3.8 -> 4.
+    params = Ratings(leniency=0.8, noise_sd=0.7)
+    assert expected_stars(np.array([0.5, 0.2]), params) == pytest.approx([3.79238, 2.60135], abs=1e-5)
+    assert expected_stars(np.array([0.5]), Ratings(leniency=0.8, noise_sd=0.0)).tolist() == [4.0]
+
+
+def test_mean_rating_has_the_sampling_spread_of_the_real_ratings():
+    # A course whose quality earns 3.8 stars on average got simulated ratings averaging 3.0. At
+    # scale 1 that is what a platform shows; at scale 100 the same simulated mean stands for 100
+    # times more ratings, whose mean strays 10 times less: 3.8 + (3.0 - 3.8) / 10 = 3.72.
+    course = rated_course([3, 3, 3, 3])
+    assert course.mean_rating(1.0, np.array([3.8])).tolist() == pytest.approx([3.0])
+    assert course.mean_rating(100.0, np.array([3.8])).tolist() == pytest.approx([3.72])
+    assert course.mean_rating(100.0).tolist() == pytest.approx([3.0])  # raw mean without an expectation
+    assert np.isnan(rated_course([]).mean_rating(100.0, np.array([3.8]))[0])  # no rating yet
+
+
+def test_platforms_show_stars_shrunk_by_real_rating_counts(tiny_world):
+    model = MarketModel(tiny_world)
+    courses, market, ratings = model.courses, model.scheme.market, model.params.ratings
+    assert model.scale == 10.0  # 2,000 simulated recipients stand for 20,000
+    courses.true_quality[:2] = 0.5  # earns 3.7924 stars on average (test_expected_stars_by_hand)
+    courses.rating_sum[:2], courses.rating_count[:2] = [2.0, 6.0], [1, 3]
+    market.refresh()
+    # Simulated mean 2 at scale 10: the real mean is 3.7924 + (2 - 3.7924) / sqrt(10) = 3.2256,
+    # from 10 and 30 real ratings, shrunk by 5 real pseudo-ratings at 4 stars:
+    # (10 x 3.2256 + 20) / 15 = 3.48 -> 3.5 and (30 x 3.2256 + 20) / 35 = 3.34 -> 3.3.
+    assert market.displayed_stars()[:2].tolist() == [3.5, 3.3]
+    expected = expected_stars(courses.true_quality, ratings)
+    shown = courses.displayed_stars(ratings.prior_stars, ratings.prior_count, 10.0, expected)
+    assert np.array_equal(market.displayed_stars(), shown)
 
 
 def test_completion_probability_by_hand():

@@ -26,6 +26,7 @@ from simulation.config.streams import stream
 from simulation.market.agents import Platform
 from simulation.rules.choice import ExpectedDemand
 from simulation.rules.pricing import alternative_prices
+from simulation.rules.training import expected_stars
 
 RECENT_DECAY = 0.8  # weekly decay of the enrolment count that drives popularity ranking
 
@@ -100,11 +101,14 @@ class PlatformMarket:
         return np.array([p.commission for p in self.platforms])
 
     def displayed_stars(self) -> np.ndarray:
-        """Stars shown for every course this week (shrunk mean, one decimal)."""
+        """Stars shown for every course this week, as a platform with the real number of raters
+        shows them (``Courses.displayed_stars``): the mean rating with the sampling spread of the
+        real ratings, shrunk toward the prior by the real rating count; one decimal."""
         courses = self.model.courses
         if self._stars is None or self._stars.shape[0] != len(courses):
             r = self.model.params.ratings
-            self._stars = courses.displayed_stars(r.prior_stars, r.prior_count)
+            expected = expected_stars(courses.true_quality, r)
+            self._stars = courses.displayed_stars(r.prior_stars, r.prior_count, self.model.scale, expected)
         return self._stars
 
     def listed_courses(self) -> np.ndarray:

@@ -30,7 +30,7 @@ from simulation.market.participants import ENROLLED, FINISHED, HOLDING, NOT_SELE
 from simulation.rules import kernels
 from simulation.rules.choice import Market, Shoppers, shop
 from simulation.rules.statistics import median, rating_quality_correlation, share
-from simulation.rules.training import completion_probability, stars
+from simulation.rules.training import completion_probability, expected_stars, stars
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
 from simulation.schemes.platform_market import PlatformMarket
@@ -38,7 +38,9 @@ from simulation.schemes.platform_market import PlatformMarket
 if TYPE_CHECKING:
     from simulation.model.market import MarketModel
 
-MIN_RATINGS_FOR_CORRELATION = 5  # simulated ratings a course needs to enter the correlation
+# Real ratings (simulated ratings x scale) a course needs to enter the rating-quality correlation:
+# about 5 simulated ratings at the calibrated scale of 55 real recipients per simulated one.
+MIN_REAL_RATINGS_FOR_CORRELATION = 250
 
 
 @register("voucher")
@@ -150,14 +152,26 @@ class VoucherScheme:
             "share_purchases_at_cap": per_purchase(tally.at_cap),
             "share_purchases_with_topup": per_purchase(tally.with_topup),
             "mean_true_quality_enrolled": per_purchase(tally.quality_sum),
-            "rating_quality_correlation": rating_quality_correlation(
-                courses.rating_sum, courses.rating_count, courses.true_quality, MIN_RATINGS_FOR_CORRELATION
-            ),
+            "rating_quality_correlation": self._rating_quality_correlation(),
             "credit_forfeited_idr": model.ledger.credit_forfeited * model.scale,
             "active_providers_end": sum(p.active for p in self.market.sellers),
             "mismatch_rate": per_purchase(tally.mismatched),
             "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
         }
+
+    def _rating_quality_correlation(self) -> float | None:
+        """Correlation across courses with at least ``MIN_REAL_RATINGS_FOR_CORRELATION`` real
+        ratings of the mean rating a platform shows (with the sampling spread of the real ratings,
+        ``Courses.mean_rating``) and true quality."""
+        model = self.model
+        courses = model.courses
+        expected = expected_stars(courses.true_quality, model.params.ratings)
+        return rating_quality_correlation(
+            courses.mean_rating(model.scale, expected),
+            model.scale * courses.rating_count,
+            courses.true_quality,
+            MIN_REAL_RATINGS_FOR_CORRELATION,
+        )
 
     # ------------------------------------------------------------------ weekly steps
     def _lottery(self, week: int, wave: int) -> None:
