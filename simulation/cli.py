@@ -248,6 +248,7 @@ ROWS = (
     ("credit_forfeited_idr", "credit forfeited", "idr"),
     ("platform_revenue_idr", "platform revenue", "idr"),
     ("provider_hhi", "provider HHI (0-10,000)", "number"),
+    ("active_providers", "active sellers, last trading week", "count"),
     ("active_providers_end", "active providers at end", "count"),
     ("mismatch_rate", "courses outside own sector", "share"),
     ("median_weeks_to_first_training", "weeks to first course (median)", "number"),

@@ -352,6 +352,34 @@ def test_course_nobody_saw_keeps_its_price_and_direction():
     assert unseen_reviews > 100 and seen_moves > 20
 
 
+def test_voucher_metrics_quality_available_sellers_and_listed_prices():
+    # Curation without review noise admits exactly the courses of true quality >= 0.5, and only
+    # online ones are allowed: what the scheme offers is the mean quality of those, not of every
+    # course in the world. Sellers are counted as they stood when the market last traded; the
+    # weekly median listed price covers courses on sale only.
+    overrides = [
+        "voucher.curation={enabled: true, min_quality: 0.5, review_noise_sd: 0}",
+        "voucher.modes_allowed=[online]",
+    ]
+    model = model_of(overrides, size=1000, weeks=30)
+    courses = model.world.courses
+    offered = (courses.true_quality >= 0.5) & (courses.mode == ONLINE) & courses.listed.any(axis=1)
+    assert 0 < offered.sum() < len(courses)
+    medians = []
+    for _ in range(model.params.weeks):
+        model.step()
+        listed = model.courses.active & model.courses.listed.any(axis=1)
+        medians.append(float(np.median(model.courses.price_idr[listed])))
+    metrics = model.scheme.metrics()
+    assert metrics["mean_true_quality_available"] == pytest.approx(courses.true_quality[offered].mean())
+    assert metrics["mean_true_quality_available"] >= 0.5
+    market = model.scheme.market
+    assert market.last_trading_week >= 0
+    assert metrics["active_providers"] == market.sellers_active_last_trading_week
+    assert metrics["active_providers"] == sum(p.active for p in market.sellers)  # no exit once closed
+    assert [r["median_listed_price_idr"] for r in model.records] == medians
+
+
 # ====================================================================== shopping choice
 
 

@@ -52,8 +52,8 @@ class PlatformMarket:
         self.week_receipts_idr = np.zeros(len(model.courses))  # net of commission, simulated IDR
         self.week_trainees = np.zeros(len(model.courses))
         self.week_demand = ExpectedDemand.zeros(len(model.courses))  # expected, simulated units
-        self.last_trading_week = -1
-        self.sellers_active_last_trading_week = 0
+        self.last_trading_week = -1  # the last week the market traded (shoppers or trainees)
+        self.sellers_active_last_trading_week = 0  # sellers still active at its close
         self._stars: np.ndarray | None = None
         self.platforms = [Platform(model, p, self) for p in range(len(model.params.platforms))]
         self.sellers = self._sellers()

@@ -29,7 +29,7 @@ from simulation.config.streams import stream
 from simulation.market.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
 from simulation.rules import kernels
 from simulation.rules.choice import Market, Shoppers, shop
-from simulation.rules.statistics import median, rating_quality_correlation, share
+from simulation.rules.statistics import mean, median, rating_quality_correlation, share
 from simulation.rules.training import completion_probability, expected_stars, stars
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
@@ -65,6 +65,9 @@ class VoucherScheme:
         self.market = PlatformMarket(
             model, self.price_cap_idr, self.params.commission_cap, self.admit_courses
         )
+        courses = model.courses
+        offered = courses.active & courses.listed.any(axis=1)  # after modes and curation
+        self.quality_available = mean(courses.true_quality[offered])  # what the scheme offers, 0-1
 
     # ------------------------------------------------------------------ scheme interface
     def trading(self, week: int) -> bool:
@@ -136,7 +139,14 @@ class VoucherScheme:
         )
 
     def metrics(self) -> dict[str, float | int | None]:
-        """Voucher-specific summary metrics (purchases, prices, ratings, cards)."""
+        """Voucher-specific summary metrics (purchases, prices, ratings, cards, sellers).
+
+        ``median_listed_price_idr``: over courses on sale on at least one platform at the end;
+        ``mean_true_quality_available``: mean true quality (0-1) of the courses listed on at least
+        one platform at the start, after the scheme's admission rules (modes, curation), i.e. what
+        the scheme offers; ``active_providers``: sellers on the platforms still active in the last
+        week the market traded.
+        """
         model = self.model
         state, courses, tally = model.state, model.courses, self.purchases
         selected = state.selected_week >= 0
@@ -154,7 +164,8 @@ class VoucherScheme:
             "mean_true_quality_enrolled": per_purchase(tally.quality_sum),
             "rating_quality_correlation": self._rating_quality_correlation(),
             "credit_forfeited_idr": model.ledger.credit_forfeited * model.scale,
-            "active_providers_end": sum(p.active for p in self.market.sellers),
+            "mean_true_quality_available": self.quality_available,
+            "active_providers": self.market.sellers_active_last_trading_week,
             "mismatch_rate": per_purchase(tally.mismatched),
             "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
         }
