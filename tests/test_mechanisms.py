@@ -729,11 +729,12 @@ def test_mean_rating_has_the_sampling_spread_of_the_real_ratings():
     assert np.isnan(rated_course([]).mean_rating(100.0, np.array([3.8]))[0])  # no rating yet
 
 
-def test_platforms_show_stars_shrunk_by_real_rating_counts(tiny_world):
-    model = MarketModel(tiny_world)
+def test_platforms_show_stars_shrunk_by_real_rating_counts():
+    world = build_world(scenario([], size=2000, weeks=30))
+    world.courses.true_quality[:2] = 0.5  # earns 3.7924 stars on average (test_expected_stars_by_hand)
+    model = MarketModel(world)
     courses, market, ratings = model.courses, model.scheme.market, model.params.ratings
     assert model.scale == 10.0  # 2,000 simulated recipients stand for 20,000
-    courses.true_quality[:2] = 0.5  # earns 3.7924 stars on average (test_expected_stars_by_hand)
     courses.rating_sum[:2], courses.rating_count[:2] = [2.0, 6.0], [1, 3]
     market.refresh()
     # Simulated mean 2 at scale 10: the real mean is 3.7924 + (2 - 3.7924) / sqrt(10) = 3.2256,

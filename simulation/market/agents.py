@@ -14,7 +14,7 @@ import numpy as np
 
 from simulation.config.codes import PROVIDER_TYPES
 from simulation.market.providers import ProviderSpecs
-from simulation.rules.pricing import next_prices, objective_per_impression
+from simulation.rules.pricing import next_prices
 
 if TYPE_CHECKING:
     from simulation.model.market import MarketModel
@@ -78,46 +78,26 @@ class Provider(mesa.Agent):
     def review_prices(self, market: PlatformMarket) -> None:
         """Move each course's price one learning step (``simulation.rules.pricing``): the last
         move is judged on the course's expected profit per impression over the review period, at
-        its price against its alternative price (one step back) for the same shoppers; then a new
-        period starts. A course not shown during the period learnt nothing: price and direction
-        stay."""
+        its price against its alternative price (one step back) for the same shoppers
+        (``market.evidence``, per course). A course not shown during the period learnt nothing:
+        price and direction stay."""
         if not self.active:
             return
         c = self.courses
         courses = self.model.courses
         pricing = self.model.params.pricing
-        sales, alt_sales = courses.period_expected_sales[c], courses.period_alt_expected_sales[c]
+        objective, alt_objective, shown, sellable = (evidence[c] for evidence in market.evidence)
         courses.price_idr[c], courses.price_direction[c] = next_prices(
             courses.price_idr[c],
             courses.price_direction[c],
-            self._objective(courses.period_expected_net_revenue_idr[c], sales),
-            self._objective(courses.period_alt_expected_net_revenue_idr[c], alt_sales),
-            courses.period_impressions[c] > 0,
-            (sales > 0) | (alt_sales > 0),
+            objective,
+            alt_objective,
+            shown,
+            sellable,
             step_share=pricing.step_share,
             tolerance_share=pricing.tolerance_share,
             floor_idr=courses.marginal_cost_idr[c],
             cap_idr=market.price_cap_idr,
-        )
-        courses.period_impressions[c] = 0
-        for evidence in (
-            courses.period_expected_sales,
-            courses.period_expected_net_revenue_idr,
-            courses.period_alt_expected_sales,
-            courses.period_alt_expected_net_revenue_idr,
-        ):
-            evidence[c] = 0.0
-
-    def _objective(self, net_revenue_idr: np.ndarray, sales: np.ndarray) -> np.ndarray:
-        """Expected profit per impression of each own course over the period (IDR)."""
-        courses, c = self.model.courses, self.courses
-        return objective_per_impression(
-            net_revenue_idr,
-            sales,
-            courses.period_impressions[c],
-            courses.marginal_cost_idr[c],
-            courses.true_quality[c],
-            self.knightly_weight_idr,
         )
 
 

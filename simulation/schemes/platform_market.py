@@ -25,7 +25,7 @@ from simulation.config.scenario import CommissionCap
 from simulation.config.streams import stream
 from simulation.market.agents import Platform
 from simulation.rules.choice import ExpectedDemand
-from simulation.rules.pricing import alternative_prices
+from simulation.rules.pricing import alternative_prices, objective_per_impression
 from simulation.rules.training import expected_stars
 
 RECENT_DECAY = 0.8  # weekly decay of the enrolment count that drives popularity ranking
@@ -55,6 +55,8 @@ class PlatformMarket:
         self.last_trading_week = -1  # the last week the market traded (shoppers or trainees)
         self.sellers_active_last_trading_week = 0  # sellers still active at its close
         self._stars: np.ndarray | None = None
+        self._expected_stars = np.zeros(0)  # mean stars each course's quality earns
+        self.evidence: tuple[np.ndarray, ...] = ()  # per course, at a price review (review_evidence)
         self.platforms = [Platform(model, p, self) for p in range(len(model.params.platforms))]
         self.sellers = self._sellers()
         self.refresh()
@@ -77,7 +79,7 @@ class PlatformMarket:
             self._settle_providers()
             self._add_to_period()
             if week > 0 and week % model.params.pricing.review_weeks == 0:
-                self.sellers.shuffle_do("review_prices", self)
+                self._review_prices()
             if week > 0 and week % model.params.providers.entry_review_weeks == 0:
                 self._enter(week)
             self.last_trading_week = week
@@ -107,8 +109,11 @@ class PlatformMarket:
         courses = self.model.courses
         if self._stars is None or self._stars.shape[0] != len(courses):
             r = self.model.params.ratings
-            expected = expected_stars(courses.true_quality, r)
-            self._stars = courses.displayed_stars(r.prior_stars, r.prior_count, self.model.scale, expected)
+            if self._expected_stars.shape[0] != len(courses):  # fixed per course: once, and for entrants
+                self._expected_stars = expected_stars(courses.true_quality, r)
+            self._stars = courses.displayed_stars(
+                r.prior_stars, r.prior_count, self.model.scale, self._expected_stars
+            )
         return self._stars
 
     def listed_courses(self) -> np.ndarray:
@@ -152,6 +157,36 @@ class PlatformMarket:
         courses.period_expected_net_revenue_idr += week.net_revenue_idr
         courses.period_alt_expected_sales += week.alt_sales
         courses.period_alt_expected_net_revenue_idr += week.alt_net_revenue_idr
+
+    def _review_prices(self) -> None:
+        """Every seller reviews its courses' prices (``Provider.review_prices``, in random order)
+        on the period's evidence (``review_evidence``); then a new review period starts."""
+        self.evidence = self.review_evidence()
+        self.sellers.shuffle_do("review_prices", self)
+        courses = self.model.courses
+        courses.period_impressions[:] = 0
+        for evidence in (
+            courses.period_expected_sales,
+            courses.period_expected_net_revenue_idr,
+            courses.period_alt_expected_sales,
+            courses.period_alt_expected_net_revenue_idr,
+        ):
+            evidence[:] = 0.0
+
+    def review_evidence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What each course's provider learnt over the review period [courses]: expected profit
+        per impression (``rules.pricing.objective_per_impression``, IDR) at the price and at the
+        alternative price; whether it was shown; whether anyone shown it could buy it at either."""
+        courses, model = self.model.courses, self.model
+        knightly = np.array([p.knightly_weight_idr for p in model.providers])[courses.provider]
+        sales, alt_sales = courses.period_expected_sales, courses.period_alt_expected_sales
+        facts = (courses.period_impressions, courses.marginal_cost_idr, courses.true_quality, knightly)
+        return (
+            objective_per_impression(courses.period_expected_net_revenue_idr, sales, *facts),
+            objective_per_impression(courses.period_alt_expected_net_revenue_idr, alt_sales, *facts),
+            courses.period_impressions > 0,
+            (sales > 0) | (alt_sales > 0),
+        )
 
     def alternative_prices(self) -> np.ndarray:
         """The price each course's last move is judged against (``rules.pricing``), IDR."""
