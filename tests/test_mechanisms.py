@@ -279,6 +279,24 @@ def test_monopolist_facing_elastic_demand_settles_near_the_monopoly_price_end_to
     assert profit[:-1].min() >= 0.95 * profit[-1]  # within 5 % of the best expected profit
 
 
+def test_settle_week_books_realised_money_but_judges_losses_on_expected_margin(tiny_world):
+    # tiny: scale 10, fixed cost 5,000,000 a week. Realised margin 600,000 (simulated IDR) books
+    # 10 x 600,000 - 5,000,000 = +1,000,000 in cash and profit, while an expected margin of 400,000
+    # is an expected loss of 10 x 400,000 - 5,000,000 = -1,000,000: a loss week. The reverse (a
+    # realised loss in a week expected to pay) books the loss and resets the run of loss weeks.
+    model = MarketModel(tiny_world)
+    provider = model.providers[0]
+    cash, profit = provider.cash_idr, provider.profit_idr
+    provider.settle_week(600_000.0, 400_000.0)
+    assert provider.cash_idr - cash == provider.profit_idr - profit == 1_000_000
+    assert provider.loss_weeks == 1
+    provider.settle_week(400_000.0, 600_000.0)
+    assert provider.cash_idr - cash == 0 and provider.loss_weeks == 0
+    for _ in range(model.params.providers.exit_after_loss_weeks):
+        provider.settle_week(1_000_000.0, 0.0)  # paid well, but expected to lose: exits
+    assert not provider.active and provider.cash_idr - cash > 0
+
+
 # Constant conditions: recipients arrive every week in equal numbers, no demand shock, no
 # commission cap taking effect, no entry and no fixed cost (so no exit); 30 providers, 90 courses.
 STEADY = [
