@@ -55,6 +55,7 @@ REQUIRED_METRICS = (
     "cost_per_additional_job_idr",
     "provider_hhi",
     "active_providers",
+    "mean_true_quality_available",
     "platform_revenue_idr",
     "mismatch_rate",
     "median_weeks_to_first_training",
@@ -248,7 +249,8 @@ def test_summary_has_every_required_metric_with_sane_values(e2e):
     assert m["platform_revenue_idr"] >= 0
     assert 0 < m["provider_hhi"] <= 10_000
     assert isinstance(m["active_providers"], int)
-    assert m["active_providers"] >= 0
+    assert 0 < m["active_providers"] <= 12 + m["providers_entered"]  # tiny.yaml has 12 providers
+    assert 0 <= m["mean_true_quality_available"] <= 1
     assert 0 <= m["median_weeks_to_first_training"] <= WEEKS
     if m["rating_quality_correlation"] is not None:
         assert -1.0 <= m["rating_quality_correlation"] <= 1.0

@@ -208,10 +208,12 @@ def recorded_run() -> list[dict]:
     calls: list[dict] = []
     real_shop = voucher.shop
 
-    def spy_shop(basket: Shoppers, market: Market, params: Choice, rng: np.random.Generator) -> np.ndarray:
+    def spy_shop(
+        basket: Shoppers, market: Market, params: Choice, rng: np.random.Generator, *tally
+    ) -> np.ndarray:
         replay = np.random.Generator(type(rng.bit_generator)())
         replay.bit_generator.state = rng.bit_generator.state
-        pick = real_shop(basket, market, params, rng)
+        pick = real_shop(basket, market, params, rng, *tally)  # tally: the expected demand
         calls.append(
             {
                 "shoppers": replicate(basket, np.arange(len(basket))),

@@ -7,7 +7,16 @@ import pytest
 
 from simulation.market.participants import HOLDING
 from simulation.model.market import MarketModel
-from simulation.rules.choice import Shoppers, choose, gumbel, outside_utility, shop, utilities
+from simulation.rules.choice import (
+    ExpectedDemand,
+    Shoppers,
+    choose,
+    expected_demand,
+    gumbel,
+    outside_utility,
+    shop,
+    utilities,
+)
 
 
 @pytest.mark.parametrize("topup", [False, True])
@@ -34,6 +43,66 @@ def test_kernel_matches_numpy_twin_choice_for_choice(tiny_world, topup):
         picked = basket.options[fast >= 0, fast[fast >= 0]]
         paid_more = market.price_idr[picked] > basket.credit_left_idr[fast >= 0]
         assert paid_more.any(), "some shoppers should choose to top up"
+
+
+@pytest.mark.parametrize("case", ["plain", "topup", "overflow"])
+def test_kernel_expected_demand_matches_numpy_twin(tiny_world, case):
+    """The tally that ``shop`` adds (impressions; expected sales and net receipts per course, at
+    the prices and at alternative prices) equals ``expected_demand`` computed from ``utilities``
+    and ``logit_probabilities``; tallying changes neither the draws nor the picks, which stay
+    those of the numpy twin; and the purchases drawn agree with the expected sales up to binomial
+    noise. Alternative prices are a step up or down, some beyond shoppers' credit. "overflow":
+    waiting is worth -1,000 utils, so exp(u - outside) would overflow and the kernel must rescale."""
+    model = MarketModel(tiny_world)
+    for _ in range(3):
+        model.step()
+    rows = np.flatnonzero(model.state.selected_week >= 0)  # holders, trainees and spent cards
+    basket, market = model.scheme.shoppers(rows, np.random.default_rng(3)), model.scheme.course_facts(3)
+    params = model.params.choice
+    if case == "topup":
+        market = type(market)(**{**market.__dict__, "max_topup_idr": 600_000.0})
+        basket = Shoppers(**{**basket.__dict__, "credit_left_idr": basket.credit_left_idr * 0.3})
+    if case == "overflow":
+        params = params.model_copy(update={"outside_utility": -1000.0})
+    share = 1.0 - model.scheme.market.commission_rates()[model.people.platform[rows]]
+    step = np.where(np.arange(len(model.courses)) % 2 == 0, 1.1, 1 / 1.1)
+    alt = np.round(market.price_idr * step, -3).astype(np.float32)
+    tally = ExpectedDemand.zeros(len(model.courses))
+    picks = shop(basket, market, params, np.random.default_rng(11), tally, share, alt)
+    np.testing.assert_array_equal(picks, shop(basket, market, params, np.random.default_rng(11)))
+    noise = gumbel(np.random.default_rng(11), (len(basket), basket.options.shape[1] + 1))
+    np.testing.assert_array_equal(
+        picks, choose(utilities(basket, market, params), outside_utility(basket, params), noise)
+    )
+    twin = expected_demand(basket, market, params, share, alt)
+    np.testing.assert_array_equal(tally.impressions, twin.impressions)
+    np.testing.assert_allclose(tally.sales, twin.sales, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(tally.net_revenue_idr, twin.net_revenue_idr, rtol=1e-9, atol=1e-6)
+    # At the alternative price the kernel scales the weight by exp(change in appeal) computed in
+    # float64 from float32 appeals; the twin recomputes float32 utilities: equal to ~1e-6.
+    np.testing.assert_allclose(tally.alt_sales, twin.alt_sales, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(tally.alt_net_revenue_idr, twin.alt_net_revenue_idr, rtol=1e-5, atol=1e-3)
+    assert tally.impressions.sum() == (basket.options >= 0).sum()
+    assert (tally.net_revenue_idr <= tally.sales * market.price_idr + 1e-6).all()  # commission >= 0
+    assert not np.allclose(tally.alt_sales, tally.sales)  # the alternative prices matter
+    bought = int((picks >= 0).sum())
+    assert bought > 50
+    assert abs(bought - tally.sales.sum()) < 4.0 * np.sqrt(tally.sales.sum()) + 1e-9
+    if case == "overflow":  # everyone with a feasible option buys
+        feasible = np.isfinite(utilities(basket, market, params)).any(axis=1)
+        assert bought == feasible.sum() and tally.sales.sum() == pytest.approx(bought)
+
+
+def test_expected_demand_at_the_same_price_is_the_expected_demand(tiny_world):
+    """With the alternative prices equal to the prices, both halves of the tally agree."""
+    model = MarketModel(tiny_world)
+    model.step()
+    rows = np.flatnonzero(model.state.selected_week >= 0)
+    basket, market = model.scheme.shoppers(rows, np.random.default_rng(3)), model.scheme.course_facts(1)
+    tally = ExpectedDemand.zeros(len(model.courses))
+    shop(basket, market, model.params.choice, np.random.default_rng(1), tally, np.ones(rows.size))
+    np.testing.assert_allclose(tally.alt_sales, tally.sales, rtol=1e-12)
+    np.testing.assert_allclose(tally.alt_net_revenue_idr, tally.net_revenue_idr, rtol=1e-12)
 
 
 def test_choice_sets_kernel_matches_numpy_statement(tiny_world):

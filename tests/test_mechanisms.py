@@ -8,6 +8,7 @@ copied from a run. End-to-end cases use a one-provider, one-course, one-platform
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,24 @@ from simulation.market.participants import HOLDING, REVOKED
 from simulation.model.market import MarketModel
 from simulation.model.world import build_world
 from simulation.reporting.metrics import summarise
-from simulation.rules.choice import Market, Shoppers, choose, gumbel, logit_probabilities, utilities
+from simulation.rules.choice import (
+    Market,
+    Shoppers,
+    choose,
+    expected_demand,
+    gumbel,
+    logit_probabilities,
+    utilities,
+)
 from simulation.rules.demand import shock_path, vacancy_index
-from simulation.rules.pricing import next_prices
-from simulation.rules.training import completion_probability, match_weight, skill_gain, stars
+from simulation.rules.pricing import alternative_prices, next_prices, objective_per_impression
+from simulation.rules.training import (
+    completion_probability,
+    expected_stars,
+    match_weight,
+    skill_gain,
+    stars,
+)
 from simulation.schemes.voucher import affordable_recipients, wave_quotas
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
@@ -63,25 +78,26 @@ def model_of(overrides: list[str], size: int, weeks: int) -> MarketModel:
 
 def learn_prices(profit, price, cap, cost, reviews, step=0.1, tolerance=0.02):
     """Drive ``next_prices`` for one course on a deterministic profit curve, as a provider does:
-    each review compares the profit earned at the current price with that of the previous period."""
+    each review compares the expected profit per impression at the current price with that at the
+    alternative price (one step back), on the same shoppers (shown and buying in every period)."""
     price = np.array([price], dtype=np.float32)
     direction = np.ones(1, dtype=np.int8)
-    last = np.zeros(1)
+    floor = np.array([cost])
     path = []
     for _ in range(reviews):
-        now = np.array([profit(float(price[0]))])
+        alt = alternative_prices(price, direction, step_share=step, floor_idr=floor, cap_idr=cap)
         price, direction = next_prices(
             price,
             direction,
-            now,
-            last,
+            np.array([profit(float(price[0]))]),
+            np.array([profit(float(alt[0]))]),
+            np.array([True]),
             np.array([True]),
             step_share=step,
             tolerance_share=tolerance,
-            floor_idr=np.array([cost]),
+            floor_idr=floor,
             cap_idr=cap,
         )
-        last = now
         path.append(float(price[0]))
     return path
 
@@ -124,20 +140,51 @@ def test_price_settles_near_monopoly_price_on_linear_demand(start):
     assert late.max() > p_star > late.min()  # it keeps probing both sides of the peak
 
 
-def test_price_rule_tolerance_no_sales_and_floor_by_hand():
+def test_price_rule_tolerance_no_sales_unseen_and_floor_by_hand():
     args = dict(step_share=0.1, tolerance_share=0.02, cap_idr=1_000_000.0)
-    price = np.array([500_000.0, 500_000.0, 500_000.0, 500_000.0, 21_000.0], dtype=np.float32)
-    direction = np.array([1, 1, -1, 1, -1], dtype=np.int8)
-    # objective vs last: -1.5 % (inside 2 % tolerance: keep going), -3 % (reverse), -3 % when
-    # falling (reverse to up), +50 % but no sales in either period (move down), and a fall that
-    # would take the price below marginal cost 20,500 -> the floor rounded up to 21,000.
-    now = np.array([98.5, 97.0, 97.0, 150.0, 100.0])
-    last = np.array([100.0, 100.0, 100.0, 100.0, 100.0])
-    sold = np.array([True, True, True, False, True])
-    floor = np.array([20_000.0, 20_000.0, 20_000.0, 20_000.0, 20_500.0])
-    new, new_direction = next_prices(price, direction, now, last, sold, floor_idr=floor, **args)
-    assert new_direction.tolist() == [1, -1, 1, -1, -1]
-    assert new.tolist() == [550_000, 450_000, 550_000, 450_000, 21_000]
+    price = np.array([500_000.0, 500_000.0, 500_000.0, 500_000.0, 21_000.0, 500_000.0], dtype=np.float32)
+    direction = np.array([1, 1, -1, 1, -1, -1], dtype=np.int8)
+    # objective at the price vs at the alternative price, same shoppers: -1.5 % (inside the 2 %
+    # tolerance: keep going up), -3 % (reverse: down), -3 % when falling (reverse: up), +50 % but
+    # nobody who saw it could buy it at either price (move down), a fall that would take the price
+    # below marginal cost 20,500 -> the floor rounded up to 21,000; and a course shown to nobody:
+    # nothing learnt, price and direction stay although its (empty) objective "fell". Steps up
+    # multiply by 1.1 and down divide by 1.1: 550,000 and 454,545 -> 455,000.
+    now = np.array([98.5, 97.0, 97.0, 150.0, 100.0, 0.0])
+    alt = np.array([100.0, 100.0, 100.0, 100.0, 100.0, 100.0])
+    shown = np.array([True, True, True, True, True, False])
+    sellable = np.array([True, True, True, False, True, False])
+    floor = np.array([20_000.0, 20_000.0, 20_000.0, 20_000.0, 20_500.0, 20_000.0])
+    new, new_direction = next_prices(price, direction, now, alt, shown, sellable, floor_idr=floor, **args)
+    assert new_direction.tolist() == [1, -1, 1, -1, -1, -1]
+    assert new.tolist() == [550_000, 455_000, 550_000, 455_000, 21_000, 500_000]
+
+
+def test_alternative_price_is_one_step_back_by_hand():
+    # Going up from 550,000 the last move came from 500,000; going down from 450,000 it came from
+    # 495,000; at the 1,000,000 cap going up, the step back is 909,091 -> 909,000; at the floor
+    # (21,000) going down it is 23,100 -> 23,000.
+    price = np.array([550_000.0, 450_000.0, 1_000_000.0, 21_000.0], dtype=np.float32)
+    direction = np.array([1, -1, 1, -1], dtype=np.int8)
+    floor = np.array([20_000.0, 20_000.0, 20_000.0, 20_500.0])
+    alt = alternative_prices(price, direction, step_share=0.1, floor_idr=floor, cap_idr=1_000_000.0)
+    assert alt.tolist() == [500_000, 495_000, 909_000, 23_000]
+
+
+def test_objective_per_impression_by_hand():
+    # Period: 200 impressions, expected sales 10 (5 % of viewers), expected net receipts
+    # 10 x 450,000 = 4,500,000 (500,000 less 10 % commission), marginal cost 20,000, quality 0.6.
+    # Profit 4,500,000 - 10 x 20,000 = 4,300,000 -> 21,500 IDR per impression; a knightly weight of
+    # 100,000 per unit of skill adds 10 x 0.6 x 100,000 / 200 = 3,000. Not shown: 0.
+    objective = objective_per_impression(
+        np.array([4_500_000.0, 4_500_000.0, 0.0]),
+        np.array([10.0, 10.0, 0.0]),
+        np.array([200, 200, 0]),
+        np.array([20_000.0, 20_000.0, 20_000.0]),
+        np.array([0.6, 0.6, 0.6]),
+        np.array([0.0, 100_000.0, 100_000.0]),
+    )
+    assert objective.tolist() == pytest.approx([21_500.0, 24_500.0, 0.0])
 
 
 def test_monopolist_prices_at_the_cap_end_to_end():
@@ -145,8 +192,9 @@ def test_monopolist_prices_at_the_cap_end_to_end():
     # per log price) -> demand rises with price, so a profit-seeking monopolist reviewing every two
     # weeks climbs 10 % a review from 500,000 (the hand path above) to the 1,000,000 cap (8 reviews,
     # week 16) and stays there while recipients keep arriving. One sector, so every shopper's page
-    # shows the course. About 100 sales a review period carry ~10 % sampling noise, so profit changes
-    # under 25 % are treated as noise (the rule's tolerance).
+    # shows the course; the cap is the credit and a buyer at the cap has no credit left, so every
+    # shopper shown the course can pay any price up to the cap. The provider judges each move on
+    # expected profit per impression, which has no sampling noise: the default 2 % tolerance will do.
     overrides = MONOPOLY + [
         "sectors=[{name: digital, demand_index: 1.0, shock_depth: 0.0}]",
         "choice.price_signal_weight=3",
@@ -156,7 +204,6 @@ def test_monopolist_prices_at_the_cap_end_to_end():
         "voucher.waves={count: 12, first_week: 0, interval_weeks: 2}",
         "voucher.credit_validity_weeks=60",
         "pricing.review_weeks=2",
-        "pricing.tolerance_share=0.25",
     ]
     model = model_of(overrides, size=1200, weeks=24)
     cap = model.scheme.price_cap_idr
@@ -169,19 +216,40 @@ def test_monopolist_prices_at_the_cap_end_to_end():
         path.append(float(model.courses.price_idr[0]))
         sales.append(int(model.courses.enrolments[0]) - before)
     assert sum(sales[:22]) > 500  # a real market, not an empty one
-    reached = path.index(cap)
-    assert reached <= 20, path
-    assert all(p == cap for p in path[reached:]), path
-    assert sum(sales[reached:22]) > 50  # and recipients keep buying at the cap
+    hand = [550_000, 605_000, 666_000, 733_000, 806_000, 887_000, 976_000]
+    assert path[:16] == [500_000] * 2 + [p for p in hand for _ in range(2)], path  # moves at weeks 2, 4, ..
+    assert path[16:] == [cap] * 8, path
+    assert sum(sales[16:22]) > 50  # and recipients keep buying at the cap
 
 
-def test_monopolist_facing_elastic_demand_does_not_price_at_the_cap_end_to_end():
+def monopoly_profit_per_impression(model: MarketModel, prices: np.ndarray) -> np.ndarray:
+    """Expected profit per impression of the only course at each of ``prices`` (IDR), for this
+    week's holders of credit (all of whom visit in tiny: revisit share 1), from the model's logit."""
+    holders = np.flatnonzero(model.state.status == HOLDING)
+    basket = model.scheme.shoppers(holders, np.random.default_rng(0))
+    facts = model.scheme.course_facts(model.week)
+    keep = np.full(holders.size, 0.9)  # the only platform takes 10 %
+    profit = []
+    for price in prices:
+        demand = expected_demand(
+            basket, replace(facts, price_idr=np.array([price], np.float32)), model.params.choice, keep
+        )
+        margin = demand.net_revenue_idr[0] - demand.sales[0] * float(model.courses.marginal_cost_idr[0])
+        profit.append(margin / demand.impressions[0])
+    return np.array(profit)
+
+
+def test_monopolist_facing_elastic_demand_settles_near_the_monopoly_price_end_to_end():
     # Credit read as money to keep (shadow value 6 per credit), no price signal, no co-payment:
     # a shopper's odds of buying fall by e^-6 per credit of price. For a monopolist with unit margin
     # 0.9 p - c and logit demand s(p) ~ exp(-6 p / C) (small shares), profit per shopper peaks at
     # 0.9 - 6 (0.9 p - c) / C = 0, i.e. p = C/6 + c/0.9 = 166,667 + 22,222 ~ 189,000 IDR; at the
     # 1,000,000 cap profit per shopper is (880,000 / 150,000) e^-6(1 - 0.189) ~ 4.5 % of that.
-    # A profit-seeking price rule must therefore stay well below the cap.
+    # Shares are not small here (no other course; waiting is worth 0), which raises the monopoly
+    # price: the test computes it from the model's own logit for the holders of credit of the
+    # moment, on a 5,000 IDR grid. From 500,000 the price falls a step (/1.1) a review to it and
+    # then stays within two grid steps either side of it (the 2 % tolerance lets it drift while
+    # profit is flat), earning within 5 % of the best expected profit.
     overrides = MONOPOLY + [
         "sectors=[{name: digital, demand_index: 1.0, shock_depth: 0.0}]",
         "choice.price_signal_weight=0",
@@ -192,14 +260,142 @@ def test_monopolist_facing_elastic_demand_does_not_price_at_the_cap_end_to_end()
         "pricing.review_weeks=2",
     ]
     model = model_of(overrides, size=1400, weeks=28)
-    path = []
-    for week in range(model.params.weeks):
+    grid = np.arange(100_000.0, 1_000_001.0, 5_000.0)
+    path, best = [], []
+    for week in range(model.params.weeks - 1):
         model.step()
         path.append(float(model.courses.price_idr[0]))
         if week == 7:
             assert model.courses.enrolments[0] > 30  # a real market at the starting price
-    late = np.array(path[14:])
-    assert late.mean() < 0.6 * model.scheme.price_cap_idr, path
+        if week >= 13 and week % 4 == 1:
+            best.append(grid[np.argmax(monopoly_profit_per_impression(model, grid))])
+    monopoly = float(np.mean(best))
+    assert 0.25 * model.scheme.price_cap_idr < monopoly < 0.45 * model.scheme.price_cap_idr, best
+    assert max(best) - min(best) <= 20_000  # the monopoly price barely moves as holders change
+    assert path[:8] == [500_000, 500_000, 455_000, 455_000, 414_000, 414_000, 376_000, 376_000]
+    late = np.array(path[12:])
+    assert np.all(np.abs(np.log(late / monopoly)) <= 2.5 * np.log(1.1)), (monopoly, late)
+    profit = monopoly_profit_per_impression(model, np.append(late, monopoly))
+    assert profit[:-1].min() >= 0.95 * profit[-1]  # within 5 % of the best expected profit
+
+
+def test_settle_week_books_realised_money_but_judges_losses_on_expected_margin(tiny_world):
+    # tiny: scale 10, fixed cost 5,000,000 a week. Realised margin 600,000 (simulated IDR) books
+    # 10 x 600,000 - 5,000,000 = +1,000,000 in cash and profit, while an expected margin of 400,000
+    # is an expected loss of 10 x 400,000 - 5,000,000 = -1,000,000: a loss week. The reverse (a
+    # realised loss in a week expected to pay) books the loss and resets the run of loss weeks.
+    model = MarketModel(tiny_world)
+    provider = model.providers[0]
+    cash, profit = provider.cash_idr, provider.profit_idr
+    provider.settle_week(600_000.0, 400_000.0)
+    assert provider.cash_idr - cash == provider.profit_idr - profit == 1_000_000
+    assert provider.loss_weeks == 1
+    provider.settle_week(400_000.0, 600_000.0)
+    assert provider.cash_idr - cash == 0 and provider.loss_weeks == 0
+    for _ in range(model.params.providers.exit_after_loss_weeks):
+        provider.settle_week(1_000_000.0, 0.0)  # paid well, but expected to lose: exits
+    assert not provider.active and provider.cash_idr - cash > 0
+
+
+# Constant conditions: recipients arrive every week in equal numbers, no demand shock, no
+# commission cap taking effect, no entry and no fixed cost (so no exit); 30 providers, 90 courses.
+STEADY = [
+    "sectors=[{name: digital, demand_index: 1.2, shock_depth: 0.0}, {name: food, demand_index: 1.0,"
+    " shock_depth: 0.0}, {name: crafts, demand_index: 0.8, shock_depth: 0.0}]",
+    "voucher.commission_cap=null",
+    "providers.count=30",
+    "providers.entry_rate=0",
+    "providers.fixed_cost_weekly_idr=0",
+    "labour.endline_weeks=4",
+]
+
+
+def test_price_distribution_settles_under_constant_conditions():
+    # 160 weeks with 50 recipients arriving each week, credit read as money to keep (shadow value
+    # 2 per credit) so that each course has an interior profit-maximising price. After the start
+    # the median and quartiles of listed prices stop drifting: over the last half of the run
+    # (weeks 80-159) the median's trend moves it by less than 6 % and the mean median, lower and
+    # upper quartile of the third and the fourth quarter of the run differ by less than 3 %.
+    # (The old rule, on realised profit between periods and cutting the price of every course that
+    # sold nothing, drifted down by ~10 % over the same half.) Prices keep being probed, a step at
+    # a time, and stay well inside [cost, cap].
+    weeks = 160
+    overrides = STEADY + [f"voucher.waves={{count: {weeks}, first_week: 0, interval_weeks: 1}}"]
+    model = model_of(overrides + ["choice.credit_shadow_value=2"], size=8000, weeks=weeks)
+    quartiles, changed = [], []
+    for _ in range(weeks):
+        before = model.courses.price_idr.copy()
+        model.step()
+        listed = model.scheme.market.listed_courses()
+        quartiles.append(np.quantile(model.courses.price_idr[listed], [0.25, 0.5, 0.75]))
+        changed.append(int((model.courses.price_idr != before).sum()))
+    quartiles = np.array(quartiles)
+    late = quartiles[weeks // 2 :]
+    slope = np.polyfit(np.arange(late.shape[0]), late[:, 1], 1)[0]
+    assert abs(slope * late.shape[0]) < 0.06 * late[:, 1].mean()
+    third, fourth = late[: weeks // 4].mean(axis=0), late[weeks // 4 :].mean(axis=0)
+    assert np.all(np.abs(fourth / third - 1.0) < 0.03), (third, fourth)
+    assert late[:, 0].min() > 100_000 and late[:, 2].max() < 900_000
+    assert sum(changed[weeks // 2 :]) > 20 * (weeks // 2) // model.params.pricing.review_weeks
+
+
+def test_course_nobody_saw_keeps_its_price_and_direction():
+    # Pages of 2 courses per sector and nothing else shown: most of the 36 courses are never in
+    # anyone's choice set. At every review, a course with no impression in the period has learnt
+    # nothing: its price and its direction stay (the old rule cut the price of a course that sold
+    # nothing, which at small sample sizes is most courses); courses that were shown move.
+    overrides = [
+        "platforms=[{name: big, participant_share: 0.7, commission: 0.2, page_size: 2},"
+        " {name: small, participant_share: 0.3, commission: 0.1, ranking: rating, page_size: 2}]",
+        "choice.other_courses_shown=0",
+        "providers.entry_rate=0",
+        "pricing.review_weeks=2",
+    ]
+    model = model_of(overrides, size=2000, weeks=30)
+    market = model.scheme.market
+    unseen_reviews = seen_moves = 0
+    for week in range(model.params.weeks):
+        shown_before = model.courses.period_impressions.copy()
+        price = model.courses.price_idr.copy()
+        direction = model.courses.price_direction.copy()
+        model.step()
+        if week == 0 or week % 2 or not model.scheme.trading(week):
+            continue
+        shown = shown_before + market.week_demand.impressions  # impressions in the period reviewed
+        unseen = shown == 0
+        assert np.array_equal(model.courses.price_idr[unseen], price[unseen])
+        assert np.array_equal(model.courses.price_direction[unseen], direction[unseen])
+        unseen_reviews += int(unseen.sum())
+        seen_moves += int((model.courses.price_idr[~unseen] != price[~unseen]).sum())
+    assert unseen_reviews > 100 and seen_moves > 20
+
+
+def test_voucher_metrics_quality_available_sellers_and_listed_prices():
+    # Curation without review noise admits exactly the courses of true quality >= 0.5, and only
+    # online ones are allowed: what the scheme offers is the mean quality of those, not of every
+    # course in the world. Sellers are counted as they stood when the market last traded; the
+    # weekly median listed price covers courses on sale only.
+    overrides = [
+        "voucher.curation={enabled: true, min_quality: 0.5, review_noise_sd: 0}",
+        "voucher.modes_allowed=[online]",
+    ]
+    model = model_of(overrides, size=1000, weeks=30)
+    courses = model.world.courses
+    offered = (courses.true_quality >= 0.5) & (courses.mode == ONLINE) & courses.listed.any(axis=1)
+    assert 0 < offered.sum() < len(courses)
+    medians = []
+    for _ in range(model.params.weeks):
+        model.step()
+        listed = model.courses.active & model.courses.listed.any(axis=1)
+        medians.append(float(np.median(model.courses.price_idr[listed])))
+    metrics = model.scheme.metrics()
+    assert metrics["mean_true_quality_available"] == pytest.approx(courses.true_quality[offered].mean())
+    assert metrics["mean_true_quality_available"] >= 0.5
+    market = model.scheme.market
+    assert market.last_trading_week >= 0
+    assert metrics["active_providers"] == market.sellers_active_last_trading_week
+    assert metrics["active_providers"] == sum(p.active for p in market.sellers)  # no exit once closed
+    assert [r["median_listed_price_idr"] for r in model.records] == medians
 
 
 # ====================================================================== shopping choice
@@ -506,7 +702,67 @@ def test_stars_rounding_and_clipping_by_hand():
     )
     courses.rating_sum[:] = [30.0, 0.0, 225.0]
     courses.rating_count[:] = [10, 0, 45]
-    assert courses.displayed_stars(4.0, 5.0).tolist() == pytest.approx([3.3, 4.0, 4.9])
+    assert courses.displayed_stars(4.0, 5.0, scale=1.0).tolist() == pytest.approx([3.3, 4.0, 4.9])
+
+
+def rated_course(ratings: list[int]) -> Courses:
+    """One course with the given simulated ratings (whole stars)."""
+    course = Courses.new([0], [0], [0], [10], [0.5], [0.5], [0], [1000], np.ones((1, 1), dtype=bool))
+    course.rating_sum[:] = sum(ratings)
+    course.rating_count[:] = len(ratings)
+    return course
+
+
+def test_displayed_stars_are_the_same_at_every_scale_for_the_same_real_ratings():
+    # Mean rating 2 from 10 real ratings, shrunk toward 4.0 by 5 real pseudo-ratings:
+    # (10 x 2 + 5 x 4) / (10 + 5) = 2.667 -> 2.7, whether the 10 real ratings are 5 simulated
+    # ones at scale 2 or 1 simulated one at scale 10. (Counting the prior in simulated ratings
+    # would show (10 + 20) / 10 = 3.0 at scale 2 but (2 + 20) / 6 = 3.7 at scale 10.)
+    at_scale_2 = rated_course([2, 2, 2, 2, 2]).displayed_stars(4.0, 5.0, scale=2.0)
+    at_scale_10 = rated_course([2]).displayed_stars(4.0, 5.0, scale=10.0)
+    assert at_scale_2.tolist() == at_scale_10.tolist() == [2.7]
+    # Mean 5 from 275 real ratings (1 simulated at the 20,000-recipient scale of prakerja_2020,
+    # 5 at the default 100,000): (275 x 5 + 20) / 280 = 4.98 -> 5.0 at both.
+    assert rated_course([5]).displayed_stars(4.0, 5.0, scale=275.0).tolist() == [5.0]
+    assert rated_course([5] * 5).displayed_stars(4.0, 5.0, scale=55.0).tolist() == [5.0]
+
+
+def test_expected_stars_by_hand():
+    # tiny's ratings: leniency 0.8, noise sd 0.7. Quality 0.5: latent 3.8 + 0.7 z; mean stars =
+    # 1 + P(latent > 1.5) + P(> 2.5) + P(> 3.5) + P(> 4.5) = 1 + Phi(3.286) + Phi(1.857) +
+    # Phi(0.429) + Phi(-1) = 1 + 0.99949 + 0.96835 + 0.66589 + 0.15866 = 3.7924. Quality 0.2:
+    # latent 2.6: 2.6013. Without noise the rounded latent: 3.8 -> 4.
+    params = Ratings(leniency=0.8, noise_sd=0.7)
+    assert expected_stars(np.array([0.5, 0.2]), params) == pytest.approx([3.79238, 2.60135], abs=1e-5)
+    assert expected_stars(np.array([0.5]), Ratings(leniency=0.8, noise_sd=0.0)).tolist() == [4.0]
+
+
+def test_mean_rating_has_the_sampling_spread_of_the_real_ratings():
+    # A course whose quality earns 3.8 stars on average got simulated ratings averaging 3.0. At
+    # scale 1 that is what a platform shows; at scale 100 the same simulated mean stands for 100
+    # times more ratings, whose mean strays 10 times less: 3.8 + (3.0 - 3.8) / 10 = 3.72.
+    course = rated_course([3, 3, 3, 3])
+    assert course.mean_rating(1.0, np.array([3.8])).tolist() == pytest.approx([3.0])
+    assert course.mean_rating(100.0, np.array([3.8])).tolist() == pytest.approx([3.72])
+    assert course.mean_rating(100.0).tolist() == pytest.approx([3.0])  # raw mean without an expectation
+    assert np.isnan(rated_course([]).mean_rating(100.0, np.array([3.8]))[0])  # no rating yet
+
+
+def test_platforms_show_stars_shrunk_by_real_rating_counts():
+    world = build_world(scenario([], size=2000, weeks=30))
+    world.courses.true_quality[:2] = 0.5  # earns 3.7924 stars on average (test_expected_stars_by_hand)
+    model = MarketModel(world)
+    courses, market, ratings = model.courses, model.scheme.market, model.params.ratings
+    assert model.scale == 10.0  # 2,000 simulated recipients stand for 20,000
+    courses.rating_sum[:2], courses.rating_count[:2] = [2.0, 6.0], [1, 3]
+    market.refresh()
+    # Simulated mean 2 at scale 10: the real mean is 3.7924 + (2 - 3.7924) / sqrt(10) = 3.2256,
+    # from 10 and 30 real ratings, shrunk by 5 real pseudo-ratings at 4 stars:
+    # (10 x 3.2256 + 20) / 15 = 3.48 -> 3.5 and (30 x 3.2256 + 20) / 35 = 3.34 -> 3.3.
+    assert market.displayed_stars()[:2].tolist() == [3.5, 3.3]
+    expected = expected_stars(courses.true_quality, ratings)
+    shown = courses.displayed_stars(ratings.prior_stars, ratings.prior_count, 10.0, expected)
+    assert np.array_equal(market.displayed_stars(), shown)
 
 
 def test_completion_probability_by_hand():

@@ -351,8 +351,12 @@ class Ratings(Frozen):
 
     leniency: float = Field(0.8, description="stars added to the quality-based rating")
     noise_sd: NonNegative = 0.7
-    prior_stars: Annotated[float, Field(ge=1.0, le=5.0)] = 4.0
-    prior_count: NonNegative = 5.0
+    prior_stars: Annotated[float, Field(ge=1.0, le=5.0)] = Field(
+        4.0, description="stars a course without ratings shows"
+    )
+    prior_count: NonNegative = Field(
+        5.0, description="real pseudo-ratings at prior_stars in the displayed mean (not simulated ones)"
+    )
 
 
 class Skill(Frozen):

@@ -14,7 +14,7 @@ import numpy as np
 
 from simulation.config.codes import PROVIDER_TYPES
 from simulation.market.providers import ProviderSpecs
-from simulation.rules.pricing import course_objective, next_prices
+from simulation.rules.pricing import next_prices
 
 if TYPE_CHECKING:
     from simulation.model.market import MarketModel
@@ -43,20 +43,26 @@ class Provider(mesa.Agent):
         self.profit_idr = 0.0  # cumulative, real IDR
         self.loss_weeks = 0
         self.active = True
-        self.direction = np.ones(courses.shape[0], dtype=np.int8)
-        self.last_objective = np.zeros(courses.shape[0])
-        self.last_enrolments = np.zeros(courses.shape[0], dtype=np.int64)
 
-    def settle_week(self, margin_idr: float) -> None:
-        """Book one open-market week: ``margin_idr`` is simulated receipts less variable costs;
-        it is scaled to real IDR and the fixed weekly cost is taken off."""
+    def settle_week(self, realised_margin_idr: float, expected_margin_idr: float) -> None:
+        """Book one open-market week; margins are simulated receipts after commission less
+        variable costs (IDR), scaled here to real IDR, less the fixed weekly cost.
+
+        Cash and cumulative profit book the realised margin: the money actually paid, so that the
+        books balance. Whether the week is a loss week (``exit_after_loss_weeks`` of them in a row
+        and the provider exits) is judged on the expected margin, what a real provider with
+        ``scale`` times more customers would see (law of large numbers), so that exits do not
+        depend on the sampling noise of a small simulated market.
+        """
         if not self.active:
             return
-        profit = self.model.scale * margin_idr - self.model.params.providers.fixed_cost_weekly_idr
+        scale, spec = self.model.scale, self.model.params.providers
+        profit = scale * realised_margin_idr - spec.fixed_cost_weekly_idr
         self.cash_idr += profit
         self.profit_idr += profit
-        self.loss_weeks = self.loss_weeks + 1 if profit < 0 else 0
-        if self.loss_weeks >= self.model.params.providers.exit_after_loss_weeks:
+        expected_profit = scale * expected_margin_idr - spec.fixed_cost_weekly_idr
+        self.loss_weeks = self.loss_weeks + 1 if expected_profit < 0 else 0
+        if self.loss_weeks >= spec.exit_after_loss_weeks:
             self.exit_market()
 
     def book(self, profit_idr: float) -> None:
@@ -70,41 +76,29 @@ class Provider(mesa.Agent):
         self.model.courses.active[self.courses] = False
 
     def review_prices(self, market: PlatformMarket) -> None:
-        """Move each course's price one learning step (simulation.rules.pricing.next_prices).
-
-        The objective is judged per 1,000 shopper visits in the whole market over the period, so
-        that swings in the number of shoppers (lottery waves) are not mistaken for the effect of a
-        price move, while shoppers who wait because of the price still count against it.
-        """
+        """Move each course's price one learning step (``simulation.rules.pricing``): the last
+        move is judged on the course's expected profit per impression over the review period, at
+        its price against its alternative price (one step back) for the same shoppers
+        (``market.evidence``, per course). A course not shown during the period learnt nothing:
+        price and direction stay."""
         if not self.active:
             return
         c = self.courses
         courses = self.model.courses
-        enrolled = courses.period_enrolments[c]
-        objective = course_objective(
-            courses.period_net_revenue_idr[c],
-            enrolled,
-            courses.marginal_cost_idr[c],
-            courses.true_quality[c],
-            self.knightly_weight_idr,
-            self.model.scale,
-        ) * (1000.0 / max(market.market_period_visits, 1))
         pricing = self.model.params.pricing
-        courses.price_idr[c], self.direction = next_prices(
+        objective, alt_objective, shown, sellable = (evidence[c] for evidence in market.evidence)
+        courses.price_idr[c], courses.price_direction[c] = next_prices(
             courses.price_idr[c],
-            self.direction,
+            courses.price_direction[c],
             objective,
-            self.last_objective,
-            (enrolled + self.last_enrolments) > 0,
+            alt_objective,
+            shown,
+            sellable,
             step_share=pricing.step_share,
             tolerance_share=pricing.tolerance_share,
             floor_idr=courses.marginal_cost_idr[c],
             cap_idr=market.price_cap_idr,
         )
-        self.last_objective = objective
-        self.last_enrolments = enrolled
-        courses.period_enrolments[c] = 0
-        courses.period_net_revenue_idr[c] = 0.0
 
 
 class Platform(mesa.Agent):

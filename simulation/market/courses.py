@@ -26,14 +26,20 @@ class Courses:
     price_idr: np.ndarray  # float32, listed price
     listed: np.ndarray  # bool [n, platforms]
     active: np.ndarray  # bool, still sold
-    rating_sum: np.ndarray  # float64, sum of stars
-    rating_count: np.ndarray  # int64
+    rating_sum: np.ndarray  # float64, sum of stars, simulated ratings
+    rating_count: np.ndarray  # int64, simulated ratings (each stands for ``scale`` real ones)
     enrolments: np.ndarray  # int64, simulated purchases
     completions: np.ndarray  # int64
     net_revenue_idr: np.ndarray  # float64, provider's receipts after commission, simulated IDR
     recent_enrolments: np.ndarray  # float64, decayed weekly count used for popularity ranking
-    period_enrolments: np.ndarray  # int64, purchases since the last price review
-    period_net_revenue_idr: np.ndarray  # float64, provider's net receipts since the last review
+    price_direction: np.ndarray  # int8, +1 / -1: the way the price last moved (or will move first)
+    # Evidence for the next price review, accumulated since the last one (simulation.rules.pricing),
+    # at the price and at the alternative price (one step back against price_direction):
+    period_impressions: np.ndarray  # int64, times shown in a shopper's choice set
+    period_expected_sales: np.ndarray  # float64, expected purchases (sum of logit probabilities)
+    period_expected_net_revenue_idr: np.ndarray  # float64, expected receipts after commission, IDR
+    period_alt_expected_sales: np.ndarray  # float64, the same at the alternative price
+    period_alt_expected_net_revenue_idr: np.ndarray  # float64, IDR
 
     def __len__(self) -> int:
         return int(self.provider.shape[0])
@@ -68,14 +74,40 @@ class Courses:
             completions=np.zeros(n, dtype=np.int64),
             net_revenue_idr=np.zeros(n),
             recent_enrolments=np.zeros(n),
-            period_enrolments=np.zeros(n, dtype=np.int64),
-            period_net_revenue_idr=np.zeros(n),
+            price_direction=np.ones(n, dtype=np.int8),
+            period_impressions=np.zeros(n, dtype=np.int64),
+            period_expected_sales=np.zeros(n),
+            period_expected_net_revenue_idr=np.zeros(n),
+            period_alt_expected_sales=np.zeros(n),
+            period_alt_expected_net_revenue_idr=np.zeros(n),
         )
 
-    def mean_stars(self, prior_stars: float, prior_count: float) -> np.ndarray:
-        """Bayesian-shrunk mean rating: prior_count pseudo-ratings at prior_stars (1-5 stars)."""
-        return (self.rating_sum + prior_count * prior_stars) / (self.rating_count + prior_count)
+    def mean_rating(self, scale: float, expected_stars: np.ndarray | None = None) -> np.ndarray:
+        """Mean of each course's ratings (1-5 stars; NaN where none) as a platform with ``scale``
+        real raters per simulated one shows it. A mean of n simulated ratings varies ``scale``
+        times more than one of ``scale`` x n real ratings; given ``expected_stars`` (the mean the
+        course's quality earns, ``simulation.rules.training.expected_stars``), the simulated
+        mean's deviation from it is shrunk by sqrt(scale), which gives it the real sampling spread.
+        """
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(self.rating_count > 0, self.rating_sum / self.rating_count, np.nan)
+        if expected_stars is None:
+            return mean
+        return expected_stars + (mean - expected_stars) / np.sqrt(scale)
 
-    def displayed_stars(self, prior_stars: float, prior_count: float) -> np.ndarray:
-        """Stars as a platform shows them: the shrunk mean rounded to one decimal."""
-        return np.round(self.mean_stars(prior_stars, prior_count), 1)
+    def mean_stars(
+        self, prior_stars: float, prior_count: float, scale: float, expected_stars: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Bayesian-shrunk mean rating (1-5 stars) in real units: the real ratings (each simulated
+        rating stands for ``scale`` real ones; their mean is ``mean_rating``) and ``prior_count``
+        real pseudo-ratings at ``prior_stars``, so that a course with the same mean rating and the
+        same real number of ratings shows the same stars at every sample size."""
+        real_count = scale * self.rating_count
+        rated = np.nan_to_num(self.mean_rating(scale, expected_stars)) * real_count
+        return (rated + prior_count * prior_stars) / (real_count + prior_count)
+
+    def displayed_stars(
+        self, prior_stars: float, prior_count: float, scale: float, expected_stars: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Stars as a platform shows them: the shrunk mean (``mean_stars``) rounded to one decimal."""
+        return np.round(self.mean_stars(prior_stars, prior_count, scale, expected_stars), 1)

@@ -23,7 +23,7 @@ A choice is the argmax of utility plus standard Gumbel noise, which samples the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -192,11 +192,66 @@ def choose(utility: np.ndarray, outside: np.ndarray, noise: np.ndarray) -> np.nd
     return np.where(best_value > outside + noise[:, -1], best, OUTSIDE)
 
 
-def shop(shoppers: Shoppers, market: Market, params: Choice, rng: np.random.Generator) -> np.ndarray:
+@dataclass(frozen=True)
+class ExpectedDemand:
+    """What shopping is expected to bring each course (arrays over course ids, added to in place):
+    how often it was shown, its expected sales (the sum, over the shoppers shown it, of the logit
+    probability that they buy it; simulated purchases) and the provider's expected receipts after
+    the platform's commission (simulated IDR); and the same two had the course been priced at an
+    alternative price (the same shoppers, every other course's price unchanged)."""
+
+    impressions: np.ndarray  # int64 [courses], times shown in a shopper's choice set
+    sales: np.ndarray  # float64 [courses], expected simulated purchases
+    net_revenue_idr: np.ndarray  # float64 [courses], expected receipts net of commission, IDR
+    alt_sales: np.ndarray  # float64 [courses], expected purchases at the alternative price
+    alt_net_revenue_idr: np.ndarray  # float64 [courses], expected net receipts at that price, IDR
+
+    @classmethod
+    def zeros(cls, n_courses: int) -> ExpectedDemand:
+        return cls(np.zeros(n_courses, np.int64), *(np.zeros(n_courses) for _ in range(4)))
+
+    def extended(self, new_courses: int) -> ExpectedDemand:
+        """The same tally with ``new_courses`` more courses (entrants), at zero."""
+        arrays = (self.impressions, self.sales, self.net_revenue_idr)
+        arrays += (self.alt_sales, self.alt_net_revenue_idr)
+        return ExpectedDemand(*(np.concatenate([a, np.zeros(new_courses, a.dtype)]) for a in arrays))
+
+    def add(self, tally: tuple[np.ndarray, ...], price_idr: np.ndarray, alt_price_idr: np.ndarray) -> None:
+        """Add the kernel's ``tally`` (impressions, sales, sales x provider share, and the two at
+        the alternative price; ``kernels.choose_courses``) at these prices [courses], IDR."""
+        impressions, sales, shared, alt_sales, alt_shared = tally
+        self.impressions[:] += impressions
+        self.sales[:] += sales
+        self.net_revenue_idr[:] += shared * price_idr
+        self.alt_sales[:] += alt_sales
+        self.alt_net_revenue_idr[:] += alt_shared * alt_price_idr
+
+
+def shop(
+    shoppers: Shoppers,
+    market: Market,
+    params: Choice,
+    rng: np.random.Generator,
+    demand: ExpectedDemand | None = None,
+    provider_share: np.ndarray | None = None,
+    alt_price_idr: np.ndarray | None = None,
+) -> np.ndarray:
     """Column picked by each shopper (-1 = wait), drawn by the compiled kernel. Identical to
-    ``choose(utilities(s, m, p), outside_utility(s, p), gumbel(rng, (n, J + 1)))``."""
+    ``choose(utilities(s, m, p), outside_utility(s, p), gumbel(rng, (n, J + 1)))``.
+
+    The same pass adds to ``demand`` (when given) what this week's choice sets are expected to
+    bring each course: ``expected_demand(s, m, p, provider_share, alt_price_idr)``.
+    ``provider_share`` [n] is the share of the price the provider keeps from each shopper's
+    purchase (1 - the commission of the shopper's platform; default 1); ``alt_price_idr``
+    [courses] the alternative prices (default: the prices). The draws and picks do not depend on
+    these.
+    """
     kind, hours = shopper_columns(shoppers, market)
-    return choose_courses(
+    share = np.ones(len(shoppers)) if provider_share is None else provider_share
+    alt = market.price_idr if alt_price_idr is None else alt_price_idr
+    n = market.price_idr.shape[0]
+    tally = (np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
+    picks = choose_courses(
         rng,
         shoppers.options,
         kind,
@@ -209,7 +264,80 @@ def shop(shoppers: Shoppers, market: Market, params: Choice, rng: np.random.Gene
         priced(market),
         float(market.max_topup_idr),
         float(copay_per_idr(market, params)),
+        np.asarray(share, dtype=np.float64),
+        priced(replace(market, price_idr=alt)),
+        np.append(appeal_factor(market, params, alt), 0.0),
+        tally,
     )
+    if demand is not None:
+        demand.add(tally, market.price_idr.astype(np.float64), np.asarray(alt, dtype=np.float64))
+    return picks
+
+
+def appeal_factor(market: Market, params: Choice, alt_price_idr: np.ndarray) -> np.ndarray:
+    """exp(change in each course's appeal) when priced ``alt_price_idr`` [courses] (float64)."""
+    alt = course_appeal(replace(market, price_idr=alt_price_idr), params).astype(np.float64)
+    return np.exp(alt - course_appeal(market, params).astype(np.float64))
+
+
+def expected_demand(
+    shoppers: Shoppers,
+    market: Market,
+    params: Choice,
+    provider_share: np.ndarray,
+    alt_price_idr: np.ndarray | None = None,
+) -> ExpectedDemand:
+    """Impressions, expected sales and expected net receipts per course [courses] of one week's
+    shoppers, at the prices and at ``alt_price_idr``, in plain numpy (the twin of the tally in
+    ``shop``). Every non-empty slot is an impression; a slot's expected sale is its logit
+    probability (``logit_probabilities``; 0 when infeasible) and its expected net receipts that
+    probability times price times the shopper's ``provider_share``. At the alternative price, a
+    slot's utility is that of its course at ``alt_price_idr`` while the other slots keep theirs.
+    """
+    n = market.price_idr.shape[0]
+    shown = shoppers.options >= 0
+    course = shoppers.options[shown]
+    share = np.broadcast_to(np.asarray(provider_share, dtype=np.float64)[:, None], shown.shape)[shown]
+    alt_price = market.price_idr if alt_price_idr is None else alt_price_idr
+    u = utilities(shoppers, market, params)
+    outside = outside_utility(shoppers, params)
+    u_alt = utilities(shoppers, replace(market, price_idr=alt_price), params).astype(np.float64)
+    chance = logit_probabilities(u, outside)[:, :-1]
+    alt_chance = alt_probabilities(u, outside, u_alt, chance)
+    slot = np.maximum(shoppers.options, 0)  # empty slots (-1) count nothing: their chance is 0
+    net_share = share_of(shown, share)
+
+    def per_course(values: np.ndarray) -> np.ndarray:
+        return np.bincount(course, values[shown], minlength=n)
+
+    return ExpectedDemand(
+        np.bincount(course, minlength=n).astype(np.int64),
+        per_course(chance),
+        per_course(chance * market.price_idr[slot] * net_share),
+        per_course(alt_chance),
+        per_course(alt_chance * np.asarray(alt_price)[slot] * net_share),
+    )
+
+
+def share_of(shown: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """``share`` (one value per shown slot) spread back over the slots [n, J] (0 where empty)."""
+    full = np.zeros(shown.shape)
+    full[shown] = share
+    return full
+
+
+def alt_probabilities(
+    utility: np.ndarray, outside: np.ndarray, alt_utility: np.ndarray, chance: np.ndarray
+) -> np.ndarray:
+    """Probability of each slot [n, J] had its utility been ``alt_utility`` and every other slot's
+    and waiting's stayed: 1 / (1 + rest / exp(alt utility)), ``rest`` being the logit weight of
+    everything else (from the log-sum-exp of the row and the slot's probability ``chance``)."""
+    full = np.concatenate([utility, outside[:, None]], axis=1).astype(np.float64)
+    top = full.max(axis=1, keepdims=True)
+    log_total = top + np.log(np.exp(full - top).sum(axis=1, keepdims=True))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = alt_utility - (log_total + np.log1p(-chance))  # log(alt weight / rest)
+        return np.where(np.isneginf(alt_utility), 0.0, 0.5 * (1.0 + np.tanh(gap / 2.0)))
 
 
 def logit_probabilities(utility: np.ndarray, outside: np.ndarray) -> np.ndarray:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+OVERFLOW = 1e300  # logit weights summing beyond this are recomputed relative to the best option
+
 
 @njit(cache=True, nogil=True)
 def choose_courses(
@@ -25,38 +27,139 @@ def choose_courses(
     price_idr: np.ndarray,
     max_topup_idr: float,
     copay_per_idr: float,
-) -> np.ndarray:  # pragma: no cover - compiled; its numpy twin is choice.choose(utilities(...))
-    """Gumbel-max shopping choice, fused: the column picked by each shopper, or -1 to wait.
+    provider_share: np.ndarray,
+    alt_price_idr: np.ndarray,
+    alt_factor: np.ndarray,
+    tally: tuple,
+) -> np.ndarray:  # pragma: no cover - compiled; numpy twins: choice.choose(utilities(...)), expected_demand
+    """Gumbel-max shopping choice, fused: the column picked by each shopper, or -1 to wait; and,
+    added in place per course to ``tally``, what the choice is expected to bring.
 
-    Same result as ``choice.choose(choice.utilities(...), outside, noise)`` where ``noise`` is
-    ``-log(rng.standard_exponential((n, J + 1)))`` drawn row by row (last column: outside option).
-    Tables are those of ``choice.taste_table`` and ``choice.time_table`` transposed (a shopper's
-    look-ups then stay in one contiguous row); ``price_idr`` has an extra last entry (+inf) for
-    the empty slot, reached by course id -1.
+    Picks: the same as ``choice.choose(choice.utilities(...), outside, noise)`` where ``noise``
+    is ``-log(rng.standard_exponential((n, J + 1)))`` drawn row by row (last column: outside
+    option). Tables are those of ``choice.taste_table`` and ``choice.time_table`` transposed (a
+    shopper's look-ups then stay in one contiguous row); ``price_idr`` has an extra last entry
+    (+inf) for the empty slot, reached by course id -1. Instead of ``u - log(E)`` for the
+    exponential draw ``E``, the kernel compares ``w / E`` with the logit weight ``w = exp(u -
+    reference)``: the same order (so the same picks, but for ties in the last bit), and ``w`` also
+    gives the probabilities.
+
+    ``tally`` = (impressions, sales, shared sales, sales at the alternative price, shared sales at
+    the alternative price), arrays over courses, added to for each course ``c`` shown in a slot
+    (not -1): one impression; the logit probability ``P`` that the shopper buys that slot (0 if
+    infeasible); ``P * provider_share[i]``; and the same had that slot's course been priced
+    ``alt_price_idr[c]`` (same extra last entry), every other slot unchanged (``alt_factor[c]``:
+    exp of the change in the course's appeal, ``choice.course_appeal``). Times the prices, these
+    are ``choice.expected_demand`` (``choice.ExpectedDemand.add``).
     """
     n, width = options.shape
     picks = np.empty(n, dtype=np.int64)
+    weight, alt = np.empty(width), np.empty(width)
+    counted = np.zeros(0, dtype=tally[0].dtype)  # a second pass must not count impressions again
+    args = (options, kind, hours, credit_left_idr, last_course, taste, time_cost)
+    prices = (price_idr, alt_price_idr, alt_factor, max_topup_idr, np.float32(copay_per_idr))
     for i in range(n):
-        best = -np.inf
+        reference = np.float64(outside[i])  # weights relative to waiting's utility...
+        total = slot_weights(i, reference, weight, alt, tally[0], prices, *args) + 1.0
+        if not total < OVERFLOW:  # ...unless an option beats waiting by ~690 utils: to the best one
+            reference = max(reference, best_utility(i, weight, alt, prices, *args))
+            total = slot_weights(i, reference, weight, alt, counted, prices, *args)
+            total += np.exp(np.float64(outside[i]) - reference)
+        per_weight = 1.0 / total
+        share = provider_share[i]
+        best_ratio = 0.0  # the largest w / E so far; infeasible slots have w = 0
         pick = -1
         for j in range(width):
-            noise = -np.log(max(rng.standard_exponential(), 1e-300))
-            course = options[i, j]
-            if course == last_course[i]:
-                continue
-            topup = price_idr[course] - credit_left_idr[i]
-            if topup > max_topup_idr:
-                continue
-            u = taste[kind[i], course] - time_cost[hours[i], course]
-            if max_topup_idr > 0.0 and topup > 0.0:
-                u -= np.float32(copay_per_idr) * topup
-            total = np.float64(u) + noise
-            if total > best:
-                best = total
+            ratio = weight[j] / max(rng.standard_exponential(), 1e-300)
+            if ratio > best_ratio:
+                best_ratio = ratio
                 pick = j
-        wait = np.float64(outside[i]) - np.log(max(rng.standard_exponential(), 1e-300))
-        picks[i] = pick if best > wait else -1
+            if weight[j] > 0.0 or alt[j] > 0.0:
+                course = options[i, j]
+                chance = weight[j] * per_weight
+                alt_chance = alt_probability(alt[j], total - weight[j])
+                tally[1][course] += chance
+                tally[2][course] += chance * share
+                tally[3][course] += alt_chance
+                tally[4][course] += alt_chance * share
+        wait = np.exp(np.float64(outside[i]) - reference)
+        picks[i] = pick if best_ratio > wait / max(rng.standard_exponential(), 1e-300) else -1
     return picks
+
+
+@njit(cache=True, nogil=True)
+def slot_weights(
+    i: int,
+    reference: float,
+    weight: np.ndarray,
+    alt: np.ndarray,
+    impressions: np.ndarray,
+    prices: tuple,
+    options: np.ndarray,
+    kind: np.ndarray,
+    hours: np.ndarray,
+    credit_left_idr: np.ndarray,
+    last_course: np.ndarray,
+    taste: np.ndarray,
+    time_cost: np.ndarray,
+) -> float:  # pragma: no cover - compiled; part of choose_courses
+    """Logit weights ``exp(u - reference)`` of shopper ``i``'s slots into ``weight`` (0 where
+    infeasible; ``u`` as ``choice.utilities``) and into ``alt`` the same at each slot course's
+    alternative price (may overflow to inf); returns the sum of ``weight``. Counts each course
+    shown in ``impressions`` unless that is empty. ``prices``: (price, alternative price, its
+    appeal factor, top-up allowed, co-payment disutility per IDR)."""
+    price_idr, alt_price_idr, alt_factor, max_topup_idr, copay = prices
+    credit, last, row, column = credit_left_idr[i], last_course[i], kind[i], hours[i]
+    count = impressions.shape[0] > 0
+    total = 0.0
+    for j in range(options.shape[1]):
+        course = options[i, j]
+        if count and course >= 0:
+            impressions[course] += 1
+        weight[j] = 0.0
+        alt[j] = 0.0
+        topup, alt_topup = price_idr[course] - credit, alt_price_idr[course] - credit
+        feasible, alt_feasible = topup <= max_topup_idr, alt_topup <= max_topup_idr
+        if course == last or not (feasible or alt_feasible):
+            continue
+        u = taste[row, course] - time_cost[column, course]
+        if max_topup_idr > 0.0:  # a co-payment may differ between the two prices
+            if feasible:
+                weight[j] = np.exp(np.float64(u - copay * max(topup, np.float32(0.0))) - reference)
+            if alt_feasible:
+                alt[j] = np.exp(np.float64(u - copay * max(alt_topup, np.float32(0.0))) - reference)
+                alt[j] *= alt_factor[course]
+        else:
+            both = np.exp(np.float64(u) - reference)
+            weight[j] = both if feasible else 0.0
+            alt[j] = both * alt_factor[course] if alt_feasible else 0.0
+        total += weight[j]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def best_utility(
+    i: int, weight: np.ndarray, alt: np.ndarray, prices: tuple, *args
+) -> float:  # pragma: no cover - compiled; part of choose_courses
+    """The largest utility of shopper ``i``'s slots at the price (-inf if none is feasible), from
+    their weights relative to ever larger references until none overflows."""
+    shift = 0.0
+    while True:
+        total = slot_weights(i, shift, weight, alt, np.zeros(0, np.int64), prices, *args)
+        if total < OVERFLOW:
+            return shift + np.log(weight.max()) if total > 0.0 else -np.inf
+        shift += 600.0
+
+
+@njit(cache=True, nogil=True)
+def alt_probability(alt_weight: float, rest: float) -> float:  # pragma: no cover - compiled
+    """Probability of a slot of logit weight ``alt_weight`` against ``rest``, the weights of every
+    other slot and of waiting (below ``OVERFLOW``); ``alt_weight`` may be huge or inf."""
+    if alt_weight <= 0.0:
+        return 0.0
+    if alt_weight < OVERFLOW:
+        return alt_weight / (rest + alt_weight)
+    return 1.0 / (1.0 + rest / alt_weight)
 
 
 @njit(cache=True, nogil=True)

@@ -9,14 +9,14 @@ import numpy as np
 
 
 def rating_quality_correlation(
-    rating_sum: np.ndarray, rating_count: np.ndarray, true_quality: np.ndarray, min_count: float
+    mean_rating: np.ndarray, rating_count: np.ndarray, true_quality: np.ndarray, min_count: float
 ) -> float | None:
-    """Pearson correlation across courses of mean stars and true quality, over courses with at
+    """Pearson correlation across courses of mean rating and true quality, over courses with at
     least ``min_count`` ratings (None if fewer than three such courses, or no spread)."""
     rated = rating_count >= min_count
     if rated.sum() < 3:
         return None
-    mean_stars = rating_sum[rated] / rating_count[rated]
+    mean_stars = mean_rating[rated]
     if np.std(mean_stars) == 0 or np.std(true_quality[rated]) == 0:
         return None
     return float(np.corrcoef(mean_stars, true_quality[rated])[0, 1])

@@ -44,6 +44,20 @@ def stars(quality: np.ndarray, noise: np.ndarray, params: Ratings) -> np.ndarray
     return np.clip(np.rint(latent), 1, 5).astype(np.int8)
 
 
+def expected_stars(quality: np.ndarray, params: Ratings) -> np.ndarray:
+    """Mean of the stars (``stars``) that completers give a course of true ``quality`` (1-5,
+    float64): the latent 1 + 4 q + leniency + noise_sd z, rounded and clipped, averaged over z.
+    Star k (2-4) is given when the latent lies within k +- 0.5; 1 below 1.5; 5 above 4.5."""
+    from scipy.special import ndtr  # loaded when first needed: keeps ``import simulation`` light
+
+    centre = 1.0 + 4.0 * np.asarray(quality, dtype=np.float64) + params.leniency
+    if params.noise_sd == 0:
+        return np.clip(np.rint(centre), 1, 5)
+    edges = np.arange(1.5, 5.0)  # 1.5, 2.5, 3.5, 4.5
+    above = ndtr((centre[..., None] - edges) / params.noise_sd)  # P(latent > edge)
+    return 1.0 + above.sum(axis=-1)  # E[stars] = 1 + sum over edges of P(stars above the edge)
+
+
 def skill_gain(
     quality: np.ndarray, ability: np.ndarray, completed_before: np.ndarray, params: Skill
 ) -> np.ndarray:

@@ -4,6 +4,13 @@ It belongs to the voucher scheme and runs only under it (a tender has no platfor
 week the scheme opens the market (the commission cap in force), its shoppers buy through it, and
 it closes the week: providers settle their books and may exit, review prices on the review weeks,
 entrants arrive on the entry weeks, and the platforms re-rank.
+
+Two accounts of each week's trade are kept per course. The realised one (purchases drawn, receipts
+paid) is what moves money: cash, profits, the ledger. The expected one (impressions, expected
+sales and expected net receipts, tallied by the shopping kernel; ``choice.ExpectedDemand``) is
+what a real provider with ``scale`` times more customers would observe, by the law of large
+numbers: providers judge price moves, losses and exit on it, so that these decisions do not
+depend on the size of the simulated sample.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ import numpy as np
 from simulation.config.scenario import CommissionCap
 from simulation.config.streams import stream
 from simulation.market.agents import Platform
+from simulation.rules.choice import ExpectedDemand
+from simulation.rules.pricing import alternative_prices, objective_per_impression
+from simulation.rules.training import expected_stars
 
 RECENT_DECAY = 0.8  # weekly decay of the enrolment count that drives popularity ranking
 
@@ -41,9 +51,12 @@ class PlatformMarket:
         self.cap = commission_cap
         self.week_receipts_idr = np.zeros(len(model.courses))  # net of commission, simulated IDR
         self.week_trainees = np.zeros(len(model.courses))
-        self.period_shopper_visits = 0  # shopper visits since the last price review
-        self.market_period_visits = 0  # shopper visits in the last price-review period
+        self.week_demand = ExpectedDemand.zeros(len(model.courses))  # expected, simulated units
+        self.last_trading_week = -1  # the last week the market traded (shoppers or trainees)
+        self.sellers_active_last_trading_week = 0  # sellers still active at its close
         self._stars: np.ndarray | None = None
+        self._expected_stars = np.zeros(0)  # mean stars each course's quality earns
+        self.evidence: tuple[np.ndarray, ...] = ()  # per course, at a price review (review_evidence)
         self.platforms = [Platform(model, p, self) for p in range(len(model.params.platforms))]
         self.sellers = self._sellers()
         self.refresh()
@@ -54,6 +67,7 @@ class PlatformMarket:
         self._stars = None
         self.week_receipts_idr = np.zeros(len(self.model.courses))
         self.week_trainees = np.zeros(len(self.model.courses))
+        self.week_demand = ExpectedDemand.zeros(len(self.model.courses))
         for platform in self.platforms:
             platform.apply_commission_cap(self.commission_cap(week))
 
@@ -63,12 +77,13 @@ class PlatformMarket:
         model = self.model
         if trading:
             self._settle_providers()
+            self._add_to_period()
             if week > 0 and week % model.params.pricing.review_weeks == 0:
-                self.market_period_visits = self.period_shopper_visits
-                self.period_shopper_visits = 0
-                self.sellers.shuffle_do("review_prices", self)
+                self._review_prices()
             if week > 0 and week % model.params.providers.entry_review_weeks == 0:
                 self._enter(week)
+            self.last_trading_week = week
+            self.sellers_active_last_trading_week = sum(p.active for p in self.sellers)
         model.courses.recent_enrolments *= RECENT_DECAY
         self.refresh()
 
@@ -88,11 +103,17 @@ class PlatformMarket:
         return np.array([p.commission for p in self.platforms])
 
     def displayed_stars(self) -> np.ndarray:
-        """Stars shown for every course this week (shrunk mean, one decimal)."""
+        """Stars shown for every course this week, as a platform with the real number of raters
+        shows them (``Courses.displayed_stars``): the mean rating with the sampling spread of the
+        real ratings, shrunk toward the prior by the real rating count; one decimal."""
         courses = self.model.courses
         if self._stars is None or self._stars.shape[0] != len(courses):
             r = self.model.params.ratings
-            self._stars = courses.displayed_stars(r.prior_stars, r.prior_count)
+            if self._expected_stars.shape[0] != len(courses):  # fixed per course: once, and for entrants
+                self._expected_stars = expected_stars(courses.true_quality, r)
+            self._stars = courses.displayed_stars(
+                r.prior_stars, r.prior_count, self.model.scale, self._expected_stars
+            )
         return self._stars
 
     def listed_courses(self) -> np.ndarray:
@@ -115,14 +136,68 @@ class PlatformMarket:
         self.listing_flat = np.concatenate([p.listing for p in self.platforms]).astype(np.int32)
 
     def _settle_providers(self) -> None:
-        model = self.model
-        n = len(model.providers)
-        receipts = np.bincount(model.courses.provider, self.week_receipts_idr, minlength=n)
-        costs = np.bincount(
-            model.courses.provider, self.week_trainees * model.courses.marginal_cost_idr, minlength=n
-        )
+        """Each seller books the week: realised and expected margins (simulated IDR) per provider."""
+        courses = self.model.courses
+        cost = courses.marginal_cost_idr
+        realised = self._per_provider(self.week_receipts_idr - self.week_trainees * cost)
+        expected = self._per_provider(self.week_demand.net_revenue_idr - self.week_demand.sales * cost)
         for provider in self.sellers:  # hundreds of agents, not participants
-            provider.settle_week(receipts[provider.provider_id] - costs[provider.provider_id])
+            provider.settle_week(realised[provider.provider_id], expected[provider.provider_id])
+
+    def _per_provider(self, per_course: np.ndarray) -> np.ndarray:
+        """Sum of a per-course amount over each provider's courses [providers]."""
+        model = self.model
+        return np.bincount(model.courses.provider, per_course, minlength=len(model.providers))
+
+    def _add_to_period(self) -> None:
+        """Add the week's expected demand to the evidence for the next price review."""
+        courses, week = self.model.courses, self.week_demand
+        courses.period_impressions += week.impressions
+        courses.period_expected_sales += week.sales
+        courses.period_expected_net_revenue_idr += week.net_revenue_idr
+        courses.period_alt_expected_sales += week.alt_sales
+        courses.period_alt_expected_net_revenue_idr += week.alt_net_revenue_idr
+
+    def _review_prices(self) -> None:
+        """Every seller reviews its courses' prices (``Provider.review_prices``, in random order)
+        on the period's evidence (``review_evidence``); then a new review period starts."""
+        self.evidence = self.review_evidence()
+        self.sellers.shuffle_do("review_prices", self)
+        courses = self.model.courses
+        courses.period_impressions[:] = 0
+        for evidence in (
+            courses.period_expected_sales,
+            courses.period_expected_net_revenue_idr,
+            courses.period_alt_expected_sales,
+            courses.period_alt_expected_net_revenue_idr,
+        ):
+            evidence[:] = 0.0
+
+    def review_evidence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What each course's provider learnt over the review period [courses]: expected profit
+        per impression (``rules.pricing.objective_per_impression``, IDR) at the price and at the
+        alternative price; whether it was shown; whether anyone shown it could buy it at either."""
+        courses, model = self.model.courses, self.model
+        knightly = np.array([p.knightly_weight_idr for p in model.providers])[courses.provider]
+        sales, alt_sales = courses.period_expected_sales, courses.period_alt_expected_sales
+        facts = (courses.period_impressions, courses.marginal_cost_idr, courses.true_quality, knightly)
+        return (
+            objective_per_impression(courses.period_expected_net_revenue_idr, sales, *facts),
+            objective_per_impression(courses.period_alt_expected_net_revenue_idr, alt_sales, *facts),
+            courses.period_impressions > 0,
+            (sales > 0) | (alt_sales > 0),
+        )
+
+    def alternative_prices(self) -> np.ndarray:
+        """The price each course's last move is judged against (``rules.pricing``), IDR."""
+        courses, pricing = self.model.courses, self.model.params.pricing
+        return alternative_prices(
+            courses.price_idr,
+            courses.price_direction,
+            step_share=pricing.step_share,
+            floor_idr=courses.marginal_cost_idr,
+            cap_idr=self.price_cap_idr,
+        )
 
     def _enter(self, week: int) -> None:
         """Entry: new providers arrive when incumbents' recent profits beat the entry cost."""
@@ -144,6 +219,7 @@ class PlatformMarket:
         grow = np.zeros(new.size)
         self.week_receipts_idr = np.concatenate([self.week_receipts_idr, grow])
         self.week_trainees = np.concatenate([self.week_trainees, grow])
+        self.week_demand = self.week_demand.extended(new.size)
         self.sellers = self._sellers()
 
     def _sellers(self) -> mesa.agent.AgentSet:

@@ -11,7 +11,9 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
 5. shopping: holders of credit who visit this week (every first-time buyer; a returning buyer
    with probability ``choice.revisit_share``) see their platform's ranked page for their sector
    plus a few other courses and buy one or wait (``simulation.rules.choice``); enrolment pays the
-   provider the price less the platform's commission;
+   provider the price less the platform's commission; the same step tallies each course's
+   impressions and expected sales and receipts (the providers' evidence, see
+   ``simulation.schemes.platform_market``);
 6. the platform market closes the week (``simulation.schemes.platform_market``): providers settle,
    review prices, exit or enter, and the platforms re-rank.
 """
@@ -27,8 +29,8 @@ from simulation.config.streams import stream
 from simulation.market.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
 from simulation.rules import kernels
 from simulation.rules.choice import Market, Shoppers, shop
-from simulation.rules.statistics import herfindahl, median, rating_quality_correlation, share
-from simulation.rules.training import completion_probability, stars
+from simulation.rules.statistics import herfindahl, mean, median, rating_quality_correlation, share
+from simulation.rules.training import completion_probability, expected_stars, stars
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
 from simulation.schemes.platform_market import PlatformMarket
@@ -37,7 +39,9 @@ if TYPE_CHECKING:
     from simulation.config.scenario import Scenario
     from simulation.model.market import MarketModel
 
-MIN_RATINGS_FOR_CORRELATION = 5  # simulated ratings a course needs to enter the correlation
+# Real ratings (simulated ratings x scale) a course needs to enter the rating-quality correlation:
+# about 5 simulated ratings at the calibrated scale of 55 real recipients per simulated one.
+MIN_REAL_RATINGS_FOR_CORRELATION = 250
 
 
 @register("voucher")
@@ -60,11 +64,12 @@ class VoucherScheme:
         self.others = model.params.choice.other_courses_shown
         self.week_flows: dict[str, float] = {}
         self.admit_courses(np.arange(len(model.courses)), week=0)
-        listed = model.courses.listed.any(axis=1)
-        self.quality_available = float(model.courses.true_quality[listed].mean()) if listed.any() else None
         self.market = PlatformMarket(
             model, self.price_cap_idr, self.params.commission_cap, self.admit_courses
         )
+        courses = model.courses
+        offered = courses.active & courses.listed.any(axis=1)  # after modes and curation
+        self.quality_available = mean(courses.true_quality[offered])  # what the scheme offers, 0-1
 
     # ------------------------------------------------------------------ scheme interface
     def trading(self, week: int) -> bool:
@@ -136,7 +141,14 @@ class VoucherScheme:
         )
 
     def metrics(self) -> dict[str, float | int | None]:
-        """Voucher-specific summary metrics (purchases, prices, ratings, cards)."""
+        """Voucher-specific summary metrics (purchases, prices, ratings, cards, sellers).
+
+        ``median_listed_price_idr``: over courses on sale on at least one platform at the end;
+        ``mean_true_quality_available``: mean true quality (0-1) of the courses listed on at least
+        one platform at the start, after the scheme's admission rules (modes, curation), i.e. what
+        the scheme offers; ``active_providers``: sellers on the platforms still active in the last
+        week the market traded.
+        """
         model = self.model
         state, courses, tally = model.state, model.courses, self.purchases
         selected = state.selected_week >= 0
@@ -152,18 +164,30 @@ class VoucherScheme:
             "share_purchases_at_cap": per_purchase(tally.at_cap),
             "share_purchases_with_topup": per_purchase(tally.with_topup),
             "mean_true_quality_enrolled": per_purchase(tally.quality_sum),
-            "rating_quality_correlation": rating_quality_correlation(
-                courses.rating_sum, courses.rating_count, courses.true_quality, MIN_RATINGS_FOR_CORRELATION
-            ),
+            "rating_quality_correlation": self._rating_quality_correlation(),
             "credit_forfeited_idr": model.ledger.credit_forfeited * model.scale,
-            "active_providers": sum(p.active for p in self.market.sellers),
+            "mean_true_quality_available": self.quality_available,
+            "active_providers": self.market.sellers_active_last_trading_week,
             "provider_hhi": herfindahl(
                 np.bincount(courses.provider, courses.net_revenue_idr, minlength=len(model.providers))
             ),
-            "mean_true_quality_available": self.quality_available,
             "mismatch_rate": per_purchase(tally.mismatched),
             "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
         }
+
+    def _rating_quality_correlation(self) -> float | None:
+        """Correlation across courses with at least ``MIN_REAL_RATINGS_FOR_CORRELATION`` real
+        ratings of the mean rating a platform shows (with the sampling spread of the real ratings,
+        ``Courses.mean_rating``) and true quality."""
+        model = self.model
+        courses = model.courses
+        expected = expected_stars(courses.true_quality, model.params.ratings)
+        return rating_quality_correlation(
+            courses.mean_rating(model.scale, expected),
+            model.scale * courses.rating_count,
+            courses.true_quality,
+            MIN_REAL_RATINGS_FOR_CORRELATION,
+        )
 
     # ------------------------------------------------------------------ weekly steps
     def _lottery(self, week: int, wave: int) -> None:
@@ -246,11 +270,12 @@ class VoucherScheme:
         returning = state.courses_bought[holders] > 0
         visits = ~returning | (rng.random(holders.size) < model.params.choice.revisit_share)
         shoppers = holders[visits]
-        self.market.period_shopper_visits += int(shoppers.size)
         if shoppers.size == 0:
             return
         basket = self.shoppers(shoppers, rng)
-        pick = shop(basket, self.course_facts(week), model.params.choice, rng)
+        keep = 1.0 - self.market.commission_rates()[model.people.platform[shoppers]]
+        tally = (self.market.week_demand, keep, self.market.alternative_prices())
+        pick = shop(basket, self.course_facts(week), model.params.choice, rng, *tally)
         bought = pick >= 0
         buyers = shoppers[bought]
         course = basket.options[bought, pick[bought]]
