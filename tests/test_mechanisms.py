@@ -280,21 +280,42 @@ def test_monopolist_facing_elastic_demand_settles_near_the_monopoly_price_end_to
 
 
 def test_settle_week_books_realised_money_but_judges_losses_on_expected_margin(tiny_world):
-    # tiny: scale 10, fixed cost 5,000,000 a week. Realised margin 600,000 (simulated IDR) books
-    # 10 x 600,000 - 5,000,000 = +1,000,000 in cash and profit, while an expected margin of 400,000
-    # is an expected loss of 10 x 400,000 - 5,000,000 = -1,000,000: a loss week. The reverse (a
-    # realised loss in a week expected to pay) books the loss and resets the run of loss weeks.
+    # tiny: scale 10, fixed cost 5,000,000 a week, exit window 12 weeks. A realised margin of
+    # 600,000 (simulated IDR) books 10 x 600,000 - 5,000,000 = +1,000,000 in cash and profit,
+    # while an expected margin of 400,000 is an expected loss of 10 x 400,000 - 5,000,000 =
+    # -1,000,000. The provider exits once its expected profit over the last 12 weeks sums below 0.
     model = MarketModel(tiny_world)
     provider = model.providers[0]
+    assert model.params.providers.exit_after_loss_weeks == 12
     cash, profit = provider.cash_idr, provider.profit_idr
     provider.settle_week(600_000.0, 400_000.0)
     assert provider.cash_idr - cash == provider.profit_idr - profit == 1_000_000
-    assert provider.loss_weeks == 1
-    provider.settle_week(400_000.0, 600_000.0)
-    assert provider.cash_idr - cash == 0 and provider.loss_weeks == 0
-    for _ in range(model.params.providers.exit_after_loss_weeks):
-        provider.settle_week(1_000_000.0, 0.0)  # paid well, but expected to lose: exits
-    assert not provider.active and provider.cash_idr - cash > 0
+    assert provider.recent_expected_profits_idr == [-1_000_000.0]
+    provider.settle_week(400_000.0, 600_000.0)  # a realised loss in a week expected to pay
+    assert provider.cash_idr - cash == 0
+    # Alternating expected -1,000,000 and +1,000,000: the window sums to 0, never below: stays.
+    for week in range(20):
+        provider.settle_week(500_000.0, 400_000.0 if week % 2 else 600_000.0)
+    assert provider.active
+    # A new provider with expected losses of 3,000,000 and gains of 1,000,000 in turn: nothing
+    # happens until its window is full, then it sums to 6 x -3 m + 6 x 1 m = -12 m: it exits.
+    other = model.providers[1]
+    other_cash = other.cash_idr
+    for week in range(12):
+        assert other.active
+        other.settle_week(1_000_000.0, 200_000.0 if week % 2 == 0 else 600_000.0)
+    assert not other.active and other.cash_idr - other_cash > 0  # paid well, but expected to lose
+
+
+def test_sustained_losses_not_a_run_of_loss_weeks_decide_exit(tiny_world):
+    # One profitable week in twelve no longer saves a provider that loses on average; a provider
+    # that profits on average survives the odd loss week.
+    model = MarketModel(tiny_world)
+    losing, winning = model.providers[0], model.providers[1]
+    for week in range(12):
+        losing.settle_week(0.0, 1_000_000.0 if week == 5 else 300_000.0)  # 11 x -2 m, 1 x +5 m
+        winning.settle_week(0.0, 300_000.0 if week == 5 else 700_000.0)  # 1 x -2 m, 11 x +2 m
+    assert not losing.active and winning.active
 
 
 # Constant conditions: recipients arrive every week in equal numbers, no demand shock, no

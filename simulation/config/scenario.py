@@ -176,7 +176,9 @@ class Providers(Frozen):
     offline_capacity_per_year: NonNegative = Field(
         500.0, description="trainees a provider other than online-only can teach offline per year"
     )
-    exit_after_loss_weeks: int = Field(12, ge=1, description="consecutive loss weeks before exit")
+    exit_after_loss_weeks: int = Field(
+        12, ge=1, description="weeks over which a provider's summed expected losses make it exit"
+    )
     entry_review_weeks: int = Field(8, ge=1)
     entry_rate: NonNegative = Field(0.0, description="entrants per review per unit profit ratio")
     entry_cost_idr: Positive = 1.0e8

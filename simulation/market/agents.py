@@ -41,7 +41,7 @@ class Provider(mesa.Agent):
         self.courses = courses.astype(np.int64)
         self.cash_idr = float(spec.initial_cash_idr)
         self.profit_idr = 0.0  # cumulative, real IDR
-        self.loss_weeks = 0
+        self.recent_expected_profits_idr: list[float] = []  # the last exit_after_loss_weeks weeks
         self.active = True
 
     def settle_week(self, realised_margin_idr: float, expected_margin_idr: float) -> None:
@@ -49,10 +49,11 @@ class Provider(mesa.Agent):
         variable costs (IDR), scaled here to real IDR, less the fixed weekly cost.
 
         Cash and cumulative profit book the realised margin: the money actually paid, so that the
-        books balance. Whether the week is a loss week (``exit_after_loss_weeks`` of them in a row
-        and the provider exits) is judged on the expected margin, what a real provider with
-        ``scale`` times more customers would see (law of large numbers), so that exits do not
-        depend on the sampling noise of a small simulated market.
+        books balance. Exit follows sustained losses: the provider leaves once its expected profit
+        summed over the last ``exit_after_loss_weeks`` open-market weeks is negative. Expected
+        margins are what a real provider with ``scale`` times more customers would see (law of
+        large numbers); a window's sum, unlike a run of loss weeks in a row, does not depend on
+        the week-to-week noise that a smaller simulated market adds.
         """
         if not self.active:
             return
@@ -61,8 +62,9 @@ class Provider(mesa.Agent):
         self.cash_idr += profit
         self.profit_idr += profit
         expected_profit = scale * expected_margin_idr - spec.fixed_cost_weekly_idr
-        self.loss_weeks = self.loss_weeks + 1 if expected_profit < 0 else 0
-        if self.loss_weeks >= spec.exit_after_loss_weeks:
+        window = spec.exit_after_loss_weeks
+        self.recent_expected_profits_idr = [*self.recent_expected_profits_idr[1 - window :], expected_profit]
+        if len(self.recent_expected_profits_idr) == window and sum(self.recent_expected_profits_idr) < 0:
             self.exit_market()
 
     def book(self, profit_idr: float) -> None:
