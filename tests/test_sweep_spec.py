@@ -296,7 +296,7 @@ def test_exponent_numbers_yaml_reads_as_strings_are_numbers(tmp_path):
         ({"sampler": "lhs", "parameters": RANGES}, "samples: the lhs sampler needs 'samples'"),
         ({"sampler": "sobol", "samples": 12, "parameters": RANGES}, "try 8 or 16"),
         ({"replications": 0}, "replications: Input should be greater than or equal to 1"),
-        ({"name": "a/b"}, "name: String should match pattern"),
+        ({"name": "a/b"}, "name: must be a plain name"),
         ({"set": ["size=500", "choice.revisit_share=0.5"]}, "is also fixed by set.1"),
         (
             {"common_random_number": False},

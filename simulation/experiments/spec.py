@@ -63,7 +63,6 @@ import hashlib
 import itertools
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -73,7 +72,9 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from simulation.config.scenario import (
+    EXPONENT_NUMBER,
     Frozen,
+    Name,
     Scenario,
     ScenarioError,
     _describe,
@@ -87,8 +88,6 @@ Sampler = Literal["grid", "random", "lhs", "sobol", "morris"]
 RANGE_SAMPLERS = ("lhs", "sobol", "morris")  # samplers that need a range (low, high) for every parameter
 MORRIS_LEVELS = 4  # grid levels of the Morris trajectories (the analysis must use the same)
 FINGERPRINT_FORMAT = 1  # bump when the meaning of a fingerprinted field changes
-# Strings PyYAML (YAML 1.1) leaves unparsed but a reader means as numbers: 1e6, -2.5E-3.
-_EXPONENT_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
 
 
 class SweepSpecError(ScenarioError):
@@ -123,7 +122,7 @@ class Parameter(Frozen):
         for value in values:
             if isinstance(value, np.generic):
                 value = value.item()
-            if isinstance(value, str) and _EXPONENT_NUMBER.match(value.strip()):
+            if isinstance(value, str) and EXPONENT_NUMBER.fullmatch(value.strip()):
                 value = float(value)
             if value is not None and not isinstance(value, bool | int | float | str):
                 raise ValueError(f"each value must be a number, a string, true/false or null (got {value!r})")
@@ -158,7 +157,7 @@ class SweepSpec(Frozen):
     spec is loaded, not here, so that a spec stored in a results folder validates without its base.
     """
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="also the results folder name")
+    name: Name = Field(description="also the results folder name")
     description: str = ""
     base: Path
     seed: int = Field(0, ge=0, description="root seed of the sweep")
@@ -356,7 +355,10 @@ def _parameter_errors(fixed: dict[str, Any], k: int, parameter: Parameter) -> li
             text = "; ".join(_describe(error) for error in errors)
             if trial == 0 and any(error["type"] in ("extra_forbidden", "missing") for error in errors):
                 return [f"parameters.{k}.path: {text}"]  # the path, not the value, is wrong
-            if any(error["type"] == "int_from_float" for error in errors) and parameter.is_range:
+            if parameter.is_range and any(
+                error["type"] in ("int_from_float", "int_type") and isinstance(error.get("input"), float)
+                for error in errors
+            ):
                 return [
                     f"parameters.{k}: {text}: a range gives non-integer values; list the values "
                     f"under 'values' instead"
