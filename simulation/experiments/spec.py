@@ -49,6 +49,12 @@ unpaired. Either way a seed is a function of the spec only, never of which worke
 The design's own random draws (random, lhs, sobol, morris) come from ``SeedSequence(seed)``, a
 stream distinct from every run's. The base scenario's ``seed`` is not used.
 
+Limits: ``replications`` at most ``MAX_REPLICATIONS``, ``samples`` at most ``MAX_SAMPLES``, at most
+``MAX_PARAMETERS`` parameters and ``MAX_RUNS`` runs in all (design points times replications), so
+that a spec which validates can run and ``--dry-run`` answers at once; the spec file is read with
+the scenario reader's limits (:func:`simulation.config.scenario.read_yaml`), and ``name`` follows
+the scenario name rule (:data:`simulation.config.scenario.NAME_RULE`).
+
 Errors never escape as tracebacks: :func:`load_sweep_spec` raises :class:`SweepSpecError`, whose
 message names the spec file and the key path (``parameters.1.path``) and, for unknown keys,
 suggests the nearest valid key, as scenario errors do.
@@ -73,10 +79,13 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from simulation.config.scenario import (
     EXPONENT_NUMBER,
+    MAX_SEED,
     Frozen,
     Name,
+    Real,
     Scenario,
     ScenarioError,
+    Whole,
     _describe,
     _model_of,
     apply_override,
@@ -88,6 +97,11 @@ Sampler = Literal["grid", "random", "lhs", "sobol", "morris"]
 RANGE_SAMPLERS = ("lhs", "sobol", "morris")  # samplers that need a range (low, high) for every parameter
 MORRIS_LEVELS = 4  # grid levels of the Morris trajectories (the analysis must use the same)
 FINGERPRINT_FORMAT = 1  # bump when the meaning of a fingerprinted field changes
+# Bounds of a sweep, so that a spec that validates can run (and --dry-run answers at once).
+MAX_REPLICATIONS = 10_000
+MAX_SAMPLES = 2**20  # random/lhs points, Sobol base N, Morris trajectories
+MAX_PARAMETERS = 100
+MAX_RUNS = 1_000_000  # design points x replications
 
 
 class SweepSpecError(ScenarioError):
@@ -102,8 +116,8 @@ class Parameter(Frozen):
 
     path: str = Field(min_length=1, description="scenario key path, e.g. voucher.credit_idr")
     values: tuple[Any, ...] | None = Field(None, min_length=1, description="numbers, strings, booleans")
-    low: float | None = None
-    high: float | None = None
+    low: Real() | None = None
+    high: Real() | None = None
 
     @field_validator("path")
     @classmethod
@@ -160,19 +174,21 @@ class SweepSpec(Frozen):
     name: Name = Field(description="also the results folder name")
     description: str = ""
     base: Path
-    seed: int = Field(0, ge=0, description="root seed of the sweep")
+    seed: Whole(0, MAX_SEED) = Field(0, description="root seed of the sweep")
     sampler: Sampler = "grid"
-    samples: int | None = Field(
-        None, ge=1, description="random/lhs: points; sobol: Saltelli base N; morris: trajectories"
+    samples: Whole(1, MAX_SAMPLES) | None = Field(
+        None, description="random/lhs: points; sobol: Saltelli base N; morris: trajectories"
     )
-    replications: int = Field(1, ge=1, description="runs per design point, each with its own seed")
+    replications: Whole(1, MAX_REPLICATIONS) = Field(
+        1, description="runs per design point, each with its own seed"
+    )
     common_random_numbers: bool = Field(
         True, strict=True, description="replication r uses the same seed at every design point"
     )
     schemes: tuple[Literal["voucher", "tender"], ...] | None = Field(None, min_length=1)
     metrics: tuple[str, ...] | None = Field(None, min_length=1)
     set: tuple[str, ...] = Field((), description="fixed KEY.PATH=VALUE overrides for every run")
-    parameters: tuple[Parameter, ...] = Field(min_length=1)
+    parameters: tuple[Parameter, ...] = Field(min_length=1, max_length=MAX_PARAMETERS)
     spec_file: Path | None = None
 
     @model_validator(mode="before")
@@ -236,6 +252,13 @@ class SweepSpec(Frozen):
         for j, key in enumerate(fixed):
             if key == "seed":
                 problems.append(f"set.{j}: runs take their seeds from the sweep's 'seed'")
+        if not problems and run_count(self) > MAX_RUNS:
+            what = "the parameters' values" if self.sampler == "grid" else "samples"
+            problems.append(
+                f"replications: the design has {point_count(self):,} points x {self.replications:,} "
+                f"replications = {run_count(self):,} runs; at most {MAX_RUNS:,} (lower replications "
+                f"or {what})"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
