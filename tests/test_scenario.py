@@ -834,3 +834,14 @@ def test_override_errors_name_the_file_too():
     with pytest.raises(ScenarioError) as info:
         load_scenario(TINY, ["voucher.credit_idr=[1,"])
     assert str(info.value) == f"{TINY}: --set 'voucher.credit_idr=[1,': the value is not valid YAML"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"), [("\x00name: x\n", "line 1, column 1"), ("a: 1\nb: \x07\n", "line 2, column 4")]
+)
+def test_characters_yaml_does_not_allow_are_named_with_their_line(tmp_path, text, where):
+    path = write(tmp_path, text)
+    with pytest.raises(ScenarioError) as info:
+        read_yaml(path)
+    assert str(info.value).startswith(f"{path}: malformed YAML at {where}: character ")
+    assert "\n" not in str(info.value)

@@ -821,12 +821,20 @@ def read_yaml(path: Path, what: str = "scenario", error: type[Exception] = Scena
     if len(data) > MAX_FILE_BYTES:
         raise error(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; a {what} file is a few kB")
     try:
-        parsed = parse_yaml(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        parsed = parse_yaml(text)
     except YamlLimitError as err:
         raise error(f"{path}: {err.problem}{_where(err.problem_mark)}") from None
+    except yaml.reader.ReaderError as err:  # a character YAML does not allow: no mark, a position
+        line = text.count("\n", 0, err.position) + 1
+        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        raise error(
+            f"{path}: malformed YAML at line {line}, column {column}: character {err.character!r} "
+            f"is not allowed in YAML"
+        ) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        problem = getattr(err, "problem", None) or str(err)
+        problem = " ".join((getattr(err, "problem", None) or str(err)).split())
         raise error(f"{path}: malformed YAML{_where(mark)}: {problem}") from None
     except UnicodeDecodeError as err:
         raise error(f"{path}: cannot read the file: {err}") from None
