@@ -89,6 +89,7 @@ from simulation.config.scenario import (
     _describe,
     _model_of,
     apply_override,
+    parse_yaml,
     read_yaml,
 )
 from simulation.reporting.compare import replication_seeds
@@ -601,8 +602,8 @@ def fingerprint(spec: SweepSpec) -> str:
 def _fingerprint(spec: SweepSpec, base_bytes: bytes) -> str:
     """Cached by the base file's bytes, as the sweep runner asks once per run."""
     try:
-        base = yaml.safe_load(base_bytes.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        base = parse_yaml(base_bytes.decode("utf-8"))  # with the reader's limits
+    except (yaml.YAMLError, ValueError) as err:
         raise SweepSpecError(
             f"{spec.spec_file or spec.name}: base: {spec.base}: cannot parse: {err}"
         ) from None
