@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -296,7 +297,7 @@ def test_exponent_numbers_yaml_reads_as_strings_are_numbers(tmp_path):
         ({"sampler": "lhs", "parameters": RANGES}, "samples: the lhs sampler needs 'samples'"),
         ({"sampler": "sobol", "samples": 12, "parameters": RANGES}, "try 8 or 16"),
         ({"replications": 0}, "replications: Input should be greater than or equal to 1"),
-        ({"name": "a/b"}, "name: String should match pattern"),
+        ({"name": "a/b"}, "name: must be a plain name"),
         ({"set": ["size=500", "choice.revisit_share=0.5"]}, "is also fixed by set.1"),
         (
             {"common_random_number": False},
@@ -399,3 +400,89 @@ def test_fingerprint_follows_the_base_content_not_its_location(tmp_path):
     assert fingerprint(load(tmp_path, base=str(copy))) == reference
     copy.write_text(TINY.read_text(encoding="utf-8").replace("weeks: 30", "weeks: 31"), encoding="utf-8")
     assert fingerprint(load(tmp_path, base=str(copy))) != reference
+
+
+# --------------------------------------------------------------------------- hard to break (issue 8)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"replications": 10**12}, "replications: Input should be less than or equal to 10000"),
+        ({"replications": "1e12"}, "replications: Input should be less than or equal to 10000"),
+        ({"replications": True}, "replications: Input should be a valid integer"),
+        (
+            {"sampler": "lhs", "samples": 10**12, "parameters": RANGES},
+            "samples: Input should be less than or equal to 1048576",
+        ),
+        ({"seed": True}, "seed: Input should be a valid integer"),
+        (
+            {"parameters": [{"path": "choice.revisit_share", "low": float("nan"), "high": 0.9}]},
+            "parameters.0.low: Input should be a finite number",
+        ),
+        (
+            {"parameters": [{"path": "choice.revisit_share", "low": 0.1, "high": float("inf")}]},
+            "parameters.0.high: Input should be a finite number",
+        ),
+        (
+            {"parameters": [{"path": "choice.quality_weight", "values": [1.0, float("nan")]}]},
+            "parameters.0.values.1: choice.quality_weight: Input should be a finite number",
+        ),
+        ({"name": "../../x"}, "name: must be a plain name"),
+        ({"name": "/abs/path"}, "name: must be a plain name"),
+    ],
+    ids=lambda x: str(x)[:40],
+)
+def test_hard_to_break_specs_name_the_key(tmp_path, changes, expected):
+    assert expected in error_of(tmp_path, GRID | changes)
+
+
+def test_the_total_number_of_runs_is_bounded(tmp_path):
+    parameters = [
+        {"path": "voucher.credit_idr", "values": list(range(100_000, 1_100_000, 1000))},  # 1,000 values
+        {"path": "choice.revisit_share", "values": [k / 1000 for k in range(1000)]},
+    ]
+    message = error_of(tmp_path, GRID | {"parameters": parameters, "replications": 2})
+    assert (
+        "replications: the design has 1,000,000 points x 2 replications = 2,000,000 runs; at most "
+        "1,000,000 (lower replications or the parameters' values)"
+    ) in message
+    message = error_of(
+        tmp_path, GRID | {"sampler": "sobol", "samples": 2**19, "replications": 2, "parameters": RANGES}
+    )
+    assert "2,621,440 points x 2 replications = 5,242,880 runs" in message and "or samples" in message
+
+
+def test_a_huge_sweep_fails_the_dry_run_quickly(tmp_path, capsys):
+    from simulation.cli import main
+
+    path = write_spec(tmp_path, GRID | {"replications": 10**12})
+    assert main(["sweep", str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: replications: Input should be less than or equal to 10000")
+
+
+def test_a_deeply_nested_spec_or_base_is_refused(tmp_path):
+    deep = "[" * 1000 + "]" * 1000
+    message = error_of(tmp_path, yaml.safe_dump(GRID, sort_keys=False) + f"description: {deep}\n")
+    assert "nested deeper than 32 levels of lists and mappings at line" in message
+    base = tmp_path / "deep_base.yaml"
+    base.write_text(TINY.read_text(encoding="utf-8") + f"x: {deep}\n", encoding="utf-8")
+    message = error_of(tmp_path, GRID | {"base": str(base)})
+    assert f"base: {base}: nested deeper than 32 levels" in message
+    message = error_of(tmp_path, GRID | {"set": ["description=" + deep]})
+    assert "set.0: description=" in message and "the value is nested deeper than 32 levels" in message
+
+
+def test_duplicate_keys_in_a_spec_are_refused(tmp_path):
+    text = yaml.safe_dump(GRID, sort_keys=False) + "replications: 5\n"
+    assert "duplicate key 'replications' (first at line" in error_of(tmp_path, text)
+
+
+def test_an_alias_bomb_spec_is_refused_at_once(tmp_path):
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{k}: &l{k} [" + ", ".join([f"*l{k - 1}"] * 10) + "]" for k in range(1, 10)]
+    text = yaml.safe_dump(GRID, sort_keys=False) + "description: {" + ", ".join(lines) + "}\n"
+    start = time.perf_counter()
+    assert "more than 100,000 values once aliases are expanded" in error_of(tmp_path, text)
+    assert time.perf_counter() - start < 1

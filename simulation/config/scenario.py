@@ -4,19 +4,43 @@ Every parameter of a run lives in the scenario. Money is in IDR, time in weeks, 
 Errors never escape as tracebacks: :func:`load_scenario` raises :class:`ScenarioError`, whose message
 names the file and the key path (``voucher.credit_idr``) and, for unknown keys, suggests the nearest
 valid key.
+
+What validation guarantees (issue 8, "hard to break"):
+
+* Numbers are finite and strict: NaN, infinity and ``true``/``false`` are refused where a number
+  is expected; a whole number is accepted for a real one, and ``1e6`` (which YAML 1.1 reads as a
+  string) is read as a number. Every real value has a documented range (the ``ge``/``le`` of its
+  field, from the constants below): money within [0, ``MAX_IDR``], log-odds coefficients within
+  ``LOGIT_LIMIT``, utility weights within ``UTILITY_LIMIT``, durations within ``MAX_WEEKS``, and
+  so on, chosen so that no run can overflow (``exp`` of a log-odds stays below float32's limit).
+* Shares that must sum to one are accepted within ``SHARE_TOLERANCE`` and then rescaled to sum
+  to one to machine precision (numpy's samplers are stricter than the tolerance); others are
+  refused.
+* Sizes are bounded by hard caps where one is natural (regions, sectors, platforms, providers,
+  weeks, waves...) and the whole run by an estimate of the memory it needs
+  (:func:`memory_estimate`) against ``MEMORY_LIMIT_BYTES``.
+* YAML is read with limits (:func:`read_yaml`): at most ``MAX_FILE_BYTES``, ``MAX_DEPTH`` levels
+  of nesting, ``MAX_VALUES`` values once aliases are expanded (so an alias bomb is refused at
+  once), no alias inside itself, no duplicate keys (the second is refused, naming the key and
+  both lines) and only the safe tags.
+* The scenario's ``name`` names its results folder: it must be a plain name (:data:`NAME_RULE`),
+  the rule sweep names follow too.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import math
+import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -24,11 +48,115 @@ from pydantic import (
     model_validator,
 )
 
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-SHARE_TOLERANCE = 1e-6
+# --------------------------------------------------------------------------- limits
+
+SHARE_TOLERANCE = 1e-6  # shares that must sum to 1 may miss it by this much (then are rescaled)
 SCHEME_BLOCKS = ("voucher", "tender")  # scenario blocks that define a scheme, in default order
+
+MAX_WEEKS = 520  # ten years: the longest run, and the bound of every duration or week number
+MAX_SIZE = 50_000_000  # simulated recipients
+MAX_SEED = 2**63 - 1
+MAX_PEOPLE = 1e9  # real people (recipients represented, capacities, seats): above Indonesia's 280 m
+MAX_IDR = 1e16  # Rp10,000 T, about three years of Indonesia's state budget: every money value
+MAX_TRAVEL_IDR = 1e8  # Rp100 m for one trip to a training centre
+MIN_ENTRY_COST_IDR = 1e6  # founding a provider costs at least Rp1 m (else entry is unbounded)
+MIN_REFERENCE_COST_IDR = 1000.0  # a tender's planning cost per trainee, IDR
+LOGIT_LIMIT = 5.0  # |log-odds per unit| of a coefficient (completion, labour)
+INTERCEPT_LIMIT = 50.0  # |baseline log-odds| (completion intercept); the job-finding baseline: 30
+JOB_FINDING_LIMIT = 30.0
+UTILITY_LIMIT = 100.0  # |utility weight| of the shopping logit (Gumbel noise has scale 1)
+MAX_SD = 3.0  # standard deviations of log-normal and normal noise
+MAX_REGIONS = 100  # regions, sectors and platforms are stored in 8 bits
+MAX_SECTORS = 100
+MAX_CELLS = 8_000  # regions x sectors: the labour market indexes (cell, 4 groups) in 16 bits
+MAX_PLATFORMS = 50
+MAX_PAGE = 50  # courses on a platform page, and other courses shown
+MAX_PROVIDERS = 100_000  # providers.count, centres per tier, affiliated providers
+MAX_CENTRE_TIERS = 100
+MAX_COURSES_PER_PROVIDER = 1_000.0
+MAX_COURSE_HOURS = 2_000.0
+MAX_TRAVEL_LOGIT = 100.0  # tender.completion_travel x travel cost / travel_tolerance_idr
+
+# Memory a run needs (see memory_estimate); a scenario needing more is refused.
+MEMORY_LIMIT_BYTES = 16 * 2**30
+BASE_BYTES = 512 * 2**20  # interpreter, libraries, compiled kernels
+PERSON_BYTES = 120  # per simulated person: attributes, programme state, labour chain, scheme arrays
+PERSON_SECTOR_BYTES = 16  # per person and sector: drawing each person's sector of interest
+PERSON_OPTION_BYTES = 4  # per person and course shown in a week (page plus other courses)
+COURSE_BYTES = 700  # per course: the catalogue, provider state, sales, outputs
+COURSE_CELL_BYTES = 16  # per course and (region, sector): the shopping logit's taste tables
+PROVIDER_BYTES = 1_500  # per provider or centre: a Mesa agent
+WEEK_CELL_BYTES = 72  # per week and (region, sector): vacancies and job-finding log-odds
+
+# YAML limits (read_yaml and --set values).
+MAX_FILE_BYTES = 1 << 20
+MAX_DEPTH = 32  # levels of nested lists and mappings (a scenario needs 4)
+MAX_VALUES = 100_000  # values in a document, aliases expanded
+MAX_KEY_PATH = MAX_DEPTH  # parts of a --set key path
+
+NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # scenario and sweep names
+MAX_NAME_LENGTH = 100
+NAME_HELP = (
+    "must be a plain name: letters, digits, '_', '.' and '-', starting with a letter or digit, "
+    f"at most {MAX_NAME_LENGTH} characters (it names the results folder)"
+)
+# Strings PyYAML (YAML 1.1) leaves unparsed but a reader means as numbers: 1e6, 1.0e11, -2.5E-3.
+EXPONENT_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+class ScenarioError(ValueError):
+    """A scenario (file, override or value) that cannot be run; the message says where and why."""
+
+
+# --------------------------------------------------------------------------- value types
+
+
+def as_number(value: Any) -> Any:
+    """``1e6`` and ``1.0e11`` as floats (YAML 1.1 leaves them strings); anything else unchanged."""
+    if isinstance(value, str) and EXPONENT_NUMBER.fullmatch(value.strip()):
+        return float(value)
+    return value
+
+
+def _whole(value: Any) -> Any:
+    value = as_number(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def Real(low: float = -math.inf, high: float = math.inf, *, above: bool = False) -> Any:  # noqa: N802
+    """A finite real number in [low, high] (in (low, high] if ``above``): ints are accepted,
+    booleans and strings (but ``1e6``) are not."""
+    bound = Field(strict=True, gt=low, le=high) if above else Field(strict=True, ge=low, le=high)
+    return Annotated[float, BeforeValidator(as_number), bound]
+
+
+def Whole(low: int, high: int) -> Any:  # noqa: N802
+    """A whole number in [low, high]: 3, 3.0 and 3e0 are accepted; 3.5, true and '3' are not."""
+    return Annotated[int, BeforeValidator(_whole), Field(strict=True, ge=low, le=high)]
+
+
+def safe_name(name: str) -> str:
+    """Check a name that becomes a folder name (scenario and sweep names)."""
+    if len(name) > MAX_NAME_LENGTH or not NAME_RULE.fullmatch(name):
+        raise ValueError(NAME_HELP)
+    return name
+
+
+Share = Real(0.0, 1.0)
+Money = Real(0.0, MAX_IDR)  # IDR
+PositiveMoney = Real(0.0, MAX_IDR, above=True)
+LogOdds = Real(-LOGIT_LIMIT, LOGIT_LIMIT)  # log-odds per unit of a variable
+Utility = Real(-UTILITY_LIMIT, UTILITY_LIMIT)
+Weight = Real(0.0, UTILITY_LIMIT)  # a utility weight with a sign fixed by its meaning
+Sd = Real(0.0, MAX_SD)
+BetaShape = Real(0.1, 100.0)  # a parameter of a Beta distribution
+Weeks = Whole(1, MAX_WEEKS)  # a duration
+Week = Whole(0, MAX_WEEKS)  # a week number (or a duration that may be zero)
+Count = Whole(0, MAX_WEEKS)  # a count of events over a run (payments, surveys)
+Flag = Annotated[bool, Field(strict=True)]
+Name = Annotated[str, AfterValidator(safe_name)]
 
 
 def _scheme_name(name: str) -> str:
@@ -40,20 +168,37 @@ def _scheme_name(name: str) -> str:
 SchemeName = Annotated[str, AfterValidator(_scheme_name)]
 
 
-class ScenarioError(ValueError):
-    """A scenario (file, override or value) that cannot be run; the message says where and why."""
-
-
 class Frozen(BaseModel):
-    """Base for every scenario block: unknown keys are errors and values cannot change."""
+    """Base for every scenario block: unknown keys are errors, values cannot change, and no float
+    is NaN or infinite."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-def _check_sum_to_one(values: list[float], what: str) -> None:
-    total = sum(values)
+def normalised_shares(values: list[float], what: str) -> list[float]:
+    """``values`` rescaled to sum to 1 to machine precision, if they sum to 1 within
+    SHARE_TOLERANCE (values already within a few rounding errors are returned as they are);
+    else ValueError."""
+    total = math.fsum(values)
     if abs(total - 1.0) > SHARE_TOLERANCE:
         raise ValueError(f"{what} must sum to 1 (they sum to {total:.6g})")
+    if abs(total - 1.0) <= 1e-12:
+        return values
+    return [value / total for value in values]
+
+
+class _Shares(Frozen):
+    """A block of shares summing to 1 (rescaled when within tolerance)."""
+
+    what: ClassVar[str] = "shares"
+
+    @model_validator(mode="after")
+    def _sums(self) -> _Shares:
+        names = list(type(self).model_fields)
+        values = normalised_shares([getattr(self, name) for name in names], self.what)
+        for name, value in zip(names, values, strict=True):
+            object.__setattr__(self, name, value)  # still inside validation: nothing has seen it
+        return self
 
 
 class Region(Frozen):
@@ -63,26 +208,43 @@ class Region(Frozen):
     population_share: Share
     urban_share: Share
     internet_access: Share = Field(description="share of people with usable mobile internet")
-    travel_cost_idr: NonNegative = Field(description="cost of one trip to a training centre, IDR")
-    job_finding_shift: float = Field(0.0, description="log-odds shift of the weekly job-finding hazard")
+    travel_cost_idr: Real(0.0, MAX_TRAVEL_IDR) = Field(
+        description="cost of one trip to a training centre, IDR"
+    )
+    job_finding_shift: LogOdds = Field(0.0, description="log-odds shift of the weekly job-finding hazard")
 
 
 class Sector(Frozen):
     """An occupational sector: its labour demand and its 2020 shock."""
 
     name: str
-    demand_index: Positive = Field(description="vacancies relative to the average sector (1 = average)")
-    shock_depth: Share = Field(0.0, description="fall of vacancies at the shock week, share of normal")
-    participant_interest_weight: Positive = 1.0
+    demand_index: Real(0.01, 100.0) = Field(
+        description="vacancies relative to the average sector (1 = average)"
+    )
+    shock_depth: Real(0.0, 0.99) = Field(
+        0.0, description="fall of vacancies at the shock week, share of normal (vacancies never vanish)"
+    )
+    participant_interest_weight: Real(0.01, 100.0) = 1.0
 
 
 class Intake(Frozen):
     """When applications reach the programme: ``count`` equal batches, ``interval_weeks`` apart
-    from ``first_week``; each applicant's batch is drawn at random."""
+    from ``first_week``; each applicant's batch is drawn at random. The last batch arrives by
+    week MAX_WEEKS."""
 
-    count: int = Field(1, ge=1, le=520)
-    first_week: int = Field(0, ge=0)
-    interval_weeks: int = Field(1, ge=1)
+    count: Whole(1, MAX_WEEKS) = 1
+    first_week: Week = 0
+    interval_weeks: Weeks = 1
+
+    @model_validator(mode="after")
+    def _last_batch(self) -> Intake:
+        last = self.first_week + self.interval_weeks * (self.count - 1)
+        if last > MAX_WEEKS:
+            raise ValueError(
+                f"the last batch would arrive in week {last} (first_week + interval_weeks x "
+                f"(count - 1)); at most {MAX_WEEKS}"
+            )
+        return self
 
 
 class Population(Frozen):
@@ -95,10 +257,10 @@ class Population(Frozen):
     scheme: every scheme runs on the same people.
     """
 
-    recipients_represented: Positive = Field(
+    recipients_represented: Real(1.0, MAX_PEOPLE) = Field(
         description="real people of the target intake the sample stands for"
     )
-    control_per_recipient: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+    control_per_recipient: Real(0.0, 5.0) = Field(
         0.25, description="simulated applicants beyond the target intake, per simulated recipient"
     )
     intake: Intake = Intake()
@@ -107,81 +269,83 @@ class Population(Frozen):
     age_18_35_share: Share
     employed_at_entry_share: Share
     incentive_motivated_share: Share = Field(description="joined mainly for the cash incentive")
-    weekly_hours_min: int = Field(4, ge=1, le=80, description="whole hours per week for courses")
-    weekly_hours_max: int = Field(20, ge=1, le=80)
-    ability_sd: NonNegative = 0.5
+    weekly_hours_min: Whole(1, 80) = Field(4, description="whole hours per week for courses")
+    weekly_hours_max: Whole(1, 80) = 20
+    ability_sd: Real(0.0, 2.0) = Field(0.5, description="sd of log ability (log-normal, mean 1)")
     sector_interest_noise: Share = Field(0.3, description="share choosing a sector at random")
 
 
 class Labour(Frozen):
     """Weekly two-state employment chain (DESIGN §4). Hazards are per week."""
 
-    job_finding_logit: float = Field(description="log-odds of finding a job in a week, baseline")
+    job_finding_logit: Real(-JOB_FINDING_LIMIT, JOB_FINDING_LIMIT) = Field(
+        description="log-odds of finding a job in a week, baseline"
+    )
     job_loss_weekly: Share = Field(description="weekly probability of losing a job")
-    senior_high_effect: float = 0.2
-    age_18_35_effect: float = 0.1
-    demand_elasticity: float = Field(0.8, description="d logit(find) / d log(vacancy index)")
-    skill_effect: float = Field(description="d logit(find) / d matched skill")
-    skill_protects_job: NonNegative = Field(0.0, description="d log(job loss) / d skill, negative")
+    senior_high_effect: LogOdds = 0.2
+    age_18_35_effect: LogOdds = 0.1
+    demand_elasticity: Real(-3.0, 3.0) = Field(0.8, description="d logit(find) / d log(vacancy index)")
+    skill_effect: Real(0.0, 2 * LOGIT_LIMIT) = Field(description="d logit(find) / d matched skill")
+    skill_protects_job: Real(0.0, 2 * LOGIT_LIMIT) = Field(
+        0.0, description="d log(job loss) / d skill, negative"
+    )
     lock_in: Share = Field(0.3, description="fall of the job-finding hazard while in a course")
-    shock_week: int = Field(0, ge=0)
-    recovery_weeks: int = Field(40, ge=1)
-    endline_weeks: int = Field(13, ge=1, description="final weeks averaged for the evaluation")
+    shock_week: Week = 0
+    recovery_weeks: Weeks = 40
+    endline_weeks: Weeks = Field(13, description="final weeks averaged for the evaluation")
 
 
-class ProviderTypeShares(Frozen):
+class ProviderTypeShares(_Shares):
+    what: ClassVar[str] = "provider type shares"
+
     online_only: Share
     blended: Share
     offline_centre: Share
     public_blk: Share
 
-    @model_validator(mode="after")
-    def _sums(self) -> ProviderTypeShares:
-        _check_sum_to_one(list(self.model_dump().values()), "provider type shares")
-        return self
 
+class ModeShares(_Shares):
+    what: ClassVar[str] = "course mode shares"
 
-class ModeShares(Frozen):
     online: Share
     offline: Share
     hybrid: Share
-
-    @model_validator(mode="after")
-    def _sums(self) -> ModeShares:
-        _check_sum_to_one(list(self.model_dump().values()), "course mode shares")
-        return self
 
 
 class Providers(Frozen):
     """Training providers and their courses at the start of the programme."""
 
-    count: int = Field(ge=1)
-    courses_per_provider: Positive = Field(description="mean courses owned by a provider")
+    count: Whole(1, MAX_PROVIDERS)
+    courses_per_provider: Real(0.0, MAX_COURSES_PER_PROVIDER, above=True) = Field(
+        description="mean courses owned by a provider"
+    )
     types: ProviderTypeShares
     course_modes: ModeShares
-    quality_alpha: Positive = Field(2.0, description="Beta(alpha, beta) of true course quality")
-    quality_beta: Positive = 2.0
-    hours_min: Positive = Field(6.0, description="minimum course length, hours")
-    hours_max: Positive = 20.0
-    initial_price_median_idr: Positive
-    initial_price_sd_log: NonNegative = 0.5
-    marginal_cost_online_idr: NonNegative
-    marginal_cost_offline_idr: NonNegative
-    fixed_cost_weekly_idr: NonNegative = Field(description="per provider, IDR per week")
-    initial_cash_idr: NonNegative
+    quality_alpha: BetaShape = Field(2.0, description="Beta(alpha, beta) of true course quality")
+    quality_beta: BetaShape = 2.0
+    hours_min: Real(0.0, MAX_COURSE_HOURS, above=True) = Field(
+        6.0, description="minimum course length, hours"
+    )
+    hours_max: Real(0.0, MAX_COURSE_HOURS, above=True) = 20.0
+    initial_price_median_idr: PositiveMoney
+    initial_price_sd_log: Sd = 0.5
+    marginal_cost_online_idr: Money
+    marginal_cost_offline_idr: Money
+    fixed_cost_weekly_idr: Money = Field(description="per provider, IDR per week")
+    initial_cash_idr: Money
     knightly_share: Share = Field(0.2, description="providers weighting trainee outcomes")
-    knightly_weight_idr: NonNegative = Field(
+    knightly_weight_idr: Money = Field(
         0.0, description="value a knightly provider puts on one unit of trainee skill, IDR"
     )
-    offline_capacity_per_year: NonNegative = Field(
+    offline_capacity_per_year: Real(0.0, MAX_PEOPLE) = Field(
         500.0, description="trainees a provider other than online-only can teach offline per year"
     )
-    exit_after_loss_weeks: int = Field(
-        12, ge=1, description="weeks over which a provider's summed expected losses make it exit"
+    exit_after_loss_weeks: Weeks = Field(
+        12, description="weeks over which a provider's summed expected losses make it exit"
     )
-    entry_review_weeks: int = Field(8, ge=1)
-    entry_rate: NonNegative = Field(0.0, description="entrants per review per unit profit ratio")
-    entry_cost_idr: Positive = 1.0e8
+    entry_review_weeks: Weeks = 8
+    entry_rate: Real(0.0, 10.0) = Field(0.0, description="entrants per review per unit profit ratio")
+    entry_cost_idr: Real(MIN_ENTRY_COST_IDR, MAX_IDR) = 1.0e8
 
 
 class Centre(Frozen):
@@ -190,20 +354,22 @@ class Centre(Frozen):
 
     name: str
     kind: Literal["public_blk", "offline_centre"] = "public_blk"
-    count: int = Field(ge=0)
-    capacity_per_year: NonNegative = Field(description="trainees per centre per year")
-    sectors_taught: int = Field(2, ge=1, description="sectors each centre can teach")
-    quality_alpha: Positive = 2.0
-    quality_beta: Positive = 2.0
-    marginal_cost_idr: NonNegative = Field(description="cost per trainee of an offline course, IDR")
-    course_hours: Positive = Field(140.0, description="length of a centre's course, hours")
+    count: Whole(0, MAX_PROVIDERS)
+    capacity_per_year: Real(0.0, MAX_PEOPLE) = Field(description="trainees per centre per year")
+    sectors_taught: Whole(1, MAX_SECTORS) = Field(2, description="sectors each centre can teach")
+    quality_alpha: BetaShape = 2.0
+    quality_beta: BetaShape = 2.0
+    marginal_cost_idr: Money = Field(description="cost per trainee of an offline course, IDR")
+    course_hours: Real(0.0, MAX_COURSE_HOURS, above=True) = Field(
+        140.0, description="length of a centre's course, hours"
+    )
 
 
 class Pricing(Frozen):
     """The providers' price-learning rule (see simulation.rules.pricing)."""
 
-    review_weeks: int = Field(4, ge=1)
-    step_share: Annotated[float, Field(gt=0.0, le=0.5)] = 0.1
+    review_weeks: Weeks = 4
+    step_share: Real(0.0, 0.5, above=True) = 0.1
     tolerance_share: Share = Field(0.02, description="profit change treated as noise")
 
 
@@ -214,57 +380,69 @@ class Platform(Frozen):
     participant_share: Share
     commission: Share
     ranking: Literal["popularity", "rating", "price", "sponsored"] = "popularity"
-    page_size: int = Field(10, ge=1, le=50)
-    affiliated_providers: int = Field(0, ge=0, description="providers owned by the platform")
+    page_size: Whole(1, MAX_PAGE) = 10
+    affiliated_providers: Whole(0, MAX_PROVIDERS) = Field(0, description="providers owned by the platform")
     listing_share: Share = Field(0.5, description="chance a provider lists on this platform")
 
 
 class Wave(Frozen):
-    count: int = Field(ge=1)
-    first_week: int = Field(0, ge=0)
-    interval_weeks: int = Field(2, ge=1)
+    count: Whole(1, MAX_WEEKS)
+    first_week: Week = 0
+    interval_weeks: Weeks = 2
 
 
 class Incentive(Frozen):
-    amount_idr: NonNegative = Field(description="per monthly payment, IDR")
-    months: int = Field(ge=0)
-    interval_weeks: int = Field(4, ge=1)
+    amount_idr: Money = Field(description="per monthly payment, IDR")
+    months: Count
+    interval_weeks: Weeks = 4
 
 
 class Survey(Frozen):
-    amount_idr: NonNegative
-    count: int = Field(ge=0)
+    amount_idr: Money
+    count: Count
     response_rate: Share = 0.9
-    interval_weeks: int = Field(4, ge=1)
+    interval_weeks: Weeks = 4
 
 
 class CommissionCap(Frozen):
     share: Share
-    from_week: int = Field(0, ge=0)
+    from_week: Week = 0
 
 
 class Curation(Frozen):
-    enabled: bool = False
+    enabled: Flag = False
     min_quality: Share = 0.3
-    review_noise_sd: NonNegative = 0.1
+    review_noise_sd: Sd = 0.1
+
+
+def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    for k, value in enumerate(values):
+        if value in values[:k]:
+            raise ValueError(f"{value!r} is listed twice")
+    return values
+
+
+Mode = Literal["online", "offline", "hybrid"]
 
 
 class Voucher(Frozen):
     """The demand-side scheme: credit to participants, courses sold on platforms (DESIGN §3)."""
 
-    budget_idr: Positive
-    credit_idr: NonNegative
-    price_cap_idr: NonNegative | None = Field(None, description="defaults to the credit")
-    topup_allowed: bool = False
-    max_topup_idr: NonNegative = 0.0
-    purchase_deadline_weeks: int = Field(4, ge=1)
-    credit_validity_weeks: int = Field(26, ge=1)
+    budget_idr: PositiveMoney
+    credit_idr: Money
+    price_cap_idr: Money | None = Field(None, description="defaults to the credit")
+    topup_allowed: Flag = False
+    max_topup_idr: Money = 0.0
+    purchase_deadline_weeks: Weeks = 4
+    credit_validity_weeks: Weeks = 26
     waves: Wave
     incentive: Incentive
     survey: Survey
     commission_cap: CommissionCap | None = None
     curation: Curation = Curation()
-    modes_allowed: tuple[Literal["online", "offline", "hybrid"], ...] = ("online", "offline", "hybrid")
+    modes_allowed: Annotated[tuple[Mode, ...], Field(min_length=1), AfterValidator(_distinct)] = Field(
+        ("online", "offline", "hybrid"), description="course modes the voucher pays for (at least one)"
+    )
     admin_cost_share: Share = Field(0.0059, description="office cost, share of money paid out")
 
     @property
@@ -285,78 +463,80 @@ class Voucher(Frozen):
 class Tender(Frozen):
     """The supply-side scheme: the office buys seats by tender (DESIGN §3, tender)."""
 
-    budget_idr: Positive
-    cycles: int = Field(1, ge=1, description="contract cycles; the budget is split evenly")
-    cycle_weeks: int = Field(52, ge=1)
-    reference_cost_idr: Positive = Field(description="planning cost per trainee, IDR")
-    planning_lag_weeks: int = Field(8, ge=0, description="age of the demand data used to plan")
-    forecast_noise_sd: NonNegative = 0.3
-    min_seats: int = Field(1, ge=1, description="smallest lot worth tendering, real seats")
-    procurement_weeks: int = Field(12, ge=0)
-    bid_markup: NonNegative = Field(0.4, description="margin over cost of a bidder with no rivals")
-    quality_inflation: NonNegative = Field(0.1, description="declared minus true quality")
-    assessment_noise_sd: NonNegative = 0.1
+    budget_idr: PositiveMoney
+    cycles: Whole(1, MAX_WEEKS) = Field(1, description="contract cycles; the budget is split evenly")
+    cycle_weeks: Weeks = 52
+    reference_cost_idr: Real(MIN_REFERENCE_COST_IDR, MAX_IDR) = Field(
+        description="planning cost per trainee, IDR"
+    )
+    planning_lag_weeks: Week = Field(8, description="age of the demand data used to plan")
+    forecast_noise_sd: Sd = 0.3
+    min_seats: Whole(1, int(MAX_PEOPLE)) = Field(1, description="smallest lot worth tendering, real seats")
+    procurement_weeks: Week = 12
+    bid_markup: Real(0.0, 10.0) = Field(0.4, description="margin over cost of a bidder with no rivals")
+    quality_inflation: Share = Field(0.1, description="declared minus true quality")
+    assessment_noise_sd: Sd = 0.1
     price_weight: Share = 0.6
     quality_floor: Share = 0.3
     abnormal_share: Share = Field(0.6, description="bids under this share of the median are screened")
     favouritism: Share = Field(0.1, description="chance the award ignores the score")
     monitoring: Share = Field(0.2, description="chance a contract is inspected")
-    penalty_idr: NonNegative = Field(description="penalty per trainee per unit of quality shaded, IDR")
-    shading_saving_idr: NonNegative = Field(description="cost saved per trainee per unit shaded, IDR")
+    penalty_idr: Money = Field(description="penalty per trainee per unit of quality shaded, IDR")
+    shading_saving_idr: Money = Field(description="cost saved per trainee per unit shaded, IDR")
     payment: Literal["per_trainee", "per_seat", "outcome"] = "per_trainee"
     placement_share: Share = Field(0.0, description="share of the price paid only on placement")
-    course_weeks: int = Field(4, ge=1, description="length of one cohort's course")
+    course_weeks: Weeks = Field(4, description="length of one cohort's course")
     awareness_weekly: Share = Field(0.05, description="weekly chance a local job seeker hears of a lot")
     other_sector_apply: Share = Field(0.1, description="chance to apply to a lot outside own sector")
-    travel_tolerance_idr: Positive = Field(200000.0, description="travel cost halving take-up, IDR")
+    travel_tolerance_idr: PositiveMoney = Field(200000.0, description="travel cost halving take-up, IDR")
     seat_rule: Literal["lottery", "queue"] = "lottery"
-    allowance_idr: NonNegative = Field(0.0, description="transport and meal allowance per trainee")
-    completion_travel: NonNegative = Field(1.0, description="log-odds lost per travel tolerance")
+    allowance_idr: Money = Field(0.0, description="transport and meal allowance per trainee")
+    completion_travel: Real(0.0, LOGIT_LIMIT) = Field(1.0, description="log-odds lost per travel tolerance")
     past_performance_weight: Share = 0.5
     admin_cost_share: Share = 0.0059
 
 
 class Choice(Frozen):
-    """Utility weights of the shopping logit (simulation.rules.choice). Utility units are arbitrary."""
+    """Utility weights of the shopping logit (simulation.rules.choice). Utility units are arbitrary
+    (the logit's noise has scale 1): every weight lies within UTILITY_LIMIT."""
 
-    outside_utility: float = Field(description="utility of waiting this week")
-    outside_shift_per_course: float = Field(1.0, description="extra outside utility per course bought")
-    quality_weight: float = 2.0
-    relevance_weight: float = 1.0
-    demand_weight: float = 0.3
-    effort_weight: float = 0.5
-    weeks_weight: float = 0.2
-    price_signal_weight: NonNegative = Field(0.3, description="per log(price / cap)")
-    credit_shadow_value: NonNegative = Field(0.0, description="per credit spent, in credits")
-    copay_weight: NonNegative = Field(2.0, description="per top-up, in credits")
-    no_internet_penalty: NonNegative = 2.0
-    travel_weight: NonNegative = Field(1.0, description="per travel cost, in credits")
-    other_courses_shown: int = Field(4, ge=0, le=50)
+    outside_utility: Utility = Field(description="utility of waiting this week")
+    outside_shift_per_course: Utility = Field(1.0, description="extra outside utility per course bought")
+    quality_weight: Utility = 2.0
+    relevance_weight: Utility = 1.0
+    demand_weight: Utility = 0.3
+    effort_weight: Utility = 0.5
+    weeks_weight: Utility = 0.2
+    price_signal_weight: Weight = Field(0.3, description="per log(price / cap)")
+    credit_shadow_value: Weight = Field(0.0, description="per credit spent, in credits")
+    copay_weight: Weight = Field(2.0, description="per top-up, in credits")
+    no_internet_penalty: Weight = 2.0
+    travel_weight: Weight = Field(1.0, description="per travel cost, in credits")
+    other_courses_shown: Whole(0, MAX_PAGE) = 4
     revisit_share: Share = Field(
         1.0, description="weekly chance that a holder who has bought a course visits again"
     )
 
 
 class Completion(Frozen):
-    """Log-odds of finishing a course once enrolled."""
+    """Log-odds of finishing a course once enrolled: an intercept within INTERCEPT_LIMIT and
+    coefficients within LOGIT_LIMIT, so that the log-odds stay within float32's exp range."""
 
-    intercept: float
-    motivation: float = 0.5
-    incentive_pending: float = 1.0
-    quality: float = 1.0
-    fit: float = 0.5
-    effort: float = 1.0
+    intercept: Real(-INTERCEPT_LIMIT, INTERCEPT_LIMIT)
+    motivation: LogOdds = 0.5
+    incentive_pending: LogOdds = 1.0
+    quality: LogOdds = 1.0
+    fit: LogOdds = 0.5
+    effort: LogOdds = 1.0
 
 
 class Ratings(Frozen):
     """Compulsory 1-5 star ratings by completers."""
 
-    leniency: float = Field(0.8, description="stars added to the quality-based rating")
-    noise_sd: NonNegative = 0.7
-    prior_stars: Annotated[float, Field(ge=1.0, le=5.0)] = Field(
-        4.0, description="stars a course without ratings shows"
-    )
-    prior_count: NonNegative = Field(
+    leniency: Real(-5.0, 5.0) = Field(0.8, description="stars added to the quality-based rating")
+    noise_sd: Real(0.0, 5.0) = 0.7
+    prior_stars: Real(1.0, 5.0) = Field(4.0, description="stars a course without ratings shows")
+    prior_count: Real(0.0, MAX_PEOPLE) = Field(
         5.0, description="real pseudo-ratings at prior_stars in the displayed mean (not simulated ones)"
     )
 
@@ -364,7 +544,7 @@ class Ratings(Frozen):
 class Skill(Frozen):
     """Skill gained from a completed course (DESIGN §3 step 6)."""
 
-    gain_per_quality: NonNegative = 1.0
+    gain_per_quality: Real(0.0, 10.0) = 1.0
     diminishing: Share = Field(0.6, description="each further course adds this share of the last")
     cross_sector_match: Share = Field(0.3, description="value of skill outside one's own sector")
 
@@ -372,40 +552,46 @@ class Skill(Frozen):
 class Scenario(Frozen):
     """One complete, validated description of a world and the schemes to run on it."""
 
-    name: str
+    name: Name
     description: str = ""
-    seed: int = Field(0, ge=0)
-    weeks: int = Field(ge=1, le=520)
-    size: int = Field(ge=10, le=50_000_000, description="simulated recipients")
+    seed: Whole(0, MAX_SEED) = 0
+    weeks: Whole(1, MAX_WEEKS)
+    size: Whole(10, MAX_SIZE) = Field(description="simulated recipients")
     schemes: tuple[SchemeName, ...] | None = Field(
         None, description="schemes to run, by block name, in order"
     )
-    regions: tuple[Region, ...] = Field(min_length=1)
-    sectors: tuple[Sector, ...] = Field(min_length=1)
+    regions: tuple[Region, ...] = Field(min_length=1, max_length=MAX_REGIONS)
+    sectors: tuple[Sector, ...] = Field(min_length=1, max_length=MAX_SECTORS)
     population: Population
     labour: Labour
     providers: Providers
     pricing: Pricing = Pricing()
-    platforms: tuple[Platform, ...] = Field(min_length=1)
+    platforms: tuple[Platform, ...] = Field(min_length=1, max_length=MAX_PLATFORMS)
     choice: Choice
     completion: Completion
     ratings: Ratings = Ratings()
     skill: Skill = Skill()
-    centres: tuple[Centre, ...] = ()
+    centres: tuple[Centre, ...] = Field((), max_length=MAX_CENTRE_TIERS)
     voucher: Voucher | None = None
     tender: Tender | None = None
 
     @field_validator("regions")
     @classmethod
     def _population_shares(cls, regions: tuple[Region, ...]) -> tuple[Region, ...]:
-        _check_sum_to_one([r.population_share for r in regions], "population_share values")
-        return regions
+        shares = normalised_shares([r.population_share for r in regions], "population_share values")
+        return tuple(
+            r if r.population_share == s else r.model_copy(update={"population_share": s})
+            for r, s in zip(regions, shares, strict=True)
+        )
 
     @field_validator("platforms")
     @classmethod
     def _participant_shares(cls, platforms: tuple[Platform, ...]) -> tuple[Platform, ...]:
-        _check_sum_to_one([p.participant_share for p in platforms], "participant_share values")
-        return platforms
+        shares = normalised_shares([p.participant_share for p in platforms], "participant_share values")
+        return tuple(
+            p if p.participant_share == s else p.model_copy(update={"participant_share": s})
+            for p, s in zip(platforms, shares, strict=True)
+        )
 
     @field_validator("schemes")
     @classmethod
@@ -425,6 +611,29 @@ class Scenario(Frozen):
             raise ValueError("labour.endline_weeks exceeds weeks")
         if self.population.weekly_hours_min > self.population.weekly_hours_max:
             raise ValueError("population.weekly_hours_min exceeds weekly_hours_max")
+        cells = len(self.regions) * len(self.sectors)
+        if cells > MAX_CELLS:
+            raise ValueError(
+                f"regions x sectors: {len(self.regions)} x {len(self.sectors)} = {cells:,} labour-market "
+                f"cells; at most {MAX_CELLS:,}"
+            )
+        if self.tender is not None:
+            travel = max(r.travel_cost_idr for r in self.regions)
+            logit = self.tender.completion_travel * travel / self.tender.travel_tolerance_idr
+            if logit > MAX_TRAVEL_LOGIT:
+                raise ValueError(
+                    f"tender.completion_travel x the highest regions travel_cost_idr / "
+                    f"tender.travel_tolerance_idr = {logit:.4g} log-odds; at most {MAX_TRAVEL_LOGIT:g}"
+                )
+        estimate = memory_estimate(self)
+        total = sum(estimate.values())
+        if total > MEMORY_LIMIT_BYTES:
+            parts = ", ".join(f"{name} {_gib(value)}" for name, value in estimate.items() if name != "base")
+            raise ValueError(
+                f"the run would need about {_gib(total)} of memory ({parts}), over the limit of "
+                f"{_gib(MEMORY_LIMIT_BYTES)}: lower size, population.control_per_recipient, "
+                f"providers.count, providers.courses_per_provider, centres, sectors or weeks"
+            )
         return self
 
     @property
@@ -440,6 +649,212 @@ class Scenario(Frozen):
         return self.population.recipients_represented / self.size
 
 
+def memory_estimate(scenario: Scenario) -> dict[str, float]:
+    """Bytes a run of ``scenario`` needs at its peak, by part (a conservative estimate, measured
+    on the bundled scenarios at up to 3 million people; one run at a time, replications in turn):
+
+    * base: BASE_BYTES;
+    * people: size x (1 + population.control_per_recipient) simulated people, each PERSON_BYTES
+      plus PERSON_SECTOR_BYTES per sector and PERSON_OPTION_BYTES per course shown (the largest
+      platforms.N.page_size plus choice.other_courses_shown);
+    * courses: providers.count x providers.courses_per_provider plus, per centres tier, count x
+      sectors_taught courses, each COURSE_BYTES plus COURSE_CELL_BYTES per (region, sector) and
+      8 bytes per whole weekly hour up to population.weekly_hours_max;
+    * providers: providers.count plus every centre, each PROVIDER_BYTES plus 8 bytes per sector;
+    * weeks: weeks x regions x sectors x WEEK_CELL_BYTES.
+
+    Providers entering during a run are not counted.
+    """
+    regions, sectors = len(scenario.regions), len(scenario.sectors)
+    people = scenario.size * (1.0 + scenario.population.control_per_recipient)
+    options = max(p.page_size for p in scenario.platforms) + scenario.choice.other_courses_shown
+    providers = scenario.providers
+    centres = sum(tier.count for tier in scenario.centres)
+    courses = providers.count * max(providers.courses_per_provider, 1.0) + sum(
+        tier.count * min(tier.sectors_taught, sectors) for tier in scenario.centres
+    )
+    course_bytes = (
+        COURSE_BYTES
+        + COURSE_CELL_BYTES * regions * sectors
+        + 8 * (scenario.population.weekly_hours_max + 1)
+        + len(scenario.platforms)
+    )
+    return {
+        "base": float(BASE_BYTES),
+        "people": people * (PERSON_BYTES + PERSON_SECTOR_BYTES * sectors + PERSON_OPTION_BYTES * options),
+        "courses": courses * course_bytes,
+        "providers": (providers.count + centres) * (PROVIDER_BYTES + 8.0 * sectors),
+        "weeks": float(scenario.weeks * regions * sectors * WEEK_CELL_BYTES),
+    }
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:,.1f} GiB"
+
+
+# --------------------------------------------------------------------------- reading YAML
+
+
+class YamlLimitError(yaml.YAMLError):
+    """A YAML document beyond the reader's limits (depth, size, aliases, duplicate keys)."""
+
+    def __init__(self, problem: str, mark: Any = None):
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = mark
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class LimitedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with limits: nesting (checked while composing, before Python's recursion
+    limit is near), values after alias expansion, aliases inside themselves, duplicate keys."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if not self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise YamlLimitError(f"nested deeper than {MAX_DEPTH} levels of lists and mappings", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def load(self) -> Any:
+        """The document's data (None if empty), after the checks of :func:`_measure`."""
+        try:
+            node = self.get_single_node()
+            if node is None:
+                return None
+            _measure(node, 1, (), {}, set())
+            return _unshare(self.construct_document(node))
+        finally:
+            self.dispose()
+
+
+def _measure(node: yaml.Node, level: int, path: tuple[str, ...], memo: dict, active: set) -> tuple[int, int]:
+    """(values, levels of lists and mappings) of ``node`` with aliases expanded, ``level`` being the
+    level ``node`` has if it is a list or mapping; raises YamlLimitError past MAX_VALUES or
+    MAX_DEPTH, for an alias inside itself, or for a duplicate key (named by its key path). Each
+    node is measured once (``memo``), so an alias bomb costs its size on disk, not its expansion."""
+    key = id(node)
+    if key in memo:
+        size, height = memo[key]
+        if level + height - 1 > MAX_DEPTH:
+            raise YamlLimitError(f"nested deeper than {MAX_DEPTH} levels (through an alias)", node.start_mark)
+        return size, height
+    if isinstance(node, yaml.ScalarNode):
+        memo[key] = (1, 0)
+        return 1, 0
+    if key in active:
+        raise YamlLimitError("an alias refers to a list or mapping that contains it", node.start_mark)
+    if level > MAX_DEPTH:
+        raise YamlLimitError(f"nested deeper than {MAX_DEPTH} levels (through an alias)", node.start_mark)
+    active.add(key)
+    size, height = 1, 1
+    children: list[tuple[yaml.Node, tuple[str, ...]]] = []
+    if isinstance(node, yaml.SequenceNode):
+        children = [(child, (*path, str(k))) for k, child in enumerate(node.value)]
+    elif isinstance(node, yaml.MappingNode):
+        seen: dict[tuple[str, str], int] = {}
+        for key_node, value_node in node.value:
+            name = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE_TAG:
+                ident = (key_node.tag, key_node.value)
+                if ident in seen:
+                    where = ".".join((*path, name))
+                    raise YamlLimitError(
+                        f"duplicate key '{where}' (first at line {seen[ident] + 1})", key_node.start_mark
+                    )
+                seen[ident] = key_node.start_mark.line
+            children.append((key_node, (*path, name)))
+            children.append((value_node, (*path, name)))
+    for child, child_path in children:
+        child_size, child_height = _measure(child, level + 1, child_path, memo, active)
+        size += child_size
+        height = max(height, child_height + 1)
+        if size > MAX_VALUES:
+            raise YamlLimitError(
+                f"more than {MAX_VALUES:,} values once aliases are expanded", node.start_mark
+            )
+    active.discard(key)
+    memo[key] = (size, height)
+    return size, height
+
+
+def _unshare(data: Any) -> Any:
+    """A copy of loaded data in which no list or mapping appears twice (YAML aliases share them),
+    so that a --set override changes one place only. The data were measured: depth and size are
+    bounded."""
+    if isinstance(data, dict):
+        return {key: _unshare(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_unshare(value) for value in data]
+    return data
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text with the safe loader and the limits of :class:`LimitedLoader`. Raises
+    yaml.YAMLError (YamlLimitError past a limit) or ValueError (e.g. an integer too long)."""
+    if len(text) > MAX_FILE_BYTES:
+        raise YamlLimitError(f"longer than {MAX_FILE_BYTES:,} characters")
+    return LimitedLoader(text).load()
+
+
+def read_yaml(path: Path, what: str = "scenario", error: type[Exception] = ScenarioError) -> dict[str, Any]:
+    """Parse a YAML mapping with the safe loader and its limits (MAX_FILE_BYTES, MAX_DEPTH,
+    MAX_VALUES, no duplicate keys), or raise ``error`` naming the file (``what`` is the kind of
+    file, for the message). The one reader of scenarios and sweep specs."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: no such {what} file")
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise error(f"{path}: cannot read the file: {err}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise error(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; a {what} file is a few kB")
+    try:
+        text = data.decode("utf-8")
+        parsed = parse_yaml(text)
+    except YamlLimitError as err:
+        raise error(f"{path}: {err.problem}{_where(err.problem_mark)}") from None
+    except yaml.reader.ReaderError as err:  # a character YAML does not allow: no mark, a position
+        line = text.count("\n", 0, err.position) + 1
+        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        raise error(
+            f"{path}: malformed YAML at line {line}, column {column}: character {err.character!r} "
+            f"is not allowed in YAML"
+        ) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        problem = " ".join((getattr(err, "problem", None) or str(err)).split())
+        raise error(f"{path}: malformed YAML{_where(mark)}: {problem}") from None
+    except UnicodeDecodeError as err:
+        raise error(f"{path}: cannot read the file: {err}") from None
+    except (ValueError, RecursionError) as err:  # e.g. an integer of more than 4,300 digits
+        raise error(f"{path}: cannot read the YAML: {_clip(str(err))}") from None
+    if not isinstance(parsed, dict):
+        raise error(f"{path}: a {what} must be a YAML mapping of keys to values")
+    return parsed
+
+
+def _where(mark: Any) -> str:
+    return f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 # --------------------------------------------------------------------------- loading and errors
 
 
@@ -452,48 +867,42 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None, **top_le
     path = Path(path)
     raw = read_yaml(path)
     for override in overrides or []:
-        apply_override(raw, override)
+        try:
+            apply_override(raw, override)
+        except ScenarioError as err:
+            raise ScenarioError(f"{path}: {err}") from None
     for key, value in top_level.items():
         if value is not None:
             raw[key] = value
     return validate(raw, source=str(path))
 
 
-def read_yaml(path: Path, what: str = "scenario", error: type[Exception] = ScenarioError) -> dict[str, Any]:
-    """Parse a YAML mapping with the safe loader, or raise ``error`` naming the file (``what`` is
-    the kind of file, for the message)."""
-    if not path.is_file():
-        raise error(f"{path}: no such {what} file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise error(f"{path}: malformed YAML{where}: {problem}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise error(f"{path}: cannot read the file: {err}") from None
-    if not isinstance(data, dict):
-        raise error(f"{path}: a {what} must be a YAML mapping of keys to values")
-    return data
-
-
 def apply_override(raw: dict[str, Any], override: str) -> None:
-    """Set ``KEY.PATH=VALUE`` in a raw scenario mapping (list items by index: ``regions.0.name``)."""
+    """Set ``KEY.PATH=VALUE`` in a raw scenario mapping (list items by index: ``regions.0.name``).
+    The value is YAML, read with the limits of :func:`read_yaml`; the key path has at most
+    MAX_KEY_PATH parts."""
     key_path, sep, text = override.partition("=")
     if not sep or not key_path.strip():
-        raise ScenarioError(f"--set {override!r}: expected KEY.PATH=VALUE, e.g. voucher.credit_idr=5e5")
-    try:
-        value = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError:
-        raise ScenarioError(f"--set {override!r}: the value is not valid YAML") from None
+        raise ScenarioError(
+            f"--set {_clip(override)!r}: expected KEY.PATH=VALUE, e.g. voucher.credit_idr=5e5"
+        )
     keys = key_path.strip().split(".")
+    if len(keys) > MAX_KEY_PATH:
+        raise ScenarioError(
+            f"--set {_clip(override)!r}: the key path has {len(keys)} parts; at most {MAX_KEY_PATH}"
+        )
+    try:
+        value = parse_yaml(text) if text.strip() else None
+    except YamlLimitError as err:
+        raise ScenarioError(f"--set {_clip(override)!r}: the value is {err.problem}") from None
+    except (yaml.YAMLError, ValueError, RecursionError):
+        raise ScenarioError(f"--set {override!r}: the value is not valid YAML") from None
     node: Any = raw
     for depth, key in enumerate(keys):
         last = depth == len(keys) - 1
         where = ".".join(keys[: depth + 1])
         if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
+            if not (key.isascii() and key.isdigit()) or int(key) >= len(node):
                 raise ScenarioError(f"--set {override!r}: {where}: no list item {key}")
             key = int(key)
         elif not isinstance(node, dict):
@@ -508,6 +917,9 @@ def apply_override(raw: dict[str, Any], override: str) -> None:
 
 def validate(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate a raw mapping into a Scenario, turning pydantic errors into one clear message."""
+    depth = nesting_depth(raw)
+    if depth > 2 * MAX_DEPTH:
+        raise ScenarioError(f"{source}: nested deeper than {2 * MAX_DEPTH} levels of lists and mappings")
     try:
         return Scenario.model_validate(copy.deepcopy(raw))
     except ValidationError as err:
@@ -515,9 +927,31 @@ def validate(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
         raise ScenarioError(f"{source}: " + "; ".join(lines)) from None
 
 
+def nesting_depth(data: Any, limit: int = 2 * MAX_DEPTH) -> int:
+    """Levels of nested lists, tuples and mappings in ``data`` (a scalar is 0), counted without
+    recursion and up to ``limit + 1`` at most (deeper data report ``limit + 1``)."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if level > limit:
+            return level
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def _describe(error: dict[str, Any]) -> str:
     loc = tuple(error["loc"])
-    path = ".".join(str(part) for part in loc) or "(top level)"
+    path = _clip(".".join(str(part) for part in loc), 200) or "(top level)"
+    if not loc and error["type"] == "value_error":  # the model's own checks name their keys
+        return str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         hint = _did_you_mean(loc)
         return f"{path}: unknown key{hint}"
@@ -525,8 +959,15 @@ def _describe(error: dict[str, Any]) -> str:
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     got = error.get("input")
-    shown = "" if isinstance(got, dict | list) or error["type"] == "missing" else f" (got {got!r})"
+    shown = "" if isinstance(got, dict | list) or error["type"] == "missing" else f" (got {_show(got)})"
     return f"{path}: {message}{shown}"
+
+
+def _show(value: Any) -> str:
+    try:
+        return _clip(repr(value))
+    except ValueError:  # an integer too long to print
+        return "a number too long to print"
 
 
 def _did_you_mean(loc: tuple[Any, ...]) -> str:

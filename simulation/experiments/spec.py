@@ -49,6 +49,12 @@ unpaired. Either way a seed is a function of the spec only, never of which worke
 The design's own random draws (random, lhs, sobol, morris) come from ``SeedSequence(seed)``, a
 stream distinct from every run's. The base scenario's ``seed`` is not used.
 
+Limits: ``replications`` at most ``MAX_REPLICATIONS``, ``samples`` at most ``MAX_SAMPLES``, at most
+``MAX_PARAMETERS`` parameters and ``MAX_RUNS`` runs in all (design points times replications), so
+that a spec which validates can run and ``--dry-run`` answers at once; the spec file is read with
+the scenario reader's limits (:func:`simulation.config.scenario.read_yaml`), and ``name`` follows
+the scenario name rule (:data:`simulation.config.scenario.NAME_RULE`).
+
 Errors never escape as tracebacks: :func:`load_sweep_spec` raises :class:`SweepSpecError`, whose
 message names the spec file and the key path (``parameters.1.path``) and, for unknown keys,
 suggests the nearest valid key, as scenario errors do.
@@ -63,7 +69,6 @@ import hashlib
 import itertools
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -73,12 +78,18 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from simulation.config.scenario import (
+    EXPONENT_NUMBER,
+    MAX_SEED,
     Frozen,
+    Name,
+    Real,
     Scenario,
     ScenarioError,
+    Whole,
     _describe,
     _model_of,
     apply_override,
+    parse_yaml,
     read_yaml,
 )
 from simulation.reporting.compare import replication_seeds
@@ -87,8 +98,11 @@ Sampler = Literal["grid", "random", "lhs", "sobol", "morris"]
 RANGE_SAMPLERS = ("lhs", "sobol", "morris")  # samplers that need a range (low, high) for every parameter
 MORRIS_LEVELS = 4  # grid levels of the Morris trajectories (the analysis must use the same)
 FINGERPRINT_FORMAT = 1  # bump when the meaning of a fingerprinted field changes
-# Strings PyYAML (YAML 1.1) leaves unparsed but a reader means as numbers: 1e6, -2.5E-3.
-_EXPONENT_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+# Bounds of a sweep, so that a spec that validates can run (and --dry-run answers at once).
+MAX_REPLICATIONS = 10_000
+MAX_SAMPLES = 2**20  # random/lhs points, Sobol base N, Morris trajectories
+MAX_PARAMETERS = 100
+MAX_RUNS = 1_000_000  # design points x replications
 
 
 class SweepSpecError(ScenarioError):
@@ -103,8 +117,8 @@ class Parameter(Frozen):
 
     path: str = Field(min_length=1, description="scenario key path, e.g. voucher.credit_idr")
     values: tuple[Any, ...] | None = Field(None, min_length=1, description="numbers, strings, booleans")
-    low: float | None = None
-    high: float | None = None
+    low: Real() | None = None
+    high: Real() | None = None
 
     @field_validator("path")
     @classmethod
@@ -123,7 +137,7 @@ class Parameter(Frozen):
         for value in values:
             if isinstance(value, np.generic):
                 value = value.item()
-            if isinstance(value, str) and _EXPONENT_NUMBER.match(value.strip()):
+            if isinstance(value, str) and EXPONENT_NUMBER.fullmatch(value.strip()):
                 value = float(value)
             if value is not None and not isinstance(value, bool | int | float | str):
                 raise ValueError(f"each value must be a number, a string, true/false or null (got {value!r})")
@@ -158,22 +172,24 @@ class SweepSpec(Frozen):
     spec is loaded, not here, so that a spec stored in a results folder validates without its base.
     """
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="also the results folder name")
+    name: Name = Field(description="also the results folder name")
     description: str = ""
     base: Path
-    seed: int = Field(0, ge=0, description="root seed of the sweep")
+    seed: Whole(0, MAX_SEED) = Field(0, description="root seed of the sweep")
     sampler: Sampler = "grid"
-    samples: int | None = Field(
-        None, ge=1, description="random/lhs: points; sobol: Saltelli base N; morris: trajectories"
+    samples: Whole(1, MAX_SAMPLES) | None = Field(
+        None, description="random/lhs: points; sobol: Saltelli base N; morris: trajectories"
     )
-    replications: int = Field(1, ge=1, description="runs per design point, each with its own seed")
+    replications: Whole(1, MAX_REPLICATIONS) = Field(
+        1, description="runs per design point, each with its own seed"
+    )
     common_random_numbers: bool = Field(
         True, strict=True, description="replication r uses the same seed at every design point"
     )
     schemes: tuple[Literal["voucher", "tender"], ...] | None = Field(None, min_length=1)
     metrics: tuple[str, ...] | None = Field(None, min_length=1)
     set: tuple[str, ...] = Field((), description="fixed KEY.PATH=VALUE overrides for every run")
-    parameters: tuple[Parameter, ...] = Field(min_length=1)
+    parameters: tuple[Parameter, ...] = Field(min_length=1, max_length=MAX_PARAMETERS)
     spec_file: Path | None = None
 
     @model_validator(mode="before")
@@ -237,6 +253,13 @@ class SweepSpec(Frozen):
         for j, key in enumerate(fixed):
             if key == "seed":
                 problems.append(f"set.{j}: runs take their seeds from the sweep's 'seed'")
+        if not problems and run_count(self) > MAX_RUNS:
+            what = "the parameters' values" if self.sampler == "grid" else "samples"
+            problems.append(
+                f"replications: the design has {point_count(self):,} points x {self.replications:,} "
+                f"replications = {run_count(self):,} runs; at most {MAX_RUNS:,} (lower replications "
+                f"or {what})"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -356,7 +379,10 @@ def _parameter_errors(fixed: dict[str, Any], k: int, parameter: Parameter) -> li
             text = "; ".join(_describe(error) for error in errors)
             if trial == 0 and any(error["type"] in ("extra_forbidden", "missing") for error in errors):
                 return [f"parameters.{k}.path: {text}"]  # the path, not the value, is wrong
-            if any(error["type"] == "int_from_float" for error in errors) and parameter.is_range:
+            if parameter.is_range and any(
+                error["type"] in ("int_from_float", "int_type") and isinstance(error.get("input"), float)
+                for error in errors
+            ):
                 return [
                     f"parameters.{k}: {text}: a range gives non-integer values; list the values "
                     f"under 'values' instead"
@@ -576,8 +602,8 @@ def fingerprint(spec: SweepSpec) -> str:
 def _fingerprint(spec: SweepSpec, base_bytes: bytes) -> str:
     """Cached by the base file's bytes, as the sweep runner asks once per run."""
     try:
-        base = yaml.safe_load(base_bytes.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        base = parse_yaml(base_bytes.decode("utf-8"))  # with the reader's limits
+    except (yaml.YAMLError, ValueError) as err:
         raise SweepSpecError(
             f"{spec.spec_file or spec.name}: base: {spec.base}: cannot parse: {err}"
         ) from None
