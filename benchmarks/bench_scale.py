@@ -160,7 +160,7 @@ def shopping_inputs(scenario_path: str, sample_size: int = 20_000, weeks: int = 
         model.step()
     state = model.state
     rows = np.flatnonzero(state.selected_week >= 0)
-    shoppers = model.scheme.shoppers(rows, np.random.default_rng(1))
+    shoppers = model.scheme.shoppers(rows, model.week)
     return shoppers, model.scheme.course_facts(model.week), scenario.choice
 
 
@@ -171,7 +171,10 @@ def replicate(shoppers, n: int):
     import numpy as np
 
     rows = np.resize(np.arange(len(shoppers)), n)
-    return type(shoppers)(**{f.name: getattr(shoppers, f.name)[rows] for f in dataclasses.fields(shoppers)})
+    columns = {
+        f.name: getattr(shoppers, f.name)[rows] for f in dataclasses.fields(shoppers) if f.name != "person"
+    }
+    return type(shoppers)(**columns, person=np.arange(n, dtype=np.int64))  # each copy its own draws
 
 
 def best_of(repeats: int, work) -> float:
@@ -190,6 +193,7 @@ def bench_shopping(scenario_path: str, vectorised_n: int, reference_n: int, repe
 
     from simulation.model.reference import ReferenceShoppingModel
     from simulation.rules import choice
+    from simulation.rules.keyed_draws import Draws
 
     sample, market, params = shopping_inputs(scenario_path)
     big = replicate(sample, vectorised_n)
@@ -210,8 +214,9 @@ def bench_shopping(scenario_path: str, vectorised_n: int, reference_n: int, repe
         "vectorised_s": round(vectorised_s, 4),
         "vectorised_shoppers_per_s": round(vectorised_n / vectorised_s),
     }
-    choice.shop(small, market, params, rng)  # compile or load the cached kernel
-    shop_s = best_of(repeats, lambda: choice.shop(big, market, params, rng))
+    draws = Draws.of(0, "voucher:shopping", 0)
+    choice.shop(small, market, params, draws)  # compile or load the cached kernel
+    shop_s = best_of(repeats, lambda: choice.shop(big, market, params, draws))
     result |= {
         "shop_kernel_s": round(shop_s, 4),
         "shop_kernel_shoppers_per_s": round(vectorised_n / shop_s),

@@ -12,7 +12,7 @@ Two implementations of the same weekly decision must agree:
 
 "The vectorised step" is checked in both forms: ``choose(utilities(...), outside_utility(...),
 noise)`` and the production ``simulation.rules.choice.shop`` (what ``VoucherScheme._shop`` calls), whose
-noise is that of ``gumbel`` on the same generator.
+noise is each shopper's keyed draw (``keyed_draws.Draws.gumbels``).
 
 Each check is also run against a deliberately perturbed reference, to show it would fail.
 """
@@ -42,6 +42,7 @@ from simulation.rules.choice import (
     shop,
     utilities,
 )
+from simulation.rules.keyed_draws import Draws
 from simulation.schemes import voucher
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
@@ -146,9 +147,10 @@ def assert_docked(
 def noise_and_shop(
     shoppers: Shoppers, market: Market, params: Choice, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gumbel noise [n, J + 1] from ``seed``, and the production step's picks from the same stream."""
-    noise = gumbel(np.random.default_rng(seed), (len(shoppers), shoppers.options.shape[1] + 1))
-    return noise, shop(shoppers, market, params, np.random.default_rng(seed))
+    """Keyed Gumbel noise [n, J + 1] from ``seed``, and the production step's picks on the same draws."""
+    draws = Draws.of(seed, "voucher:shopping", 0)
+    noise = draws.gumbels(shoppers.persons(), shoppers.options.shape[1])
+    return noise, shop(shoppers, market, params, draws)
 
 
 def synthetic_market(rng: np.random.Generator, n_courses: int = 40, max_topup_idr: float = 2.0e5) -> Market:
@@ -193,33 +195,34 @@ def synthetic_shoppers(rng: np.random.Generator, n: int, n_options: int, n_cours
     )
 
 
-def replicate(shoppers: Shoppers, rows: np.ndarray) -> Shoppers:
-    """The shoppers at ``rows`` (with repeats)."""
-    return Shoppers(**{f.name: getattr(shoppers, f.name)[rows] for f in dataclasses.fields(Shoppers)})
+def replicate(shoppers: Shoppers, rows: np.ndarray, fresh: bool = False) -> Shoppers:
+    """The shoppers at ``rows`` (with repeats); ``fresh`` makes each copy a new person (its own
+    draws) rather than the same person again."""
+    columns = {
+        f.name: getattr(shoppers, f.name)[rows] for f in dataclasses.fields(Shoppers) if f.name != "person"
+    }
+    person = np.arange(len(rows), dtype=np.int64) if fresh else shoppers.persons()[rows]
+    return Shoppers(**columns, person=person)
 
 
 @pytest.fixture(scope="module")
 def recorded_run() -> list[dict]:
     """Every weekly shopping call of a full tiny voucher run: inputs, noise and the model's picks.
 
-    ``simulation.rules.choice.shop`` draws its noise as ``gumbel(rng, (n, J + 1))`` would from the same
-    generator, so the noise is replayed from a copy of the generator's state at the call.
+    ``simulation.rules.choice.shop`` draws each shopper's noise keyed by person, week and slot, so
+    the noise is recomputed from the call's ``Draws`` (``Draws.gumbels``).
     """
     calls: list[dict] = []
     real_shop = voucher.shop
 
-    def spy_shop(
-        basket: Shoppers, market: Market, params: Choice, rng: np.random.Generator, *tally
-    ) -> np.ndarray:
-        replay = np.random.Generator(type(rng.bit_generator)())
-        replay.bit_generator.state = rng.bit_generator.state
-        pick = real_shop(basket, market, params, rng, *tally)  # tally: the expected demand
+    def spy_shop(basket: Shoppers, market: Market, params: Choice, draws: Draws, *tally) -> np.ndarray:
+        pick = real_shop(basket, market, params, draws, *tally)  # tally: the expected demand
         calls.append(
             {
                 "shoppers": replicate(basket, np.arange(len(basket))),
                 "market": copy_market(market),
                 "params": params,
-                "noise": gumbel(replay, (len(basket), basket.options.shape[1] + 1)),
+                "noise": draws.gumbels(basket.persons(), basket.options.shape[1]),
                 "pick": pick.copy(),
             }
         )
@@ -252,14 +255,13 @@ def test_docking_with_topups_on_tiny_inputs():
     """Inputs built through the scheme (choice_sets, market) after a few weeks, top-ups allowed."""
     scenario = load_scenario(TINY, ["voucher.topup_allowed=true", "voucher.max_topup_idr=300000"])
     model = MarketModel(build_world(scenario), "voucher")
-    rng = np.random.default_rng(2024)
     topups = 0
     for _ in range(3):
         model.step()
         state = model.state
         # Everyone selected, not only holders: enrolled and finished cards add low and zero credit.
         rows = np.flatnonzero(state.selected_week >= 0)
-        shoppers = model.scheme.shoppers(rows, rng)
+        shoppers = model.scheme.shoppers(rows, model.week)
         market = model.scheme.course_facts(model.week)
         noise, picks = noise_and_shop(shoppers, market, model.params.choice, seed=model.week)
         counts = assert_docked(shoppers, market, model.params.choice, noise, recorded=picks)
@@ -330,11 +332,11 @@ def simulate_all(agent_class: type[ShopperAgent] = ShopperAgent) -> list[dict]:
     (``choose(utilities)``, the production ``shop`` and the reference) and the logit probabilities."""
     types, market = shopper_types()
     n_types, n_options = types.options.shape
-    crowd = replicate(types, np.repeat(np.arange(n_types), REPLICAS))
+    crowd = replicate(types, np.repeat(np.arange(n_types), REPLICAS), fresh=True)
     u = utilities(crowd, market, PARAMS)
     outside = outside_utility(crowd, PARAMS)
     vectorised = choose(u, outside, gumbel(np.random.default_rng(101), (len(crowd), n_options + 1)))
-    kernel = shop(crowd, market, PARAMS, np.random.default_rng(303))
+    kernel = shop(crowd, market, PARAMS, Draws.of(303, "voucher:shopping", 0))
     reference = ReferenceShoppingModel(crowd, market, PARAMS, rng=202, agent_class=agent_class)
     reference.step()
     ref_choice = reference.choices()

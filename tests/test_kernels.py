@@ -12,11 +12,13 @@ from simulation.rules.choice import (
     Shoppers,
     choose,
     expected_demand,
-    gumbel,
     outside_utility,
     shop,
     utilities,
 )
+from simulation.rules.keyed_draws import Draws
+
+DRAWS = Draws.of(11, "voucher:shopping", 3)
 
 
 @pytest.mark.parametrize("topup", [False, True])
@@ -26,7 +28,7 @@ def test_kernel_matches_numpy_twin_choice_for_choice(tiny_world, topup):
         model.step()
     rows = np.flatnonzero(model.state.status == HOLDING)
     basket, market = (
-        model.scheme.shoppers(rows, np.random.default_rng(3)),
+        model.scheme.shoppers(rows, model.week),
         model.scheme.course_facts(model.week),
     )
     assert len(basket) > 100
@@ -34,8 +36,8 @@ def test_kernel_matches_numpy_twin_choice_for_choice(tiny_world, topup):
         market = type(market)(**{**market.__dict__, "max_topup_idr": 600_000.0})
         basket = Shoppers(**{**basket.__dict__, "credit_left_idr": basket.credit_left_idr * 0.3})
     params = model.params.choice
-    fast = shop(basket, market, params, np.random.default_rng(11))
-    noise = gumbel(np.random.default_rng(11), (len(basket), basket.options.shape[1] + 1))
+    fast = shop(basket, market, params, DRAWS)
+    noise = DRAWS.gumbels(basket.persons(), basket.options.shape[1])
     slow = choose(utilities(basket, market, params), outside_utility(basket, params), noise)
     np.testing.assert_array_equal(fast, slow)
     assert (fast >= 0).any() and (fast < 0).any(), "both buying and waiting must occur"
@@ -57,7 +59,7 @@ def test_kernel_expected_demand_matches_numpy_twin(tiny_world, case):
     for _ in range(3):
         model.step()
     rows = np.flatnonzero(model.state.selected_week >= 0)  # holders, trainees and spent cards
-    basket, market = model.scheme.shoppers(rows, np.random.default_rng(3)), model.scheme.course_facts(3)
+    basket, market = model.scheme.shoppers(rows, model.week), model.scheme.course_facts(3)
     params = model.params.choice
     if case == "topup":
         market = type(market)(**{**market.__dict__, "max_topup_idr": 600_000.0})
@@ -68,9 +70,9 @@ def test_kernel_expected_demand_matches_numpy_twin(tiny_world, case):
     step = np.where(np.arange(len(model.courses)) % 2 == 0, 1.1, 1 / 1.1)
     alt = np.round(market.price_idr * step, -3).astype(np.float32)
     tally = ExpectedDemand.zeros(len(model.courses))
-    picks = shop(basket, market, params, np.random.default_rng(11), tally, share, alt)
-    np.testing.assert_array_equal(picks, shop(basket, market, params, np.random.default_rng(11)))
-    noise = gumbel(np.random.default_rng(11), (len(basket), basket.options.shape[1] + 1))
+    picks = shop(basket, market, params, DRAWS, tally, share, alt)
+    np.testing.assert_array_equal(picks, shop(basket, market, params, DRAWS))
+    noise = DRAWS.gumbels(basket.persons(), basket.options.shape[1])
     np.testing.assert_array_equal(
         picks, choose(utilities(basket, market, params), outside_utility(basket, params), noise)
     )
@@ -98,27 +100,28 @@ def test_expected_demand_at_the_same_price_is_the_expected_demand(tiny_world):
     model = MarketModel(tiny_world)
     model.step()
     rows = np.flatnonzero(model.state.selected_week >= 0)
-    basket, market = model.scheme.shoppers(rows, np.random.default_rng(3)), model.scheme.course_facts(1)
+    basket, market = model.scheme.shoppers(rows, model.week), model.scheme.course_facts(1)
     tally = ExpectedDemand.zeros(len(model.courses))
-    shop(basket, market, model.params.choice, np.random.default_rng(1), tally, np.ones(rows.size))
+    shop(basket, market, model.params.choice, DRAWS, tally, np.ones(rows.size))
     np.testing.assert_allclose(tally.alt_sales, tally.sales, rtol=1e-12)
     np.testing.assert_allclose(tally.alt_net_revenue_idr, tally.net_revenue_idr, rtol=1e-12)
 
 
 def test_choice_sets_kernel_matches_numpy_statement(tiny_world):
     """Page slots come from the platform's page for the shopper's sector; each extra slot is
-    listing[start + floor(u * count)] with u drawn row by row from the same generator."""
+    listing[start + floor(u * count)] with u the shopper's keyed draw for that slot."""
     model = MarketModel(tiny_world)
     model.step()
     rows = np.flatnonzero(model.state.selected_week >= 0)
-    got = model.scheme.choice_sets(rows, np.random.default_rng(5))
+    got = model.scheme.choice_sets(rows, 5)
     platform, sector = model.people.platform[rows], model.people.sector[rows]
     width, others = model.scheme.market.pages.shape[2], model.scheme.others
     assert others > 0 and got.shape == (rows.size, width + others)
     np.testing.assert_array_equal(got[:, :width], model.scheme.market.pages[platform, sector])
     start = model.scheme.market.listing_start[platform]
     count = model.scheme.market.listing_start[platform + 1] - start
-    draws = np.random.default_rng(5).random((rows.size, others))
+    keyed = Draws.of(model.world.seed, "voucher:choice_sets", 5)
+    draws = np.stack([keyed.uniforms(rows, k) for k in range(others)], axis=1)
     expected = model.scheme.market.listing_flat[start[:, None] + (draws * count[:, None]).astype(np.int64)]
     np.testing.assert_array_equal(got[:, width:], expected)
     assert set(np.unique(got[:, width:])) <= set(model.scheme.market.listing_flat.tolist())

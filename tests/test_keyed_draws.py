@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from simulation.rules.keyed_draws import (
+    Draws,
     person_uniforms,
     person_uniforms32,
     philox_block,
@@ -65,3 +66,59 @@ def test_uniforms_are_uniform_and_uncorrelated_across_neighbours(draw):
     assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 0.01
     later = draw(np.arange(200_000, dtype=np.int64), 4, 0, purpose_key(11, "test")).astype(np.float64)
     assert abs(np.corrcoef(u, later)[0, 1]) < 0.01
+
+
+def test_a_shoppers_choice_does_not_depend_on_who_else_shops(tiny_world):
+    """Drop every other shopper from the week's batch: the others choose exactly as before."""
+    from simulation.market.participants import HOLDING
+    from simulation.model.market import MarketModel
+    from simulation.rules.choice import shop
+
+    model = MarketModel(tiny_world)
+    for _ in range(2):
+        model.step()
+    rows = np.flatnonzero(model.state.status == HOLDING)
+    draws = Draws.of(model.world.seed, "voucher:shopping", model.week)
+    market, params = model.scheme.course_facts(model.week), model.params.choice
+    everyone = shop(model.scheme.shoppers(rows, model.week), market, params, draws)
+    half = rows[::2]
+    np.testing.assert_array_equal(
+        shop(model.scheme.shoppers(half, model.week), market, params, draws), everyone[::2]
+    )
+    assert (everyone >= 0).any() and (everyone < 0).any()
+
+
+def test_a_lottery_order_is_each_persons_own():
+    draws = Draws.of(3, "lottery", 0)
+    pool = np.arange(0, 5000, 3)
+    order = draws.shuffled(pool)
+    assert sorted(order.tolist()) == pool.tolist() and not np.array_equal(order, pool)
+    fewer = draws.shuffled(pool[pool != order[10]])  # one applicant withdraws
+    np.testing.assert_array_equal(fewer, order[order != order[10]])
+
+
+def test_normals_are_standard_normal():
+    z = Draws.of(5, "voucher:ratings", 2).normals(np.arange(100_000))
+    assert abs(z.mean()) < 0.02 and abs(z.std() - 1.0) < 0.02
+    assert stats.kstest(z, "norm").pvalue > 1e-4
+
+
+def test_completion_draws_are_common_to_both_schemes():
+    """A person enrolling in the same week under either scheme faces the same completion draw."""
+    from pathlib import Path
+
+    from simulation.config.scenario import load_scenario
+    from simulation.model.market import MarketModel
+    from simulation.model.world import build_world
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "prakerja_2020.yaml"
+    world = build_world(load_scenario(path, size=1000, weeks=30))
+    rows = np.arange(50, dtype=np.int64)
+    chance = np.full(50, 0.5)
+    outcomes = []
+    for scheme in ("voucher", "tender"):
+        model = MarketModel(world, scheme)
+        model.enrol(7, rows, np.zeros(50, dtype=np.int64), 2, chance)
+        outcomes.append(model.state.will_complete[rows].copy())
+    np.testing.assert_array_equal(*outcomes)
+    assert 10 < outcomes[0].sum() < 40

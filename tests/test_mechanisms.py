@@ -226,7 +226,7 @@ def monopoly_profit_per_impression(model: MarketModel, prices: np.ndarray) -> np
     """Expected profit per impression of the only course at each of ``prices`` (IDR), for this
     week's holders of credit (all of whom visit in tiny: revisit share 1), from the model's logit."""
     holders = np.flatnonzero(model.state.status == HOLDING)
-    basket = model.scheme.shoppers(holders, np.random.default_rng(0))
+    basket = model.scheme.shoppers(holders, model.week)
     facts = model.scheme.course_facts(model.week)
     keep = np.full(holders.size, 0.9)  # the only platform takes 10 %
     profit = []

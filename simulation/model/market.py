@@ -21,6 +21,7 @@ from simulation.market.participants import ENROLLED, Participant, ProgrammeState
 from simulation.market.providers import ProviderSpecs
 from simulation.model.labour import LabourMarket
 from simulation.model.world import World, draw_providers
+from simulation.rules.keyed_draws import Draws
 from simulation.rules.training import match_weight, skill_gain
 from simulation.schemes import get_scheme
 from simulation.schemes.base import Scheme
@@ -72,12 +73,14 @@ class MarketModel(mesa.Model):
         rows: np.ndarray,
         course: np.ndarray,
         course_weeks: np.ndarray | int,
-        will_complete: np.ndarray,
+        p_complete: np.ndarray,
     ) -> None:
-        """Start ``rows`` in ``course`` (one per row) for ``course_weeks`` weeks; whether each
-        will complete was drawn by the scheme (``will_complete``). Every scheme enrols this way."""
+        """Start ``rows`` in ``course`` (one per row) for ``course_weeks`` weeks; each will complete
+        with probability ``p_complete``, drawn now from the person's keyed draw (purpose
+        ``completion``, the same under every scheme). Every scheme enrols this way."""
         state = self.state
-        state.will_complete[rows] = will_complete
+        u = Draws.of(self.world.seed, "completion", week).uniforms(rows)
+        state.will_complete[rows] = u < p_complete
         state.status[rows] = ENROLLED
         state.course[rows] = course
         state.course_end_week[rows] = week + np.asarray(course_weeks, dtype=np.int16)

@@ -30,6 +30,7 @@ import numpy as np
 from simulation.config.codes import HYBRID, OFFLINE, ONLINE
 from simulation.config.scenario import Choice
 from simulation.rules.kernels import choose_courses
+from simulation.rules.keyed_draws import Draws
 
 OUTSIDE = -1
 
@@ -63,9 +64,16 @@ class Shoppers:
     credit_left_idr: np.ndarray  # float32 [n]
     courses_bought: np.ndarray  # int16 [n]
     last_course: np.ndarray  # int32 [n], -1 if none
+    person: np.ndarray | None = None  # int64 [n], rows of the world's people (default 0 .. n-1)
 
     def __len__(self) -> int:
         return int(self.options.shape[0])
+
+    def persons(self) -> np.ndarray:
+        """Rows of the world's people, which key each shopper's draws."""
+        if self.person is None:
+            return np.arange(len(self), dtype=np.int64)
+        return np.asarray(self.person, dtype=np.int64)
 
 
 def expected_quality(displayed_stars: np.ndarray) -> np.ndarray:
@@ -174,8 +182,8 @@ def outside_utility(shoppers: Shoppers, params: Choice) -> np.ndarray:
 
 
 def gumbel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Standard Gumbel draws (float64): minus the log of standard exponentials, drawn in row-major
-    order exactly as ``simulation.rules.kernels.choose_courses`` draws them."""
+    """Standard Gumbel draws (float64) from a sequential generator, for tests that need noise of
+    their own (the model's shoppers draw theirs keyed by person: ``keyed_draws.Draws.gumbels``)."""
     draws = np.maximum(rng.standard_exponential(shape), 1e-300)
     np.log(draws, out=draws)
     return np.negative(draws, out=draws)
@@ -231,13 +239,14 @@ def shop(
     shoppers: Shoppers,
     market: Market,
     params: Choice,
-    rng: np.random.Generator,
+    draws: Draws,
     demand: ExpectedDemand | None = None,
     provider_share: np.ndarray | None = None,
     alt_price_idr: np.ndarray | None = None,
 ) -> np.ndarray:
     """Column picked by each shopper (-1 = wait), drawn by the compiled kernel. Identical to
-    ``choose(utilities(s, m, p), outside_utility(s, p), gumbel(rng, (n, J + 1)))``.
+    ``choose(utilities(s, m, p), outside_utility(s, p), draws.gumbels(s.persons(), J))``: each
+    shopper's noise is keyed by the person, the week and the slot.
 
     The same pass adds to ``demand`` (when given) what this week's choice sets are expected to
     bring each course: ``expected_demand(s, m, p, provider_share, alt_price_idr)``.
@@ -252,7 +261,9 @@ def shop(
     n = market.price_idr.shape[0]
     tally = (np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
     picks = choose_courses(
-        rng,
+        shoppers.persons(),
+        draws.week,
+        draws.key,
         shoppers.options,
         kind,
         hours,

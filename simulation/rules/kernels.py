@@ -1,8 +1,10 @@
 """Compiled hot loops (numba). Each kernel has a plain-numpy twin that states what it computes;
-tests check that both give identical results on the same random stream.
+tests check that both give identical results on the same draws.
 
-Kernels take a numpy ``Generator`` and draw from it in a fixed order, so runs stay reproducible
-from the root seed. Compilation is cached on disk (``cache=True``).
+Kernels draw a person's random numbers from the counter-based generator of
+:mod:`simulation.rules.keyed_draws`, keyed by the person (row), the week and the slot, so a
+person's draws do not depend on who else is in the batch or in which order. Compilation is cached
+on disk (``cache=True``).
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from simulation.rules.keyed_draws import OUTSIDE_SLOT, uniform64
+
 OVERFLOW = 1e300  # logit weights summing beyond this are recomputed relative to the best option
 
 
 @njit(cache=True, nogil=True)
 def choose_courses(
-    rng: np.random.Generator,
+    persons: np.ndarray,
+    week: int,
+    key: np.ndarray,
     options: np.ndarray,
     kind: np.ndarray,
     hours: np.ndarray,
@@ -36,8 +42,10 @@ def choose_courses(
     added in place per course to ``tally``, what the choice is expected to bring.
 
     Picks: the same as ``choice.choose(choice.utilities(...), outside, noise)`` where ``noise``
-    is ``-log(rng.standard_exponential((n, J + 1)))`` drawn row by row (last column: outside
-    option). Tables are those of ``choice.taste_table`` and ``choice.time_table`` transposed (a
+    is ``keyed_draws.Draws(key, week).gumbels(persons, J)``: shopper ``i``'s slot ``j`` gets
+    ``-log(E)`` with the standard exponential ``E = -log(U)`` of the keyed uniform ``U`` of
+    (``persons[i]``, ``week``, ``j``), and the outside option that of slot ``OUTSIDE_SLOT``.
+    Tables are those of ``choice.taste_table`` and ``choice.time_table`` transposed (a
     shopper's look-ups then stay in one contiguous row); ``price_idr`` has an extra last entry
     (+inf) for the empty slot, reached by course id -1. Instead of ``u - log(E)`` for the
     exponential draw ``E``, the kernel compares ``w / E`` with the logit weight ``w = exp(u -
@@ -58,7 +66,9 @@ def choose_courses(
     counted = np.zeros(0, dtype=tally[0].dtype)  # a second pass must not count impressions again
     args = (options, kind, hours, credit_left_idr, last_course, taste, time_cost)
     prices = (price_idr, alt_price_idr, alt_factor, max_topup_idr, np.float32(copay_per_idr))
+    k0, k1 = np.int64(key[0]), np.int64(key[1])
     for i in range(n):
+        person = np.int64(persons[i])
         reference = np.float64(outside[i])  # weights relative to waiting's utility...
         total = slot_weights(i, reference, weight, alt, tally[0], prices, *args) + 1.0
         if not total < OVERFLOW:  # ...unless an option beats waiting by ~690 utils: to the best one
@@ -70,7 +80,7 @@ def choose_courses(
         best_ratio = 0.0  # the largest w / E so far; infeasible slots have w = 0
         pick = -1
         for j in range(width):
-            ratio = weight[j] / max(rng.standard_exponential(), 1e-300)
+            ratio = weight[j] / -np.log(uniform64(person, week, j, k0, k1))
             if ratio > best_ratio:
                 best_ratio = ratio
                 pick = j
@@ -83,7 +93,7 @@ def choose_courses(
                 tally[3][course] += alt_chance
                 tally[4][course] += alt_chance * share
         wait = np.exp(np.float64(outside[i]) - reference)
-        picks[i] = pick if best_ratio > wait / max(rng.standard_exponential(), 1e-300) else -1
+        picks[i] = pick if best_ratio > wait / -np.log(uniform64(person, week, OUTSIDE_SLOT, k0, k1)) else -1
     return picks
 
 
@@ -203,7 +213,9 @@ def employment_week(
 
 @njit(cache=True, nogil=True)
 def choice_sets(
-    rng: np.random.Generator,
+    persons: np.ndarray,
+    week: int,
+    key: np.ndarray,
     platform: np.ndarray,
     sector: np.ndarray,
     pages: np.ndarray,
@@ -212,11 +224,13 @@ def choice_sets(
     others: int,
 ) -> np.ndarray:  # pragma: no cover - compiled
     """Course ids each shopper sees [n, page width + others] (int32, -1 = empty slot): the ranked
-    page ``pages[platform, sector]``, then ``others`` courses drawn uniformly (one ``rng.random()``
-    each, row by row) from the platform's listing ``listing_flat[start:end]``."""
+    page ``pages[platform, sector]``, then ``others`` courses drawn uniformly from the platform's
+    listing ``listing_flat[start:end]``, the k-th with the keyed uniform of (``persons[i]``,
+    ``week``, slot k)."""
     n = platform.shape[0]
     width = pages.shape[2]
     options = np.empty((n, width + others), dtype=np.int32)
+    k0, k1 = np.int64(key[0]), np.int64(key[1])
     for i in range(n):
         p = platform[i]
         for k in range(width):
@@ -224,6 +238,6 @@ def choice_sets(
         start = listing_start[p]
         count = listing_start[p + 1] - start
         for k in range(others):
-            draw = rng.random()
+            draw = uniform64(np.int64(persons[i]), week, k, k0, k1)
             options[i, width + k] = listing_flat[start + int(draw * count)] if count > 0 else -1
     return options

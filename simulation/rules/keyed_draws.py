@@ -20,6 +20,7 @@ choice set), word 3 a sub-purpose index. Every kernel here has a plain-numpy twi
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -140,3 +141,44 @@ def uniforms32_numpy(persons: np.ndarray, week: int, slot: int, key: np.ndarray)
     counter[:, 0], counter[:, 1], counter[:, 2] = persons, week, slot
     w = philox_numpy(counter, key)[:, 0] >> np.uint32(8)
     return ((w.astype(np.float64) + 0.5) * (1.0 / 16777216.0)).astype(np.float32)
+
+
+OUTSIDE_SLOT = 65535  # the slot of the outside option (waiting), whatever the page width
+
+
+@dataclass(frozen=True)
+class Draws:
+    """The draws of one purpose in one week: a person's uniform for a slot is Philox(key;
+    person, week, slot), whoever else draws. ``persons`` are rows of the world's people."""
+
+    key: np.ndarray  # uint32[2], from the root seed and the purpose (purpose_key)
+    week: int
+
+    @classmethod
+    def of(cls, root_seed: int, purpose: str, week: int) -> Draws:
+        return cls(purpose_key(root_seed, purpose), int(week))
+
+    def uniforms(self, persons: np.ndarray, slot: int = 0) -> np.ndarray:
+        """One float64 uniform in (0, 1) per person."""
+        return person_uniforms(np.asarray(persons, dtype=np.int64), self.week, slot, self.key)
+
+    def normals(self, persons: np.ndarray) -> np.ndarray:
+        """One standard normal per person (Box-Muller on the person's slots 0 and 1)."""
+        radius = np.sqrt(-2.0 * np.log(self.uniforms(persons, 0)))
+        return radius * np.cos(2.0 * np.pi * self.uniforms(persons, 1))
+
+    def shuffled(self, persons: np.ndarray) -> np.ndarray:
+        """``persons`` in a random order that is each person's own: sorted by their uniform (ties,
+        of probability ~2**-53, by row), so adding or removing one person moves no one else."""
+        persons = np.asarray(persons, dtype=np.int64)
+        return persons[np.lexsort((persons, self.uniforms(persons)))]
+
+    def gumbels(self, persons: np.ndarray, slots: int) -> np.ndarray:
+        """Standard Gumbel noise [n, slots + 1]: slots 0 .. slots - 1, then the outside option's
+        slot (``OUTSIDE_SLOT``) in the last column; what ``kernels.choose_courses`` draws."""
+        persons = np.asarray(persons, dtype=np.int64)
+        columns = [*range(slots), OUTSIDE_SLOT]
+        u = np.stack([self.uniforms(persons, slot) for slot in columns], axis=1) if persons.size else None
+        if u is None:
+            return np.zeros((0, slots + 1))
+        return -np.log(-np.log(u))

@@ -42,6 +42,7 @@ from simulation.config.codes import ONLINE
 from simulation.config.streams import stream
 from simulation.market.participants import FINISHED, NOT_SELECTED
 from simulation.rules import procurement
+from simulation.rules.keyed_draws import Draws
 from simulation.rules.statistics import herfindahl, mean, median, share
 from simulation.rules.training import completion_probability
 from simulation.schemes import register
@@ -490,8 +491,8 @@ class TenderScheme:
         free = np.flatnonzero((model.state.status == NOT_SELECTED) & (self.applied < 0))
         region = people.region[free].astype(np.int64)
         sector = people.sector[free].astype(np.int64)
-        rng = stream(self.seed, "tender:outreach", week)
-        u = rng.random((free.size, 3))
+        draws = Draws.of(self.seed, "tender:outreach", week)
+        u = np.stack([draws.uniforms(free, slot) for slot in range(3)], axis=1)
         own = by_region[region, sector]
         stray = ~own & (u[:, 1] < p.other_sector_apply) & (count[region] > 0)
         pick = np.minimum((u[:, 2] * count[region]).astype(np.int64), np.maximum(count[region] - 1, 0))
@@ -519,7 +520,7 @@ class TenderScheme:
         waiting = np.flatnonzero((self.applied >= 0) & (state.status == NOT_SELECTED))
         by_cell = waiting[np.argsort(self.applied[waiting], kind="stable")]
         bounds = np.searchsorted(self.applied[by_cell], np.arange(self.cells + 1))
-        rng = stream(self.seed, "tender:seats", week)
+        lottery = Draws.of(self.seed, "tender:seats", week)
         queues: dict[int, np.ndarray] = {}
         for k in due:  # contracts, not participants
             c = self.contracts[k]
@@ -531,14 +532,14 @@ class TenderScheme:
             if cell not in queues:
                 queue = by_cell[bounds[cell] : bounds[cell + 1]]
                 if p.seat_rule == "lottery":
-                    queue = rng.permutation(queue)
+                    queue = lottery.shuffled(queue)
                 else:
                     queue = queue[np.argsort(self.applied_week[queue], kind="stable")]
                 queues[cell] = queue
             seated, queues[cell] = queues[cell][:size], queues[cell][size:]
-            self._enrol(k, np.sort(seated), week, rng)
+            self._enrol(k, np.sort(seated), week)
 
-    def _enrol(self, k: int, rows: np.ndarray, week: int, rng: np.random.Generator) -> None:
+    def _enrol(self, k: int, rows: np.ndarray, week: int) -> None:
         """Seat ``rows`` (simulated people) in contract ``k``: enrolment, completion draw, payment,
         contractor's cost. Unless seats were paid at signing, the office seats only as many as the
         cycle's budget still pays for (the rest keep waiting), promising the full price for each."""
@@ -561,9 +562,7 @@ class TenderScheme:
             extra_logit=-p.completion_travel * travel / p.travel_tolerance_idr,
         )
         state.selected_week[rows] = week
-        model.enrol(
-            week, rows, np.full(rows.size, c.course), p.course_weeks, rng.random(rows.size) < p_complete
-        )
+        model.enrol(week, rows, np.full(rows.size, c.course), p.course_weeks, p_complete)
         self.contract_of[rows] = k
         c.seated += rows.size
         self.week_flows["enrolments"] += rows.size

@@ -29,6 +29,7 @@ from simulation.config.streams import stream
 from simulation.market.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
 from simulation.rules import kernels
 from simulation.rules.choice import Market, Shoppers, shop
+from simulation.rules.keyed_draws import Draws
 from simulation.rules.statistics import herfindahl, mean, median, rating_quality_correlation, share
 from simulation.rules.training import completion_probability, expected_stars, stars
 from simulation.schemes import register
@@ -195,9 +196,8 @@ class VoucherScheme:
         thin pool left unfilled in earlier waves are added to this one."""
         state = self.model.state
         pool = np.flatnonzero((state.status == NOT_SELECTED) & (self.model.people.arrival_week <= week))
-        rng = stream(self.seed, "lottery", wave)
         due = sum(self.quota[: wave + 1]) - int(np.count_nonzero(state.selected_week >= 0))
-        winners = rng.permutation(pool)[: max(due, 0)]
+        winners = Draws.of(self.seed, "lottery", wave).shuffled(pool)[: max(due, 0)]
         winners.sort()
         state.status[winners] = HOLDING
         state.selected_week[winners] = week
@@ -211,14 +211,14 @@ class VoucherScheme:
         state, courses = model.state, model.courses
         done = model.end_courses(week, HOLDING)
         course = state.course[done]
-        rng = stream(self.seed, "voucher:ratings", week)
-        given = stars(courses.true_quality[course], rng.standard_normal(done.size), model.params.ratings)
+        noise = Draws.of(self.seed, "voucher:ratings", week).normals(done)
+        given = stars(courses.true_quality[course], noise, model.params.ratings)
         n = len(courses)
         courses.rating_sum += np.bincount(course, given, minlength=n)
         courses.rating_count += np.bincount(course, minlength=n)
         first = model.complete(week, done, courses.true_quality[course])
         self.first_completers[week] = first
-        respond = stream(self.seed, "voucher:surveys", week).random(first.size)
+        respond = Draws.of(self.seed, "voucher:surveys", week).uniforms(first)
         state.survey_respondent[first] = respond < self.params.survey.response_rate
         self.week_flows["completions"] = done.size
 
@@ -266,26 +266,28 @@ class VoucherScheme:
         model = self.model
         state = model.state
         holders = np.flatnonzero(state.status == HOLDING)
-        rng = stream(self.seed, "voucher:shopping", week)
         returning = state.courses_bought[holders] > 0
-        visits = ~returning | (rng.random(holders.size) < model.params.choice.revisit_share)
-        shoppers = holders[visits]
+        revisit = Draws.of(self.seed, "voucher:revisit", week).uniforms(holders)
+        shoppers = holders[~returning | (revisit < model.params.choice.revisit_share)]
         if shoppers.size == 0:
             return
-        basket = self.shoppers(shoppers, rng)
+        basket = self.shoppers(shoppers, week)
         keep = 1.0 - self.market.commission_rates()[model.people.platform[shoppers]]
         tally = (self.market.week_demand, keep, self.market.alternative_prices())
-        pick = shop(basket, self.course_facts(week), model.params.choice, rng, *tally)
+        noise = Draws.of(self.seed, "voucher:shopping", week)
+        pick = shop(basket, self.course_facts(week), model.params.choice, noise, *tally)
         bought = pick >= 0
         buyers = shoppers[bought]
         course = basket.options[bought, pick[bought]]
-        self._enrol(week, buyers, course, rng)
+        self._enrol(week, buyers, course)
 
-    def shoppers(self, rows: np.ndarray, rng: np.random.Generator) -> Shoppers:
-        """The participants ``rows`` as this week's shoppers, with the courses each one sees."""
+    def shoppers(self, rows: np.ndarray, week: int) -> Shoppers:
+        """The participants ``rows`` as the shoppers of ``week``, with the courses each one sees.
+        Every draw of a shopper is keyed by the person and the week
+        (:mod:`simulation.rules.keyed_draws`)."""
         state, people = self.model.state, self.model.people
         return Shoppers(
-            options=self.choice_sets(rows, rng),
+            options=self.choice_sets(rows, week),
             sector=people.sector[rows],
             region=people.region[rows],
             internet=people.internet[rows],
@@ -293,15 +295,19 @@ class VoucherScheme:
             credit_left_idr=state.credit_left_idr[rows],
             courses_bought=state.courses_bought[rows],
             last_course=state.course[rows],
+            person=rows,
         )
 
-    def choice_sets(self, shoppers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def choice_sets(self, shoppers: np.ndarray, week: int) -> np.ndarray:
         """Course ids each shopper sees [n, page + others] (int32, -1 = empty slot): their
         platform's ranked page for their sector, then ``other_courses_shown`` courses drawn at
         random from the same platform's listing (``simulation.rules.kernels.choice_sets``)."""
         model = self.model
+        draws = Draws.of(self.seed, "voucher:choice_sets", week)
         return kernels.choice_sets(
-            rng,
+            shoppers.astype(np.int64),
+            draws.week,
+            draws.key,
             model.people.platform[shoppers],
             model.people.sector[shoppers],
             self.market.pages,
@@ -329,7 +335,7 @@ class VoucherScheme:
             max_topup_idr=self.params.max_topup_idr if self.params.topup_allowed else 0.0,
         )
 
-    def _enrol(self, week: int, buyers: np.ndarray, course: np.ndarray, rng) -> None:
+    def _enrol(self, week: int, buyers: np.ndarray, course: np.ndarray) -> None:
         """Pay for and start the chosen courses; draw whether each will be completed."""
         model = self.model
         state, people, courses = model.state, model.people, model.courses
@@ -354,7 +360,7 @@ class VoucherScheme:
             courses.difficulty[course],
             model.params.completion,
         )
-        model.enrol(week, buyers, course, weeks.astype(np.int16), rng.random(buyers.size) < p_complete)
+        model.enrol(week, buyers, course, weeks.astype(np.int16), p_complete)
         self.purchases.add(price, courses.true_quality[course], fit == 0, topup)
         self.week_flows["enrolments"] = buyers.size
         self.week_flows["credit_spent_idr"] = spent
