@@ -102,11 +102,14 @@ def assert_docked(
     noise: np.ndarray,
     recorded: np.ndarray | None = None,
     agent_class: type[ShopperAgent] = ShopperAgent,
+    limit_near_ties: bool = True,
 ) -> dict[str, int]:
     """Assert the reference reproduces the vectorised step given the same noise; return counts.
 
     The reference is compared with ``choose(utilities, outside_utility, noise)`` and, when given,
     with ``recorded``: choices the production step made with this noise (e.g. in a model run).
+    ``limit_near_ties`` bounds the near-ties of this call; a caller docking many small calls
+    bounds their total instead (one call of a few hundred shoppers may hold two by chance).
     """
     u = utilities(shoppers, market, params)
     outside = outside_utility(shoppers, params)
@@ -126,7 +129,8 @@ def assert_docked(
     totals = np.concatenate([ref_u, ref_outside[:, None]], axis=1) + noise.astype(np.float64)
     top_two = np.sort(totals, axis=1)[:, -2:]
     near_tie = (top_two[:, 1] - top_two[:, 0]) < NEAR_TIE
-    assert near_tie.sum() <= max(1, MAX_NEAR_TIE_SHARE * len(shoppers))
+    if limit_near_ties:
+        assert near_tie.sum() <= max(1, MAX_NEAR_TIE_SHARE * len(shoppers))
     ref_choice = reference.choices()
     for name, choice in vectorised.items():
         differ = np.flatnonzero((ref_choice != choice) & ~near_tie)
@@ -243,7 +247,12 @@ def test_reference_reproduces_every_purchase_of_a_tiny_run(recorded_run):
     totals = {"shoppers": 0, "near_ties": 0, "buy": 0, "wait": 0}
     for call in recorded_run:
         counts = assert_docked(
-            call["shoppers"], call["market"], call["params"], call["noise"], recorded=call["pick"]
+            call["shoppers"],
+            call["market"],
+            call["params"],
+            call["noise"],
+            recorded=call["pick"],
+            limit_near_ties=False,
         )
         for key in totals:
             totals[key] += counts[key]

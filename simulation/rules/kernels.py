@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulation.rules.keyed_draws import OUTSIDE_SLOT, uniform64
+from simulation.rules.keyed_draws import person_seeds, slot_uniform, uniform64
 
 OVERFLOW = 1e300  # logit weights summing beyond this are recomputed relative to the best option
 
@@ -43,8 +43,9 @@ def choose_courses(
 
     Picks: the same as ``choice.choose(choice.utilities(...), outside, noise)`` where ``noise``
     is ``keyed_draws.Draws(key, week).gumbels(persons, J)``: shopper ``i``'s slot ``j`` gets
-    ``-log(E)`` with the standard exponential ``E = -log(U)`` of the keyed uniform ``U`` of
-    (``persons[i]``, ``week``, ``j``), and the outside option that of slot ``OUTSIDE_SLOT``.
+    ``-log(E)`` with the standard exponential ``E = -log(U)`` of the uniform ``U`` of slot ``j``
+    keyed by (``persons[i]``, ``week``) (``keyed_draws.slot_uniform``), and waiting that of its
+    own seed.
     Tables are those of ``choice.taste_table`` and ``choice.time_table`` transposed (a
     shopper's look-ups then stay in one contiguous row); ``price_idr`` has an extra last entry
     (+inf) for the empty slot, reached by course id -1. Instead of ``u - log(E)`` for the
@@ -68,7 +69,7 @@ def choose_courses(
     prices = (price_idr, alt_price_idr, alt_factor, max_topup_idr, np.float32(copay_per_idr))
     k0, k1 = np.int64(key[0]), np.int64(key[1])
     for i in range(n):
-        person = np.int64(persons[i])
+        seed, wait_seed = person_seeds(np.int64(persons[i]), week, k0, k1)
         reference = np.float64(outside[i])  # weights relative to waiting's utility...
         total = slot_weights(i, reference, weight, alt, tally[0], prices, *args) + 1.0
         if not total < OVERFLOW:  # ...unless an option beats waiting by ~690 utils: to the best one
@@ -80,7 +81,7 @@ def choose_courses(
         best_ratio = 0.0  # the largest w / E so far; infeasible slots have w = 0
         pick = -1
         for j in range(width):
-            ratio = weight[j] / -np.log(uniform64(person, week, j, k0, k1))
+            ratio = weight[j] / -np.log(slot_uniform(seed, j))
             if ratio > best_ratio:
                 best_ratio = ratio
                 pick = j
@@ -93,7 +94,7 @@ def choose_courses(
                 tally[3][course] += alt_chance
                 tally[4][course] += alt_chance * share
         wait = np.exp(np.float64(outside[i]) - reference)
-        picks[i] = pick if best_ratio > wait / -np.log(uniform64(person, week, OUTSIDE_SLOT, k0, k1)) else -1
+        picks[i] = pick if best_ratio > wait / -np.log(slot_uniform(wait_seed, 0)) else -1
     return picks
 
 

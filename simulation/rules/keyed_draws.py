@@ -38,19 +38,27 @@ def purpose_key(root_seed: int, purpose: str) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
-def _block(c0: int, c1: int, c2: int, c3: int, k0: int, k1: int) -> tuple[int, int, int, int]:
-    """Philox4x32-10 of counter (c0..c3) under key (k0, k1): four 32-bit words (as int64)."""
+def _block(c0, c1, c2, c3, k0, k1) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
+    """Philox4x32-10 of counter (c0..c3) under key (k0, k1): four 32-bit words, held in uint64.
+
+    All arithmetic is unsigned 64-bit, where the 32 x 32-bit products fit exactly and nothing
+    overflows (signed overflow would be undefined behaviour for the compiler); every constant is
+    a uint64 too, since numba turns mixed signed and unsigned arithmetic into floats."""
+    m0, m1, w0, w1 = np.uint64(M0), np.uint64(M1), np.uint64(W0), np.uint64(W1)
+    mask, shift = np.uint64(MASK32), np.uint64(32)
+    c0, c1, c2, c3 = np.uint64(c0), np.uint64(c1), np.uint64(c2), np.uint64(c3)
+    k0, k1 = np.uint64(k0), np.uint64(k1)
     for r in range(ROUNDS):
         if r > 0:
-            k0 = (k0 + W0) & MASK32
-            k1 = (k1 + W1) & MASK32
-        p0 = M0 * c0
-        p1 = M1 * c2
+            k0 = (k0 + w0) & mask
+            k1 = (k1 + w1) & mask
+        p0 = m0 * c0
+        p1 = m1 * c2
         c0, c1, c2, c3 = (
-            ((p1 >> 32) ^ c1 ^ k0) & MASK32,
-            p1 & MASK32,
-            ((p0 >> 32) ^ c3 ^ k1) & MASK32,
-            p0 & MASK32,
+            ((p1 >> shift) ^ c1 ^ k0) & mask,
+            p1 & mask,
+            ((p0 >> shift) ^ c3 ^ k1) & mask,
+            p0 & mask,
         )
     return c0, c1, c2, c3
 
@@ -58,14 +66,7 @@ def _block(c0: int, c1: int, c2: int, c3: int, k0: int, k1: int) -> tuple[int, i
 @njit(cache=True)
 def philox_block(counter: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Philox4x32-10 of one counter (uint32[4]) under a key (uint32[2]): uint32[4]."""
-    out = _block(
-        np.int64(counter[0]),
-        np.int64(counter[1]),
-        np.int64(counter[2]),
-        np.int64(counter[3]),
-        np.int64(key[0]),
-        np.int64(key[1]),
-    )
+    out = _block(counter[0], counter[1], counter[2], counter[3], key[0], key[1])
     result = np.empty(4, dtype=np.uint32)
     for i in range(4):
         result[i] = out[i]
@@ -75,15 +76,16 @@ def philox_block(counter: np.ndarray, key: np.ndarray) -> np.ndarray:
 @njit(cache=True, inline="always")
 def uniform32(person: int, week: int, slot: int, k0: int, k1: int) -> np.float32:
     """A float32 uniform in (0, 1) for (person, week, slot): the top 24 bits of word 0."""
-    w = _block(person, week, slot, 0, k0, k1)[0]
-    return np.float32(((w >> 8) + 0.5) * (1.0 / 16777216.0))
+    w = _block(person, week, slot, 0, k0, k1)[0] >> np.uint64(8)
+    return np.float32((np.float64(w) + 0.5) * (1.0 / 16777216.0))
 
 
 @njit(cache=True, inline="always")
 def uniform64(person: int, week: int, slot: int, k0: int, k1: int) -> float:
     """A float64 uniform in (0, 1) for (person, week, slot), from 53 bits of words 0 and 1."""
     w = _block(person, week, slot, 0, k0, k1)
-    return ((w[0] >> 5) * 67108864.0 + (w[1] >> 6) + 0.5) * (1.0 / 9007199254740992.0)
+    high, low = np.float64(w[0] >> np.uint64(5)), np.float64(w[1] >> np.uint64(6))
+    return (high * 67108864.0 + low + 0.5) * (1.0 / 9007199254740992.0)
 
 
 @njit(cache=True, nogil=True)
@@ -143,9 +145,6 @@ def uniforms32_numpy(persons: np.ndarray, week: int, slot: int, key: np.ndarray)
     return ((w.astype(np.float64) + 0.5) * (1.0 / 16777216.0)).astype(np.float32)
 
 
-OUTSIDE_SLOT = 65535  # the slot of the outside option (waiting), whatever the page width
-
-
 @dataclass(frozen=True)
 class Draws:
     """The draws of one purpose in one week: a person's uniform for a slot is Philox(key;
@@ -174,11 +173,59 @@ class Draws:
         return persons[np.lexsort((persons, self.uniforms(persons)))]
 
     def gumbels(self, persons: np.ndarray, slots: int) -> np.ndarray:
-        """Standard Gumbel noise [n, slots + 1]: slots 0 .. slots - 1, then the outside option's
-        slot (``OUTSIDE_SLOT``) in the last column; what ``kernels.choose_courses`` draws."""
+        """Standard Gumbel noise [n, slots + 1] of each person's option slots 0 .. slots - 1 and,
+        in the last column, of waiting (``slot_uniforms_numpy``): what ``kernels.choose_courses``
+        draws."""
         persons = np.asarray(persons, dtype=np.int64)
-        columns = [*range(slots), OUTSIDE_SLOT]
-        u = np.stack([self.uniforms(persons, slot) for slot in columns], axis=1) if persons.size else None
-        if u is None:
-            return np.zeros((0, slots + 1))
-        return -np.log(-np.log(u))
+        return -np.log(-np.log(slot_uniforms_numpy(persons, self.week, slots, self.key)))
+
+
+# --------------------------------------------------------------------------- many slots per person
+# A shopper needs a uniform for every option shown and one for waiting. One Philox block per
+# (person, week) gives two 64-bit seeds; slot j's uniform is the SplitMix64 output number j + 1 of
+# the first seed (``mix64(seed + (j + 1) * GOLDEN)``, itself counter-based), and waiting's the first
+# output of the second. SplitMix64 (Steele, Lea & Flood 2014) passes BigCrush; each slot costs one
+# 64-bit mix instead of a Philox block.
+
+GOLDEN = 0x9E3779B97F4A7C15
+MIX1, MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+
+
+@njit(cache=True, inline="always")
+def mix64(z: np.uint64) -> np.uint64:
+    """SplitMix64's output function."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(MIX1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(MIX2)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, inline="always")
+def person_seeds(person: int, week: int, k0: int, k1: int) -> tuple[np.uint64, np.uint64]:
+    """Two 64-bit seeds of (person, week) under a key: the Philox block's words, paired."""
+    w = _block(person, week, 0, 0, k0, k1)
+    shift = np.uint64(32)
+    return (w[0] << shift) | w[1], (w[2] << shift) | w[3]
+
+
+@njit(cache=True, inline="always")
+def slot_uniform(seed: np.uint64, slot: int) -> float:
+    """Uniform in (0, 1) of ``slot`` (0, 1, ...) from a person's seed: 53 bits of SplitMix64."""
+    z = mix64(seed + np.uint64(slot + 1) * np.uint64(GOLDEN))
+    return (np.float64(z >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+def slot_uniforms_numpy(persons: np.ndarray, week: int, slots: int, key: np.ndarray) -> np.ndarray:
+    """[n, slots + 1] uniforms: slots 0 .. slots - 1 from each person's first seed, then waiting's
+    from the second; what the shopping kernel draws (numpy twin)."""
+    counter = np.zeros((persons.shape[0], 4), dtype=np.uint32)
+    counter[:, 0], counter[:, 1] = persons, week
+    w = philox_numpy(counter, key).astype(np.uint64)
+    first = (w[:, 0] << np.uint64(32)) | w[:, 1]
+    second = (w[:, 2] << np.uint64(32)) | w[:, 3]
+    steps = (np.arange(1, slots + 1, dtype=np.uint64) * np.uint64(GOLDEN))[None, :]  # wraps mod 2**64
+    with np.errstate(over="ignore"):
+        z = np.concatenate([first[:, None] + steps, (second + np.uint64(GOLDEN))[:, None]], axis=1)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(MIX1)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(MIX2)
+        z = z ^ (z >> np.uint64(31))
+    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) / 9007199254740992.0
