@@ -160,3 +160,14 @@ def test_labour_draws_identical_whatever_the_scheme_does():
     assert not np.array_equal(treated_a, treated_b)
     # The twins also move: the shocks are not trivially zero.
     assert (twin_a[-1] != twin_a[0]).sum() > 0
+
+
+def test_organisations_and_labour_demand_do_not_depend_on_the_number_of_simulated_people():
+    """Providers, centres, their courses and the vacancy index come from their own streams, so
+    a world of 300 or of 3,000 simulated recipients holds the same market."""
+    a = build_world(load_scenario(TINY, TENDER, size=300, weeks=16))
+    b = build_world(load_scenario(TINY, TENDER, size=3000, weeks=16))
+    assert len(a.participants) != len(b.participants)
+    assert_same_arrays(a.providers, b.providers)
+    assert_same_arrays(a.courses, b.courses)
+    assert np.array_equal(a.vacancies, b.vacancies)

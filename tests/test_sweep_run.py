@@ -244,11 +244,11 @@ def test_resuming_with_the_other_common_random_numbers_setting_is_refused(tmp_pa
 
 
 def test_common_random_numbers_pair_the_design_points_of_a_real_sweep(tmp_path, capsys):
-    """2 credit levels x 3 replications on the tiny world: replication r runs on one world at both
+    """2 credit levels x 6 replications on the tiny world: replication r runs on one world at both
     levels, so the paired CI of the difference is narrower than the unpaired one on the same runs."""
     path = tmp_path / "crn.yaml"
     path.write_text(
-        f"name: crn\nbase: {TINY}\nseed: 11\nreplications: 3\nset: ['weeks=10']\n"
+        f"name: crn\nbase: {TINY}\nseed: 11\nreplications: 6\nset: ['weeks=10']\n"
         "parameters:\n  - {path: voucher.credit_idr, values: [500000, 1000000]}\n",
         encoding="utf-8",
     )
@@ -257,7 +257,7 @@ def test_common_random_numbers_pair_the_design_points_of_a_real_sweep(tmp_path, 
     assert main(["analyze", str(out)]) == 0
     assert "paired by replication (common random numbers)" in capsys.readouterr().out
     rows = load_sweep(out)
-    assert (rows.groupby("replication")["seed"].nunique() == 1).all() and rows["seed"].nunique() == 3
+    assert (rows.groupby("replication")["seed"].nunique() == 1).all() and rows["seed"].nunique() == 6
     paired = pd.read_csv(out / "differences.csv").set_index("metric")
     assert set(paired["pairing"]) == {"paired"} and set(paired["point"]) == {1}
     unpaired = point_differences(rows, ["voucher.credit_idr"], list(paired.index), paired=False)

@@ -40,17 +40,25 @@ class World:
 
 def build_world(scenario: Scenario, seed: int | None = None) -> World:
     """Draw a world from the scenario; ``seed`` defaults to ``scenario.seed``. The world reads no
-    scheme block: every scheme of the scenario runs on the same world."""
+    scheme block: every scheme of the scenario runs on the same world.
+
+    Labour demand, the people, the providers and the centres each come from their own stream
+    (``world:demand``, ``world:people``, ``world:providers``, ``world:centres``), so that the
+    organisations and the market do not change with the number of simulated people."""
     seed = scenario.seed if seed is None else seed
-    rng = stream(seed, "world")
     recipients = scenario.size
     n = recipients + int(round(recipients * scenario.population.control_per_recipient))
-    regional = rng.lognormal(0.0, 0.25, size=(len(scenario.sectors), len(scenario.regions)))
+    shape = (len(scenario.sectors), len(scenario.regions))
+    regional = stream(seed, "world:demand").lognormal(0.0, 0.25, size=shape)
     vacancies = vacancy_index(scenario, regional)
-    participants = draw_participants(rng, scenario, n, vacancies[0])
-    providers, courses = draw_providers(rng, scenario, scenario.providers.count, first_id=0)
+    participants = draw_participants(stream(seed, "world:people"), scenario, n, vacancies[0])
+    providers, courses = draw_providers(
+        stream(seed, "world:providers"), scenario, scenario.providers.count, first_id=0
+    )
     if scenario.centres:
-        centres, centre_courses = draw_centres(rng, scenario, first_id=len(providers))
+        centres, centre_courses = draw_centres(
+            stream(seed, "world:centres"), scenario, first_id=len(providers)
+        )
         providers = stack_specs([providers, centres])
         courses.append(centre_courses)
     return World(scenario, seed, recipients, participants, vacancies, providers, courses)
