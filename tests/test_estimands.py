@@ -21,12 +21,29 @@ def test_stratified_difference_by_hand():
     stratum = np.array([0, 0, 0, 0, 1, 1, 1])
     found = stratified_difference(y, offered, ~offered, stratum)
     assert found.estimate == pytest.approx(10 / 17)
-    # Variances (ddof 1; 0 for a single person): stratum 0 offered 1/3, comparison 0; stratum 1
-    # offered 0, comparison 1/2. w = (9/17, 8/17).
-    w0, w1 = 9 / 17, 8 / 17
-    by_hand = math.sqrt(w0**2 * (1 / 3 / 3 + 0) + w1**2 * (0 + 0.5 / 2))
+    # Variances (ddof 1): stratum 0 offered 1/3; stratum 1 comparison 1/2. The two groups of one
+    # take the pooled within-group variance: sums of squares 2/3 (df 2) and 1/2 (df 1), so
+    # (2/3 + 1/2) / 3 = 7/18. w = (9/17, 8/17).
+    w0, w1, pooled = 9 / 17, 8 / 17, 7 / 18
+    by_hand = math.sqrt(w0**2 * (1 / 3 / 3 + pooled / 1) + w1**2 * (pooled / 1 + 0.5 / 2))
     assert found.standard_error == pytest.approx(by_hand)
     assert found.covered == 1.0
+
+
+def test_the_standard_error_matches_the_spread_when_many_strata_hold_one_person():
+    """Like a tender's lots: 300 strata of one to three people offered and one to six not. Over
+    repeated draws of i.i.d. outcomes the reported standard error must match the estimate's
+    spread (a group of one contributes the pooled variance, not zero)."""
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(1, 4, 300), rng.integers(1, 7, 300)
+    stratum = np.concatenate([np.repeat(np.arange(300), sizes[0]), np.repeat(np.arange(300), sizes[1])])
+    offered = np.arange(stratum.size) < sizes[0].sum()
+    estimates, errors = [], []
+    for _ in range(600):
+        found = stratified_difference(rng.random(stratum.size) < 0.6, offered, ~offered, stratum)
+        estimates.append(found.estimate)
+        errors.append(found.standard_error)
+    assert np.mean(errors) == pytest.approx(np.std(estimates), rel=0.1)
 
 
 def test_one_stratum_is_the_difference_in_means_with_its_welch_error():
@@ -72,6 +89,7 @@ def test_tot_is_the_itt_over_the_first_stage_and_true_effects_use_the_twins():
     assert found.tot == pytest.approx(0.4)
     assert found.true_offered == pytest.approx(0.2)
     assert found.true_trained == pytest.approx(0.4)
+    assert found.true_itt_target == pytest.approx(0.2)  # one stratum: the effect on the offered
 
 
 def test_no_take_up_difference_leaves_the_tot_undefined():
@@ -80,16 +98,29 @@ def test_no_take_up_difference_leaves_the_tot_undefined():
     assert found.tot is None and found.true_trained is None
 
 
-def test_cost_per_job_over_replications_is_a_ratio_of_means_with_a_delta_method_interval():
-    cost = [10.0, 12.0, 14.0, 9.0]
-    jobs = [1.0, 4.0, 2.0, 3.0]
-    got = ratio_stats([cost], [jobs], [1.0])
-    ratio = np.mean(cost) / np.mean(jobs)
-    assert got["mean"] == pytest.approx(ratio)  # 11.25 / 2.5 = 4.5, not the mean of ratios (5.92)
-    z = (np.array(cost) - ratio * np.array(jobs)) / np.mean(jobs)
-    half = stats.t.ppf(0.975, 3) * z.std(ddof=1) / 2
-    assert got["ci_low"] == pytest.approx(ratio - half) and got["ci_high"] == pytest.approx(ratio + half)
+def test_cost_per_job_over_replications_is_a_ratio_of_means_with_a_fieller_interval():
+    cost = np.array([10.0, 12.0, 14.0, 9.0])
+    jobs = np.array([1.0, 4.0, 2.0, 3.0])
+    got = ratio_stats([list(cost)], [list(jobs)], [1.0])
+    assert got["mean"] == pytest.approx(11.25 / 2.5)  # 4.5, not the mean of the ratios (5.92)
     assert got["n"] == 4
+    # Fieller: the thetas with (mean cost - theta mean jobs)^2 <= t^2 var(mean cost - theta mean
+    # jobs), the roots of a quadratic, found here with numpy from the sample moments.
+    t = stats.t.ppf(0.975, 3)
+    v = np.cov(cost, jobs, ddof=1) / 4
+    a, b = cost.mean(), jobs.mean()
+    quadratic = [b**2 - t**2 * v[1, 1], -2 * (a * b - t**2 * v[0, 1]), a**2 - t**2 * v[0, 0]]
+    low, high = sorted(np.roots(quadratic).real)
+    assert got["ci_low"] == pytest.approx(low) and got["ci_high"] == pytest.approx(high)
+    assert low < 4.5 < high
+
+
+def test_a_ratio_whose_denominator_is_not_clearly_positive_has_no_interval():
+    # Additional jobs of 1, -1 and 3: a mean of 1 but a standard error of 1.15 at t(2) = 4.30,
+    # so any cost per job is compatible with the data: the interval is unbounded.
+    got = ratio_stats([[10.0, 12.0, 14.0]], [[1.0, -1.0, 3.0]], [1.0])
+    assert got["mean"] == pytest.approx(12.0)
+    assert got["ci_low"] is None and got["ci_high"] is None and "unbounded" in got["reason"]
 
 
 def test_a_ratio_whose_mean_denominator_is_not_positive_is_null_with_a_reason():
@@ -101,19 +132,18 @@ def test_a_ratio_whose_mean_denominator_is_not_positive_is_null_with_a_reason():
 
 def test_replications_use_ratios_of_means_for_schemes_and_paired_differences():
     runs = [
-        {"a": {"cost": c, "jobs": j, "per_job": c / j if j > 0 else None}, "b": {"cost": 2 * c, "jobs": j}}
-        for c, j in [(10.0, 1.0), (12.0, -1.0), (14.0, 3.0)]
+        {"a": {"cost": c, "jobs": j, "per_job": c / j}, "b": {"cost": 2 * c, "jobs": j, "per_job": 2 * c / j}}
+        for c, j in [(10.0, 1.0), (12.0, 1.5), (14.0, 2.5), (9.0, 1.2)]
     ]
-    for run in runs:
-        run["b"]["per_job"] = run["b"]["cost"] / run["b"]["jobs"] if run["b"]["jobs"] > 0 else None
     out = summarise_replications(runs, ratios={"per_job": ("cost", "jobs")})
-    assert out["schemes"]["a"]["per_job"]["mean"] == pytest.approx(12.0 / 1.0)  # no run dropped
-    assert out["schemes"]["a"]["per_job"]["n"] == 3
-    assert out["schemes"]["b"]["per_job"]["mean"] == pytest.approx(24.0)
-    assert out["difference"]["b - a"]["per_job"]["mean"] == pytest.approx(12.0)
+    cost, jobs = np.array([10.0, 12, 14, 9]), np.array([1.0, 1.5, 2.5, 1.2])
+    ratio = cost.mean() / jobs.mean()
+    assert out["schemes"]["a"]["per_job"]["mean"] == pytest.approx(ratio)  # no run dropped
+    assert out["schemes"]["a"]["per_job"]["n"] == 4
+    assert out["schemes"]["b"]["per_job"]["mean"] == pytest.approx(2 * ratio)
+    assert out["difference"]["b - a"]["per_job"]["mean"] == pytest.approx(ratio)
     # The paired difference's interval comes from the linearised differences, replication by
     # replication: z_i = (Nb_i - Rb Db_i) / mean(Db) - (Na_i - Ra Da_i) / mean(Da).
-    na, nb, d = np.array([10.0, 12, 14]), np.array([20.0, 24, 28]), np.array([1.0, -1, 3])
-    z = (nb - 24 * d) / 1 - (na - 12 * d) / 1
-    half = stats.t.ppf(0.975, 2) * z.std(ddof=1) / math.sqrt(3)
-    assert out["difference"]["b - a"]["per_job"]["ci_high"] == pytest.approx(12.0 + half)
+    z = (2 * cost - 2 * ratio * jobs) / jobs.mean() - (cost - ratio * jobs) / jobs.mean()
+    half = stats.t.ppf(0.975, 3) * z.std(ddof=1) / 2
+    assert out["difference"]["b - a"]["per_job"]["ci_high"] == pytest.approx(ratio + half)

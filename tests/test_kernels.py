@@ -123,5 +123,12 @@ def test_choice_sets_kernel_matches_numpy_statement(tiny_world):
     keyed = Draws.of(model.world.seed, "voucher:choice_sets", 5)
     draws = np.stack([keyed.uniforms(rows, k) for k in range(others)], axis=1)
     expected = model.scheme.market.listing_flat[start[:, None] + (draws * count[:, None]).astype(np.int64)]
+    for k in range(others):  # a course already shown (on the page or drawn before) leaves -1
+        seen = (got[:, : width + k] == expected[:, k : k + 1]).any(axis=1)
+        expected[seen, k] = -1
     np.testing.assert_array_equal(got[:, width:], expected)
-    assert set(np.unique(got[:, width:])) <= set(model.scheme.market.listing_flat.tolist())
+    assert (got[:, width:] == -1).any()  # duplicates happen, and are removed
+    for row in got:
+        shown = row[row >= 0]
+        assert shown.size == np.unique(shown).size  # no course twice
+    assert set(np.unique(got[:, width:])) - {-1} <= set(model.scheme.market.listing_flat.tolist())

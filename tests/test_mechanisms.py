@@ -290,7 +290,7 @@ def test_settle_week_books_realised_money_but_judges_losses_on_expected_margin(t
     cash, profit = provider.cash_idr, provider.profit_idr
     provider.settle_week(600_000.0, 400_000.0)
     assert provider.cash_idr - cash == provider.profit_idr - profit == 1_000_000
-    assert provider.recent_expected_profits_idr == [-1_000_000.0]
+    assert list(provider.recent_expected_profits_idr) == [-1_000_000.0]
     provider.settle_week(400_000.0, 600_000.0)  # a realised loss in a week expected to pay
     assert provider.cash_idr - cash == 0
     # Alternating expected -1,000,000 and +1,000,000: the window sums to 0, never below: stays.
@@ -862,3 +862,15 @@ def test_budget_that_pays_k_packages_selects_at_most_k_and_spends_within_it():
     assert summary["participants_offered"] <= 3_000.5
     assert summary["total_cost_idr"] <= budget
     assert model.ledger.treasury_out * model.scale <= budget
+
+
+def test_an_exit_window_of_one_week_exits_on_the_first_expected_loss(tiny_world):
+    # exit_after_loss_weeks = 1: a provider leaves in the first week its expected profit is
+    # negative, however late (not only in its first week).
+    world = build_world(load_scenario(TINY, ["providers.exit_after_loss_weeks=1"], size=300, weeks=10))
+    provider = MarketModel(world).providers[0]
+    for _ in range(5):
+        provider.settle_week(0.0, 600_000.0)  # tiny: scale 66.7, fixed cost 5 m: a profit
+    assert provider.active
+    provider.settle_week(0.0, 0.0)  # a loss of the fixed cost
+    assert not provider.active

@@ -269,7 +269,8 @@ def test_common_random_numbers_pair_the_design_points_of_a_real_sweep(tmp_path, 
         pooled_sd = np.sqrt((levels[0].var(ddof=1) + levels[1].var(ddof=1)) / 2)
         assert paired.loc[metric, "mean"] == pytest.approx(unpaired.loc[metric, "mean"])
         assert width < unpaired_width, metric
-        assert paired.loc[metric, "sd"] < pooled_sd / 2, metric
+        # Unpaired (independent worlds), differences would spread by about sqrt(2) x the pooled sd.
+        assert paired.loc[metric, "sd"] < pooled_sd, metric
 
 
 def handmade_store(folder: Path, common: bool, replications: int = 8) -> Path:

@@ -215,19 +215,20 @@ def test_active_providers_are_those_running_when_contracts_last_ran():
 
 def test_true_quality_available_is_what_the_contracts_offer():
     # No inflation and nothing to gain from shading: each contract delivers its course's true
-    # quality; the metric is their plain mean, each contract once, whatever its seats or trainees.
+    # quality; the metric is their mean weighted by the real seats each contract offers.
     model = run_tender(["tender.quality_inflation=0", "tender.shading_saving_idr=0"])
     contracts = model.scheme.contracts
     true_quality = model.courses.true_quality[[c.course for c in contracts]].astype(np.float64)
     np.testing.assert_allclose([c.delivered_quality for c in contracts], true_quality, rtol=1e-6)
     metrics = model.scheme.metrics()
-    assert metrics["mean_true_quality_available"] == pytest.approx(true_quality.mean())
-    assert len({c.seats for c in contracts}) > 1  # unequal contracts: a weighted mean would differ
+    seats = np.array([c.seats for c in contracts])
+    assert metrics["mean_true_quality_available"] == pytest.approx(np.average(true_quality, weights=seats))
+    assert len(set(seats)) > 1  # unequal contracts: the plain mean would differ
 
 
 def test_evaluation_strata_are_lotteries_among_applicants_of_a_lot():
     # Scarce seats (a budget for ~1,000 real seats, 100 simulated) and many applicants: within a
-    # stratum (lot and week of the first application, own sector or not) the offer is a lottery,
+    # stratum (lot and week of the first application, own sector) the offer is a lottery,
     # so the offered and the comparison group have the same pre-programme attributes up to noise.
     model = run_tender(
         ["tender.budget_idr=3.0e9", "tender.awareness_weekly=0.3", "tender.seat_rule=lottery"], size=4000
@@ -310,3 +311,18 @@ def test_budget_guard_stops_paying_when_rounding_would_overspend():
         assert price @ [c.sim_seats for c in contracts] * model.scale <= budget
         assert model.ledger.treasury_out * model.scale <= t.budget_idr * (1 + 1e-12)
     assert overspending >= 2  # the guard was needed, more than once
+
+
+def test_applicants_arrive_with_the_population_and_waitlisted_are_the_never_seated():
+    # prakerja_2020's intake: applications arrive in 11 batches, 3 weeks apart. Nobody applies to
+    # a lot before arriving; "waitlisted" counts each applicant never seated once.
+    scenario = load_scenario(
+        ROOT / "scenarios" / "prakerja_2020.yaml", size=3000, weeks=40, schemes=["tender"]
+    )
+    model = MarketModel(build_world(scenario), "tender").run()
+    scheme, people = model.scheme, model.people
+    applied = scheme.first_cell >= 0
+    assert applied.sum() > 100 and (people.arrival_week[applied] > 0).any()
+    assert (scheme.first_week[applied] >= people.arrival_week[applied]).all()
+    never_seated = applied & (model.state.selected_week < 0)
+    assert scheme.metrics()["waitlisted"] == pytest.approx(never_seated.sum() * model.scale)

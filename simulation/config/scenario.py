@@ -370,7 +370,11 @@ class Pricing(Frozen):
 
     review_weeks: Weeks = 4
     step_share: Real(0.0, 0.5, above=True) = 0.1
-    tolerance_share: Share = Field(0.02, description="profit change treated as noise")
+    tolerance_share: Share = Field(
+        0.0,
+        description="a price move that lowers the objective by less than this share is kept; the "
+        "evidence is noise-free (both prices are judged on the same shoppers), so 0 is natural",
+    )
 
 
 class Platform(Frozen):

@@ -7,6 +7,7 @@ the indices of the courses it owns or lists.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 import mesa
@@ -41,7 +42,8 @@ class Provider(mesa.Agent):
         self.courses = courses.astype(np.int64)
         self.cash_idr = float(spec.initial_cash_idr)
         self.profit_idr = 0.0  # cumulative, real IDR
-        self.recent_expected_profits_idr: list[float] = []  # the last exit_after_loss_weeks weeks
+        window = model.params.providers.exit_after_loss_weeks
+        self.recent_expected_profits_idr: deque[float] = deque(maxlen=window)  # the last weeks' profits
         self.active = True
 
     def settle_week(self, realised_margin_idr: float, expected_margin_idr: float) -> None:
@@ -62,9 +64,9 @@ class Provider(mesa.Agent):
         self.cash_idr += profit
         self.profit_idr += profit
         expected_profit = scale * expected_margin_idr - spec.fixed_cost_weekly_idr
-        window = spec.exit_after_loss_weeks
-        self.recent_expected_profits_idr = [*self.recent_expected_profits_idr[1 - window :], expected_profit]
-        if len(self.recent_expected_profits_idr) == window and sum(self.recent_expected_profits_idr) < 0:
+        recent = self.recent_expected_profits_idr
+        recent.append(expected_profit)
+        if len(recent) == recent.maxlen and sum(recent) < 0:
             self.exit_market()
 
     def book(self, profit_idr: float) -> None:

@@ -114,7 +114,6 @@ class MarketModel(mesa.Model):
         counts = np.bincount(course, minlength=n)
         receipts = np.bincount(course, net_receipts_idr, minlength=n)
         self.courses.enrolments += counts
-        self.courses.recent_enrolments += counts
         self.courses.net_revenue_idr += receipts
 
     def _add_skill(self, rows: np.ndarray, quality: np.ndarray, course_sector: np.ndarray) -> None:

@@ -118,11 +118,14 @@ def ratio_stats(
     ratios, or a signed sum of such ratios (a paired difference: ``signs`` [1, -1]).
 
     ``numerators[k]`` and ``denominators[k]`` are the per-replication values of ratio k. The
-    estimate is sum_k sign_k mean(N_k) / mean(D_k); its confidence interval comes from the delta
-    method: the replications' linearised values z_i = sum_k sign_k (N_ki - R_k D_ki) / mean(D_k)
-    have mean 0, and the half-width is t((1 + confidence) / 2, n - 1) * sd(z) / sqrt(n). Every
-    replication counts; if one lacks a value, or a mean denominator is not positive, the estimate
-    is None and ``reason`` says why.
+    estimate is sum_k sign_k mean(N_k) / mean(D_k). Its confidence interval: for one ratio,
+    Fieller's (exact for normal means, and unbounded, hence None with a reason, when the mean
+    denominator is not significantly above zero); for a difference of ratios, the delta method on
+    the replications' linearised values z_i = sum_k sign_k (N_ki - R_k D_ki) / mean(D_k), with
+    half-width t((1 + confidence) / 2, n - 1) * sd(z) / sqrt(n), and None with a reason when a
+    denominator is not significantly above zero. ``sd`` is sd(z). Every replication counts; if one
+    lacks a value, or a mean denominator is not positive, the estimate is None and ``reason``
+    says why.
     """
     n = len(numerators[0]) if numerators else 0
     out: dict = dict.fromkeys(STAT_KEYS)
@@ -144,12 +147,36 @@ def ratio_stats(
     if n == 1:
         return out
     z = np.sum(sign[:, None] * (num - ratios[:, None] * den) / mean_den[:, None], axis=0)
-    sd = float(z.std(ddof=1))
+    out["sd"] = float(z.std(ddof=1))
     from scipy import stats  # loaded when first needed: keeps the command line quick
 
-    half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
-    out.update(sd=sd, ci_low=out["mean"] - half, ci_high=out["mean"] + half)
+    t = float(stats.t.ppf((1 + confidence) / 2, n - 1))
+    if np.any(mean_den**2 <= t**2 * den.var(axis=1, ddof=1) / n):
+        out["reason"] = (
+            "the mean denominator is not significantly above zero: the confidence interval is unbounded"
+        )
+        return out
+    if len(signs) == 1:
+        out["ci_low"], out["ci_high"] = fieller(num[0], den[0], t)
+    else:
+        half = t * out["sd"] / math.sqrt(n)
+        out.update(ci_low=out["mean"] - half, ci_high=out["mean"] + half)
     return out
+
+
+def fieller(numerator: np.ndarray, denominator: np.ndarray, t: float) -> tuple[float, float]:
+    """Fieller's interval for mean(numerator) / mean(denominator) from paired replications, at the
+    Student quantile ``t``: the theta with (a - theta b)^2 <= t^2 var(a - theta b), a and b the
+    means and var the variance of the means. Requires b^2 > t^2 var(b) (a bounded interval)."""
+    n = numerator.size
+    a, b = numerator.mean(), denominator.mean()
+    covariance = np.cov(numerator, denominator, ddof=1) / n
+    s_aa, s_ab, s_bb = covariance[0, 0], covariance[0, 1], covariance[1, 1]
+    quadratic = b * b - t * t * s_bb
+    linear = a * b - t * t * s_ab
+    constant = a * a - t * t * s_aa
+    root = math.sqrt(max(linear * linear - quadratic * constant, 0.0))
+    return float((linear - root) / quadratic), float((linear + root) / quadratic)
 
 
 def summarise_replications(
@@ -260,7 +287,7 @@ def _with_half_width(stat: dict | None, fmt: Callable[[object], str]) -> str:
     if not stat or stat.get("mean") is None:
         return "n/a"
     if stat.get("ci_low") is None or stat.get("ci_high") is None:
-        return fmt(stat["mean"])
+        return fmt(stat["mean"]) + (" (CI unbounded)" if "unbounded" in stat.get("reason", "") else "")
     half = (stat["ci_high"] - stat["ci_low"]) / 2
     return f"{fmt(stat['mean'])} ± {fmt(half).lstrip('+')}"
 

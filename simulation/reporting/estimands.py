@@ -9,7 +9,9 @@
 * Treatment on the treated (TOT): the ITT divided by the first stage, the same stratified
   difference in the share trained (the Wald, or Bloom, estimator).
 * True effects: mean outcome minus the untreated twin's outcome (same random draws), over the
-  offered and over the trained; no sampling comparison is involved.
+  offered and over the trained; no sampling comparison is involved. The twins' effect on the
+  offered with the ITT's strata and weights is the number the ITT estimates, so that the ITT's
+  evaluation error can be read apart from the way strata are weighted.
 
 Outcomes are per person (e.g. the share of endline weeks employed); effects are in the outcome's
 units (the caller converts to percentage points).
@@ -38,8 +40,10 @@ def stratified_difference(
     w_s proportional to h_s = n_offered_s * n_comparison_s / (n_offered_s + n_comparison_s) (the
     fixed-effects regression weights; zero where either group is empty) and summing to 1. The
     standard error is sqrt(sum w_s^2 (var_offered_s / n_offered_s + var_comparison_s /
-    n_comparison_s)), with within-stratum variances (ddof 1, or 0 for a single person). With one
-    stratum this is the plain difference in means and its Welch standard error."""
+    n_comparison_s)), with within-stratum variances (ddof 1); a group of one person, whose own
+    variance is unknown, takes the pooled within-group variance of all groups of two or more
+    (many lottery strata of a tender hold a single person offered). With one stratum and groups
+    of two or more this is the plain difference in means and its Welch standard error."""
     inside = offered | comparison
     if not offered.any():
         return Stratified(None, None, None)
@@ -48,15 +52,20 @@ def stratified_difference(
     group = offered[inside]
     n_strata = keys.size
     stats = {}
+    pooled_ss = pooled_df = 0.0
     for name, mask in (("o", group), ("c", ~group)):
         n = np.bincount(index[mask], minlength=n_strata).astype(np.float64)
         total = np.bincount(index[mask], y[mask], minlength=n_strata)
         squares = np.bincount(index[mask], y[mask] ** 2, minlength=n_strata)
         mean = np.divide(total, n, out=np.zeros(n_strata), where=n > 0)
         ss = np.maximum(squares - n * mean**2, 0.0)
-        var = np.divide(ss, n - 1, out=np.zeros(n_strata), where=n > 1)
-        stats[name] = (n, mean, var)
-    (n_o, mean_o, var_o), (n_c, mean_c, var_c) = stats["o"], stats["c"]
+        pooled_ss += float(ss[n > 1].sum())
+        pooled_df += float((n[n > 1] - 1).sum())
+        stats[name] = (n, mean, ss)
+    pooled = pooled_ss / pooled_df if pooled_df > 0 else 0.0
+    (n_o, mean_o, ss_o), (n_c, mean_c, ss_c) = stats["o"], stats["c"]
+    var_o = np.divide(ss_o, n_o - 1, out=np.full(n_strata, pooled), where=n_o > 1)
+    var_c = np.divide(ss_c, n_c - 1, out=np.full(n_strata, pooled), where=n_c > 1)
     both = (n_o > 0) & (n_c > 0)
     covered = float(n_o[both].sum() / n_o.sum())
     if not both.any():
@@ -77,6 +86,7 @@ class Effects:
     tot: float | None
     true_offered: float | None
     true_trained: float | None
+    true_itt_target: float | None  # the twins' effect on the offered, weighted as the ITT
 
 
 def effects(
@@ -96,4 +106,8 @@ def effects(
     gain = outcome.astype(np.float64) - twin_outcome
     true_offered = float(gain[offered].mean()) if offered.any() else None
     true_trained = float(gain[trained].mean()) if trained.any() else None
-    return Effects(itt, first, tot, true_offered, true_trained)
+    # The comparison group is untreated, so its gain is zero and the same stratified difference of
+    # the gains is the twins' effect on the offered with the ITT's weights and strata: the number
+    # the ITT estimates. ITT minus it is the lottery's sampling error alone.
+    target = stratified_difference(gain, offered, comparison, stratum).estimate
+    return Effects(itt, first, tot, true_offered, true_trained, target)

@@ -93,6 +93,7 @@ def effect_values(model: MarketModel) -> dict[str, MetricValue]:
         "tot_employment_pp": _pp(found.tot),
         "true_effect_offered_pp": _pp(found.true_offered),
         "true_effect_trained_pp": _pp(found.true_trained),
+        "true_effect_itt_target_pp": _pp(found.true_itt_target),
         "employment_rate_endline_comparison": mean(comparison) if comparison.size else None,
     }
 

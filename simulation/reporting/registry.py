@@ -8,7 +8,8 @@ defines it, in its own ``metrics()`` (``source="scheme"``); a scheme that return
 an unregistered one, or one registered for other schemes only is an error, so a metric cannot mean
 two things in two schemes without the registry saying so.
 
-Kinds: ``count`` (real people or seats: simulated counts times the scale), ``whole`` (a count of
+Kinds: ``count`` (real people or seats: simulated counts times the scale, or counted in real
+units where they belong to organisations, as seats contracted), ``whole`` (a count of
 organisations, lots or bids, not scaled), ``idr`` (real IDR),
 ``share`` (0-1), ``pp`` (percentage points), ``number`` (a plain number whose unit is in ``unit``).
 """
@@ -74,7 +75,7 @@ METRICS: tuple[Metric, ...] = (
        "enrolments in a course outside the trainee's sector of interest", source="scheme",
        undefined="nobody was trained"),
     _m("median_weeks_to_first_training", "number", "weeks", "weeks to first course (median)",
-       "weeks from the offer (voucher) or the application (tender) to the first enrolment",
+       "weeks from the offer (voucher) or the first application (tender) to the first enrolment",
        source="scheme", undefined="nobody was trained"),
     # ---------------------------------------------------------------- prices and quality
     _m("mean_price_paid_idr", "idr", "IDR per enrolment", "mean price paid",
@@ -93,8 +94,9 @@ METRICS: tuple[Metric, ...] = (
        "the quality a contractor delivers (tender)", source="scheme", headline=True,
        undefined="no enrolment"),
     _m("mean_true_quality_available", "number", "quality, 0-1", "true quality offered (0-1)",
-       "mean quality of what the scheme offers, each course once: the courses listed on the "
-       "platforms at the start (voucher); the contracts awarded, at their delivered quality (tender)",
+       "mean quality of what the scheme offers: the courses listed on the platforms at the start, "
+       "each once (voucher); the contracts awarded, at their delivered quality, weighted by their "
+       "real seats (tender)",
        source="scheme", undefined="nothing offered"),
     _m("rating_quality_correlation", "number", "correlation, -1 to 1", "rating-quality correlation",
        "correlation across courses of mean stars and true quality (courses with enough ratings)",
@@ -129,6 +131,10 @@ METRICS: tuple[Metric, ...] = (
        estimand="true average effect on the trained, from the twins: " + EFFECTS,
        headline=True,
        undefined="nobody was trained"),
+    _m("true_effect_itt_target_pp", "pp", "pp", "  true effect the ITT estimates",
+       "the twins' effect on the offered, over the ITT's strata with the ITT's weights: the ITT minus "
+       "this is the lottery's sampling error alone", estimand="the ITT's target, from the twins",
+       undefined="as the ITT"),
     _m("employment_rate_endline_comparison", "share", "share", "comparison group employed at endline",
        "endline employment of the comparison group", undefined="no comparison group"),
     _m("additional_jobs", "count", "real jobs", "additional jobs at endline",

@@ -227,7 +227,8 @@ def choice_sets(
     """Course ids each shopper sees [n, page width + others] (int32, -1 = empty slot): the ranked
     page ``pages[platform, sector]``, then ``others`` courses drawn uniformly from the platform's
     listing ``listing_flat[start:end]``, the k-th with the keyed uniform of (``persons[i]``,
-    ``week``, slot k)."""
+    ``week``, slot k); a drawn course already in the shopper's set leaves its slot empty (-1), so
+    that no course is offered twice."""
     n = platform.shape[0]
     width = pages.shape[2]
     options = np.empty((n, width + others), dtype=np.int32)
@@ -240,5 +241,10 @@ def choice_sets(
         count = listing_start[p + 1] - start
         for k in range(others):
             draw = uniform64(np.int64(persons[i]), week, k, k0, k1)
-            options[i, width + k] = listing_flat[start + int(draw * count)] if count > 0 else -1
+            course = listing_flat[start + int(draw * count)] if count > 0 else -1
+            for shown in range(width + k):  # a course already shown leaves the slot empty
+                if options[i, shown] == course:
+                    course = -1
+                    break
+            options[i, width + k] = course
     return options

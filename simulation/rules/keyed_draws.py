@@ -11,7 +11,8 @@ easy as 1, 2, 3"; the Random123 library), which passes the BigCrush battery for 
 tests check it against Random123's published known-answer vectors. The key (two 32-bit words) is
 derived from the root seed and the purpose's name with numpy's SeedSequence, so purposes are
 independent streams. Each call of the block function gives four 32-bit words; a uniform takes one
-word (float32, 24 bits) or two (float64, 53 bits), always strictly inside (0, 1).
+word (float32, 23 bits) or two (float64, 52 bits), centred on its grid so that it is always
+strictly inside (0, 1).
 
 Counters: word 0 is the person (row), word 1 the week, word 2 the slot (e.g. the option shown in a
 choice set), word 3 a sub-purpose index. Every kernel here has a plain-numpy twin for the tests.
@@ -75,17 +76,19 @@ def philox_block(counter: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 @njit(cache=True, inline="always")
 def uniform32(person: int, week: int, slot: int, k0: int, k1: int) -> np.float32:
-    """A float32 uniform in (0, 1) for (person, week, slot): the top 24 bits of word 0."""
-    w = _block(person, week, slot, 0, k0, k1)[0] >> np.uint64(8)
-    return np.float32((np.float64(w) + 0.5) * (1.0 / 16777216.0))
+    """A float32 uniform in (0, 1) for (person, week, slot): the top 23 bits of word 0, centred
+    ((w + 0.5) / 2**23 is exact in float32, so never 0 nor 1)."""
+    w = _block(person, week, slot, 0, k0, k1)[0] >> np.uint64(9)
+    return np.float32((np.float64(w) + 0.5) * (1.0 / 8388608.0))
 
 
 @njit(cache=True, inline="always")
 def uniform64(person: int, week: int, slot: int, k0: int, k1: int) -> float:
-    """A float64 uniform in (0, 1) for (person, week, slot), from 53 bits of words 0 and 1."""
+    """A float64 uniform in (0, 1) for (person, week, slot), from 52 bits of words 0 and 1
+    ((w + 0.5) / 2**52 is exact in float64, so never 0 nor 1)."""
     w = _block(person, week, slot, 0, k0, k1)
-    high, low = np.float64(w[0] >> np.uint64(5)), np.float64(w[1] >> np.uint64(6))
-    return (high * 67108864.0 + low + 0.5) * (1.0 / 9007199254740992.0)
+    high, low = np.float64(w[0] >> np.uint64(6)), np.float64(w[1] >> np.uint64(6))
+    return (high * 67108864.0 + low + 0.5) * (1.0 / 4503599627370496.0)
 
 
 @njit(cache=True, nogil=True)
@@ -134,15 +137,15 @@ def uniforms_numpy(persons: np.ndarray, week: int, slot: int, key: np.ndarray) -
     counter = np.zeros((persons.shape[0], 4), dtype=np.uint32)
     counter[:, 0], counter[:, 1], counter[:, 2] = persons, week, slot
     w = philox_numpy(counter, key).astype(np.uint64)
-    return ((w[:, 0] >> np.uint64(5)) * 67108864.0 + (w[:, 1] >> np.uint64(6)) + 0.5) / 9007199254740992.0
+    return ((w[:, 0] >> np.uint64(6)) * 67108864.0 + (w[:, 1] >> np.uint64(6)) + 0.5) / 4503599627370496.0
 
 
 def uniforms32_numpy(persons: np.ndarray, week: int, slot: int, key: np.ndarray) -> np.ndarray:
     """What :func:`person_uniforms32` computes, in numpy."""
     counter = np.zeros((persons.shape[0], 4), dtype=np.uint32)
     counter[:, 0], counter[:, 1], counter[:, 2] = persons, week, slot
-    w = philox_numpy(counter, key)[:, 0] >> np.uint32(8)
-    return ((w.astype(np.float64) + 0.5) * (1.0 / 16777216.0)).astype(np.float32)
+    w = philox_numpy(counter, key)[:, 0] >> np.uint32(9)
+    return ((w.astype(np.float64) + 0.5) * (1.0 / 8388608.0)).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -209,9 +212,10 @@ def person_seeds(person: int, week: int, k0: int, k1: int) -> tuple[np.uint64, n
 
 @njit(cache=True, inline="always")
 def slot_uniform(seed: np.uint64, slot: int) -> float:
-    """Uniform in (0, 1) of ``slot`` (0, 1, ...) from a person's seed: 53 bits of SplitMix64."""
+    """Uniform in (0, 1) of ``slot`` (0, 1, ...) from a person's seed: 52 bits of SplitMix64,
+    centred (never 0 nor 1)."""
     z = mix64(seed + np.uint64(slot + 1) * np.uint64(GOLDEN))
-    return (np.float64(z >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+    return (np.float64(z >> np.uint64(12)) + 0.5) * (1.0 / 4503599627370496.0)
 
 
 def slot_uniforms_numpy(persons: np.ndarray, week: int, slots: int, key: np.ndarray) -> np.ndarray:
@@ -228,4 +232,4 @@ def slot_uniforms_numpy(persons: np.ndarray, week: int, slots: int, key: np.ndar
         z = (z ^ (z >> np.uint64(30))) * np.uint64(MIX1)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(MIX2)
         z = z ^ (z >> np.uint64(31))
-    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) / 9007199254740992.0
+    return ((z >> np.uint64(12)).astype(np.float64) + 0.5) / 4503599627370496.0

@@ -73,7 +73,8 @@ class PlatformMarket:
 
     def close_week(self, week: int, trading: bool) -> None:
         """End a week: while ``trading``, providers settle, review prices and may enter; then the
-        popularity counts decay and the platforms re-rank."""
+        week's expected sales join the popularity counts (a platform counting ``scale`` times more
+        sales sees almost exactly their expectation), which decay, and the platforms re-rank."""
         model = self.model
         if trading:
             self._settle_providers()
@@ -84,6 +85,7 @@ class PlatformMarket:
                 self._enter(week)
             self.last_trading_week = week
             self.sellers_active_last_trading_week = sum(p.active for p in self.sellers)
+        model.courses.recent_enrolments += self.week_demand.sales  # what a real platform counts
         model.courses.recent_enrolments *= RECENT_DECAY
         self.refresh()
 
@@ -200,13 +202,15 @@ class PlatformMarket:
         )
 
     def _enter(self, week: int) -> None:
-        """Entry: new providers arrive when incumbents' recent profits beat the entry cost."""
+        """Entry: new providers arrive when incumbents' recent profits beat the entry cost. Recent
+        profit: the active sellers' mean expected weekly profit over their exit window (expected,
+        as a real market's would be, so that entry does not rise with a small sample's noise)."""
         model = self.model
         spec = model.params.providers
-        active = [p for p in self.sellers if p.active]
+        active = [p for p in self.sellers if p.active and p.recent_expected_profits_idr]
         if spec.entry_rate <= 0 or not active:
             return
-        weekly_profit = np.mean([p.profit_idr for p in active]) / max(week, 1)
+        weekly_profit = np.mean([np.mean(p.recent_expected_profits_idr) for p in active])
         ratio = max(0.0, weekly_profit * spec.entry_review_weeks / spec.entry_cost_idr)
         entrants = int(
             stream(model.world.seed, f"{model.scheme_name}:entry", week).poisson(spec.entry_rate * ratio)

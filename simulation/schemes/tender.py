@@ -123,7 +123,7 @@ class TenderScheme:
         self.committed_idr = np.zeros(self.params.cycles)  # simulated IDR promised, by cycle
         self.capability = self._capability()  # [provider, sector] -> course id, -1 if none
         self.tally = dict.fromkeys(
-            ("lots", "lot_seats", "lots_without_bidder", "bids", "bids_abnormal", "favoured", "waitlisted"), 0
+            ("lots", "lot_seats", "lots_without_bidder", "bids", "bids_abnormal", "favoured"), 0
         )
         self.week_flows: dict[str, float] = {}
 
@@ -141,16 +141,19 @@ class TenderScheme:
 
     def strata(self) -> np.ndarray:
         """Lottery stratum of each row, int64: one integer per (lot of the first application,
-        week of the first application, whether that lot's sector is the person's own), numbered
-        from 0 in that order; -1 for rows that never applied.
+        week of the first application, the person's own sector), numbered from 0 in that order;
+        -1 for rows that never applied.
 
         People who first applied to the same lot in the same week face the same sequence of seat
-        lotteries, so under ``seat_rule: lottery`` being seated is random within a stratum; the
-        own-sector flag separates those whose later applications follow their own sector."""
+        lotteries, so under ``seat_rule: lottery`` being seated is random within a stratum; their
+        own sector is in the key because someone waitlisted applies again to the lots of their
+        own sector (in a later cycle), so the chance of a seat then depends on it. (Under
+        ``seat_rule: queue`` ties within a week go by row, and rows are drawn independently, so
+        the offer is as good as random within a stratum too.)"""
         applied = self.first_cell >= 0
         sectors = len(self.model.params.sectors)
-        own = (self.first_cell % sectors) == self.model.people.sector
-        key = (self.first_week.astype(np.int64) * self.cells + self.first_cell) * 2 + own
+        own = self.model.people.sector.astype(np.int64)
+        key = (self.first_week.astype(np.int64) * self.cells + self.first_cell) * sectors + own
         stratum = np.full(applied.size, -1, dtype=np.int64)
         stratum[applied] = np.unique(key[applied], return_inverse=True)[1]
         return stratum
@@ -217,7 +220,7 @@ class TenderScheme:
         )
         sector_of = np.array([c.sector for c in contracts] + [-1])
         contract = np.where(seated, self.contract_of, -1)
-        waited = (state.selected_week - self.applied_week)[seated]
+        waited = (state.selected_week - self.first_week)[seated]  # from the first application
         return {
             "mean_price_paid_idr": by_trainee([c.price_idr for c in contracts]),
             "mean_true_quality_enrolled": by_trainee([c.delivered_quality for c in contracts]),
@@ -229,7 +232,7 @@ class TenderScheme:
             "mean_winning_bid_idr": by_seat([c.price_idr for c in contracts]),
             "mean_shading": by_seat([c.declared_quality - c.delivered_quality for c in contracts]),
             "procurement_weeks": float(self.params.procurement_weeks),
-            "waitlisted": (self.tally["waitlisted"] + self._still_waiting()) * scale,
+            "waitlisted": np.count_nonzero(self._groups()[1]) * scale,  # applicants never seated
             "lots_tendered": self.tally["lots"],
             "lots_without_bidder": self.tally["lots_without_bidder"],
             "bids_flagged_abnormal": self.tally["bids_abnormal"],
@@ -245,9 +248,7 @@ class TenderScheme:
             if contracts
             else None,
             "active_providers": self._active_providers(),
-            "mean_true_quality_available": (
-                float(np.mean([c.delivered_quality for c in contracts])) if contracts else None
-            ),
+            "mean_true_quality_available": by_seat([c.delivered_quality for c in contracts]),
         }
 
     def _active_providers(self) -> int:
@@ -488,7 +489,8 @@ class TenderScheme:
         by_region = open_.reshape(-1, sectors)  # [region, sector]
         count = by_region.sum(axis=1)
         ranked = np.argsort(~by_region, axis=1, kind="stable")  # open sectors first, in order
-        free = np.flatnonzero((model.state.status == NOT_SELECTED) & (self.applied < 0))
+        arrived = model.people.arrival_week <= week  # the population's intake, as for the voucher
+        free = np.flatnonzero((model.state.status == NOT_SELECTED) & (self.applied < 0) & arrived)
         region = people.region[free].astype(np.int64)
         sector = people.sector[free].astype(np.int64)
         draws = Draws.of(self.seed, "tender:outreach", week)
@@ -537,17 +539,19 @@ class TenderScheme:
                     queue = queue[np.argsort(self.applied_week[queue], kind="stable")]
                 queues[cell] = queue
             seated, queues[cell] = queues[cell][:size], queues[cell][size:]
-            self._enrol(k, np.sort(seated), week)
+            self._enrol(k, seated, week)
 
     def _enrol(self, k: int, rows: np.ndarray, week: int) -> None:
-        """Seat ``rows`` (simulated people) in contract ``k``: enrolment, completion draw, payment,
-        contractor's cost. Unless seats were paid at signing, the office seats only as many as the
-        cycle's budget still pays for (the rest keep waiting), promising the full price for each."""
+        """Seat ``rows`` (simulated people, in lottery or queue order) in contract ``k``: enrolment,
+        completion draw, payment, contractor's cost. Unless seats were paid at signing, the office
+        seats only as many as the cycle's budget still pays for, the first in that order (the rest
+        keep waiting), promising the full price for each."""
         p, model = self.params, self.model
         c = self.contracts[k]
         state, people, courses = model.state, model.people, model.courses
         if p.payment != "per_seat":
             rows = rows[: self._commit(c.cycle, c.price_idr, rows.size)]
+        rows = np.sort(rows)
         if rows.size == 0:
             return
         travel = np.array([r.travel_cost_idr for r in model.params.regions])[people.region[rows]]
@@ -605,11 +609,7 @@ class TenderScheme:
         closed = [self._cell(self.contracts[k]) for k in ending]
         closed = np.array([cell for cell in dict.fromkeys(closed) if cell not in still_running])
         waiting = np.flatnonzero(np.isin(self.applied, closed) & (model.state.status == NOT_SELECTED))
-        self.tally["waitlisted"] += waiting.size
         self.applied[waiting] = -1
-
-    def _still_waiting(self) -> int:
-        return int(np.count_nonzero((self.applied >= 0) & (self.model.state.status == NOT_SELECTED)))
 
     def _pay(self, c: Contract, amount_idr: float) -> None:
         """Pay a contractor (simulated IDR): treasury, office cost, the provider's books."""

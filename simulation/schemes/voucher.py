@@ -79,10 +79,14 @@ class VoucherScheme:
         return week <= self.wave_weeks[-1] or bool(((status == HOLDING) | (status == ENROLLED)).any())
 
     def admit_courses(self, course_ids: np.ndarray, week: int) -> None:
-        """New courses: prices capped; courses of a mode the scheme does not allow are not listed;
-        with curation, a noisy review of each course and those below the minimum are not listed."""
+        """New courses: prices capped; each course's first price move up or down at random (so that
+        courses do not all cycle in step); courses of a mode the scheme does not allow are not
+        listed; with curation, a noisy review of each course and those below the minimum are not
+        listed."""
         courses = self.model.courses
         courses.price_idr[course_ids] = np.minimum(courses.price_idr[course_ids], self.price_cap_idr)
+        first_move = stream(self.seed, "voucher:price_directions", week).random(course_ids.size) < 0.5
+        courses.price_direction[course_ids] = np.where(first_move, 1, -1)
         allowed = [MODE_NAMES.index(mode) for mode in self.params.modes_allowed]
         courses.listed[course_ids[~np.isin(courses.mode[course_ids], allowed)], :] = False
         curation = self.params.curation
