@@ -874,3 +874,19 @@ def test_an_exit_window_of_one_week_exits_on_the_first_expected_loss(tiny_world)
     assert provider.active
     provider.settle_week(0.0, 0.0)  # a loss of the fixed cost
     assert not provider.active
+
+
+def test_median_listed_price_covers_platform_courses_only():
+    """prakerja_2020's world holds 5,000 training centres whose courses (Rp3-4 m) are listed on no
+    platform: the voucher's median listed price, weekly and in the summary, ignores them."""
+    scenario = load_scenario(
+        TINY.parent / "prakerja_2020.yaml", ["labour.endline_weeks=2"], size=2000, weeks=6
+    )
+    model = MarketModel(build_world(scenario)).run()
+    courses = model.courses
+    listed = courses.active & courses.listed.any(axis=1)
+    assert (~courses.listed.any(axis=1)).sum() > 5000  # the centres' courses
+    expected = float(np.median(courses.price_idr[listed]))
+    assert model.records[-1]["median_listed_price_idr"] == expected
+    assert summarise(model)["median_listed_price_idr"] == expected
+    assert expected < float(np.median(courses.price_idr[courses.active]))  # centres would pull it up
