@@ -35,7 +35,6 @@ import contextlib
 import errno
 import hashlib
 import json
-import math
 import operator
 import os
 import re
@@ -47,6 +46,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from simulation.reporting.files import clean_json, umask
 
 if TYPE_CHECKING:
     import pandas
@@ -497,7 +498,7 @@ def _write_atomic(path: Path, content: bytes, replace: bool) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), 0o666 & ~_umask())  # mkstemp made it 0600: as open() would have
+            os.fchmod(out.fileno(), 0o666 & ~umask())  # mkstemp made it 0600: as open() would have
             out.write(content)
         if replace:
             os.replace(temp, path)
@@ -559,21 +560,7 @@ def _read_manifest(folder: Path) -> dict:
 
 def _json_bytes(data: Any) -> bytes:
     """JSON with NaN and infinities as null, numpy scalars as numbers, dates as ISO text."""
-    return (json.dumps(_clean(data), indent=2, allow_nan=False, default=_encode) + "\n").encode("utf-8")
-
-
-# Like simulation.reporting.outputs._clean, repeated on purpose: this module imports nothing from the
-# package, so a process can load it alone (the SIGKILL test does) without importing Mesa.
-def _clean(value):
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):  # numpy scalar
-        return _clean(value.item())
-    return value
+    return (json.dumps(clean_json(data), indent=2, allow_nan=False, default=_encode) + "\n").encode("utf-8")
 
 
 def _encode(value):
@@ -582,21 +569,6 @@ def _encode(value):
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} {value!r} to JSON")
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it where the system allows (as
-    simulation.reporting.outputs.umask, repeated: this module imports nothing from the package)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _now() -> str:

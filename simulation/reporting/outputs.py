@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import json
-import math
 import os
 import re
 import shutil
@@ -27,6 +26,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from simulation.reporting.files import clean_json, umask
 
 if TYPE_CHECKING:
     from simulation.runner import RunResult
@@ -138,20 +139,6 @@ def _host_tag() -> str:
     return f"{zlib.crc32(socket.gethostname().encode('utf-8')):08x}"
 
 
-def umask() -> int:
-    """The process's umask, read without changing it where the system allows."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # elsewhere: read it by setting it, and put it back at once
-    os.umask(mask)
-    return mask
-
-
 def write_results(
     result: RunResult, out_dir: Path, provenance: dict, unique: bool = False, staging: Path | None = None
 ) -> Path:
@@ -211,19 +198,7 @@ def _publish(staging: Path, out_dir: Path, unique: bool) -> Path:
 
 def write_json(path: Path, data: dict) -> None:
     """JSON with NaN and infinities written as null."""
-    path.write_text(json.dumps(_clean(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-
-
-def _clean(value):
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):  # numpy scalar
-        return _clean(value.item())
-    return value
+    path.write_text(json.dumps(clean_json(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def provenance(
