@@ -125,16 +125,30 @@ def _whole(value: Any) -> Any:
     return value
 
 
-def Real(low: float = -math.inf, high: float = math.inf, *, above: bool = False) -> Any:  # noqa: N802
-    """A finite real number in [low, high] (in (low, high] if ``above``): ints are accepted,
-    booleans and strings (but ``1e6``) are not."""
+def real_bounds(low: float = -math.inf, high: float = math.inf, *, above: bool = False) -> tuple[Any, ...]:
+    """The metadata of a finite real number in [low, high] (in (low, high] if ``above``), for
+    ``Annotated[float, *real_bounds(low, high)]``: ints are accepted, booleans and strings (but
+    ``1e6``) are not. (Spelt this way, and not as a call in the annotation, so that type checkers
+    read the field as a float.)"""
     bound = Field(strict=True, gt=low, le=high) if above else Field(strict=True, ge=low, le=high)
-    return Annotated[float, BeforeValidator(as_number), bound]
+    return (BeforeValidator(as_number), bound)
+
+
+def whole_bounds(low: int, high: int) -> tuple[Any, ...]:
+    """The metadata of a whole number in [low, high], for ``Annotated[int, *whole_bounds(low, high)]``:
+    3, 3.0 and 3e0 are accepted; 3.5, true and '3' are not."""
+    return (BeforeValidator(_whole), Field(strict=True, ge=low, le=high))
+
+
+def Real(low: float = -math.inf, high: float = math.inf, *, above: bool = False) -> Any:  # noqa: N802
+    """A finite real number in [low, high] (in (low, high] if ``above``), as a type for pydantic:
+    ``Annotated[float, *real_bounds(low, high, above=above)]``."""
+    return Annotated[float, *real_bounds(low, high, above=above)]
 
 
 def Whole(low: int, high: int) -> Any:  # noqa: N802
-    """A whole number in [low, high]: 3, 3.0 and 3e0 are accepted; 3.5, true and '3' are not."""
-    return Annotated[int, BeforeValidator(_whole), Field(strict=True, ge=low, le=high)]
+    """A whole number in [low, high], as a type for pydantic: ``Annotated[int, *whole_bounds(low, high)]``."""
+    return Annotated[int, *whole_bounds(low, high)]
 
 
 def safe_name(name: str) -> str:
@@ -144,17 +158,18 @@ def safe_name(name: str) -> str:
     return name
 
 
-Share = Real(0.0, 1.0)
-Money = Real(0.0, MAX_IDR)  # IDR
-PositiveMoney = Real(0.0, MAX_IDR, above=True)
-LogOdds = Real(-LOGIT_LIMIT, LOGIT_LIMIT)  # log-odds per unit of a variable
-Utility = Real(-UTILITY_LIMIT, UTILITY_LIMIT)
-Weight = Real(0.0, UTILITY_LIMIT)  # a utility weight with a sign fixed by its meaning
-Sd = Real(0.0, MAX_SD)
-BetaShape = Real(0.1, 100.0)  # a parameter of a Beta distribution
-Weeks = Whole(1, MAX_WEEKS)  # a duration
-Week = Whole(0, MAX_WEEKS)  # a week number (or a duration that may be zero)
-Count = Whole(0, MAX_WEEKS)  # a count of events over a run (payments, surveys)
+Share = Annotated[float, *real_bounds(0.0, 1.0)]
+Money = Annotated[float, *real_bounds(0.0, MAX_IDR)]  # IDR
+PositiveMoney = Annotated[float, *real_bounds(0.0, MAX_IDR, above=True)]
+LogOdds = Annotated[float, *real_bounds(-LOGIT_LIMIT, LOGIT_LIMIT)]  # log-odds per unit of a variable
+Utility = Annotated[float, *real_bounds(-UTILITY_LIMIT, UTILITY_LIMIT)]
+# A utility weight with a sign fixed by its meaning.
+Weight = Annotated[float, *real_bounds(0.0, UTILITY_LIMIT)]
+Sd = Annotated[float, *real_bounds(0.0, MAX_SD)]
+BetaShape = Annotated[float, *real_bounds(0.1, 100.0)]  # a parameter of a Beta distribution
+Weeks = Annotated[int, *whole_bounds(1, MAX_WEEKS)]  # a duration
+Week = Annotated[int, *whole_bounds(0, MAX_WEEKS)]  # a week number (or a duration that may be zero)
+Count = Annotated[int, *whole_bounds(0, MAX_WEEKS)]  # a count of events over a run (payments, surveys)
 Flag = Annotated[bool, Field(strict=True)]
 Name = Annotated[str, AfterValidator(safe_name)]
 
@@ -208,7 +223,7 @@ class Region(Frozen):
     population_share: Share
     urban_share: Share
     internet_access: Share = Field(description="share of people with usable mobile internet")
-    travel_cost_idr: Real(0.0, MAX_TRAVEL_IDR) = Field(
+    travel_cost_idr: Annotated[float, *real_bounds(0.0, MAX_TRAVEL_IDR)] = Field(
         description="cost of one trip to a training centre, IDR"
     )
     job_finding_shift: LogOdds = Field(0.0, description="log-odds shift of the weekly job-finding hazard")
@@ -218,13 +233,13 @@ class Sector(Frozen):
     """An occupational sector: its labour demand and its 2020 shock."""
 
     name: str
-    demand_index: Real(0.01, 100.0) = Field(
+    demand_index: Annotated[float, *real_bounds(0.01, 100.0)] = Field(
         description="vacancies relative to the average sector (1 = average)"
     )
-    shock_depth: Real(0.0, 0.99) = Field(
+    shock_depth: Annotated[float, *real_bounds(0.0, 0.99)] = Field(
         0.0, description="fall of vacancies at the shock week, share of normal (vacancies never vanish)"
     )
-    participant_interest_weight: Real(0.01, 100.0) = 1.0
+    participant_interest_weight: Annotated[float, *real_bounds(0.01, 100.0)] = 1.0
 
 
 class Intake(Frozen):
@@ -232,7 +247,7 @@ class Intake(Frozen):
     from ``first_week``; each applicant's batch is drawn at random. The last batch arrives by
     week MAX_WEEKS."""
 
-    count: Whole(1, MAX_WEEKS) = 1
+    count: Annotated[int, *whole_bounds(1, MAX_WEEKS)] = 1
     first_week: Week = 0
     interval_weeks: Weeks = 1
 
@@ -257,10 +272,10 @@ class Population(Frozen):
     scheme: every scheme runs on the same people.
     """
 
-    recipients_represented: Real(1.0, MAX_PEOPLE) = Field(
+    recipients_represented: Annotated[float, *real_bounds(1.0, MAX_PEOPLE)] = Field(
         description="real people of the target intake the sample stands for"
     )
-    control_per_recipient: Real(0.0, 5.0) = Field(
+    control_per_recipient: Annotated[float, *real_bounds(0.0, 5.0)] = Field(
         0.25, description="simulated applicants beyond the target intake, per simulated recipient"
     )
     intake: Intake = Intake()
@@ -269,24 +284,32 @@ class Population(Frozen):
     age_18_35_share: Share
     employed_at_entry_share: Share
     incentive_motivated_share: Share = Field(description="joined mainly for the cash incentive")
-    weekly_hours_min: Whole(1, 80) = Field(4, description="whole hours per week for courses")
-    weekly_hours_max: Whole(1, 80) = 20
-    ability_sd: Real(0.0, 2.0) = Field(0.5, description="sd of log ability (log-normal, mean 1)")
+    weekly_hours_min: Annotated[int, *whole_bounds(1, 80)] = Field(
+        4, description="whole hours per week for courses"
+    )
+    weekly_hours_max: Annotated[int, *whole_bounds(1, 80)] = 20
+    ability_sd: Annotated[float, *real_bounds(0.0, 2.0)] = Field(
+        0.5, description="sd of log ability (log-normal, mean 1)"
+    )
     sector_interest_noise: Share = Field(0.3, description="share choosing a sector at random")
 
 
 class Labour(Frozen):
     """Weekly two-state employment chain (DESIGN §4). Hazards are per week."""
 
-    job_finding_logit: Real(-JOB_FINDING_LIMIT, JOB_FINDING_LIMIT) = Field(
+    job_finding_logit: Annotated[float, *real_bounds(-JOB_FINDING_LIMIT, JOB_FINDING_LIMIT)] = Field(
         description="log-odds of finding a job in a week, baseline"
     )
     job_loss_weekly: Share = Field(description="weekly probability of losing a job")
     senior_high_effect: LogOdds = 0.2
     age_18_35_effect: LogOdds = 0.1
-    demand_elasticity: Real(-3.0, 3.0) = Field(0.8, description="d logit(find) / d log(vacancy index)")
-    skill_effect: Real(0.0, 2 * LOGIT_LIMIT) = Field(description="d logit(find) / d matched skill")
-    skill_protects_job: Real(0.0, 2 * LOGIT_LIMIT) = Field(
+    demand_elasticity: Annotated[float, *real_bounds(-3.0, 3.0)] = Field(
+        0.8, description="d logit(find) / d log(vacancy index)"
+    )
+    skill_effect: Annotated[float, *real_bounds(0.0, 2 * LOGIT_LIMIT)] = Field(
+        description="d logit(find) / d matched skill"
+    )
+    skill_protects_job: Annotated[float, *real_bounds(0.0, 2 * LOGIT_LIMIT)] = Field(
         0.0, description="d log(job loss) / d skill, negative"
     )
     lock_in: Share = Field(0.3, description="fall of the job-finding hazard while in a course")
@@ -315,18 +338,18 @@ class ModeShares(_Shares):
 class Providers(Frozen):
     """Training providers and their courses at the start of the programme."""
 
-    count: Whole(1, MAX_PROVIDERS)
-    courses_per_provider: Real(0.0, MAX_COURSES_PER_PROVIDER, above=True) = Field(
+    count: Annotated[int, *whole_bounds(1, MAX_PROVIDERS)]
+    courses_per_provider: Annotated[float, *real_bounds(0.0, MAX_COURSES_PER_PROVIDER, above=True)] = Field(
         description="mean courses owned by a provider"
     )
     types: ProviderTypeShares
     course_modes: ModeShares
     quality_alpha: BetaShape = Field(2.0, description="Beta(alpha, beta) of true course quality")
     quality_beta: BetaShape = 2.0
-    hours_min: Real(0.0, MAX_COURSE_HOURS, above=True) = Field(
+    hours_min: Annotated[float, *real_bounds(0.0, MAX_COURSE_HOURS, above=True)] = Field(
         6.0, description="minimum course length, hours"
     )
-    hours_max: Real(0.0, MAX_COURSE_HOURS, above=True) = 20.0
+    hours_max: Annotated[float, *real_bounds(0.0, MAX_COURSE_HOURS, above=True)] = 20.0
     initial_price_median_idr: PositiveMoney
     initial_price_sd_log: Sd = 0.5
     marginal_cost_online_idr: Money
@@ -337,15 +360,17 @@ class Providers(Frozen):
     knightly_weight_idr: Money = Field(
         0.0, description="value a knightly provider puts on one unit of trainee skill, IDR"
     )
-    offline_capacity_per_year: Real(0.0, MAX_PEOPLE) = Field(
+    offline_capacity_per_year: Annotated[float, *real_bounds(0.0, MAX_PEOPLE)] = Field(
         500.0, description="trainees a provider other than online-only can teach offline per year"
     )
     exit_after_loss_weeks: Weeks = Field(
         12, description="weeks over which a provider's summed expected losses make it exit"
     )
     entry_review_weeks: Weeks = 8
-    entry_rate: Real(0.0, 10.0) = Field(0.0, description="entrants per review per unit profit ratio")
-    entry_cost_idr: Real(MIN_ENTRY_COST_IDR, MAX_IDR) = 1.0e8
+    entry_rate: Annotated[float, *real_bounds(0.0, 10.0)] = Field(
+        0.0, description="entrants per review per unit profit ratio"
+    )
+    entry_cost_idr: Annotated[float, *real_bounds(MIN_ENTRY_COST_IDR, MAX_IDR)] = 1.0e8
 
 
 class Centre(Frozen):
@@ -354,13 +379,17 @@ class Centre(Frozen):
 
     name: str
     kind: Literal["public_blk", "offline_centre"] = "public_blk"
-    count: Whole(0, MAX_PROVIDERS)
-    capacity_per_year: Real(0.0, MAX_PEOPLE) = Field(description="trainees per centre per year")
-    sectors_taught: Whole(1, MAX_SECTORS) = Field(2, description="sectors each centre can teach")
+    count: Annotated[int, *whole_bounds(0, MAX_PROVIDERS)]
+    capacity_per_year: Annotated[float, *real_bounds(0.0, MAX_PEOPLE)] = Field(
+        description="trainees per centre per year"
+    )
+    sectors_taught: Annotated[int, *whole_bounds(1, MAX_SECTORS)] = Field(
+        2, description="sectors each centre can teach"
+    )
     quality_alpha: BetaShape = 2.0
     quality_beta: BetaShape = 2.0
     marginal_cost_idr: Money = Field(description="cost per trainee of an offline course, IDR")
-    course_hours: Real(0.0, MAX_COURSE_HOURS, above=True) = Field(
+    course_hours: Annotated[float, *real_bounds(0.0, MAX_COURSE_HOURS, above=True)] = Field(
         140.0, description="length of a centre's course, hours"
     )
 
@@ -369,7 +398,7 @@ class Pricing(Frozen):
     """The providers' price-learning rule (see simulation.rules.pricing)."""
 
     review_weeks: Weeks = 4
-    step_share: Real(0.0, 0.5, above=True) = 0.1
+    step_share: Annotated[float, *real_bounds(0.0, 0.5, above=True)] = 0.1
     tolerance_share: Share = Field(
         0.0,
         description="a price move that lowers the objective by less than this share is kept; the "
@@ -384,13 +413,15 @@ class Platform(Frozen):
     participant_share: Share
     commission: Share
     ranking: Literal["popularity", "rating", "price", "sponsored"] = "popularity"
-    page_size: Whole(1, MAX_PAGE) = 10
-    affiliated_providers: Whole(0, MAX_PROVIDERS) = Field(0, description="providers owned by the platform")
+    page_size: Annotated[int, *whole_bounds(1, MAX_PAGE)] = 10
+    affiliated_providers: Annotated[int, *whole_bounds(0, MAX_PROVIDERS)] = Field(
+        0, description="providers owned by the platform"
+    )
     listing_share: Share = Field(0.5, description="chance a provider lists on this platform")
 
 
 class Wave(Frozen):
-    count: Whole(1, MAX_WEEKS)
+    count: Annotated[int, *whole_bounds(1, MAX_WEEKS)]
     first_week: Week = 0
     interval_weeks: Weeks = 2
 
@@ -468,16 +499,22 @@ class Tender(Frozen):
     """The supply-side scheme: the office buys seats by tender (DESIGN §3, tender)."""
 
     budget_idr: PositiveMoney
-    cycles: Whole(1, MAX_WEEKS) = Field(1, description="contract cycles; the budget is split evenly")
+    cycles: Annotated[int, *whole_bounds(1, MAX_WEEKS)] = Field(
+        1, description="contract cycles; the budget is split evenly"
+    )
     cycle_weeks: Weeks = 52
-    reference_cost_idr: Real(MIN_REFERENCE_COST_IDR, MAX_IDR) = Field(
+    reference_cost_idr: Annotated[float, *real_bounds(MIN_REFERENCE_COST_IDR, MAX_IDR)] = Field(
         description="planning cost per trainee, IDR"
     )
     planning_lag_weeks: Week = Field(8, description="age of the demand data used to plan")
     forecast_noise_sd: Sd = 0.3
-    min_seats: Whole(1, int(MAX_PEOPLE)) = Field(1, description="smallest lot worth tendering, real seats")
+    min_seats: Annotated[int, *whole_bounds(1, int(MAX_PEOPLE))] = Field(
+        1, description="smallest lot worth tendering, real seats"
+    )
     procurement_weeks: Week = 12
-    bid_markup: Real(0.0, 10.0) = Field(0.4, description="margin over cost of a bidder with no rivals")
+    bid_markup: Annotated[float, *real_bounds(0.0, 10.0)] = Field(
+        0.4, description="margin over cost of a bidder with no rivals"
+    )
     quality_inflation: Share = Field(0.1, description="declared minus true quality")
     assessment_noise_sd: Sd = 0.1
     price_weight: Share = 0.6
@@ -495,7 +532,9 @@ class Tender(Frozen):
     travel_tolerance_idr: PositiveMoney = Field(200000.0, description="travel cost halving take-up, IDR")
     seat_rule: Literal["lottery", "queue"] = "lottery"
     allowance_idr: Money = Field(0.0, description="transport and meal allowance per trainee")
-    completion_travel: Real(0.0, LOGIT_LIMIT) = Field(1.0, description="log-odds lost per travel tolerance")
+    completion_travel: Annotated[float, *real_bounds(0.0, LOGIT_LIMIT)] = Field(
+        1.0, description="log-odds lost per travel tolerance"
+    )
     past_performance_weight: Share = 0.5
     admin_cost_share: Share = 0.0059
 
@@ -516,7 +555,7 @@ class Choice(Frozen):
     copay_weight: Weight = Field(2.0, description="per top-up, in credits")
     no_internet_penalty: Weight = 2.0
     travel_weight: Weight = Field(1.0, description="per travel cost, in credits")
-    other_courses_shown: Whole(0, MAX_PAGE) = 4
+    other_courses_shown: Annotated[int, *whole_bounds(0, MAX_PAGE)] = 4
     revisit_share: Share = Field(
         1.0, description="weekly chance that a holder who has bought a course visits again"
     )
@@ -526,7 +565,7 @@ class Completion(Frozen):
     """Log-odds of finishing a course once enrolled: an intercept within INTERCEPT_LIMIT and
     coefficients within LOGIT_LIMIT, so that the log-odds stay within float32's exp range."""
 
-    intercept: Real(-INTERCEPT_LIMIT, INTERCEPT_LIMIT)
+    intercept: Annotated[float, *real_bounds(-INTERCEPT_LIMIT, INTERCEPT_LIMIT)]
     motivation: LogOdds = 0.5
     incentive_pending: LogOdds = 1.0
     quality: LogOdds = 1.0
@@ -537,10 +576,14 @@ class Completion(Frozen):
 class Ratings(Frozen):
     """Compulsory 1-5 star ratings by completers."""
 
-    leniency: Real(-5.0, 5.0) = Field(0.8, description="stars added to the quality-based rating")
-    noise_sd: Real(0.0, 5.0) = 0.7
-    prior_stars: Real(1.0, 5.0) = Field(4.0, description="stars a course without ratings shows")
-    prior_count: Real(0.0, MAX_PEOPLE) = Field(
+    leniency: Annotated[float, *real_bounds(-5.0, 5.0)] = Field(
+        0.8, description="stars added to the quality-based rating"
+    )
+    noise_sd: Annotated[float, *real_bounds(0.0, 5.0)] = 0.7
+    prior_stars: Annotated[float, *real_bounds(1.0, 5.0)] = Field(
+        4.0, description="stars a course without ratings shows"
+    )
+    prior_count: Annotated[float, *real_bounds(0.0, MAX_PEOPLE)] = Field(
         5.0, description="real pseudo-ratings at prior_stars in the displayed mean (not simulated ones)"
     )
 
@@ -548,7 +591,7 @@ class Ratings(Frozen):
 class Skill(Frozen):
     """Skill gained from a completed course (DESIGN §3 step 6)."""
 
-    gain_per_quality: Real(0.0, 10.0) = 1.0
+    gain_per_quality: Annotated[float, *real_bounds(0.0, 10.0)] = 1.0
     diminishing: Share = Field(0.6, description="each further course adds this share of the last")
     cross_sector_match: Share = Field(0.3, description="value of skill outside one's own sector")
 
@@ -558,9 +601,9 @@ class Scenario(Frozen):
 
     name: Name
     description: str = ""
-    seed: Whole(0, MAX_SEED) = 0
-    weeks: Whole(1, MAX_WEEKS)
-    size: Whole(10, MAX_SIZE) = Field(description="simulated recipients")
+    seed: Annotated[int, *whole_bounds(0, MAX_SEED)] = 0
+    weeks: Annotated[int, *whole_bounds(1, MAX_WEEKS)]
+    size: Annotated[int, *whole_bounds(10, MAX_SIZE)] = Field(description="simulated recipients")
     schemes: tuple[SchemeName, ...] | None = Field(
         None, description="schemes to run, by block name, in order"
     )

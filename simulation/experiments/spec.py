@@ -71,7 +71,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
@@ -82,15 +82,15 @@ from simulation.config.scenario import (
     MAX_SEED,
     Frozen,
     Name,
-    Real,
     Scenario,
     ScenarioError,
-    Whole,
     _describe,
     _model_of,
     apply_override,
     parse_yaml,
     read_yaml,
+    real_bounds,
+    whole_bounds,
 )
 from simulation.reporting.compare import replication_seeds
 
@@ -117,8 +117,8 @@ class Parameter(Frozen):
 
     path: str = Field(min_length=1, description="scenario key path, e.g. voucher.credit_idr")
     values: tuple[Any, ...] | None = Field(None, min_length=1, description="numbers, strings, booleans")
-    low: Real() | None = None
-    high: Real() | None = None
+    low: Annotated[float, *real_bounds()] | None = None
+    high: Annotated[float, *real_bounds()] | None = None
 
     @field_validator("path")
     @classmethod
@@ -175,12 +175,12 @@ class SweepSpec(Frozen):
     name: Name = Field(description="also the results folder name")
     description: str = ""
     base: Path
-    seed: Whole(0, MAX_SEED) = Field(0, description="root seed of the sweep")
+    seed: Annotated[int, *whole_bounds(0, MAX_SEED)] = Field(0, description="root seed of the sweep")
     sampler: Sampler = "grid"
-    samples: Whole(1, MAX_SAMPLES) | None = Field(
+    samples: Annotated[int, *whole_bounds(1, MAX_SAMPLES)] | None = Field(
         None, description="random/lhs: points; sobol: Saltelli base N; morris: trajectories"
     )
-    replications: Whole(1, MAX_REPLICATIONS) = Field(
+    replications: Annotated[int, *whole_bounds(1, MAX_REPLICATIONS)] = Field(
         1, description="runs per design point, each with its own seed"
     )
     common_random_numbers: bool = Field(
