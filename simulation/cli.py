@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 from simulation.config.scenario import ScenarioError, load_scenario, read_yaml, scenario_dir
 from simulation.reporting.outputs import (
@@ -132,15 +132,14 @@ def _seed(text: str) -> int:
     import yaml
     from pydantic import TypeAdapter, ValidationError
 
-    from simulation.config.scenario import Scenario
+    from simulation.config.scenario import Seed  # the type of Scenario.seed
 
-    field = Scenario.model_fields["seed"]
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
         value = text
     try:
-        return TypeAdapter(Annotated[field.annotation, *field.metadata]).validate_python(value)
+        return TypeAdapter(Seed).validate_python(value)
     except ValidationError as err:
         raise argparse.ArgumentTypeError(f"{err.errors()[0]['msg']} (got {text!r})") from None
 

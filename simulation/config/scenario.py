@@ -33,6 +33,7 @@ import copy
 import difflib
 import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -47,6 +48,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 # --------------------------------------------------------------------------- limits
 
@@ -170,6 +172,7 @@ BetaShape = Annotated[float, *real_bounds(0.1, 100.0)]  # a parameter of a Beta 
 Weeks = Annotated[int, *whole_bounds(1, MAX_WEEKS)]  # a duration
 Week = Annotated[int, *whole_bounds(0, MAX_WEEKS)]  # a week number (or a duration that may be zero)
 Count = Annotated[int, *whole_bounds(0, MAX_WEEKS)]  # a count of events over a run (payments, surveys)
+Seed = Annotated[int, *whole_bounds(0, MAX_SEED)]  # a root seed (also the rule of the CLI's --seed)
 Flag = Annotated[bool, Field(strict=True)]
 Name = Annotated[str, AfterValidator(safe_name)]
 
@@ -601,7 +604,7 @@ class Scenario(Frozen):
 
     name: Name
     description: str = ""
-    seed: Annotated[int, *whole_bounds(0, MAX_SEED)] = 0
+    seed: Seed = 0
     weeks: Annotated[int, *whole_bounds(1, MAX_WEEKS)]
     size: Annotated[int, *whole_bounds(10, MAX_SIZE)] = Field(description="simulated recipients")
     schemes: tuple[SchemeName, ...] | None = Field(
@@ -945,6 +948,7 @@ def apply_override(raw: dict[str, Any], override: str) -> None:
     except (yaml.YAMLError, ValueError, RecursionError):
         raise ScenarioError(f"--set {override!r}: the value is not valid YAML") from None
     node: Any = raw
+    key: str | int  # a mapping key, or a list index
     for depth, key in enumerate(keys):
         last = depth == len(keys) - 1
         where = ".".join(keys[: depth + 1])
@@ -981,6 +985,7 @@ def nesting_depth(data: Any, limit: int = 2 * MAX_DEPTH) -> int:
     stack = [(data, 1)]
     while stack:
         item, level = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list | tuple):
@@ -994,7 +999,7 @@ def nesting_depth(data: Any, limit: int = 2 * MAX_DEPTH) -> int:
     return deepest
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = tuple(error["loc"])
     path = _clip(".".join(str(part) for part in loc), 200) or "(top level)"
     if not loc and error["type"] == "value_error":  # the model's own checks name their keys

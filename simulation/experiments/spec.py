@@ -69,6 +69,7 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -76,6 +77,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from simulation.config.scenario import (
     EXPONENT_NUMBER,
@@ -133,7 +135,7 @@ class Parameter(Frozen):
     def _scalars(cls, values: Any) -> Any:
         if not isinstance(values, list | tuple):
             return values  # the type check reports it
-        out = []
+        out: list[Any] = []
         for value in values:
             if isinstance(value, np.generic):
                 value = value.item()
@@ -161,6 +163,20 @@ class Parameter(Frozen):
     @property
     def is_range(self) -> bool:
         return self.values is None
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """``(low, high)`` of a range."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"parameter {self.path} is a list of values, not a range")
+        return self.low, self.high
+
+    @property
+    def listed(self) -> tuple[Any, ...]:
+        """The ``values`` of a list."""
+        if self.values is None:
+            raise ValueError(f"parameter {self.path} is a range, not a list of values")
+        return self.values
 
 
 class SweepSpec(Frozen):
@@ -207,7 +223,9 @@ class SweepSpec(Frozen):
     @field_validator("schemes", "metrics")
     @classmethod
     def _unique_names(cls, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        for k, name in enumerate(names or ()):
+        if names is None:
+            return names
+        for k, name in enumerate(names):
             if not name.strip():
                 raise ValueError(f"item {k} is empty")
             if name in names[:k]:
@@ -360,10 +378,11 @@ def check_against_base(spec: SweepSpec, source: str | None = None) -> Scenario:
 def _parameter_errors(fixed: dict[str, Any], k: int, parameter: Parameter) -> list[str]:
     """Problems of parameter ``k`` against the base with the fixed overrides (empty if none)."""
     if parameter.is_range:
-        mid = parameter.low + 0.5 * (parameter.high - parameter.low)
-        trials = [("low", parameter.low), ("high", parameter.high), ("", mid)]
+        low, high = parameter.bounds
+        mid = low + 0.5 * (high - low)
+        trials = [("low", low), ("high", high), ("", mid)]
     else:
-        trials = [(f"values.{j}", value) for j, value in enumerate(parameter.values)]
+        trials = [(f"values.{j}", value) for j, value in enumerate(parameter.listed)]
     problems = []
     for trial, (where, value) in enumerate(trials):
         override = f"{parameter.path}={render_value(value)}"
@@ -420,7 +439,7 @@ def _read_spec_yaml(path: Path) -> dict[str, Any]:
     return read_yaml(path, what="sweep spec", error=SweepSpecError)
 
 
-def _describe_spec(error: dict[str, Any]) -> str:
+def _describe_spec(error: ErrorDetails) -> str:
     """One pydantic error of a SweepSpec as ``key.path: message``, with did-you-mean hints."""
     loc = tuple(error["loc"])
     if error["type"] == "extra_forbidden":
@@ -494,11 +513,20 @@ def point_count(spec: SweepSpec) -> int:
     """Design points (before replications), computed without sampling."""
     d = len(spec.parameters)
     if spec.sampler == "grid":
-        return math.prod(len(parameter.values) for parameter in spec.parameters)
+        return math.prod(len(parameter.listed) for parameter in spec.parameters)
     if spec.sampler == "sobol":
-        return spec.samples * (d + 2)
+        return _samples(spec) * (d + 2)
     if spec.sampler == "morris":
-        return spec.samples * (d + 1)
+        return _samples(spec) * (d + 1)
+    return _samples(spec)
+
+
+def _samples(spec: SweepSpec) -> int:
+    """``spec.samples``, which every sampler but grid needs (the spec's validation checks it)."""
+    if spec.samples is None:
+        raise SweepSpecError(
+            f"{spec.spec_file or spec.name}: samples: the {spec.sampler} sampler needs 'samples'"
+        )
     return spec.samples
 
 
@@ -528,36 +556,38 @@ def points(spec: SweepSpec) -> list[dict[str, Any]]:
         return [dict(zip(names, combo, strict=True)) for combo in _grid(spec)]
     rng = np.random.default_rng(np.random.SeedSequence(spec.seed))  # the design's own stream
     if spec.sampler == "random":
-        columns = [_random_column(rng, parameter, spec.samples) for parameter in spec.parameters]
+        columns = [_random_column(rng, parameter, _samples(spec)) for parameter in spec.parameters]
         return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
     unit = None
     if spec.sampler == "lhs":
         from scipy.stats import qmc
 
-        unit = qmc.LatinHypercube(d=len(names), seed=rng).random(spec.samples)
+        unit = qmc.LatinHypercube(d=len(names), seed=rng).random(_samples(spec))
         low = np.array([p.low for p in spec.parameters])
         high = np.array([p.high for p in spec.parameters])
         matrix = low + unit * (high - low)
     elif spec.sampler == "sobol":
         from SALib.sample import sobol
 
-        matrix = sobol.sample(salib_problem(spec), spec.samples, calc_second_order=False, seed=rng)
+        matrix = sobol.sample(salib_problem(spec), _samples(spec), calc_second_order=False, seed=rng)
     else:
         from SALib.sample import morris
 
-        matrix = morris.sample(salib_problem(spec), spec.samples, num_levels=MORRIS_LEVELS, seed=rng)
+        matrix = morris.sample(salib_problem(spec), _samples(spec), num_levels=MORRIS_LEVELS, seed=rng)
     return [dict(zip(names, (float(x) for x in row), strict=True)) for row in matrix]
 
 
-def _grid(spec: SweepSpec):
-    return itertools.product(*(parameter.values for parameter in spec.parameters))
+def _grid(spec: SweepSpec) -> Iterator[tuple[Any, ...]]:
+    return itertools.product(*(parameter.listed for parameter in spec.parameters))
 
 
 def _random_column(rng: np.random.Generator, parameter: Parameter, n: int) -> list[Any]:
     if parameter.is_range:
-        return [float(x) for x in rng.uniform(parameter.low, parameter.high, size=n)]
-    picks = rng.integers(0, len(parameter.values), size=n)
-    return [parameter.values[int(k)] for k in picks]
+        low, high = parameter.bounds
+        return [float(x) for x in rng.uniform(low, high, size=n)]
+    values = parameter.listed
+    picks = rng.integers(0, len(values), size=n)
+    return [values[int(k)] for k in picks]
 
 
 def design(spec: SweepSpec) -> list[RunSpec]:
