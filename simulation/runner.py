@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,7 @@ def run_scenario(
     schemes = list(schemes or scenario.scheme_names)
     world = build_world(scenario, seed)
     models = {name: run_scheme(world, name, progress) for name in schemes}
-    summary = {
+    summary: dict[str, Any] = {
         "scenario": scenario.name,
         "seed": seed,
         "simulated_participants": len(world.participants),

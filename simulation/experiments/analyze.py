@@ -223,11 +223,12 @@ def _welch(other: pd.Series, base: pd.Series) -> dict:
     """The difference of two independent means with Welch's t interval (unequal variances)."""
     a = other[np.isfinite(other)].to_numpy(dtype=float)
     b = base[np.isfinite(base)].to_numpy(dtype=float)
-    out = {"mean": None, "sd": None, "se": None, "df": None, "n": len(a), "n_baseline": len(b)}
+    out: dict[str, float | None] = {"mean": None, "sd": None, "se": None, "df": None}
+    out.update(n=len(a), n_baseline=len(b))
     out.update(ci_low=None, ci_high=None)
     if len(a) == 0 or len(b) == 0:
         return out
-    out["mean"] = float(a.mean() - b.mean())
+    mean = out["mean"] = float(a.mean() - b.mean())
     if len(a) < 2 or len(b) < 2:
         return out
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
@@ -239,11 +240,11 @@ def _welch(other: pd.Series, base: pd.Series) -> dict:
     from scipy import stats
 
     half = float(stats.t.ppf((1 + CONFIDENCE) / 2, df)) * se
-    out.update(se=se, df=df, ci_low=out["mean"] - half, ci_high=out["mean"] + half)
+    out.update(se=se, df=df, ci_low=mean - half, ci_high=mean + half)
     return out
 
 
-def format_differences(differences: pd.DataFrame, params: list[str], baseline: dict) -> str:
+def format_differences(differences: pd.DataFrame, params: list[str], baseline: pd.Series | dict) -> str:
     """The differences from the baseline point as text: how they were paired, then one block per
     metric with a line per scheme."""
 
@@ -290,7 +291,7 @@ def sensitivity_indices(spec: SweepSpec, long: pd.DataFrame, metrics: list[str])
                 continue
             if spec.sampler == "sobol":
                 r = sobol.analyze(problem, Y, calc_second_order=False, seed=spec.seed)
-                keys = ("S1", "S1_conf", "ST", "ST_conf")
+                keys: tuple[str, ...] = ("S1", "S1_conf", "ST", "ST_conf")
             else:
                 r = morris.analyze(problem, X, Y, num_levels=4, seed=spec.seed)
                 keys = ("mu_star", "mu_star_conf", "sigma")

@@ -12,9 +12,9 @@ points), money in IDR, effects in pp.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -206,7 +206,7 @@ def summarise_replications(
     for run in runs:
         for name, metrics in run.items():
             schemes.setdefault(name, {}).update(dict.fromkeys(metrics))
-    summary = {"n": len(runs), "confidence": confidence, "schemes": {}, "difference": {}}
+    summary: dict[str, Any] = {"n": len(runs), "confidence": confidence, "schemes": {}, "difference": {}}
     if not schemes:
         return summary
 
@@ -292,7 +292,7 @@ def _with_half_width(stat: dict | None, fmt: Callable[[object], str]) -> str:
     return f"{fmt(stat['mean'])} ± {fmt(half).lstrip('+')}"
 
 
-def comparison_table(summary: dict, rows: list[tuple[str, str, str]], format_value: Callable) -> str:
+def comparison_table(summary: dict, rows: Sequence[tuple[str, str, str]], format_value: Callable) -> str:
     """A console table: one column per scheme, then one per difference ("B - A").
 
     ``summary`` has ``"schemes"`` ({scheme: {metric: value}}) and optionally ``"difference"``
@@ -310,17 +310,20 @@ def comparison_table(summary: dict, rows: list[tuple[str, str, str]], format_val
         schemes, diffs = summary["schemes"], summary.get("difference") or {}
     headers = [*schemes, *diffs]
 
-    def cell(source: dict, key: str, fmt: Callable[[object], str]) -> str:
-        return _with_half_width(source.get(key), fmt) if reps else fmt(source.get(key))
+    def cell(source: dict, key: str, kind: str, fmt: Callable[[object, str], str]) -> str:
+        if reps:
+            return _with_half_width(source.get(key), lambda value: fmt(value, kind))
+        return fmt(source.get(key), kind)
+
+    def signed(value: object, kind: str) -> str:
+        return format_difference(value, kind, format_value)
 
     body = []
     for key, label, kind in rows:
         if not any(key in metrics for metrics in schemes.values()):
             continue
-        cells = [cell(m, key, lambda v, k=kind: format_value(v, k)) for m in schemes.values()]
-        cells += [
-            cell(d, key, lambda v, k=kind: format_difference(v, k, format_value)) for d in diffs.values()
-        ]
+        cells = [cell(m, key, kind, format_value) for m in schemes.values()]
+        cells += [cell(d, key, kind, signed) for d in diffs.values()]
         body.append((label, cells))
     widths = [
         max(MIN_COLUMN_WIDTH, len(h), *(len(cells[i]) for _, cells in body)) for i, h in enumerate(headers)
@@ -384,7 +387,7 @@ def _colours(schemes: list[str], differences: list[str]) -> dict[str, str]:
     colours = {name: f"C{i}" for i, name in enumerate(schemes)}
     for diff in differences:
         first = next((s for s in schemes if diff.startswith(f"{s} - ")), None)
-        colours[diff] = colours.get(first, "C0")
+        colours[diff] = "C0" if first is None else colours[first]
     return colours
 
 

@@ -38,7 +38,7 @@ import io
 import math
 from collections.abc import Iterable, Mapping
 from numbers import Real
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, SupportsInt
 
 from simulation.reporting.registry import METRICS
 
@@ -78,7 +78,11 @@ def _stat(value) -> dict | None:
     if isinstance(value, Mapping):
         mean, low, high = (_number(value.get(k)) for k in ("mean", "ci_low", "ci_high"))
         n = value.get("n")
-        n = int(n) if isinstance(n, Real) and not isinstance(n, bool) else (0 if mean is None else 1)
+        # Every Real has __int__, but typeshed's numbers.Real does not say so: hence SupportsInt.
+        if isinstance(n, Real) and isinstance(n, SupportsInt) and not isinstance(n, bool):
+            n = int(n)
+        else:
+            n = 0 if mean is None else 1
         if low is None or high is None:
             low = high = None
         return {"mean": mean, "ci_low": low, "ci_high": high, "n": n}
@@ -137,8 +141,10 @@ def convergence_rows(
             stats = {}
             for size in sizes:
                 metrics_here = (blocks[size].get(source) or {}).get(group)
-                present = metrics_here is not None and metric in metrics_here
-                stats[size] = _stat(metrics_here[metric]) if present else None
+                if metrics_here is not None and metric in metrics_here:
+                    stats[size] = _stat(metrics_here[metric])
+                else:
+                    stats[size] = None
             cells = _cells(stats, reference, rel_tol)
             rows.append(
                 {
@@ -170,7 +176,7 @@ def _cells(stats: dict[int, dict | None], reference: int, rel_tol: float = 0.0) 
             cell["status"] = "missing" if stat is None else "undefined"
         elif size == reference:
             cell["status"] = "reference"
-        elif ref is None or ref["ci_low"] is None or stat["ci_low"] is None:
+        elif stat is None or ref is None or ref["ci_low"] is None or stat["ci_low"] is None:
             cell["status"] = "not_compared"
         else:
             here = (stat["ci_low"], stat["ci_high"])

@@ -106,7 +106,7 @@ def start_output(out_dir: Path, unique: bool = False) -> Path:
 def remove_stale_staging(parent: Path) -> list[Path]:
     """Remove the staging folders in ``parent`` left by processes of this host that are gone
     (e.g. killed with SIGKILL); returns those removed. Live processes' folders are kept."""
-    removed = []
+    removed: list[Path] = []
     try:
         names = os.listdir(parent)
     except OSError:
