@@ -70,7 +70,7 @@ def choose_courses(
     k0, k1 = np.int64(key[0]), np.int64(key[1])
     for i in range(n):
         seed, wait_seed = person_seeds(np.int64(persons[i]), week, k0, k1)
-        reference = np.float64(outside[i])  # weights relative to waiting's utility...
+        reference: float = np.float64(outside[i])  # weights relative to waiting's utility...
         total = slot_weights(i, reference, weight, alt, tally[0], prices, *args) + 1.0
         if not total < OVERFLOW:  # ...unless an option beats waiting by ~690 utils: to the best one
             reference = max(reference, best_utility(i, weight, alt, prices, *args))

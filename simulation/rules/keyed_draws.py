@@ -30,6 +30,7 @@ M0, M1 = 0xD2511F53, 0xCD9E8D57  # Philox4x32 multipliers
 W0, W1 = 0x9E3779B9, 0xBB67AE85  # Weyl key increments
 MASK32 = 0xFFFFFFFF
 ROUNDS = 10
+IntLike = int | np.integer  # the compiled draws take Python or numpy integers alike
 
 
 def purpose_key(root_seed: int, purpose: str) -> np.ndarray:
@@ -75,7 +76,7 @@ def philox_block(counter: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
-def uniform32(person: int, week: int, slot: int, k0: int, k1: int) -> np.float32:
+def uniform32(person: IntLike, week: IntLike, slot: IntLike, k0: IntLike, k1: IntLike) -> np.float32:
     """A float32 uniform in (0, 1) for (person, week, slot): the top 23 bits of word 0, centred
     ((w + 0.5) / 2**23 is exact in float32, so never 0 nor 1)."""
     w = _block(person, week, slot, 0, k0, k1)[0] >> np.uint64(9)
@@ -83,7 +84,7 @@ def uniform32(person: int, week: int, slot: int, k0: int, k1: int) -> np.float32
 
 
 @njit(cache=True, inline="always")
-def uniform64(person: int, week: int, slot: int, k0: int, k1: int) -> float:
+def uniform64(person: IntLike, week: IntLike, slot: IntLike, k0: IntLike, k1: IntLike) -> float:
     """A float64 uniform in (0, 1) for (person, week, slot), from 52 bits of words 0 and 1
     ((w + 0.5) / 2**52 is exact in float64, so never 0 nor 1)."""
     w = _block(person, week, slot, 0, k0, k1)
@@ -203,7 +204,7 @@ def mix64(z: np.uint64) -> np.uint64:
 
 
 @njit(cache=True, inline="always")
-def person_seeds(person: int, week: int, k0: int, k1: int) -> tuple[np.uint64, np.uint64]:
+def person_seeds(person: IntLike, week: IntLike, k0: IntLike, k1: IntLike) -> tuple[np.uint64, np.uint64]:
     """Two 64-bit seeds of (person, week) under a key: the Philox block's words, paired."""
     w = _block(person, week, 0, 0, k0, k1)
     shift = np.uint64(32)
