@@ -13,7 +13,7 @@ from simulation.config.scenario import Completion, Ratings, Skill
 def completion_probability(
     motivation: np.ndarray,
     incentive_pending: np.ndarray,
-    quality: np.ndarray,
+    quality: np.ndarray | float,
     fit: np.ndarray,
     difficulty: np.ndarray,
     params: Completion,

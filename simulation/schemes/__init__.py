@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import TypeVar
 
-from simulation.schemes.base import check_scheme
+from simulation.schemes.base import Scheme, check_scheme
 
-SCHEMES: dict[str, type] = {}
+SCHEMES: dict[str, type[Scheme]] = {}
+S = TypeVar("S", bound=Scheme)
 BUILTIN = {"voucher": "simulation.schemes.voucher", "tender": "simulation.schemes.tender"}
 
 
-def register(name: str) -> Callable[[type], type]:
+def register(name: str) -> Callable[[type[S]], type[S]]:
     """Class decorator adding a scheme to the registry under ``name``, after checking that it
     implements the Scheme protocol and that the scenario has a block of that name."""
 
-    def add(cls: type) -> type:
+    def add(cls: type[S]) -> type[S]:
         from simulation.config.scenario import Scenario
 
         if name not in Scenario.model_fields:
@@ -37,7 +39,7 @@ def register(name: str) -> Callable[[type], type]:
     return add
 
 
-def get_scheme(name: str) -> type:
+def get_scheme(name: str) -> type[Scheme]:
     """The scheme class registered as ``name``."""
     if name not in SCHEMES and name in BUILTIN:
         importlib.import_module(BUILTIN[name])

@@ -34,7 +34,7 @@ cycle's budget / scale no more than it holds, so rounding can never overspend th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -49,6 +49,7 @@ from simulation.schemes import register
 from simulation.schemes.base import Evaluation
 
 if TYPE_CHECKING:
+    from simulation.config.scenario import Tender
     from simulation.model.market import MarketModel
 
 WEEKS_PER_YEAR = 52.0
@@ -105,9 +106,13 @@ class Contract:
 class TenderScheme:
     """Contracted training bought by tender; parameters from ``scenario.tender``."""
 
+    name: ClassVar[str]  # set by register
+
     def __init__(self, model: MarketModel):
         self.model = model
-        self.params = model.params.tender
+        if model.params.tender is None:
+            raise ValueError("the tender scheme needs a 'tender:' block in the scenario")
+        self.params: Tender = model.params.tender
         self.seed = model.world.seed
         self.price_cap_idr = float("inf")
         n = len(model.people)
@@ -225,7 +230,7 @@ class TenderScheme:
             "mean_price_paid_idr": by_trainee([c.price_idr for c in contracts]),
             "mean_true_quality_enrolled": by_trainee([c.delivered_quality for c in contracts]),
             "mismatch_rate": share(sector_of[contract] != people.sector, seated),
-            "median_weeks_to_first_training": float(median(waited)) if waited.size else None,
+            "median_weeks_to_first_training": median(waited),
             "seats_contracted": seats,
             "seats_planned": self.tally["lot_seats"],
             "seat_fill_rate": trainees / sim_seats if sim_seats else None,
@@ -606,8 +611,8 @@ class TenderScheme:
         if not ending:
             return
         still_running = {self._cell(c): None for c in self.contracts if c.end_week > week}
-        closed = [self._cell(self.contracts[k]) for k in ending]
-        closed = np.array([cell for cell in dict.fromkeys(closed) if cell not in still_running])
+        ended = [self._cell(self.contracts[k]) for k in ending]
+        closed = np.array([cell for cell in dict.fromkeys(ended) if cell not in still_running])
         waiting = np.flatnonzero(np.isin(self.applied, closed) & (model.state.status == NOT_SELECTED))
         self.applied[waiting] = -1
 

@@ -20,7 +20,7 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -37,7 +37,7 @@ from simulation.schemes.base import Evaluation
 from simulation.schemes.platform_market import PlatformMarket
 
 if TYPE_CHECKING:
-    from simulation.config.scenario import Scenario
+    from simulation.config.scenario import Scenario, Voucher
     from simulation.model.market import MarketModel
 
 # Real ratings (simulated ratings x scale) a course needs to enter the rating-quality correlation:
@@ -49,9 +49,13 @@ MIN_REAL_RATINGS_FOR_CORRELATION = 250
 class VoucherScheme:
     """Kartu Prakerja-style credit scheme; parameters from ``scenario.voucher``."""
 
+    name: ClassVar[str]  # set by register
+
     def __init__(self, model: MarketModel):
         self.model = model
-        self.params = model.params.voucher
+        if model.params.voucher is None:
+            raise ValueError("the voucher scheme needs a 'voucher:' block in the scenario")
+        self.params: Voucher = model.params.voucher
         self.seed = model.world.seed
         self.price_cap_idr = float(self.params.cap_idr)
         self.recipients = affordable_recipients(model.params)
@@ -245,8 +249,8 @@ class VoucherScheme:
 
     def _completers_since(self, week: int, lags: list[int]) -> np.ndarray:
         """Rows whose first completion was exactly one of ``lags`` weeks before ``week``."""
-        found = [self.first_completers.get(week - lag) for lag in lags]
-        found = [rows for rows in found if rows is not None]
+        cohorts = [self.first_completers.get(week - lag) for lag in lags]
+        found = [rows for rows in cohorts if rows is not None]
         return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
     def _close_cards(self, week: int) -> None:
@@ -405,6 +409,8 @@ def affordable_recipients(scenario: Scenario) -> int:
     still stands for ``scenario.scale`` real people: the programme then reaches fewer real
     recipients and stays within its budget."""
     v = scenario.voucher
+    if v is None:
+        raise ValueError("the voucher scheme needs a 'voucher:' block in the scenario")
     per_recipient = v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale
     if per_recipient <= 0:
         return scenario.size
@@ -416,7 +422,7 @@ def wave_quotas(recipients: int, waves: int) -> list[int]:
     return [recipients * (w + 1) // waves - recipients * w // waves for w in range(waves)]
 
 
-def _ratio(part: int, whole: int) -> float:
+def _ratio(part: int | np.integer, whole: int | np.integer) -> float:
     return part / whole if whole else float("nan")
 
 
