@@ -109,7 +109,7 @@ def sweep(
         str(spec.base),
         list(spec.set),
     )
-    schemes = list(spec.schemes) if spec.schemes else None
+    schemes: list[str] | None = list(spec.schemes) if spec.schemes else None
     metrics = list(spec.metrics) if spec.metrics else None
     bar = tqdm(
         total=len(runs), initial=len(runs) - len(pending), desc=spec.name, unit="run", disable=not progress
@@ -151,7 +151,16 @@ def sweep(
     )
 
 
-def _execute(store, pending, args, schemes, metrics, executor, tag: str, bar) -> None:
+def _execute(
+    store: ResultStore,
+    pending: list[RunSpec],
+    args: tuple[dict, str, list[str]],
+    schemes: list[str] | None,
+    metrics: list[str] | None,
+    executor: Any,
+    tag: str,
+    bar: tqdm,
+) -> None:
     """Run the pending runs in-process or on ``executor``, storing each as it ends."""
     failures = 0
     if executor is None:
@@ -195,7 +204,7 @@ def run_batch(
     """Several runs in one Dask task (fewer round trips to the scheduler): for each run its rows
     encoded as Parquet (so the client only writes files), or the error and traceback if it
     raised; one failing run does not stop the others."""
-    outcomes = []
+    outcomes: list[tuple[int, bytes | None, str | None]] = []
     for run in runs:
         try:
             rows = run_one(base_raw, source, fixed, run, schemes, metrics)
@@ -381,7 +390,8 @@ def scheduler_security(
             raise SchedulerError(f"{name} {value}: no such file")
     if ca_file is None and cert is None and key is None:
         security = Security(require_encryption=True)  # from Dask's config, if it names certificates
-        if not security.tls_ca_file or not security.tls_client_cert:
+        # Security declares its fields in __slots__ only (set with setattr): mypy cannot see them.
+        if not security.tls_ca_file or not security.tls_client_cert:  # type: ignore[attr-defined]
             raise SchedulerError(
                 f"--scheduler {address}: tls:// needs certificates: --tls-ca-file CA.pem --tls-cert "
                 f"CERT.pem [--tls-key KEY.pem] (or Dask's config distributed.comm.tls.ca-file, "

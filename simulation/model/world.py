@@ -146,7 +146,8 @@ def draw_centres(
     """Training centres of every tier (public BLKs, private offline centres): providers with one
     offline course per sector they teach, listed on no platform, with a yearly capacity."""
     sectors = len(scenario.sectors)
-    specs, courses = [], []
+    specs: list[ProviderSpecs] = []
+    courses: list[Courses] = []
     for tier in scenario.centres:
         n = tier.count
         region = rng.choice(len(scenario.regions), size=n, p=[r.population_share for r in scenario.regions])

@@ -220,8 +220,13 @@ class ExpectedDemand:
 
     def extended(self, new_courses: int) -> ExpectedDemand:
         """The same tally with ``new_courses`` more courses (entrants), at zero."""
-        arrays = (self.impressions, self.sales, self.net_revenue_idr)
-        arrays += (self.alt_sales, self.alt_net_revenue_idr)
+        arrays = (
+            self.impressions,
+            self.sales,
+            self.net_revenue_idr,
+            self.alt_sales,
+            self.alt_net_revenue_idr,
+        )
         return ExpectedDemand(*(np.concatenate([a, np.zeros(new_courses, a.dtype)]) for a in arrays))
 
     def add(self, tally: tuple[np.ndarray, ...], price_idr: np.ndarray, alt_price_idr: np.ndarray) -> None:
