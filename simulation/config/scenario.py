@@ -599,6 +599,16 @@ class Skill(Frozen):
     cross_sector_match: Share = Field(0.3, description="value of skill outside one's own sector")
 
 
+def with_normalised_shares[Item: Frozen](items: tuple[Item, ...], field: str) -> tuple[Item, ...]:
+    """``items`` with their ``field`` shares rescaled to sum to 1 (``normalised_shares``); items
+    whose share is unchanged are kept as they are."""
+    shares = normalised_shares([getattr(item, field) for item in items], f"{field} values")
+    return tuple(
+        item if getattr(item, field) == share else item.model_copy(update={field: share})
+        for item, share in zip(items, shares, strict=True)
+    )
+
+
 class Scenario(Frozen):
     """One complete, validated description of a world and the schemes to run on it."""
 
@@ -628,20 +638,12 @@ class Scenario(Frozen):
     @field_validator("regions")
     @classmethod
     def _population_shares(cls, regions: tuple[Region, ...]) -> tuple[Region, ...]:
-        shares = normalised_shares([r.population_share for r in regions], "population_share values")
-        return tuple(
-            r if r.population_share == s else r.model_copy(update={"population_share": s})
-            for r, s in zip(regions, shares, strict=True)
-        )
+        return with_normalised_shares(regions, "population_share")
 
     @field_validator("platforms")
     @classmethod
     def _participant_shares(cls, platforms: tuple[Platform, ...]) -> tuple[Platform, ...]:
-        shares = normalised_shares([p.participant_share for p in platforms], "participant_share values")
-        return tuple(
-            p if p.participant_share == s else p.model_copy(update={"participant_share": s})
-            for p, s in zip(platforms, shares, strict=True)
-        )
+        return with_normalised_shares(platforms, "participant_share")
 
     @field_validator("schemes")
     @classmethod

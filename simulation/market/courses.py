@@ -31,7 +31,7 @@ class Courses:
     enrolments: np.ndarray  # int64, simulated purchases
     completions: np.ndarray  # int64
     net_revenue_idr: np.ndarray  # float64, provider's receipts after commission, simulated IDR
-    recent_enrolments: np.ndarray  # float64, decayed weekly count used for popularity ranking
+    recent_enrolments: np.ndarray  # float64, decayed weekly expected sales: platforms' popularity
     price_direction: np.ndarray  # int8, +1 / -1: the way the price last moved (or will move first)
     # Evidence for the next price review, accumulated since the last one (simulation.rules.pricing),
     # at the price and at the alternative price (one step back against price_direction):

@@ -19,6 +19,7 @@ from simulation.rules.statistics import mean, ratio, share
 
 if TYPE_CHECKING:
     from simulation.model.market import MarketModel
+    from simulation.schemes.base import Evaluation
 
 MetricValue = float | int | None
 
@@ -45,20 +46,22 @@ def undefined(metrics: dict[str, MetricValue]) -> dict[str, str]:
 
 
 def shared_values(model: MarketModel) -> dict[str, MetricValue]:
-    """The metrics reporting computes the same way for every scheme."""
+    """The metrics reporting computes the same way for every scheme, from the scheme's evaluation
+    groups (asked for once)."""
     state, people, ledger, scale = model.state, model.people, model.ledger, model.scale
-    trained = state.courses_bought > 0
+    groups = model.scheme.evaluation()
+    trained = groups.trained
     n_trained = int(np.count_nonzero(trained))
     total_cost = ledger.treasury_out * scale
     jobs = additional_jobs(model)
     return {
-        "participants_offered": int(np.count_nonzero(model.scheme.evaluation().offered)) * scale,
+        "participants_offered": int(np.count_nonzero(groups.offered)) * scale,
         "participants_trained": n_trained * scale,
         "completion_rate": share(state.courses_completed > 0, trained),
         "courses_per_participant": ratio(int(state.courses_bought.sum(dtype=np.int64)), n_trained),
         "rural_share_trained": share(~people.urban, trained),
         "female_share_trained": share(people.female, trained),
-        **effect_values(model),
+        **effect_values(model, groups),
         "additional_jobs": jobs,
         "total_cost_idr": total_cost,
         "cost_per_trainee_idr": total_cost / (n_trained * scale) if n_trained else None,
@@ -79,9 +82,9 @@ def additional_jobs(model: MarketModel) -> float:
     return extra_person_weeks / model.params.labour.endline_weeks * model.scale
 
 
-def effect_values(model: MarketModel) -> dict[str, MetricValue]:
-    """The estimands (:mod:`simulation.reporting.estimands`) in percentage points."""
-    groups = model.scheme.evaluation()
+def effect_values(model: MarketModel, groups: Evaluation) -> dict[str, MetricValue]:
+    """The estimands (:mod:`simulation.reporting.estimands`) of the evaluation ``groups``, in
+    percentage points."""
     endline, twin = model.labour.endline_rate()
     found = effects(endline, twin, groups.offered, groups.comparison, groups.stratum, groups.trained)
     comparison = endline[groups.comparison]

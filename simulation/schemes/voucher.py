@@ -128,7 +128,7 @@ class VoucherScheme:
             **{name: value * scale for name, value in self.week_flows.items()},
             "active_providers": sum(p.active for p in self.market.sellers),
             "active_courses": listed.size,
-            "median_listed_price_idr": _median(self.model.courses.price_idr[listed]),
+            "median_listed_price_idr": median(self.model.courses.price_idr[listed]),
             "holding_credit": np.count_nonzero(state.status == HOLDING) * scale,
             "employment_rate_selected": _ratio(employed_selected, n_selected),
             "employment_rate_twin_selected": _ratio(
@@ -428,7 +428,3 @@ def _ratio(part: int | np.integer, whole: int | np.integer) -> float:
 
 def _min(values: np.ndarray) -> float:
     return float(values.min()) if values.size else float("inf")
-
-
-def _median(values: np.ndarray) -> float:
-    return float(np.median(values)) if values.size else float("nan")
