@@ -498,6 +498,26 @@ class Voucher(Frozen):
         )
 
 
+class TenderEntry(Frozen):
+    """New private centres that open when a tender's lots are announced (issue 9): in a cell whose
+    planned seats exceed what its centres can teach (after expanding), entrants drawn like a
+    centres tier enter while the expected margin on the seats left unserved covers the entry cost.
+    Off by default (``max_centres`` 0)."""
+
+    max_centres: Annotated[int, *whole_bounds(0, MAX_PROVIDERS)] = Field(
+        0, description="most new centres per contract cycle, all cells together (0: no entry)"
+    )
+    cost_idr: Money = Field(0.0, description="one-off cost of opening a centre, real IDR")
+    lead_weeks: Week = Field(
+        0,
+        description="weeks from the lots' announcement until an entrant can teach; it bids in the "
+        "cycle's procurement only if this is at most tender.procurement_weeks",
+    )
+    tier: str | None = Field(
+        None, description="centres tier entrants are drawn like, by name (default: the first offline_centre)"
+    )
+
+
 class Tender(Frozen):
     """The supply-side scheme: the office buys seats by tender (DESIGN §3, tender)."""
 
@@ -540,6 +560,34 @@ class Tender(Frozen):
     )
     past_performance_weight: Share = 0.5
     admin_cost_share: Share = 0.0059
+    # Supply that answers to money (issue 9): every default leaves supply as it is.
+    max_expansion_share: Annotated[float, *real_bounds(0.0, 10.0)] = Field(
+        0.0, description="yearly capacity a centre may add per cycle, share of its current capacity (0: none)"
+    )
+    public_expansion_share: Share = Field(
+        1.0, description="share of that bound a public centre's budget lets it add (1: as a private one)"
+    )
+    capacity_cost_idr: Money = Field(
+        0.0, description="one-off cost of one more trainee a year of capacity (a seat-year), real IDR"
+    )
+    capacity_lead_weeks: Week = Field(
+        0, description="weeks from the lots' announcement until added capacity can teach (<= cycle_weeks)"
+    )
+    entry: TenderEntry = TenderEntry()
+    capacity_knowledge: Share = Field(
+        0.0,
+        description="how far the office's plan knows what each cell can deliver: caps at deliverable / "
+        "knowledge (0: plan ignores capacity)",
+    )
+
+    @model_validator(mode="after")
+    def _capacity_ready_by_next_cycle(self) -> Tender:
+        if self.capacity_lead_weeks > self.cycle_weeks:
+            raise ValueError(
+                f"capacity_lead_weeks ({self.capacity_lead_weeks}) must be at most cycle_weeks "
+                f"({self.cycle_weeks}): capacity added in one cycle is in place by the next"
+            )
+        return self
 
 
 class Choice(Frozen):

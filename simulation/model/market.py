@@ -9,6 +9,8 @@ by which any scheme enrols people in courses and completes them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mesa
 import numpy as np
 from tqdm.auto import tqdm
@@ -20,11 +22,14 @@ from simulation.market.ledger import Ledger
 from simulation.market.participants import ENROLLED, Participant, ProgrammeState
 from simulation.market.providers import ProviderSpecs
 from simulation.model.labour import LabourMarket
-from simulation.model.world import World, draw_providers
+from simulation.model.world import World, draw_centre_entrants, draw_providers
 from simulation.rules.keyed_draws import Draws
 from simulation.rules.training import match_weight, skill_gain
 from simulation.schemes import get_scheme
 from simulation.schemes.base import Scheme
+
+if TYPE_CHECKING:
+    from simulation.config.scenario import Centre
 
 
 class MarketModel(mesa.Model):
@@ -134,6 +139,21 @@ class MarketModel(mesa.Model):
         self._add_providers(specs, new)
         self.providers_entered += count
         return new
+
+    def add_centre_entrants(
+        self, tier: Centre, region: np.ndarray, sector: np.ndarray, rngs: list[np.random.Generator]
+    ) -> np.ndarray:
+        """Open new training centres of ``tier`` (Mesa agents, ids contiguous from the last
+        provider's): centre k in ``region[k]``, teaching ``sector[k]`` among its sectors, drawn
+        from ``rngs[k]`` (``simulation.model.world.draw_centre_entrants``). Counted in
+        ``providers_entered``; returns the new provider ids."""
+        first = len(self.providers)
+        specs, courses = draw_centre_entrants(rngs, self.params, tier, region, sector, first)
+        first_course = len(self.courses)
+        self.courses.append(courses)
+        self._add_providers(specs, np.arange(first_course, len(self.courses)))
+        self.providers_entered += len(specs)
+        return np.arange(first, first + len(specs))
 
     def provider_agents(self) -> mesa.agent.AgentSet:
         """Every provider, as a Mesa AgentSet."""

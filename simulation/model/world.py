@@ -7,12 +7,12 @@ attributes are shared read-only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from simulation.config.codes import HYBRID, OFFLINE, ONLINE, ONLINE_ONLY, PROVIDER_TYPES
-from simulation.config.scenario import Scenario
+from simulation.config.scenario import Centre, Scenario
 from simulation.config.streams import stream
 from simulation.market.courses import Courses
 from simulation.market.participants import Participants
@@ -145,46 +145,86 @@ def draw_centres(
 ) -> tuple[ProviderSpecs, Courses]:
     """Training centres of every tier (public BLKs, private offline centres): providers with one
     offline course per sector they teach, listed on no platform, with a yearly capacity."""
-    sectors = len(scenario.sectors)
     specs: list[ProviderSpecs] = []
     courses: list[Courses] = []
     for tier in scenario.centres:
-        n = tier.count
-        region = rng.choice(len(scenario.regions), size=n, p=[r.population_share for r in scenario.regions])
-        taught = min(tier.sectors_taught, sectors)
-        sector = np.argsort(rng.random((n, sectors)), axis=1)[:, :taught].ravel()
-        owner = np.repeat(np.arange(n), taught) + first_id + sum(len(s) for s in specs)
-        m = owner.size
-        specs.append(
-            ProviderSpecs(
-                kind=np.full(n, PROVIDER_TYPES.index(tier.kind), dtype=np.int8),
-                region=region.astype(np.int8),
-                knightly=np.full(n, tier.kind == "public_blk"),
-                affiliated_platform=np.full(n, -1, dtype=np.int8),
-                capacity_per_year=np.full(n, tier.capacity_per_year),
-            )
-        )
-        courses.append(
-            Courses.new(
-                provider=owner,
-                sector=sector,
-                mode=np.full(m, OFFLINE),
-                hours=np.full(m, tier.course_hours),
-                quality=rng.beta(tier.quality_alpha, tier.quality_beta, m),
-                difficulty=rng.beta(2.0, 2.0, m),
-                cost=np.full(m, tier.marginal_cost_idr),
-                price=np.full(m, 1.5 * tier.marginal_cost_idr + 1000.0),
-                listed=np.zeros((m, len(scenario.platforms)), dtype=bool),
-            )
-        )
+        spec, course = draw_centre_tier(rng, scenario, tier, first_id + sum(len(s) for s in specs))
+        specs.append(spec)
+        courses.append(course)
     return stack_specs(specs), _stack_courses(courses, len(scenario.platforms))
 
 
+def draw_centre_tier(
+    rng: np.random.Generator,
+    scenario: Scenario,
+    tier: Centre,
+    first_id: int,
+    region: np.ndarray | None = None,
+    sector: np.ndarray | None = None,
+) -> tuple[ProviderSpecs, Courses]:
+    """The centres of one tier (ids from ``first_id``): ``tier.count`` of them in regions drawn
+    by population share, or, if ``region`` is given, one per entry of ``region`` there (nothing
+    drawn for it). Each teaches ``tier.sectors_taught`` sectors drawn at random; if ``sector`` is
+    given (one per centre), that one among them (it is put first in the same draw, so the number
+    of draws never changes). Quality ~ Beta(tier's alpha, beta), difficulty ~ Beta(2, 2)."""
+    sectors = len(scenario.sectors)
+    shares = [r.population_share for r in scenario.regions]
+    n = tier.count if region is None else len(region)
+    region = rng.choice(len(scenario.regions), size=n, p=shares) if region is None else np.asarray(region)
+    taught = min(tier.sectors_taught, sectors)
+    order = rng.random((n, sectors))
+    if sector is not None:
+        order[np.arange(n), np.asarray(sector, dtype=np.int64)] = -1.0  # the given sector first
+    sector = np.argsort(order, axis=1)[:, :taught].ravel()
+    owner = np.repeat(np.arange(n), taught) + first_id
+    m = owner.size
+    spec = ProviderSpecs(
+        kind=np.full(n, PROVIDER_TYPES.index(tier.kind), dtype=np.int8),
+        region=region.astype(np.int8),
+        knightly=np.full(n, tier.kind == "public_blk"),
+        affiliated_platform=np.full(n, -1, dtype=np.int8),
+        capacity_per_year=np.full(n, tier.capacity_per_year),
+    )
+    courses = Courses.new(
+        provider=owner,
+        sector=sector,
+        mode=np.full(m, OFFLINE),
+        hours=np.full(m, tier.course_hours),
+        quality=rng.beta(tier.quality_alpha, tier.quality_beta, m),
+        difficulty=rng.beta(2.0, 2.0, m),
+        cost=np.full(m, tier.marginal_cost_idr),
+        price=np.full(m, 1.5 * tier.marginal_cost_idr + 1000.0),
+        listed=np.zeros((m, len(scenario.platforms)), dtype=bool),
+    )
+    return spec, courses
+
+
+def draw_centre_entrants(
+    rngs: list[np.random.Generator],
+    scenario: Scenario,
+    tier: Centre,
+    region: np.ndarray,
+    sector: np.ndarray,
+    first_id: int,
+) -> tuple[ProviderSpecs, Courses]:
+    """New centres of ``tier`` (ids from ``first_id``, contiguous): centre k opens in
+    ``region[k]``, teaches ``sector[k]`` (and the tier's other sectors drawn) and is drawn from
+    its own generator ``rngs[k]`` (:func:`draw_centre_tier`), so what one entrant is does not
+    depend on how many others entered."""
+    region, sector = np.asarray(region), np.asarray(sector)
+    parts = [
+        draw_centre_tier(rng, scenario, tier, first_id + k, region[k : k + 1], sector[k : k + 1])
+        for k, rng in enumerate(rngs)  # organisations, not participants
+    ]
+    specs = stack_specs([spec for spec, _ in parts])
+    return specs, _stack_courses([courses for _, courses in parts], len(scenario.platforms))
+
+
 def _stack_courses(parts: list[Courses], platforms: int) -> Courses:
-    stacked = Courses.new([], [], [], [], [], [], [], [], np.zeros((0, platforms), dtype=bool))
-    for part in parts:
-        stacked.append(part)
-    return stacked
+    """One catalogue of the rows of ``parts``, in order (each column concatenated once)."""
+    if not parts:
+        return Courses.new([], [], [], [], [], [], [], [], np.zeros((0, platforms), dtype=bool))
+    return Courses(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Courses)})
 
 
 def _affiliations(rng: np.random.Generator, scenario: Scenario, count: int, first_id: int):

@@ -62,6 +62,7 @@ def plan_lots(
     population_share: np.ndarray,
     reference_cost_idr: float,
     min_seats: int,
+    cap: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split the budget into lots (sector, region, seats), each an int array over lots.
     Total seats = floor(budget / reference cost). Seats go to cells in proportion to
@@ -74,6 +75,15 @@ def plan_lots(
     cell is dropped (the budget buys fewer than ``min_seats`` seats, or the forecast is all zero),
     there are no lots and the budget goes unspent. ``forecast`` is [sector, region],
     ``population_share`` is [region]; both non-negative.
+
+    ``cap`` (optional, [sector, region], real seats, non-negative, ``inf`` for no limit) is what
+    the office thinks each cell can deliver: a cell allotted more than floor(cap) seats gets
+    exactly floor(cap) and keeps it, and the seats left are re-allocated among the cells not yet
+    capped, in proportion to their weights (largest remainder again); a cell whose floor(cap) is
+    under ``min_seats`` is dropped instead. Capping is checked before the minimum lot, one round at
+    a time, until no cell is over its cap or under the minimum. Seats that no cell can take (every
+    cell capped or dropped) are not planned: that budget stays unspent. Without a cap (None, or
+    every cap at least the total) the plan is the one above, exactly.
     """
     forecast = np.asarray(forecast, dtype=np.float64)
     share = np.asarray(population_share, dtype=np.float64)
@@ -84,17 +94,129 @@ def plan_lots(
         raise ValueError("forecast and population shares must be finite and non-negative")
     if budget_idr < 0 or reference_cost_idr <= 0:
         raise ValueError("budget must be non-negative and the reference cost positive")
+    limit = np.full(forecast.shape, np.inf) if cap is None else np.asarray(cap, dtype=np.float64)
+    if limit.shape != forecast.shape or np.any(np.isnan(limit)) or np.any(limit < 0):
+        raise ValueError(f"cap must be [sector, region] like the forecast, non-negative, got {limit.shape}")
+    limit = np.floor(limit + _ROUNDING)
     empty = np.zeros(0, dtype=np.int64)
     total = math.floor(budget_idr / reference_cost_idr)
-    active = weights > 0
-    while total > 0 and active.any():
-        seats = largest_remainder(total, np.where(active, weights, 0.0))
-        small = active & (seats < min_seats)
+    if total <= 0:
+        return empty, empty.copy(), empty.copy()
+    active, capped = weights > 0, np.zeros(forecast.shape, dtype=bool)
+    while True:
+        free = active & ~capped
+        left = total - int(limit[capped].sum())
+        seats = np.zeros(forecast.shape, dtype=np.int64)
+        if left > 0 and free.any():
+            seats = largest_remainder(left, np.where(free, weights, 0.0))
+        over = free & (seats > limit)
+        if over.any():
+            capped |= over & (limit >= min_seats)
+            active &= ~(over & (limit < min_seats))
+            continue
+        small = free & (seats < min_seats)
         if not small.any():
+            seats = np.where(capped, limit, seats).astype(np.int64)
             sector, region = np.nonzero(seats)  # row-major: ordered by (sector, region)
             return sector.astype(np.int64), region.astype(np.int64), seats[sector, region]
         active &= ~small
-    return empty, empty.copy(), empty.copy()
+
+
+def planning_cap(deliverable_seats: np.ndarray, knowledge: float) -> np.ndarray:
+    """The office's cap on each cell's seats (real seats): deliverable / knowledge, where
+    ``deliverable_seats`` is what the cell's market can deliver over the cycle (real seats) and
+    ``knowledge`` in [0, 1] how far the office knows it. 1: the true figure; 0.5: the office
+    believes twice what the market can deliver; 0: it ignores capacity (every cap infinite, the
+    plan of ``plan_lots`` without a cap)."""
+    deliverable = np.asarray(deliverable_seats, dtype=np.float64)
+    if not 0.0 <= knowledge <= 1.0:
+        raise ValueError(f"knowledge must be in [0, 1], got {knowledge}")
+    if knowledge == 0.0:
+        return np.full(deliverable.shape, np.inf)
+    return deliverable / knowledge
+
+
+def expansion_win_chance(shortfall_seats: np.ndarray, offered_seats: np.ndarray) -> np.ndarray:
+    """Chance that a seat a centre adds to a cell is sold: min(1, shortfall / offered), 0 where
+    nothing is offered. ``shortfall_seats`` = the cell's planned seats less what its centres can
+    already teach (real seats, >= 0); ``offered_seats`` = the seats all its centres could add
+    within their bounds (real seats). Each centre expects its rivals to add their bounds too, and
+    the shortfall to be shared among all the seats added, in proportion."""
+    shortfall = np.asarray(shortfall_seats, dtype=np.float64)
+    offered = np.asarray(offered_seats, dtype=np.float64)
+    ratio = np.divide(
+        shortfall, offered, out=np.zeros(np.broadcast(shortfall, offered).shape), where=offered > 0
+    )
+    return np.clip(ratio, 0.0, 1.0)
+
+
+def capacity_expansion(
+    capacity_per_year: np.ndarray,
+    max_share: np.ndarray | float,
+    margin_idr: np.ndarray,
+    trainees_per_unit: np.ndarray | float,
+    win_chance: np.ndarray | float,
+    cost_idr: float,
+) -> np.ndarray:
+    """Yearly capacity a centre adds when a tender's lots are announced (trainees per year):
+    max_share * capacity_per_year if margin_idr * trainees_per_unit * win_chance > cost_idr, else 0.
+
+    One unit of added yearly capacity (one more trainee a year, a "seat-year") costs ``cost_idr``
+    once and, once ready, teaches ``trainees_per_unit`` = (cohorts left after the lead time) x
+    course_weeks / 52 trainees in the rest of the cycle, each sold with chance ``win_chance`` at
+    ``margin_idr`` (expected price less marginal cost, IDR per trainee). In seats of one trainee
+    per cohort (52 / course_weeks units each) the rule reads margin x cohorts x win chance > cost of
+    a seat. The centre adds seats while a seat's expected margin exceeds its cost; the value of a
+    seat does not fall with the seats added (the win chance already shares the shortfall among
+    all seats offered), so it adds its whole bound, ``max_share`` of its current capacity, or none.
+    The margin counts only the current cycle (contracts last one cycle and the next tender is not
+    promised): a myopic investor. A tie (value equal to cost) adds nothing."""
+    capacity = np.asarray(capacity_per_year, dtype=np.float64)
+    value = np.asarray(margin_idr, dtype=np.float64) * trainees_per_unit * win_chance
+    return np.where(value > cost_idr, np.asarray(max_share, dtype=np.float64) * capacity, 0.0)
+
+
+def entry_counts(
+    unserved_seats: np.ndarray,
+    seats_per_entrant: float,
+    margin_idr: np.ndarray,
+    entry_cost_idr: float,
+    max_entrants: int,
+) -> np.ndarray:
+    """New centres entering each cell (int array shaped like ``unserved_seats``).
+
+    A cell's unserved seats U (real seats its centres cannot teach, even after expanding) are
+    taken by entrants in turn, each selling up to ``seats_per_entrant`` (its capacity over the
+    cycle, real seats): entrant k (from 1) expects min(seats_per_entrant, U - (k - 1) *
+    seats_per_entrant) seats, and enters if that times ``margin_idr`` (IDR per trainee, per cell)
+    exceeds ``entry_cost_idr``: floor(U / seats) full entrants if a full one pays, plus one for the
+    remainder if the remainder pays. At most ``max_entrants`` in all: the most profitable entrants
+    first (ties: lower cell index, then full before the remainder's). No unserved seat, or no
+    seat per entrant, no entry."""
+    unserved = np.asarray(unserved_seats, dtype=np.float64)
+    margin = np.broadcast_to(np.asarray(margin_idr, dtype=np.float64), unserved.shape)
+    if np.any(unserved < 0) or seats_per_entrant < 0 or max_entrants < 0:
+        raise ValueError("unserved seats, seats per entrant and the cap must be non-negative")
+    counts = np.zeros(unserved.shape, dtype=np.int64)
+    if seats_per_entrant <= 0 or max_entrants == 0:
+        return counts
+    full_profit = margin * seats_per_entrant - entry_cost_idr
+    full = np.where(full_profit > 0, np.floor(unserved / seats_per_entrant + _ROUNDING), 0.0)
+    rest = np.clip(unserved - full * seats_per_entrant, 0.0, seats_per_entrant)
+    rest_profit = margin * rest - entry_cost_idr
+    partial = (rest_profit > 0).astype(np.int64)
+    counts = full.astype(np.int64) + partial
+    if counts.sum() <= max_entrants:
+        return counts
+    flat = np.arange(unserved.size)
+    full_n = full.astype(np.int64).ravel()
+    cell = np.concatenate([np.repeat(flat, full_n), flat[partial.ravel() > 0]])
+    profit = np.concatenate(
+        [np.repeat(full_profit.ravel(), full_n), rest_profit.ravel()[partial.ravel() > 0]]
+    )
+    kind = np.concatenate([np.zeros(full_n.sum(), np.int64), np.ones(int(partial.sum()), np.int64)])
+    keep = np.lexsort((kind, cell, -profit))[:max_entrants]
+    return np.bincount(cell[keep], minlength=unserved.size).reshape(unserved.shape)
 
 
 def systematic_round(quotas: np.ndarray, rng: np.random.Generator) -> np.ndarray:

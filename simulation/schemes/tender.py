@@ -47,6 +47,7 @@ from simulation.rules.statistics import herfindahl, mean, median, share
 from simulation.rules.training import completion_probability
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
+from simulation.schemes.tender_supply import TenderSupply
 
 if TYPE_CHECKING:
     from simulation.config.scenario import Tender
@@ -127,6 +128,7 @@ class TenderScheme:
         self.plan = (np.zeros(0, np.int64),) * 3  # the cycle's lots: sector, region, real seats
         self.committed_idr = np.zeros(self.params.cycles)  # simulated IDR promised, by cycle
         self.capability = self._capability()  # [provider, sector] -> course id, -1 if none
+        self.supply = TenderSupply(self)  # capacity added and centres entered (issue 9)
         self.tally = dict.fromkeys(
             ("lots", "lot_seats", "lots_without_bidder", "bids", "bids_abnormal", "favoured"), 0
         )
@@ -233,6 +235,10 @@ class TenderScheme:
             "median_weeks_to_first_training": median(waited),
             "seats_contracted": seats,
             "seats_planned": self.tally["lot_seats"],
+            "capacity_added_seats": self.supply.tally["capacity_added"],
+            "centres_entered": self.supply.tally["entered"],
+            "capacity_cost_idr": self.supply.tally["cost_idr"],
+            "seats_planned_capped": self.supply.tally["seats_capped"],
             "seat_fill_rate": trainees / sim_seats if sim_seats else None,
             "mean_winning_bid_idr": by_seat([c.price_idr for c in contracts]),
             "mean_shading": by_seat([c.declared_quality - c.delivered_quality for c in contracts]),
@@ -278,16 +284,41 @@ class TenderScheme:
 
     def _plan(self, week: int, cycle: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The cycle's lots (sector, region, real seats) from the real budget at the reference cost;
-        lots smaller than ``min_seats`` real seats are dropped."""
+        lots smaller than ``min_seats`` real seats are dropped.
+
+        With ``capacity_knowledge`` > 0 the office first works out what each cell's market would
+        deliver if it announced that plan (``TenderSupply.respond``: capacity, additions,
+        entrants) and plans again with each cell capped at deliverable / knowledge
+        (``procurement.planning_cap``), re-allocating the rest to cells with room. Then the
+        centres respond to the lots announced (``TenderSupply.apply``)."""
         p, model = self.params, self.model
         rng = stream(self.seed, "tender:plan", cycle)
         forecast = procurement.forecast_demand(
             model.world.vacancies, week, p.planning_lag_weeks, p.forecast_noise_sd, rng
         )
         population = np.array([r.population_share for r in model.params.regions])
-        return procurement.plan_lots(
-            self._cycle_budget_idr(), forecast, population, p.reference_cost_idr, p.min_seats
-        )
+        lots = (self._cycle_budget_idr(), forecast, population, p.reference_cost_idr, p.min_seats)
+        plan = procurement.plan_lots(*lots)
+        self.supply.start_cycle()
+        if p.capacity_knowledge > 0:
+            wanted = (forecast * population > 0).T.ravel()  # cells with demand, region-major
+            estimate = self.supply.respond(self._cell_seats(plan), wanted, week, cycle)
+            cap = procurement.planning_cap(estimate.deliverable_seats, p.capacity_knowledge)
+            capped = procurement.plan_lots(*lots, cap=cap.reshape(population.size, -1).T)
+            moved = self._cell_seats(plan) - self._cell_seats(capped)
+            self.supply.tally["seats_capped"] += int(np.maximum(moved, 0).sum())
+            plan = capped
+        if p.max_expansion_share > 0 or p.entry.max_centres > 0:
+            seats = self._cell_seats(plan)
+            self.supply.apply(self.supply.respond(seats, seats > 0, week, cycle), week, cycle)
+        return plan
+
+    def _cell_seats(self, plan: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+        """A plan's real seats by cell (region * sectors + sector)."""
+        sector, region, seats = plan
+        cells = np.zeros(self.cells, dtype=np.int64)
+        cells[region * len(self.model.params.sectors) + sector] = seats
+        return cells
 
     def _cycle_budget_idr(self) -> float:
         """Real IDR a contract cycle may pay contractors: its share of the budget, net of the
@@ -301,15 +332,18 @@ class TenderScheme:
         Awards are in real seats (see ``_award_lot``); each contract's simulated seats are its real
         seats / scale, rounded by systematic rounding over the cycle's contracts (stream
         ``tender:seat_rounding``), so they are right in expectation contract by contract and the
-        cycle's total is within one simulated seat of real seats / scale.
+        cycle's total is within one simulated seat of real seats / scale. Seats won on capacity
+        added this cycle and not ready yet are signed as contracts of their own, starting with the
+        first cohort after it is ready (``TenderSupply``).
         """
         p, model = self.params, self.model
         rng = stream(self.seed, "tender:procurement", cycle)
         budget = self._cycle_budget_idr()
         end = min((cycle + 1) * p.cycle_weeks, model.params.weeks)
         cohorts = max(0, (end - week) // p.course_weeks)
-        capacity = self._capacity_left(cohorts)
+        capacity, late, missed = self._capacity_left(week, cohorts)
         awards: list[Award] = []
+        late_awards: list[Award] = []
         for sector, region, seats in zip(*self.plan, strict=True):
             self.tally["lots"] += 1
             self.tally["lot_seats"] += int(seats)
@@ -317,30 +351,40 @@ class TenderScheme:
             if bids is None:
                 self.tally["lots_without_bidder"] += 1
             elif cohorts > 0:
-                won, budget = self._award_lot(
-                    (int(sector), int(region), int(seats)), bids, budget, capacity, rng
+                won, won_late, budget = self._award_lot(
+                    (int(sector), int(region), int(seats)), bids, budget, (capacity, late), rng
                 )
                 awards += won
+                late_awards += won_late
         rounding = stream(self.seed, "tender:seat_rounding", cycle)
-        real = np.array([a.seats for a in awards], dtype=np.float64)
+        real = np.array([a.seats for a in awards + late_awards], dtype=np.float64)
         sim = procurement.systematic_round(real / model.scale, rounding)
-        self._sign(awards, sim, rounding.random(len(awards)), (cycle, week, end, cohorts))
+        phases = rounding.random(real.size)
+        n = len(awards)
+        self._sign(awards, sim[:n], phases[:n], (cycle, week, end, cohorts))
+        if late_awards:
+            start = week + missed * p.course_weeks
+            self._sign(late_awards, sim[n:], phases[n:], (cycle, start, end, cohorts - missed))
 
     def _award_lot(
         self,
         lot: tuple[int, int, int],
         bids: dict[str, np.ndarray],
         budget_idr: float,
-        capacity: np.ndarray,
+        capacity: tuple[np.ndarray, np.ndarray],
         rng: np.random.Generator,
-    ) -> tuple[list[Award], float]:
+    ) -> tuple[list[Award], list[Award], float]:
         """Award one lot (sector, region, real seats): to the best bid, or a favoured one, as many
         whole real seats as are left in the lot, the bidder's real capacity left and the cycle's
         real budget left (IDR) at its price allow; seats still open go to the next, and so on, so a
-        large lot is split among several contractors. Returns the awards and the real budget left;
-        ``capacity`` (real seats per provider) is reduced in place."""
+        large lot is split among several contractors. ``capacity`` = (real seats each provider can
+        teach in the cycle, of which on capacity not ready at the procurement), both reduced in
+        place; a winner's seats come from its ready capacity first. Returns the awards on ready
+        capacity, those on late capacity, and the real budget left."""
         sector, region, left = lot
+        total, late = capacity
         awards: list[Award] = []
+        late_awards: list[Award] = []
         while left > 0 and bids["provider"].size:
             best = int(np.argmax(bids["score"])) if np.isfinite(bids["score"]).any() else -1
             won = procurement.award(bids["score"], self.params.favouritism, rng)
@@ -348,24 +392,32 @@ class TenderScheme:
                 break
             self.tally["favoured"] += int(won != best)
             provider, price = int(bids["provider"][won]), float(bids["price"][won])
-            n = min(left, int(capacity[provider]), procurement.affordable_seats(budget_idr, price))
+            ready = int(total[provider] - late[provider])
+            n = min(left, ready + int(late[provider]), procurement.affordable_seats(budget_idr, price))
             if n > 0:
                 budget_idr -= n * price
-                capacity[provider] -= n
+                total[provider] -= n
                 left -= n
+                on_late = max(n - ready, 0)
+                late[provider] -= on_late
                 declared = float(bids["declared"][won])
-                awards.append(Award(provider, int(bids["course"][won]), sector, region, n, price, declared))
+                course = int(bids["course"][won])
+                if n > on_late:
+                    awards.append(Award(provider, course, sector, region, n - on_late, price, declared))
+                if on_late:
+                    late_awards.append(Award(provider, course, sector, region, on_late, price, declared))
             bids = {key: np.delete(values, won) for key, values in bids.items()}
-        return awards, budget_idr
+        return awards, late_awards, budget_idr
 
-    def _capacity_left(self, cohorts: int) -> np.ndarray:
-        """Real seats each provider can teach in ``cohorts`` back-to-back cohorts (its yearly
-        capacity pro rata; zero once it has exited). Fractional: a provider bids with one whole
-        real seat left and is awarded whole seats."""
+    def _capacity_left(self, week: int, cohorts: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Real seats each provider can teach in the ``cohorts`` back-to-back cohorts from ``week``
+        (its yearly capacity, with what it added in earlier cycles, pro rata; zero once it has
+        exited), of which on capacity added this cycle and ready only later
+        (``TenderSupply.late_seats``), and the cohorts that capacity misses. Fractional: a
+        provider bids with one whole real seat left and is awarded whole seats."""
         weeks = cohorts * self.params.course_weeks
-        return np.array(
-            [p.capacity_per_year * weeks / WEEKS_PER_YEAR if p.active else 0.0 for p in self.model.providers]
-        )
+        late, missed = self.supply.late_seats(week, cohorts)
+        return self.supply.capacity_per_year(week) * weeks / WEEKS_PER_YEAR + late, late, missed
 
     def _bids(self, sector: int, region: int, seats: int, rng: np.random.Generator, capacity: np.ndarray):
         """The lot's bids as arrays (provider, course, price, declared, score), or None if no
