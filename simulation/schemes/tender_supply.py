@@ -97,15 +97,17 @@ class TenderSupply:
         return own + np.where(active, added, 0.0)
 
     def late_seats(self, week: int, cohorts: int) -> tuple[np.ndarray, int]:
-        """Real seats each provider can teach on this cycle's addition not yet ready in ``week``
-        (the procurement week), in the cohorts that start once it is, and how many of the
-        ``cohorts`` it misses (the first cohorts)."""
+        """Whole real seats each provider can teach on this cycle's addition not yet ready in
+        ``week`` (the procurement week), in the cohorts that start once it is (rounded down, so
+        that a provider's seats left to award, ready and late, are whole exactly when their sum
+        is: it bids only if it can be awarded a seat), and how many of the ``cohorts`` it misses
+        (the first cohorts)."""
         skip = self.cohorts_missed(self.pending_week, week, cohorts)
         if self.pending_week <= week or skip >= cohorts:
             return np.zeros(len(self.model.providers)), skip
         weeks = (cohorts - skip) * self.params.course_weeks
         active = np.array([p.active for p in self.model.providers])
-        return np.where(active, self.pending_per_year * weeks / WEEKS_PER_YEAR, 0.0), skip
+        return np.where(active, np.floor(self.pending_per_year * weeks / WEEKS_PER_YEAR), 0.0), skip
 
     def cohorts_missed(self, ready_week: int, start_week: int, cohorts: int) -> int:
         """Of ``cohorts`` back-to-back cohorts from ``start_week``, how many start before
