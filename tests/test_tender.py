@@ -272,8 +272,17 @@ def test_organisations_quantities_do_not_depend_on_the_sample_size():
     sample lost every centre below one simulated seat (no contract at all at 2,000; 21 contractors
     and 39 of 48 lots without a bidder at 8,000)."""
     summaries = {}
+    # supply as it stood (no added capacity, no entrants, a plan that ignores capacity), so that
+    # spending is bound by the seats; with supply that grows, trainees are bound by applicants,
+    # whose sampling noise at 2,000 recipients is ~5% (tests/test_tender_supply.py checks the
+    # added capacity and the entrants at two sizes)
+    fixed_supply = [
+        "tender.max_expansion_share=0",
+        "tender.entry.max_centres=0",
+        "tender.capacity_knowledge=0",
+    ]
     for size in (2000, 8000):
-        scenario = load_scenario(PRAKERJA, size=size, weeks=60)
+        scenario = load_scenario(PRAKERJA, fixed_supply, size=size, weeks=60)
         summaries[size] = run_scenario(scenario, schemes=["tender"]).summary["schemes"]["tender"]
     small, large = summaries[2000], summaries[8000]
     assert small["seats_planned"] == large["seats_planned"]
