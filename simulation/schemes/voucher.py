@@ -417,6 +417,16 @@ def affordable_recipients(scenario: Scenario) -> int:
     return int(min(scenario.size, np.floor(v.budget_idr / per_recipient)))
 
 
+def budget_in_use_idr(scenario: Scenario) -> float:
+    """The part of the voucher's budget its recipients' packages can take (real IDR): the budget,
+    or less when the intake (``size`` recipients) costs less than the budget."""
+    v = scenario.voucher
+    if v is None:
+        raise ValueError("the voucher scheme needs a 'voucher:' block in the scenario")
+    packages = v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale * affordable_recipients(scenario)
+    return float(min(v.budget_idr, packages))
+
+
 def wave_quotas(recipients: int, waves: int) -> list[int]:
     """Recipients per wave, as equal as whole numbers allow (they sum to ``recipients``)."""
     return [recipients * (w + 1) // waves - recipients * w // waves for w in range(waves)]
