@@ -591,12 +591,37 @@ class Ratings(Frozen):
     )
 
 
+ModeFactor = Annotated[float, *real_bounds(0.0, 2.0, above=True)]  # a multiplier of skill gained
+
+
+class ModeFactors(Frozen):
+    """Skill a course teaches in each mode, relative to the others (multipliers in (0, 2]; all 1:
+    the mode makes no difference)."""
+
+    online: ModeFactor = Field(1.0, description="multiplier of skill gained in an online course")
+    offline: ModeFactor = Field(1.0, description="multiplier of skill gained in an offline course")
+    hybrid: ModeFactor = Field(1.0, description="multiplier of skill gained in a hybrid course")
+
+
 class Skill(Frozen):
-    """Skill gained from a completed course (DESIGN §3 step 6)."""
+    """Skill gained from a completed course (DESIGN §3 step 6; the formula is
+    ``simulation.rules.training.skill_gain``). The defaults of ``hours_elasticity`` and
+    ``mode_factor`` make a course's length and mode irrelevant (the rule before issue 9)."""
 
     gain_per_quality: Annotated[float, *real_bounds(0.0, 10.0)] = 1.0
     diminishing: Share = Field(0.6, description="each further course adds this share of the last")
     cross_sector_match: Share = Field(0.3, description="value of skill outside one's own sector")
+    reference_hours: Annotated[float, *real_bounds(0.0, MAX_COURSE_HOURS, above=True)] = Field(
+        15.0, description="hours of instruction at which the intensity factor is 1, hours"
+    )
+    hours_elasticity: Annotated[float, *real_bounds(0.0, 1.0)] = Field(
+        0.0,
+        description="d log(skill gained) / d log(hours of instruction): 0, length irrelevant; "
+        "below 1, diminishing returns to hours; 1, proportional",
+    )
+    mode_factor: ModeFactors = Field(
+        ModeFactors(), description="multiplier of skill gained by course mode (online, offline, hybrid)"
+    )
 
 
 def with_normalised_shares[Item: Frozen](items: tuple[Item, ...], field: str) -> tuple[Item, ...]:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from simulation.config.codes import ONLINE
+from simulation.config.codes import OFFLINE, ONLINE
 from simulation.config.streams import stream
 from simulation.market.participants import FINISHED, NOT_SELECTED
 from simulation.rules import procurement
@@ -586,11 +586,13 @@ class TenderScheme:
         model.providers[c.provider].book(-c.cost_idr * rows.size * model.scale)
 
     def _finish_cohorts(self, week: int) -> None:
-        """Cohorts ending this week: completion and skill from the delivered quality."""
+        """Cohorts ending this week: completion and skill from the delivered quality. Every
+        contracted course is taught offline, at its own hours (an online course of a blended
+        provider too: ``_delivery_cost``)."""
         model = self.model
         done = model.end_courses(week, FINISHED)
         delivered = np.array([c.delivered_quality for c in self.contracts])[self.contract_of[done]]
-        model.complete(week, done, delivered)
+        model.complete(week, done, delivered, mode=OFFLINE)
         for k, n in zip(*np.unique(self.contract_of[done], return_counts=True), strict=True):
             self.contracts[k].completed += int(n)
         self.week_flows["completions"] = done.size
