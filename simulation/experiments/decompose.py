@@ -55,6 +55,17 @@ FACTORS: tuple[Factor, ...] = (
         ("tender.shading_saving_idr=0",),
     ),
     Factor(
+        "skill",
+        "skill technology",
+        "skill ignores course hours and mode (a 6-hour webinar teaches as much as a 140-hour course)",
+        (
+            "skill.hours_elasticity=0",
+            "skill.mode_factor.online=1",
+            "skill.mode_factor.offline=1",
+            "skill.mode_factor.hybrid=1",
+        ),
+    ),
+    Factor(
         "cash",
         "cash",
         "neither scheme pays cash: no voucher incentive or surveys, no tender allowance",
