@@ -559,8 +559,7 @@ def test_behavioural_values_have_sane_ranges(override, expected):
         ("population.intake.count=1e9", "population.intake.count: Input should be less than or equal"),
         ("voucher.incentive.months=1e9", "voucher.incentive.months: Input should be less than or equal"),
         (
-            "tender={budget_idr: 1e9, reference_cost_idr: 1e6, penalty_idr: 0,"
-            " cycles: 1e9}",
+            "tender={budget_idr: 1e9, reference_cost_idr: 1e6, penalty_idr: 0, cycles: 1e9}",
             "tender.cycles: Input should be less than or equal to 520",
         ),
         ("platforms.0.page_size=1e6", "platforms.0.page_size: Input should be less than or equal to 50"),

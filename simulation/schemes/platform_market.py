@@ -189,9 +189,11 @@ class PlatformMarket:
     def _review_quality(self) -> None:
         """Each seller re-chooses the quality it shades on every course shown in the review period
         (``rules.quality.shading``; a course not shown learnt nothing and keeps its shading), on
-        the period's expected evidence: margin per expected sale, mean choice probability when
-        shown, and the real ratings that will carry its stars (those given, and the period's
-        expected sales, each rated on completion). Delivered quality = potential - shading; the
+        the period's expected evidence: margin per expected sale (receipts per expected sale, or
+        for a course expected to sell nothing what a sale at its price would bring, so that a
+        course whose sales dry up still guards the stars its next buyers will see), mean choice
+        probability when shown, and the real ratings that will carry its stars (those given, and
+        the period's expected sales, each rated on completion). Delivered quality = potential - shading; the
         stars shown are recomputed. Until a course's first review its provider gives full effort.
         """
         model = self.model
@@ -202,9 +204,14 @@ class PlatformMarket:
             return
         sales = courses.period_expected_sales
         shown = (courses.period_impressions > 0) & courses.active
-        margin = np.divide(
-            courses.period_expected_net_revenue_idr, sales, out=np.zeros(sales.shape), where=sales > 0
-        ) - np.where(sales > 0, courses.marginal_cost_idr, 0.0)
+        # margin per sale: expected receipts per expected sale, or where nothing was expected to
+        # sell, the price net of the highest commission among the course's platforms, less cost
+        commission = (courses.listed * self.commission_rates()[np.newaxis, :]).max(axis=1)
+        listed_net = courses.price_idr * (1.0 - commission)
+        receipts = np.divide(
+            courses.period_expected_net_revenue_idr, sales, out=listed_net.astype(np.float64), where=sales > 0
+        )
+        margin = receipts - courses.marginal_cost_idr
         choice_share = np.divide(sales, courses.period_impressions, out=np.zeros(sales.shape), where=shown)
         shrinkage = quality.rating_shrinkage(
             model.scale * (courses.rating_count + sales), model.params.ratings.prior_count
