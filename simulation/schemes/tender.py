@@ -432,7 +432,10 @@ class TenderScheme:
     ) -> None:
         """Sign the cycle's contracts: ``awards`` with their simulated seats and seat phases;
         ``timing`` is (cycle, start week, end week, cohorts the cycle has left). Each contractor
-        picks its shading and runs at most one cohort per real seat; per-seat contracts are paid
+        picks its shading (``rules.quality.shading``: the saving of its course's teaching mode, its
+        mission, the past-performance loss if another cycle follows, and monitoring x penalty),
+        each contract's inspection is drawn (stream ``tender:monitoring``, one number per contract),
+        and it runs at most one cohort per real seat; per-seat contracts are paid
         now, for as many simulated seats as the cycle's budget still pays for (fewer than drawn
         only where rounding up would overspend, i.e. when the real budget binds)."""
         p, model = self.params, self.model
