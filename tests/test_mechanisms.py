@@ -776,6 +776,8 @@ def test_platforms_show_stars_shrunk_by_real_rating_counts():
     courses, market, ratings = model.courses, model.scheme.market, model.params.ratings
     assert model.scale == 10.0  # 2,000 simulated recipients stand for 20,000
     courses.rating_sum[:2], courses.rating_count[:2] = [2.0, 6.0], [1, 3]
+    # the ratings were given at quality 0.5: each earned 3.7924 stars in expectation
+    courses.rating_expected_sum[:2] = expected_stars(courses.true_quality[:2], ratings) * [1, 3]
     market.refresh()
     # Simulated mean 2 at scale 10: the real mean is 3.7924 + (2 - 3.7924) / sqrt(10) = 3.2256,
     # from 10 and 30 real ratings, shrunk by 5 real pseudo-ratings at 4 stars:

@@ -338,6 +338,16 @@ class ModeShares(_Shares):
     hybrid: Share
 
 
+class QualitySaving(Frozen):
+    """Cost a provider saves per trainee per unit of quality shaded (0-1), by course mode, IDR
+    (``simulation.rules.quality``). The same for every provider under every scheme; 0 (the
+    default) means nothing is saved by shading, so nobody shades."""
+
+    online: Money = Field(0.0, description="online course, IDR per trainee per unit of quality")
+    offline: Money = Field(0.0, description="offline course (and any course a tender buys), IDR")
+    hybrid: Money = Field(0.0, description="hybrid course, IDR per trainee per unit of quality")
+
+
 class Providers(Frozen):
     """Training providers and their courses at the start of the programme."""
 
@@ -362,6 +372,14 @@ class Providers(Frozen):
     knightly_share: Share = Field(0.2, description="providers weighting trainee outcomes")
     knightly_weight_idr: Money = Field(
         0.0, description="value a knightly provider puts on one unit of trainee skill, IDR"
+    )
+    quality_saving_idr: QualitySaving = Field(
+        QualitySaving(), description="cost saved per trainee per unit of quality shaded, by mode, IDR"
+    )
+    reputation_weeks: Weeks = Field(
+        4,
+        description="weeks over which a voucher seller expects lower stars to cost it sales, "
+        "against the review period over which shading saves it money",
     )
     offline_capacity_per_year: Annotated[float, *real_bounds(0.0, MAX_PEOPLE)] = Field(
         500.0, description="trainees a provider other than online-only can teach offline per year"
@@ -394,6 +412,11 @@ class Centre(Frozen):
     marginal_cost_idr: Money = Field(description="cost per trainee of an offline course, IDR")
     course_hours: Annotated[float, *real_bounds(0.0, MAX_COURSE_HOURS, above=True)] = Field(
         140.0, description="length of a centre's course, hours"
+    )
+    mission_weight_idr: Money = Field(
+        0.0,
+        description="value a centre of the tier puts on one unit of its trainees' skill (mission), "
+        "IDR per trainee per unit of quality; 0 for a for-profit tier",
     )
 
 
@@ -525,8 +548,10 @@ class Tender(Frozen):
     abnormal_share: Share = Field(0.6, description="bids under this share of the median are screened")
     favouritism: Share = Field(0.1, description="chance the award ignores the score")
     monitoring: Share = Field(0.2, description="chance a contract is inspected")
-    penalty_idr: Money = Field(description="penalty per trainee per unit of quality shaded, IDR")
-    shading_saving_idr: Money = Field(description="cost saved per trainee per unit shaded, IDR")
+    penalty_idr: Money = Field(
+        description="penalty per trainee of an inspected contract, IDR per unit of quality shaded "
+        "per unit shaded (progressive: penalty_idr x shading**2 per trainee)"
+    )
     payment: Literal["per_trainee", "per_seat", "outcome"] = "per_trainee"
     placement_share: Share = Field(0.0, description="share of the price paid only on placement")
     course_weeks: Weeks = Field(4, description="length of one cohort's course")

@@ -134,6 +134,7 @@ def draw_providers(
         kind=kind.astype(np.int8),
         region=region.astype(np.int8),
         knightly=knightly,
+        mission_weight_idr=np.where(knightly, spec.knightly_weight_idr, 0.0),
         affiliated_platform=affiliated.astype(np.int8),
         capacity_per_year=np.where(kind == ONLINE_ONLY, 0.0, spec.offline_capacity_per_year),
     )
@@ -160,6 +161,7 @@ def draw_centres(
                 kind=np.full(n, PROVIDER_TYPES.index(tier.kind), dtype=np.int8),
                 region=region.astype(np.int8),
                 knightly=np.full(n, tier.kind == "public_blk"),
+                mission_weight_idr=np.full(n, tier.mission_weight_idr),
                 affiliated_platform=np.full(n, -1, dtype=np.int8),
                 capacity_per_year=np.full(n, tier.capacity_per_year),
             )
