@@ -174,7 +174,8 @@ def test_calibrated_scenarios_keep_the_2020_voucher_course_near_one():
 
 @pytest.fixture(scope="module")
 def intense():
-    """The tiny world, voucher and tender, with length and mode switched on (distinct mode factors)."""
+    """The tiny world, voucher and tender, with length and mode switched on (distinct mode factors),
+    and no quality shading, so that a course's delivered quality is the same all run long."""
     scenario = load_scenario(
         TINY,
         [
@@ -182,6 +183,7 @@ def intense():
             "skill.hours_elasticity=0.5",
             "skill.reference_hours=15",
             "skill.mode_factor={online: 0.8, hybrid: 0.9, offline: 1.0}",
+            "providers.quality_saving_idr={offline: 0}",
         ],
     )
     return run_scenario(scenario)

@@ -51,8 +51,13 @@ FACTORS: tuple[Factor, ...] = (
     Factor(
         "shading",
         "quality shading",
-        "no provider shades quality under either scheme (tender contractors deliver what they declare)",
-        ("tender.shading_saving_idr=0",),
+        "no provider shades quality under either scheme: nothing is saved by shading, so every provider "
+        "delivers its course's potential quality",
+        (
+            "providers.quality_saving_idr.online=0",
+            "providers.quality_saving_idr.offline=0",
+            "providers.quality_saving_idr.hybrid=0",
+        ),
     ),
     Factor(
         "skill",
