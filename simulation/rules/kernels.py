@@ -231,7 +231,13 @@ def employment_week(
     cash effect and no crowding it is the two-state chain exactly.
     """
     one = np.float32(1.0)
-    start_odds, exit_rate, cash_search, cash_business, crowding = rates[0], rates[1], rates[2], rates[3], rates[4]
+    start_odds, exit_rate, cash_search, cash_business, crowding = (
+        rates[0],
+        rates[1],
+        rates[2],
+        rates[3],
+        rates[4],
+    )
     twin_start = start_odds / (one + start_odds)
     scale_hire = np.ones(cells, dtype=np.float32)
     if crowding > 0:
