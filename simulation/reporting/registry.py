@@ -146,18 +146,18 @@ METRICS: tuple[Metric, ...] = (
        "the twins' effect on the offered, over the ITT's strata with the ITT's weights: the ITT minus "
        "this is the lottery's sampling error alone", estimand="the ITT's target, from the twins",
        undefined="as the ITT"),
-    _m("itt_self_employment_pp", "pp", "pp", "effect of the offer on self-employment (ITT)",
+    _m("itt_self_employment_pp", "pp", "pp", "ITT, self-employment",
        "endline self-employment (running a business) of those offered minus the comparison group, "
        "stratified as the ITT on employment",
        estimand="intention to treat: the effect of the offer, " + SELF_EMPLOYMENT,
        undefined="no lottery stratum holds both offered people and a comparison group"),
-    _m("itt_wage_employment_pp", "pp", "pp", "effect of the offer on wage employment (ITT)",
+    _m("itt_wage_employment_pp", "pp", "pp", "ITT, wage employment",
        "endline wage employment (employed, not running a business) of those offered minus the "
        "comparison group, stratified as the ITT on employment; with the ITT on self-employment it "
        "adds up to the ITT on employment",
        estimand="intention to treat: the effect of the offer, " + WAGE_EMPLOYMENT,
        undefined="no lottery stratum holds both offered people and a comparison group"),
-    _m("true_effect_offered_self_employment_pp", "pp", "pp", "true effect on self-employment, offered",
+    _m("true_effect_offered_self_employment_pp", "pp", "pp", "true self-employment effect",
        "endline self-employment of those offered minus that of their untreated twins",
        estimand="true average effect on the offered, from the twins: " + SELF_EMPLOYMENT,
        undefined="nobody was offered"),
@@ -166,8 +166,7 @@ METRICS: tuple[Metric, ...] = (
     _m("additional_jobs", "count", "real jobs", "additional jobs at endline",
        "endline jobs above the untreated twins, over everyone in the world (offered or not)",
        estimand="total true effect, whole population"),
-    _m("self_employment_rate_endline_comparison", "share", "share",
-       "comparison group self-employed at endline",
+    _m("self_employment_rate_endline_comparison", "share", "share", "comparison self-employed, endline",
        "endline self-employment (running a business) of the comparison group",
        undefined="no comparison group"),
     _m("additional_businesses", "count", "real businesses", "additional businesses at endline",
