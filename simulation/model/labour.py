@@ -17,7 +17,9 @@ both fall by the share ``lock_in`` while the person is in a course. A wage job i
 weekly hazard ``job_loss_weekly * exp(-skill_protects_job * matched skill)``, a business closes
 with ``business_exit_weekly``. One uniform draw u per person and week drives every transition:
 someone not working starts a business if u >= 1 - b, else finds a wage job if u < f (so a
-business start never depends on the wage hazard); a wage job ends if u < loss, a business if
+business start never depends on the wage hazard, and raising f never moves a person out of a
+business start; should f + b exceed 1, which weekly hazards never come near, the overlap starts a
+business and the wage hazard is in effect 1 - b); a wage job ends if u < loss, a business if
 u < exit.
 
 **The cash channel.** Liquidity is the programme cash a person has received (the voucher's
