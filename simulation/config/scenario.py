@@ -295,10 +295,35 @@ class Population(Frozen):
         0.5, description="sd of log ability (log-normal, mean 1)"
     )
     sector_interest_noise: Share = Field(0.3, description="share choosing a sector at random")
+    self_employed_at_entry_share: Share = Field(
+        0.0,
+        description="share of those working at entry who run a business (self-employed) rather than "
+        "work for a wage; drawn from its own stream (world:self_employment)",
+    )
+
+
+class Displacement(Frozen):
+    """Trained job seekers crowding others out of the vacancies of their cell (sector x region).
+
+    With it on, each week and cell the treated paths' wage-finding hazards are scaled down by
+    (H0 / H1) ** crowding whenever H1 > H0, where H0 is the sum of the twins' wage hazards over
+    the twins not working and H1 the same over the treated paths not working (see
+    ``simulation.model.labour``). Only programme applicants are simulated, so the crowding falls
+    on them. Crepon, Duflo, Gurgand, Rathelot & Zamora (2013, QJE) found that job-search help
+    displaced other job seekers, most in weak labour markets."""
+
+    enabled: Flag = Field(False, description="compete for the cell's vacancies (off: no displacement)")
+    crowding: Share = Field(
+        0.5,
+        description="elasticity of the treated paths' wage hazards to the cell's excess hazard, 0-1: "
+        "1 keeps the cell's expected wage hires at the no-programme level, 0 is no displacement",
+    )
 
 
 class Labour(Frozen):
-    """Weekly two-state employment chain (DESIGN §4). Hazards are per week."""
+    """Weekly employment chain (DESIGN §4): not working, working for a wage, or running a business.
+    Hazards are per week. The business and cash parameters default to the two-state model (no
+    business starts, cash without effect)."""
 
     job_finding_logit: Annotated[float, *real_bounds(-JOB_FINDING_LIMIT, JOB_FINDING_LIMIT)] = Field(
         description="log-odds of finding a job in a week, baseline"
@@ -319,6 +344,27 @@ class Labour(Frozen):
     shock_week: Week = 0
     recovery_weeks: Weeks = 40
     endline_weeks: Weeks = Field(13, description="final weeks averaged for the evaluation")
+    business_start_weekly: Annotated[float, *real_bounds(0.0, 0.5)] = Field(
+        0.0,
+        description="weekly probability that someone not working, without skill or programme cash, "
+        "starts a business (0: no businesses, the two-state model)",
+    )
+    business_exit_weekly: Share = Field(0.0, description="weekly probability a business closes")
+    business_skill_effect: Annotated[float, *real_bounds(0.0, 2 * LOGIT_LIMIT)] = Field(
+        0.0, description="d logit(business start) / d matched skill"
+    )
+    cash_business_effect: LogOdds = Field(
+        0.0,
+        description="d logit(business start) / d liquidity, per million IDR of programme cash held: "
+        "cash eases the capital constraint of starting a small business",
+    )
+    cash_search_effect: LogOdds = Field(
+        0.0, description="d logit(wage job finding) / d liquidity, per million IDR: cash pays for search"
+    )
+    cash_half_life_weeks: Annotated[float, *real_bounds(0.0, MAX_WEEKS, above=True)] = Field(
+        4.0, description="weeks in which half of the programme cash a person holds is spent"
+    )
+    displacement: Displacement = Displacement()
 
 
 class ProviderTypeShares(_Shares):

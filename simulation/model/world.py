@@ -7,7 +7,7 @@ attributes are shared read-only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -44,7 +44,9 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
 
     Labour demand, the people, the providers and the centres each come from their own stream
     (``world:demand``, ``world:people``, ``world:providers``, ``world:centres``), so that the
-    organisations and the market do not change with the number of simulated people."""
+    organisations and the market do not change with the number of simulated people; who of those
+    working at entry runs a business comes from ``world:self_employment``, so that drawing it moves
+    no other draw."""
     seed = scenario.seed if seed is None else seed
     recipients = scenario.size
     n = recipients + int(round(recipients * scenario.population.control_per_recipient))
@@ -52,6 +54,7 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
     regional = stream(seed, "world:demand").lognormal(0.0, 0.25, size=shape)
     vacancies = vacancy_index(scenario, regional)
     participants = draw_participants(stream(seed, "world:people"), scenario, n, vacancies[0])
+    participants = with_self_employment(stream(seed, "world:self_employment"), scenario, participants)
     providers, courses = draw_providers(
         stream(seed, "world:providers"), scenario, scenario.providers.count, first_id=0
     )
@@ -97,7 +100,19 @@ def draw_participants(
         weekly_hours=rng.integers(pop.weekly_hours_min, pop.weekly_hours_max + 1, n).astype(np.float32),
         platform=platform.astype(np.int8),
         arrival_week=arrival.astype(np.int16),
+        business_at_entry=np.zeros(n, dtype=bool),  # drawn by with_self_employment
     )
+
+
+def with_self_employment(
+    rng: np.random.Generator, scenario: Scenario, participants: Participants
+) -> Participants:
+    """``participants`` with ``business_at_entry`` drawn: each person working at entry runs a
+    business with probability ``population.self_employed_at_entry_share`` (one uniform per person,
+    drawn for everyone so that a person's draw does not depend on who else works)."""
+    share = scenario.population.self_employed_at_entry_share
+    business = participants.employed_at_entry & (rng.random(len(participants)) < share)
+    return replace(participants, business_at_entry=business)
 
 
 def sector_interest(scenario: Scenario, vacancies_now: np.ndarray) -> np.ndarray:

@@ -510,12 +510,14 @@ class TenderScheme:
         return cycle + 1 < p.cycles and p.procurement_weeks > 0 and next_procurement < self.model.params.weeks
 
     def _commit(self, cycle: int, price_idr: float, seats: int) -> int:
-        """Promise ``seats`` simulated seats at ``price_idr`` out of the cycle's budget, as many as it
-        still pays for; returns that number. The budget guard: the cycle's promises never exceed its
-        real budget / scale (simulated IDR, net of office cost), so neither does what it pays."""
+        """Promise ``seats`` simulated seats at ``price_idr`` plus the trainee's allowance each out of
+        the cycle's budget, as many as it still pays for; returns that number. The budget guard: the
+        cycle's promises never exceed its real budget / scale (simulated IDR, net of office cost),
+        so neither does what it pays (contractors and allowances)."""
         budget = self._cycle_budget_idr() / self.model.scale
-        n = min(seats, procurement.affordable_seats(budget - self.committed_idr[cycle], price_idr))
-        self.committed_idr[cycle] += n * price_idr
+        per_seat = price_idr + self.params.allowance_idr
+        n = min(seats, procurement.affordable_seats(budget - self.committed_idr[cycle], per_seat))
+        self.committed_idr[cycle] += n * per_seat
         return n
 
     # ------------------------------------------------------------------ take-up and delivery
@@ -537,7 +539,7 @@ class TenderScheme:
         if self.params.payment == "per_seat" or left <= 0:
             return max(left, 0)
         budget = self._cycle_budget_idr() / self.model.scale - self.committed_idr[c.cycle]
-        return min(left, procurement.affordable_seats(budget, c.price_idr))
+        return min(left, procurement.affordable_seats(budget, c.price_idr + self.params.allowance_idr))
 
     def _cell(self, c: Contract) -> int:
         return c.region * len(self.model.params.sectors) + c.sector
@@ -607,9 +609,12 @@ class TenderScheme:
 
     def _enrol(self, k: int, rows: np.ndarray, week: int) -> None:
         """Seat ``rows`` (simulated people, in lottery or queue order) in contract ``k``: enrolment,
-        completion draw, payment, contractor's cost. Unless seats were paid at signing, the office
-        seats only as many as the cycle's budget still pays for, the first in that order (the rest
-        keep waiting), promising the full price for each."""
+        completion draw, payment, the trainees' allowance, contractor's cost. Unless seats were paid
+        at signing, the office seats only as many as the cycle's budget still pays for, the first in
+        that order (the rest keep waiting), promising the full price and the allowance for each.
+        The allowance (``allowance_idr`` per trainee) is paid when seated: booked in the ledger,
+        charged office cost like other cash, and added to each trainee's cash
+        (``LabourMarket.add_cash``)."""
         p, model = self.params, self.model
         c = self.contracts[k]
         state, people, courses = model.state, model.people, model.courses
@@ -643,6 +648,11 @@ class TenderScheme:
                 ),
             )
         model.providers[c.provider].book(-c.cost_idr * rows.size * model.scale)
+        if p.allowance_idr > 0:
+            allowances = p.allowance_idr * rows.size
+            model.ledger.record_allowances(allowances)
+            model.ledger.charge_admin(allowances, p.admin_cost_share)
+            model.labour.add_cash(rows, p.allowance_idr)
 
     def _finish_cohorts(self, week: int) -> None:
         """Cohorts ending this week: completion and skill from the delivered quality. Every

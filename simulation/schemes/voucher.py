@@ -233,7 +233,8 @@ class VoucherScheme:
         self.week_flows["completions"] = done.size
 
     def _pay_cash(self, week: int) -> None:
-        """Incentive tranches and survey payments due this week; office cost on the outflow.
+        """Incentive tranches and survey payments due this week, booked in the ledger and paid to
+        each person's cash (``LabourMarket.add_cash``: liquidity); office cost on the outflow.
 
         Tranche k (k = 0 .. months - 1) is paid k * interval weeks after the first completion;
         survey round r (r = 1 .. count) r * interval weeks after it, to respondents.
@@ -243,8 +244,12 @@ class VoucherScheme:
         paid = self._completers_since(week, [k * incentive.interval_weeks for k in range(incentive.months)])
         state.incentive_received_idr[paid] += incentive.amount_idr
         asked = self._completers_since(week, [r * survey.interval_weeks for r in range(1, survey.count + 1)])
+        answered = asked[state.survey_respondent[asked]]
         incentives = incentive.amount_idr * paid.size
-        surveys = survey.amount_idr * int(np.count_nonzero(state.survey_respondent[asked]))
+        surveys = survey.amount_idr * answered.size
+        labour = self.model.labour
+        labour.add_cash(paid, incentive.amount_idr)
+        labour.add_cash(answered, survey.amount_idr)
         ledger = self.model.ledger
         ledger.record_cash(incentives, surveys)
         ledger.charge_admin(incentives + surveys, self.params.admin_cost_share)
