@@ -10,6 +10,8 @@ from the recorded one; 130 interrupted (Ctrl-C), with one line saying what was s
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import shutil
 import sys
 import traceback
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_RUNS_FAILED = 0, 1, 2, 3
 EXIT_DIFFERS = 4  # rerun: the summary reproduced differs from the recorded one
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it
-COMMANDS = ("run", "check", "list", "sweep", "analyze", "rerun")
+COMMANDS = ("run", "check", "list", "sweep", "analyze", "rerun", "decompose", "curve")
 RERUN_KEYS = ("scenario", "seed", "schemes", "replications")  # what provenance.json must hold to rerun
 
 
@@ -64,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run N further seeds (derived from the root seed) and report means "
         "with 95%% confidence intervals of every metric and paired difference",
     )
+    run.add_argument(
+        "--equal-spending",
+        action="store_true",
+        help="compare at equal realised spending: a pilot run measures what each scheme spends and "
+        "every budget is scaled to the smallest spender's (recorded in provenance.json)",
+    )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     check = sub.add_parser("check", help="validate a scenario without running it")
     _scenario_options(check)
@@ -91,17 +99,63 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("folder", type=Path, help="a results folder written by run.py run")
     rerun.add_argument("--out", type=Path, help="output folder (default FOLDER-rerun-<time>)")
     rerun.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    decompose = sub.add_parser(
+        "decompose",
+        help="remove one voucher-tender asymmetry at a time and attribute the gap to each (paired CIs)",
+    )
+    _scenario_options(decompose, schemes=False)
+    decompose.add_argument(
+        "--replications",
+        type=_at_least_two,
+        default=5,
+        metavar="N",
+        help="seeds per configuration (default 5)",
+    )
+    decompose.add_argument(
+        "--shapley", action="store_true", help="also average each factor's contribution over every order"
+    )
+    decompose.add_argument("--workers", type=_positive_int, help="run on a local Dask cluster of N processes")
+    decompose.add_argument(
+        "--out", type=Path, help="output folder (default results/<scenario>-decomposition-<time>)"
+    )
+    decompose.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    curve = sub.add_parser(
+        "curve", help="additional jobs against money spent for every scheme, across budget levels"
+    )
+    _scenario_options(curve, schemes=False)
+    curve.add_argument(
+        "--budgets",
+        type=_multipliers,
+        default=(0.25, 0.5, 1.0),
+        metavar="M1,M2,...",
+        help="budget multipliers applied to every scheme's budget (default 0.25,0.5,1)",
+    )
+    curve.add_argument(
+        "--replications",
+        type=_at_least_two,
+        default=5,
+        metavar="N",
+        help="seeds per budget level (default 5)",
+    )
+    curve.add_argument("--workers", type=_positive_int, help="run on a local Dask cluster of N processes")
+    curve.add_argument("--out", type=Path, help="output folder (default results/<scenario>-curve-<time>)")
+    curve.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
 
-def _scenario_options(p: argparse.ArgumentParser) -> None:
+def _scenario_options(p: argparse.ArgumentParser, schemes: bool = True) -> None:
     p.add_argument("scenario", type=Path, help="scenario YAML file")
     p.add_argument("--seed", type=_seed, help="root seed (default: the scenario's)")
     p.add_argument("--size", type=_positive_int, help="simulated recipients")
     p.add_argument("--weeks", type=_positive_int, help="weeks to simulate")
-    p.add_argument(
-        "--scheme", action="append", dest="schemes", metavar="NAME", help="run only this scheme (repeatable)"
-    )
+    if schemes:
+        p.add_argument(
+            "--scheme",
+            action="append",
+            dest="schemes",
+            metavar="NAME",
+            help="run only this scheme (repeatable)",
+        )
     p.add_argument(
         "--set",
         action="append",
@@ -116,6 +170,30 @@ def _positive_int(text: str) -> int:
     value = _int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive whole number (got {text!r})")
+    return value
+
+
+def _multipliers(text: str) -> tuple[float, ...]:
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected numbers separated by commas (got {text!r})") from None
+        if not (math.isfinite(value) and 0 < value <= 100):
+            raise argparse.ArgumentTypeError(
+                f"each multiplier must be above 0 and at most 100 (got {part!r})"
+            )
+        values.append(value)
+    if len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"a multiplier is listed twice ({text!r})")
+    return tuple(values)
+
+
+def _at_least_two(text: str) -> int:
+    value = _int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be 2 or more, for confidence intervals (got {text!r})")
     return value
 
 
@@ -164,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sweep": cmd_sweep,
             "analyze": cmd_analyze,
             "rerun": cmd_rerun,
+            "decompose": cmd_decompose,
+            "curve": cmd_curve,
         }
         return commands[args.command](args, argv)
     except (BadInput, ScenarioError, OutputError) as err:
@@ -201,7 +281,7 @@ def _interrupted(command: str, err: KeyboardInterrupt) -> str:
 
 def _load(args: argparse.Namespace):
     scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, size=args.size, weeks=args.weeks)
-    if args.schemes:
+    if getattr(args, "schemes", None):
         unknown = [s for s in args.schemes if s not in scenario.scheme_names]
         if unknown:
             raise BadInput(
@@ -238,19 +318,80 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     try:
         progress = not args.no_progress and sys.stderr.isatty()
         from simulation.reporting.outputs import write_results
-        from simulation.runner import run_scenario
+        from simulation.runner import match_spending, run_scenario
 
+        match = None
+        if args.equal_spending:
+            scenario, match = match_spending(scenario, args.schemes, progress=progress)
         result = run_scenario(
             scenario, schemes=args.schemes, progress=progress, replications=args.replications
         )
         command = ["run.py", *argv]
         record = provenance(scenario, result.seed, command, start, result.schemes, args.replications)
+        if match is not None:
+            record["spending"] = match.as_dict()
         written = write_results(result, out_dir, record, unique=args.out is None, staging=staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # gone already if published
     print(format_table(result))
+    if match is not None:
+        print(f"\n{_spending_line(match)}")
     print(f"\nresults written to {written}/")
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _local_cluster(workers: int | None):
+    """A local Dask cluster of ``workers`` processes for the block (None: run in this process)."""
+    if not workers:
+        yield None
+        return
+    from simulation.experiments.execute import dask_client
+
+    client = dask_client(workers)
+    try:
+        yield client
+    finally:
+        client.close()
+        client.cluster.close()
+
+
+def cmd_curve(args: argparse.Namespace, argv: list[str]) -> int:
+    from simulation.experiments import cost_curve as cc
+
+    start = now_iso()
+    scenario = _load(args)
+    raw = scenario.model_dump(mode="json")
+    source = str(args.scenario)
+    cc.check(raw, source, args.budgets)
+    out_dir = args.out or default_out_dir(f"{scenario.name}-curve")
+    staging = start_output(out_dir, unique=args.out is None)
+    try:
+        with _local_cluster(args.workers) as client:
+            progress = not args.no_progress and sys.stderr.isatty()
+            table, runs = cc.curve(
+                raw, source, args.budgets, args.replications, scenario.seed, client=client, progress=progress
+            )
+        record = {
+            **provenance(scenario, scenario.seed, ["run.py", *argv], start, None, args.replications),
+            "budget_multipliers": list(args.budgets),
+        }
+        written = cc.write(table, runs, out_dir, record, unique=args.out is None, staging=staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print(cc.format_curve(table))
+    print(f"\nresults written to {written}/ (curve.csv, cost_curve.png)")
+    return EXIT_OK
+
+
+def _spending_line(match) -> str:
+    """One line saying how ``--equal-spending`` set the budgets (Rp trillion)."""
+    budgets = ", ".join(
+        f"{name} Rp{before / 1e12:.3g} T -> Rp{match.budgets_after_idr[name] / 1e12:.3g} T"
+        for name, before in match.budgets_before_idr.items()
+    )
+    target = f"Rp{match.target_idr / 1e12:.3g} T"
+    return f"equal spending: target {target} (the smallest spender's); budgets {budgets}"
 
 
 def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
@@ -299,6 +440,37 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     for run_id, error in sorted(result.failed.items())[:10]:
         print(f"  run {run_id}: {error}", file=sys.stderr)
     return EXIT_OK if result.ok else EXIT_RUNS_FAILED
+
+
+def cmd_decompose(args: argparse.Namespace, argv: list[str]) -> int:
+    from simulation.experiments import decompose as dc
+
+    start = now_iso()
+    scenario = _load(args)  # the user's file, overrides, seed, size and weeks: exit 2 if bad
+    raw = scenario.model_dump(mode="json")
+    source = str(args.scenario)
+    dc.check(raw, source)
+    out_dir = args.out or default_out_dir(f"{scenario.name}-decomposition")
+    staging = start_output(out_dir, unique=args.out is None)
+    try:
+        with _local_cluster(args.workers) as client:
+            progress = not args.no_progress and sys.stderr.isatty()
+            result = dc.decompose(
+                raw, source, args.replications, scenario.seed, args.shapley, client=client, progress=progress
+            )
+        record = {
+            **provenance(
+                scenario, scenario.seed, ["run.py", *argv], start, list(dc.dec.SCHEMES), args.replications
+            ),
+            "factors": dc.factors_table().to_dict(orient="records"),
+            "replication_seeds": result.seeds,
+        }
+        written = dc.write(result, out_dir, record, unique=args.out is None, staging=staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print(dc.format_steps(result))
+    print(f"\nresults written to {written}/ (decomposition.csv, waterfall.png)")
+    return EXIT_OK
 
 
 def _sweep_security(args: argparse.Namespace):

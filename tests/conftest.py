@@ -35,7 +35,8 @@ TENDER_ARM = [
     "centres=[{name: blk, kind: public_blk, count: 4, capacity_per_year: 2000, sectors_taught: 2,"
     " marginal_cost_idr: 1500000}]",
     "tender={budget_idr: 1.0e10, cycle_weeks: 26, reference_cost_idr: 3000000, procurement_weeks: 4,"
-    " penalty_idr: 5000000, shading_saving_idr: 1000000, course_weeks: 2, awareness_weekly: 0.1}",
+    " penalty_idr: 5000000, course_weeks: 2, awareness_weekly: 0.1}",
+    "providers.quality_saving_idr={offline: 1000000}",  # shading saves Rp1 m per unit of quality offline
 ]
 
 

@@ -109,7 +109,8 @@ def test_world_does_not_depend_on_the_schemes_rules():
 
 
 TENDER = [
-    "tender={budget_idr: 1e10, reference_cost_idr: 3e6, penalty_idr: 5e6, shading_saving_idr: 1e6}",
+    "tender={budget_idr: 1e10, reference_cost_idr: 3e6, penalty_idr: 5e6}",
+    "providers.quality_saving_idr={offline: 1e6}",
     "centres=[{name: blk, count: 6, capacity_per_year: 2000, marginal_cost_idr: 2e6}]",
 ]
 

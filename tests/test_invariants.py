@@ -117,6 +117,16 @@ def test_books_balance_and_credit_is_accounted_for(case):
     assert close(
         ledger.admin, v.admin_cost_share * (ledger.credit_spent + ledger.incentives + ledger.surveys)
     )
+    # Cash to participants: every IDR booked reached a person's cash (the labour market's), only
+    # the selected's; per person, the incentive plus whole survey payments; no allowance here.
+    cash = model.labour.cash_received_idr
+    assert close(float(cash.sum()), ledger.cash_paid) and ledger.allowances == 0
+    assert close(ledger.cash_paid, ledger.incentives + ledger.surveys)
+    assert (cash[~selected] == 0).all()
+    surveys_each = cash - state.incentive_received_idr
+    if v.survey.amount_idr > 0:
+        rounds = surveys_each / v.survey.amount_idr
+        assert np.allclose(rounds, np.round(rounds)) and (rounds <= v.survey.count + 1e-9).all()
     # Commission: between the lowest and highest rate in force (a cap can only lower a rate).
     rates = [p.commission for p in s.platforms]
     floor_rates = [min(r, v.commission_cap.share) for r in rates] if v.commission_cap else rates
@@ -185,6 +195,7 @@ def tenders(draw):
         f"tender.min_seats={draw(st.sampled_from([1, 20, 300]))}",
         f"tender.admin_cost_share={draw(st.sampled_from([0.0059, 0.0, 0.05]))}",
         f"tender.awareness_weekly={draw(st.sampled_from([0.5, 0.05]))}",
+        f"tender.allowance_idr={draw(st.sampled_from([500000, 0, 3000000]))}",
     ]
     return overrides, size, weeks, draw(st.integers(0, 10_000))
 
@@ -205,6 +216,12 @@ def test_tender_spend_never_exceeds_budget(case):
         assert sum(c.price_idr * c.seats for c in mine) <= per_cycle * (1 + 1e-9)
     # Money conserved; seated within each contract's simulated seats; whole real seats only.
     assert close(ledger.treasury_out, ledger.received)
+    # The allowance: paid once to each person seated, booked, in their cash, charged office cost.
+    seated = model.state.selected_week >= 0
+    assert close(ledger.allowances, t.allowance_idr * int(seated.sum()))
+    assert close(ledger.cash_paid, ledger.allowances) and ledger.incentives == ledger.surveys == 0
+    assert np.array_equal(model.labour.cash_received_idr, np.where(seated, t.allowance_idr, 0.0))
+    assert close(ledger.admin, t.admin_cost_share * (ledger.contract_payments + ledger.allowances))
     assert close(float(model.courses.net_revenue_idr.sum()), ledger.provider_receipts)
     for k, c in enumerate(contracts):
         assert c.seated == np.count_nonzero(model.scheme.contract_of == k) <= c.sim_seats

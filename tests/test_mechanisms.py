@@ -694,7 +694,7 @@ def test_skill_gain_diminishing_returns_and_match_weight_by_hand():
     ability = np.array([2.0, 2.0, 2.0, 0.5])
     before = np.array([0, 1, 2, 0])
     # 1.5 * 0.5 * 2 = 1.5, then 1.5 * 0.6 = 0.9, then 1.5 * 0.36 = 0.54; 1.5 * 0.8 * 0.5 = 0.6.
-    gain = skill_gain(quality, ability, before, params)
+    gain = skill_gain(quality, ability, before, 10.0, ONLINE, params)  # length and mode: no effect by default
     assert np.allclose(gain, [1.5, 0.9, 0.54, 0.6], atol=1e-6)
     # Three courses: 1.5 + 0.9 + 0.54 = 2.94, below the 1.5 / (1 - 0.6) = 3.75 of infinitely many.
     assert gain[:3].sum() == pytest.approx(2.94, abs=1e-5)
@@ -776,6 +776,8 @@ def test_platforms_show_stars_shrunk_by_real_rating_counts():
     courses, market, ratings = model.courses, model.scheme.market, model.params.ratings
     assert model.scale == 10.0  # 2,000 simulated recipients stand for 20,000
     courses.rating_sum[:2], courses.rating_count[:2] = [2.0, 6.0], [1, 3]
+    # the ratings were given at quality 0.5: each earned 3.7924 stars in expectation
+    courses.rating_expected_sum[:2] = expected_stars(courses.true_quality[:2], ratings) * [1, 3]
     market.refresh()
     # Simulated mean 2 at scale 10: the real mean is 3.7924 + (2 - 3.7924) / sqrt(10) = 3.2256,
     # from 10 and 30 real ratings, shrunk by 5 real pseudo-ratings at 4 stars:

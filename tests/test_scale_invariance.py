@@ -29,7 +29,7 @@ ARM = [
     " sectors_taught: 1, marginal_cost_idr: 1200000}, {name: private, kind: offline_centre, count: 10,"
     " capacity_per_year: 200, sectors_taught: 2, marginal_cost_idr: 1300000}]",
     "tender={budget_idr: 2.0e10, cycle_weeks: 26, reference_cost_idr: 3000000, procurement_weeks: 4,"
-    " min_seats: 20, penalty_idr: 5000000, shading_saving_idr: 0, course_weeks: 2,"
+    " min_seats: 20, penalty_idr: 5000000, course_weeks: 2,"
     " awareness_weekly: 0.1}",
 ]
 

@@ -559,8 +559,7 @@ def test_behavioural_values_have_sane_ranges(override, expected):
         ("population.intake.count=1e9", "population.intake.count: Input should be less than or equal"),
         ("voucher.incentive.months=1e9", "voucher.incentive.months: Input should be less than or equal"),
         (
-            "tender={budget_idr: 1e9, reference_cost_idr: 1e6, penalty_idr: 0, shading_saving_idr: 0,"
-            " cycles: 1e9}",
+            "tender={budget_idr: 1e9, reference_cost_idr: 1e6, penalty_idr: 0, cycles: 1e9}",
             "tender.cycles: Input should be less than or equal to 520",
         ),
         ("platforms.0.page_size=1e6", "platforms.0.page_size: Input should be less than or equal to 50"),
@@ -616,7 +615,7 @@ def test_regions_and_sectors_are_capped_by_the_labour_market_cells():
 
 def test_a_huge_travel_term_in_the_tender_completion_is_rejected():
     tender = (
-        "tender={budget_idr: 1e9, reference_cost_idr: 1e6, penalty_idr: 0, shading_saving_idr: 0,"
+        "tender={budget_idr: 1e9, reference_cost_idr: 1e6, penalty_idr: 0,"
         " travel_tolerance_idr: 1, completion_travel: 5}"
     )
     with pytest.raises(ScenarioError, match=r"tender\.completion_travel x .*travel_tolerance_idr"):

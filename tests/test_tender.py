@@ -123,7 +123,7 @@ LIMIT = [
     "voucher.credit_idr=500000",
     "tender={budget_idr: 1.0e13, reference_cost_idr: 500000, cycle_weeks: 1, procurement_weeks: 0,"
     " bid_markup: 0, quality_inflation: 0, assessment_noise_sd: 0, quality_floor: 0, abnormal_share: 0,"
-    " favouritism: 0, monitoring: 1, penalty_idr: 1, shading_saving_idr: 0, course_weeks: 1,"
+    " favouritism: 0, monitoring: 1, penalty_idr: 1, course_weeks: 1,"
     " awareness_weekly: 1, min_seats: 1, admin_cost_share: 0}",
 ]
 
@@ -216,7 +216,7 @@ def test_active_providers_are_those_running_when_contracts_last_ran():
 def test_true_quality_available_is_what_the_contracts_offer():
     # No inflation and nothing to gain from shading: each contract delivers its course's true
     # quality; the metric is their mean weighted by the real seats each contract offers.
-    model = run_tender(["tender.quality_inflation=0", "tender.shading_saving_idr=0"])
+    model = run_tender(["tender.quality_inflation=0", "providers.quality_saving_idr.offline=0"])
     contracts = model.scheme.contracts
     true_quality = model.courses.true_quality[[c.course for c in contracts]].astype(np.float64)
     np.testing.assert_allclose([c.delivered_quality for c in contracts], true_quality, rtol=1e-6)

@@ -23,9 +23,9 @@ CENTRES = (
 )
 TENDER = (
     "tender={budget_idr: 3.0e10, cycle_weeks: 26, reference_cost_idr: 3000000, procurement_weeks: 4,"
-    " min_seats: 20, penalty_idr: 5000000, shading_saving_idr: 1000000, course_weeks: 2,"
-    " awareness_weekly: 0.1}"
+    " min_seats: 20, penalty_idr: 5000000, course_weeks: 2, awareness_weekly: 0.1}"
 )
+SAVING = "providers.quality_saving_idr={offline: 1000000}"  # shading saves Rp1 m per unit of quality
 EXPAND = [
     "tender.max_expansion_share=0.5",
     "tender.capacity_cost_idr=100000",
@@ -35,7 +35,7 @@ ENTER = ["tender.entry={max_centres: 40, cost_idr: 1.0e7, lead_weeks: 4}"]
 
 
 def run(overrides: list[str], **top_level) -> MarketModel:
-    scenario = load_scenario(TINY, [CENTRES, TENDER, *overrides], schemes=["tender"], **top_level)
+    scenario = load_scenario(TINY, [CENTRES, TENDER, SAVING, *overrides], schemes=["tender"], **top_level)
     return MarketModel(build_world(scenario), "tender").run()
 
 
@@ -201,3 +201,27 @@ def test_capacity_and_entry_are_the_same_in_real_units_at_two_sizes():
         assert small[name] == large[name], name
     assert small["centres_entered"] > 0 and small["capacity_added_seats"] > 0
     assert small["seats_contracted"] == pytest.approx(large["seats_contracted"], rel=0.03)
+
+
+def test_added_capacity_stays_and_the_entry_cap_holds_over_cycles():
+    # two cycles of 13 weeks (procurement in weeks 4 and 17, 4 two-week cohorts each): what the
+    # first cycle added (ready in week 8) is part of the centres' capacity in the second, and no
+    # more than the cap of 10 entrants open over both cycles
+    # (an addition teaches only 2 cohorts of the first cycle, 4 / 52 of a year: it pays at Rp20,000)
+    cycles = ["tender.cycles=2", "tender.cycle_weeks=13", "tender.capacity_cost_idr=20000"]
+    model = run([*EXPAND, *ENTER, *cycles, "tender.entry.max_centres=10"])
+    supply, contracts = model.scheme.supply, model.scheme.contracts
+    assert summarise(model)["centres_entered"] == model.providers_entered <= 10
+    assert supply.ready_per_year.sum() > 0  # the first cycle's additions
+    own = np.array([p.capacity_per_year for p in model.providers])
+    second = [c for c in contracts if c.cycle == 1]
+    assert second
+    for i in {c.provider for c in second}:
+        seats = sum(c.seats for c in second if c.provider == i)
+        capacity = own[i] + supply.ready_per_year[i] + supply.pending_per_year[i]
+        assert seats <= capacity * 8 / 52 + 1e-9
+    # some provider teaches more in the second cycle than its own capacity allowed
+    assert any(
+        sum(c.seats for c in second if c.provider == i) > own[i] * 8 / 52 + 1
+        for i in {c.provider for c in second}
+    )

@@ -295,10 +295,35 @@ class Population(Frozen):
         0.5, description="sd of log ability (log-normal, mean 1)"
     )
     sector_interest_noise: Share = Field(0.3, description="share choosing a sector at random")
+    self_employed_at_entry_share: Share = Field(
+        0.0,
+        description="share of those working at entry who run a business (self-employed) rather than "
+        "work for a wage; drawn from its own stream (world:self_employment)",
+    )
+
+
+class Displacement(Frozen):
+    """Trained job seekers crowding others out of the vacancies of their cell (sector x region).
+
+    With it on, each week and cell the treated paths' wage-finding hazards are scaled down by
+    (H0 / H1) ** crowding whenever H1 > H0, where H0 is the sum of the twins' wage hazards over
+    the twins not working and H1 the same over the treated paths not working (see
+    ``simulation.model.labour``). Only programme applicants are simulated, so the crowding falls
+    on them. Crepon, Duflo, Gurgand, Rathelot & Zamora (2013, QJE) found that job-search help
+    displaced other job seekers, most in weak labour markets."""
+
+    enabled: Flag = Field(False, description="compete for the cell's vacancies (off: no displacement)")
+    crowding: Share = Field(
+        0.5,
+        description="elasticity of the treated paths' wage hazards to the cell's excess hazard, 0-1: "
+        "1 keeps the cell's expected wage hires at the no-programme level, 0 is no displacement",
+    )
 
 
 class Labour(Frozen):
-    """Weekly two-state employment chain (DESIGN §4). Hazards are per week."""
+    """Weekly employment chain (DESIGN §4): not working, working for a wage, or running a business.
+    Hazards are per week. The business and cash parameters default to the two-state model (no
+    business starts, cash without effect)."""
 
     job_finding_logit: Annotated[float, *real_bounds(-JOB_FINDING_LIMIT, JOB_FINDING_LIMIT)] = Field(
         description="log-odds of finding a job in a week, baseline"
@@ -319,6 +344,27 @@ class Labour(Frozen):
     shock_week: Week = 0
     recovery_weeks: Weeks = 40
     endline_weeks: Weeks = Field(13, description="final weeks averaged for the evaluation")
+    business_start_weekly: Annotated[float, *real_bounds(0.0, 0.5)] = Field(
+        0.0,
+        description="weekly probability that someone not working, without skill or programme cash, "
+        "starts a business (0: no businesses, the two-state model)",
+    )
+    business_exit_weekly: Share = Field(0.0, description="weekly probability a business closes")
+    business_skill_effect: Annotated[float, *real_bounds(0.0, 2 * LOGIT_LIMIT)] = Field(
+        0.0, description="d logit(business start) / d matched skill"
+    )
+    cash_business_effect: LogOdds = Field(
+        0.0,
+        description="d logit(business start) / d liquidity, per million IDR of programme cash held: "
+        "cash eases the capital constraint of starting a small business",
+    )
+    cash_search_effect: LogOdds = Field(
+        0.0, description="d logit(wage job finding) / d liquidity, per million IDR: cash pays for search"
+    )
+    cash_half_life_weeks: Annotated[float, *real_bounds(0.0, MAX_WEEKS, above=True)] = Field(
+        4.0, description="weeks in which half of the programme cash a person holds is spent"
+    )
+    displacement: Displacement = Displacement()
 
 
 class ProviderTypeShares(_Shares):
@@ -336,6 +382,16 @@ class ModeShares(_Shares):
     online: Share
     offline: Share
     hybrid: Share
+
+
+class QualitySaving(Frozen):
+    """Cost a provider saves per trainee per unit of quality shaded (0-1), by course mode, IDR
+    (``simulation.rules.quality``). The same for every provider under every scheme; 0 (the
+    default) means nothing is saved by shading, so nobody shades."""
+
+    online: Money = Field(0.0, description="online course, IDR per trainee per unit of quality")
+    offline: Money = Field(0.0, description="offline course (and any course a tender buys), IDR")
+    hybrid: Money = Field(0.0, description="hybrid course, IDR per trainee per unit of quality")
 
 
 class Providers(Frozen):
@@ -362,6 +418,14 @@ class Providers(Frozen):
     knightly_share: Share = Field(0.2, description="providers weighting trainee outcomes")
     knightly_weight_idr: Money = Field(
         0.0, description="value a knightly provider puts on one unit of trainee skill, IDR"
+    )
+    quality_saving_idr: QualitySaving = Field(
+        QualitySaving(), description="cost saved per trainee per unit of quality shaded, by mode, IDR"
+    )
+    reputation_weeks: Weeks = Field(
+        4,
+        description="weeks over which a voucher seller expects lower stars to cost it sales, "
+        "against the review period over which shading saves it money",
     )
     offline_capacity_per_year: Annotated[float, *real_bounds(0.0, MAX_PEOPLE)] = Field(
         500.0, description="trainees a provider other than online-only can teach offline per year"
@@ -394,6 +458,11 @@ class Centre(Frozen):
     marginal_cost_idr: Money = Field(description="cost per trainee of an offline course, IDR")
     course_hours: Annotated[float, *real_bounds(0.0, MAX_COURSE_HOURS, above=True)] = Field(
         140.0, description="length of a centre's course, hours"
+    )
+    mission_weight_idr: Money = Field(
+        0.0,
+        description="value a centre of the tier puts on one unit of its trainees' skill (mission), "
+        "IDR per trainee per unit of quality; 0 for a for-profit tier",
     )
 
 
@@ -505,7 +574,7 @@ class TenderEntry(Frozen):
     Off by default (``max_centres`` 0)."""
 
     max_centres: Annotated[int, *whole_bounds(0, MAX_PROVIDERS)] = Field(
-        0, description="most new centres per contract cycle, all cells together (0: no entry)"
+        0, description="most new centres over the run, all cycles and cells together (0: no entry)"
     )
     cost_idr: Money = Field(0.0, description="one-off cost of opening a centre, real IDR")
     lead_weeks: Week = Field(
@@ -545,8 +614,10 @@ class Tender(Frozen):
     abnormal_share: Share = Field(0.6, description="bids under this share of the median are screened")
     favouritism: Share = Field(0.1, description="chance the award ignores the score")
     monitoring: Share = Field(0.2, description="chance a contract is inspected")
-    penalty_idr: Money = Field(description="penalty per trainee per unit of quality shaded, IDR")
-    shading_saving_idr: Money = Field(description="cost saved per trainee per unit shaded, IDR")
+    penalty_idr: Money = Field(
+        description="penalty per trainee of an inspected contract, IDR per unit of quality shaded "
+        "per unit shaded (progressive: penalty_idr x shading**2 per trainee)"
+    )
     payment: Literal["per_trainee", "per_seat", "outcome"] = "per_trainee"
     placement_share: Share = Field(0.0, description="share of the price paid only on placement")
     course_weeks: Weeks = Field(4, description="length of one cohort's course")
@@ -639,12 +710,37 @@ class Ratings(Frozen):
     )
 
 
+ModeFactor = Annotated[float, *real_bounds(0.0, 2.0, above=True)]  # a multiplier of skill gained
+
+
+class ModeFactors(Frozen):
+    """Skill a course teaches in each mode, relative to the others (multipliers in (0, 2]; all 1:
+    the mode makes no difference)."""
+
+    online: ModeFactor = Field(1.0, description="multiplier of skill gained in an online course")
+    offline: ModeFactor = Field(1.0, description="multiplier of skill gained in an offline course")
+    hybrid: ModeFactor = Field(1.0, description="multiplier of skill gained in a hybrid course")
+
+
 class Skill(Frozen):
-    """Skill gained from a completed course (DESIGN §3 step 6)."""
+    """Skill gained from a completed course (DESIGN §3 step 6; the formula is
+    ``simulation.rules.training.skill_gain``). The defaults of ``hours_elasticity`` and
+    ``mode_factor`` make a course's length and mode irrelevant (the rule before issue 9)."""
 
     gain_per_quality: Annotated[float, *real_bounds(0.0, 10.0)] = 1.0
     diminishing: Share = Field(0.6, description="each further course adds this share of the last")
     cross_sector_match: Share = Field(0.3, description="value of skill outside one's own sector")
+    reference_hours: Annotated[float, *real_bounds(0.0, MAX_COURSE_HOURS, above=True)] = Field(
+        15.0, description="hours of instruction at which the intensity factor is 1, hours"
+    )
+    hours_elasticity: Annotated[float, *real_bounds(0.0, 1.0)] = Field(
+        0.0,
+        description="d log(skill gained) / d log(hours of instruction): 0, length irrelevant; "
+        "below 1, diminishing returns to hours; 1, proportional",
+    )
+    mode_factor: ModeFactors = Field(
+        ModeFactors(), description="multiplier of skill gained by course mode (online, offline, hybrid)"
+    )
 
 
 def with_normalised_shares[Item: Frozen](items: tuple[Item, ...], field: str) -> tuple[Item, ...]:

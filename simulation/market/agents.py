@@ -36,7 +36,10 @@ class Provider(mesa.Agent):
         self.provider_id = provider_id
         self.kind = PROVIDER_TYPES[specs.kind[row]]
         self.region = int(specs.region[row])
-        self.knightly_weight_idr = spec.knightly_weight_idr if specs.knightly[row] else 0.0
+        # What the provider values one unit of a trainee's skill at, IDR per trainee: a knightly
+        # provider's ``providers.knightly_weight_idr``, a centre's tier ``mission_weight_idr``, 0 for
+        # a for-profit one. It enters its prices (``rules.pricing``) and its shading (``rules.quality``).
+        self.mission_weight_idr = float(specs.mission_weight_idr[row])
         self.affiliated_platform = int(specs.affiliated_platform[row])
         self.capacity_per_year = float(specs.capacity_per_year[row])  # offline trainees, tenders
         self.courses = courses.astype(np.int64)
@@ -45,6 +48,11 @@ class Provider(mesa.Agent):
         window = model.params.providers.exit_after_loss_weeks
         self.recent_expected_profits_idr: deque[float] = deque(maxlen=window)  # the last weeks' profits
         self.active = True
+
+    @property
+    def knightly_weight_idr(self) -> float:
+        """The provider's mission weight (``mission_weight_idr``) under its older name."""
+        return self.mission_weight_idr
 
     def settle_week(self, realised_margin_idr: float, expected_margin_idr: float) -> None:
         """Book one open-market week; margins are simulated receipts after commission less

@@ -1,6 +1,11 @@
 """Courses as columns: one row per course, growing when providers enter.
 
 Prices are whole thousands of IDR so that float32 credit arithmetic stays exact.
+
+Quality. ``potential_quality`` is drawn at birth: the quality the course has at its provider's
+full effort. ``true_quality`` is the quality it DELIVERS, potential less the provider's shading
+(``simulation.rules.quality``); everything downstream (ratings, completion, skill, the metrics)
+reads the delivered quality. A provider that does not shade delivers its potential.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ class Courses:
     sector: np.ndarray  # int8
     mode: np.ndarray  # int8: ONLINE, OFFLINE, HYBRID
     hours: np.ndarray  # float32, course length in hours
-    true_quality: np.ndarray  # float32 in [0, 1], expected skill gain (unobserved by buyers)
+    true_quality: np.ndarray  # float32 in [0, 1], DELIVERED quality, expected skill gain (unobserved)
+    potential_quality: np.ndarray  # float32 in [0, 1], quality at full effort, drawn at birth
     difficulty: np.ndarray  # float32 in [0, 1], effort needed
     marginal_cost_idr: np.ndarray  # float32, cost per trainee
     price_idr: np.ndarray  # float32, listed price
@@ -28,6 +34,8 @@ class Courses:
     active: np.ndarray  # bool, still sold
     rating_sum: np.ndarray  # float64, sum of stars, simulated ratings
     rating_count: np.ndarray  # int64, simulated ratings (each stands for ``scale`` real ones)
+    rating_expected_sum: np.ndarray  # float64, sum over the ratings of the mean stars the delivered
+    # quality earned when each was given (``rules.training.expected_stars``): see ``mean_rating``
     enrolments: np.ndarray  # int64, simulated purchases
     completions: np.ndarray  # int64
     net_revenue_idr: np.ndarray  # float64, provider's receipts after commission, simulated IDR
@@ -63,6 +71,7 @@ class Courses:
             mode=np.asarray(mode, dtype=np.int8),
             hours=np.asarray(hours, dtype=np.float32),
             true_quality=np.asarray(quality, dtype=np.float32),
+            potential_quality=np.asarray(quality, dtype=np.float32),
             difficulty=np.asarray(difficulty, dtype=np.float32),
             marginal_cost_idr=np.asarray(cost, dtype=np.float32),
             price_idr=round_price(price),
@@ -70,6 +79,7 @@ class Courses:
             active=np.ones(n, dtype=bool),
             rating_sum=np.zeros(n),
             rating_count=np.zeros(n, dtype=np.int64),
+            rating_expected_sum=np.zeros(n),
             enrolments=np.zeros(n, dtype=np.int64),
             completions=np.zeros(n, dtype=np.int64),
             net_revenue_idr=np.zeros(n),
@@ -82,12 +92,22 @@ class Courses:
             period_alt_expected_net_revenue_idr=np.zeros(n),
         )
 
+    def expected_mean_rating(self) -> np.ndarray:
+        """Mean over each course's ratings of the stars its delivered quality earned in
+        expectation when each rating was given (1-5; NaN where none): the ``expected_stars`` to
+        pass to ``mean_rating``. While a course's quality never changed it is the mean its quality
+        earns; once its provider shades, the ratings given before and after are weighted by their
+        numbers, so the stars follow the delivered quality with the lag the ratings have."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.rating_count > 0, self.rating_expected_sum / self.rating_count, np.nan)
+
     def mean_rating(self, scale: float, expected_stars: np.ndarray | None = None) -> np.ndarray:
         """Mean of each course's ratings (1-5 stars; NaN where none) as a platform with ``scale``
         real raters per simulated one shows it. A mean of n simulated ratings varies ``scale``
         times more than one of ``scale`` x n real ratings; given ``expected_stars`` (the mean the
-        course's quality earns, ``simulation.rules.training.expected_stars``), the simulated
-        mean's deviation from it is shrunk by sqrt(scale), which gives it the real sampling spread.
+        ratings earn in expectation, ``expected_mean_rating``, or for a course whose quality
+        never changed ``simulation.rules.training.expected_stars`` of it), the simulated mean's
+        deviation from it is shrunk by sqrt(scale), which gives it the real sampling spread.
         """
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(self.rating_count > 0, self.rating_sum / self.rating_count, np.nan)

@@ -3,7 +3,8 @@
 Amounts are simulated IDR (multiply by the world's scale for national totals). The identities
 
     treasury out + participants' top-ups = providers + platforms + participants + admin
-    (treasury out = credit spent + contract payments + incentives + surveys + admin)
+    (treasury out = credit spent + contract payments + incentives + surveys + allowances + admin
+    - penalties; providers' receipts are net of the penalties they paid back)
     credit issued = credit spent + credit forfeited + credit still on cards
 
 hold at every week; tests check them against independent sums over agents and participants.
@@ -28,6 +29,8 @@ class Ledger:
     surveys: float = 0.0  # survey payments
     admin: float = 0.0  # programme office cost
     contract_payments: float = 0.0  # paid to contractors under a tender
+    penalties: float = 0.0  # paid back to the treasury by contractors found shading (tender)
+    allowances: float = 0.0  # the tender's allowance to trainees (cash to participants)
 
     def record_purchases(self, credit_used: float, topups: float, commission: float) -> None:
         """Course purchases: credit and top-ups in, split into commission and provider receipts."""
@@ -41,10 +44,24 @@ class Ledger:
         self.contract_payments += amount
         self.provider_receipts += amount
 
+    def record_penalty(self, amount: float) -> None:
+        """A penalty a contractor pays back (tender): out of its receipts, back to the treasury."""
+        self.penalties += amount
+        self.provider_receipts -= amount
+
     def record_cash(self, incentives: float, surveys: float) -> None:
         """Cash paid to participants."""
         self.incentives += incentives
         self.surveys += surveys
+
+    def record_allowances(self, amount: float) -> None:
+        """The tender's allowance paid to trainees: out of the treasury, to participants."""
+        self.allowances += amount
+
+    @property
+    def cash_paid(self) -> float:
+        """Cash paid to participants: incentives, surveys and allowances."""
+        return self.incentives + self.surveys + self.allowances
 
     def charge_admin(self, outflow: float, admin_share: float) -> None:
         """Office cost as a share of money paid out (credit spent and cash)."""
@@ -52,13 +69,14 @@ class Ledger:
 
     @property
     def treasury_out(self) -> float:
-        """Government money spent: credit used, contract payments, cash to participants, office."""
-        return self.credit_spent + self.contract_payments + self.incentives + self.surveys + self.admin
+        """Government money spent: credit used, contract payments, cash to participants, office,
+        less the penalties contractors paid back."""
+        return self.credit_spent + self.contract_payments + self.cash_paid + self.admin - self.penalties
 
     @property
     def received(self) -> float:
         """Money received by providers, platforms, participants (cash) and the office."""
-        return self.provider_receipts + self.platform_commission + self.incentives + self.surveys + self.admin
+        return self.provider_receipts + self.platform_commission + self.cash_paid + self.admin
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

@@ -39,6 +39,7 @@ class Participants:
     weekly_hours: np.ndarray  # float32, whole hours per week available for a course
     platform: np.ndarray  # int8, the platform this person shops on
     arrival_week: np.ndarray  # int16, wave week the application enters the lottery pool
+    business_at_entry: np.ndarray  # bool, self-employed at entry (a subset of employed_at_entry)
 
     def __len__(self) -> int:
         return int(self.region.shape[0])

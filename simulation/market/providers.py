@@ -14,6 +14,7 @@ class ProviderSpecs:
     kind: np.ndarray  # int8, index into PROVIDER_TYPES
     region: np.ndarray  # int8, home region
     knightly: np.ndarray  # bool, weighs trainee outcomes in its objective
+    mission_weight_idr: np.ndarray  # float64, value put on one unit of a trainee's skill, IDR (0: for-profit)
     affiliated_platform: np.ndarray  # int8, -1 if independent
     capacity_per_year: np.ndarray  # float64, trainees it can teach offline per year (tenders)
 

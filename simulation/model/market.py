@@ -101,12 +101,15 @@ class MarketModel(mesa.Model):
         state.status[ending] = status_after
         return ending[state.will_complete[ending]]
 
-    def complete(self, week: int, rows: np.ndarray, quality: np.ndarray) -> np.ndarray:
-        """Completers ``rows`` of their current course, taught at ``quality`` (0-1), gain skill
+    def complete(
+        self, week: int, rows: np.ndarray, quality: np.ndarray, mode: np.ndarray | int | None = None
+    ) -> np.ndarray:
+        """Completers ``rows`` of their current course, taught at ``quality`` (0-1) in ``mode`` (a
+        mode code, or one per row; by default each course's own), gain skill
         (``simulation.rules.training``) and are counted; returns those completing a first course."""
         state = self.state
         course = state.course[rows]
-        self._add_skill(rows, quality, self.courses.sector[course])
+        self._add_skill(rows, course, quality, self.courses.mode[course] if mode is None else mode)
         first = rows[state.courses_completed[rows] == 0]
         state.first_completion_week[first] = week
         state.courses_completed[rows] += 1
@@ -121,11 +124,25 @@ class MarketModel(mesa.Model):
         self.courses.enrolments += counts
         self.courses.net_revenue_idr += receipts
 
-    def _add_skill(self, rows: np.ndarray, quality: np.ndarray, course_sector: np.ndarray) -> None:
-        skill, state = self.params.skill, self.state
-        gain = skill_gain(quality, self.people.ability[rows], state.courses_completed[rows], skill)
+    def _add_skill(
+        self, rows: np.ndarray, course: np.ndarray, quality: np.ndarray, mode: np.ndarray | int
+    ) -> None:
+        """Add to completers ``rows`` the skill of their ``course`` (one per row): its hours of
+        instruction (``self.courses.hours``), taught at ``quality`` in ``mode``; the matched share
+        counts in the labour market."""
+        skill, state, courses = self.params.skill, self.state, self.courses
+        gain = skill_gain(
+            quality,
+            self.people.ability[rows],
+            state.courses_completed[rows],
+            courses.hours[course],
+            mode,
+            skill,
+        )
         state.skill[rows] += gain
-        state.matched_skill[rows] += gain * match_weight(course_sector, self.people.sector[rows], skill)
+        state.matched_skill[rows] += gain * match_weight(
+            courses.sector[course], self.people.sector[rows], skill
+        )
         self.labour.set_skill(rows, state.matched_skill[rows])
 
     # ------------------------------------------------------------------ organisations

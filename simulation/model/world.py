@@ -7,7 +7,7 @@ attributes are shared read-only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -44,7 +44,9 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
 
     Labour demand, the people, the providers and the centres each come from their own stream
     (``world:demand``, ``world:people``, ``world:providers``, ``world:centres``), so that the
-    organisations and the market do not change with the number of simulated people."""
+    organisations and the market do not change with the number of simulated people; who of those
+    working at entry runs a business comes from ``world:self_employment``, so that drawing it moves
+    no other draw."""
     seed = scenario.seed if seed is None else seed
     recipients = scenario.size
     n = recipients + int(round(recipients * scenario.population.control_per_recipient))
@@ -52,6 +54,7 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
     regional = stream(seed, "world:demand").lognormal(0.0, 0.25, size=shape)
     vacancies = vacancy_index(scenario, regional)
     participants = draw_participants(stream(seed, "world:people"), scenario, n, vacancies[0])
+    participants = with_self_employment(stream(seed, "world:self_employment"), scenario, participants)
     providers, courses = draw_providers(
         stream(seed, "world:providers"), scenario, scenario.providers.count, first_id=0
     )
@@ -97,7 +100,19 @@ def draw_participants(
         weekly_hours=rng.integers(pop.weekly_hours_min, pop.weekly_hours_max + 1, n).astype(np.float32),
         platform=platform.astype(np.int8),
         arrival_week=arrival.astype(np.int16),
+        business_at_entry=np.zeros(n, dtype=bool),  # drawn by with_self_employment
     )
+
+
+def with_self_employment(
+    rng: np.random.Generator, scenario: Scenario, participants: Participants
+) -> Participants:
+    """``participants`` with ``business_at_entry`` drawn: each person working at entry runs a
+    business with probability ``population.self_employed_at_entry_share`` (one uniform per person,
+    drawn for everyone so that a person's draw does not depend on who else works)."""
+    share = scenario.population.self_employed_at_entry_share
+    business = participants.employed_at_entry & (rng.random(len(participants)) < share)
+    return replace(participants, business_at_entry=business)
 
 
 def sector_interest(scenario: Scenario, vacancies_now: np.ndarray) -> np.ndarray:
@@ -134,6 +149,7 @@ def draw_providers(
         kind=kind.astype(np.int8),
         region=region.astype(np.int8),
         knightly=knightly,
+        mission_weight_idr=np.where(knightly, spec.knightly_weight_idr, 0.0),
         affiliated_platform=affiliated.astype(np.int8),
         capacity_per_year=np.where(kind == ONLINE_ONLY, 0.0, spec.offline_capacity_per_year),
     )
@@ -182,6 +198,7 @@ def draw_centre_tier(
         kind=np.full(n, PROVIDER_TYPES.index(tier.kind), dtype=np.int8),
         region=region.astype(np.int8),
         knightly=np.full(n, tier.kind == "public_blk"),
+        mission_weight_idr=np.full(n, tier.mission_weight_idr),
         affiliated_platform=np.full(n, -1, dtype=np.int8),
         capacity_per_year=np.full(n, tier.capacity_per_year),
     )

@@ -63,7 +63,10 @@ def shared_values(model: MarketModel) -> dict[str, MetricValue]:
         "female_share_trained": share(people.female, trained),
         **effect_values(model, groups),
         "additional_jobs": jobs,
+        "additional_businesses": additional_businesses(model),
         "total_cost_idr": total_cost,
+        "cash_paid_idr": ledger.cash_paid * scale,
+        "budget_absorption": budget_absorption(model),
         "cost_per_trainee_idr": total_cost / (n_trained * scale) if n_trained else None,
         "cost_per_additional_job_idr": total_cost / jobs if jobs > 0 else None,
         "platform_revenue_idr": ledger.platform_commission * scale,
@@ -82,13 +85,45 @@ def additional_jobs(model: MarketModel) -> float:
     return extra_person_weeks / model.params.labour.endline_weeks * model.scale
 
 
+def additional_businesses(model: MarketModel) -> float:
+    """Endline businesses above the untreated twins over everyone in the world, in real businesses
+    (whole person-weeks, as :func:`additional_jobs`)."""
+    labour = model.labour
+    extra_person_weeks = int(labour.endline_weeks_business.sum(dtype=np.int64)) - int(
+        labour.twin_endline_weeks_business.sum(dtype=np.int64)
+    )
+    return extra_person_weeks / model.params.labour.endline_weeks * model.scale
+
+
+def budget_absorption(model: MarketModel) -> float | None:
+    """Share of the scheme's budget spent: treasury out (real IDR) / the ``budget_idr`` of the
+    scheme's scenario block; None if the scheme has no budget."""
+    block = getattr(model.params, model.scheme_name, None)
+    budget = getattr(block, "budget_idr", None)
+    if not budget:
+        return None
+    return model.ledger.treasury_out * model.scale / float(budget)
+
+
 def effect_values(model: MarketModel, groups: Evaluation) -> dict[str, MetricValue]:
     """The estimands (:mod:`simulation.reporting.estimands`) of the evaluation ``groups``, in
-    percentage points."""
-    endline, twin = model.labour.endline_rate()
-    found = effects(endline, twin, groups.offered, groups.comparison, groups.stratum, groups.trained)
+    percentage points: for employment (wage or business), and the same for self-employment and
+    for wage employment alone."""
+    labour = model.labour
+    endline, twin = labour.endline_rate()
+    business, twin_business = labour.business_rate()
+    evaluated = (groups.offered, groups.comparison, groups.stratum, groups.trained)
+    found = effects(endline, twin, *evaluated)
+    own = effects(business, twin_business, *evaluated)
+    wage = effects(endline - business, twin - twin_business, *evaluated)
     comparison = endline[groups.comparison]
     return {
+        "itt_self_employment_pp": _pp(own.itt.estimate),
+        "itt_wage_employment_pp": _pp(wage.itt.estimate),
+        "true_effect_offered_self_employment_pp": _pp(own.true_offered),
+        "self_employment_rate_endline_comparison": mean(business[groups.comparison])
+        if comparison.size
+        else None,
         "itt_employment_pp": _pp(found.itt.estimate),
         "itt_standard_error_pp": _pp(found.itt.standard_error),
         "itt_offered_covered_share": found.itt.covered,

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -152,20 +153,37 @@ def write_results(
     from simulation.reporting.figures import save_figures  # matplotlib only when writing
 
     out_dir = Path(out_dir)
-    if staging is None:
-        staging = start_output(out_dir, unique)
-    elif out_dir.exists() and not unique:
+    if staging is not None and out_dir.exists() and not unique:
         shutil.rmtree(staging, ignore_errors=True)
         raise already_exists(out_dir)
+
+    def files(folder: Path) -> None:
+        write_json(folder / "summary.json", result.summary)
+        result.timeseries.to_csv(folder / "timeseries.csv", index=False)
+        result.courses.to_csv(folder / "courses.csv", index=False)
+        save_figures(result, folder / "figures")
+
+    return write_folder(out_dir, files, provenance, unique, staging)
+
+
+def write_folder(
+    out_dir: Path,
+    write: Callable[[Path], None],
+    provenance: dict,
+    unique: bool = False,
+    staging: Path | None = None,
+) -> Path:
+    """Write a results folder atomically: ``write(folder)`` fills a staging folder (made by
+    :func:`start_output` if ``staging`` is None), ``provenance.json`` is added, and the folder is
+    renamed into place, never over an earlier one (with ``unique``, a -2, -3 ... suffix instead of an
+    error). On any error nothing is left; a full disk raises :class:`DiskFull`."""
+    out_dir = Path(out_dir)
+    staging = staging or start_output(out_dir, unique)
     try:
-        write_json(staging / "summary.json", result.summary)
-        result.timeseries.to_csv(staging / "timeseries.csv", index=False)
-        result.courses.to_csv(staging / "courses.csv", index=False)
-        save_figures(result, staging / "figures")
-        provenance = {**provenance, "end_time": now_iso()}
-        write_json(staging / "provenance.json", provenance)
+        write(staging)
+        write_json(staging / "provenance.json", {**provenance, "end_time": now_iso()})
         os.chmod(staging, 0o777 & ~umask())  # mkdtemp made it 0700: as mkdir would have
-        return _publish(staging, out_dir, unique)
+        return publish(staging, out_dir, unique)
     except OSError as err:
         shutil.rmtree(staging, ignore_errors=True)
         if is_disk_full(err):
@@ -179,7 +197,7 @@ def write_results(
         raise
 
 
-def _publish(staging: Path, out_dir: Path, unique: bool) -> Path:
+def publish(staging: Path, out_dir: Path, unique: bool) -> Path:
     """Rename ``staging`` to ``out_dir`` without ever replacing a results folder."""
     base, suffix = out_dir, 2
     while True:

@@ -46,7 +46,18 @@ def _m(*args, **kwargs) -> Metric:
     return Metric(*args, **kwargs)
 
 
-EFFECTS = "percentage points of endline employment (share of the last labour.endline_weeks weeks employed)"
+EFFECTS = (
+    "percentage points of endline employment (share of the last labour.endline_weeks weeks employed "
+    "for a wage or running a business)"
+)
+SELF_EMPLOYMENT = (
+    "percentage points of endline self-employment (share of the last labour.endline_weeks weeks running "
+    "a business)"
+)
+WAGE_EMPLOYMENT = (
+    "percentage points of endline wage employment (share of the last labour.endline_weeks weeks working "
+    "for a wage)"
+)
 
 # fmt: off
 METRICS: tuple[Metric, ...] = (
@@ -98,6 +109,15 @@ METRICS: tuple[Metric, ...] = (
        "each once (voucher); the contracts awarded, at their delivered quality, weighted by their "
        "real seats (tender)",
        source="scheme", undefined="nothing offered"),
+    _m("mean_shading", "number", "quality, 0-1", "quality shaded (0-1)",
+       "quality a provider shades per enrolment: potential (full-effort) less delivered quality of "
+       "the course bought (voucher) or of the contract seated in (tender), weighted by trainees",
+       source="scheme", undefined="no enrolment"),
+    _m("penalties_idr", "idr", "IDR", "penalties charged",
+       "penalties contractors found shading paid back to the treasury (inspected contracts)",
+       TENDER, "scheme"),
+    _m("contracts_inspected", "whole", "contracts", "contracts inspected",
+       "contracts the office inspected (each with probability tender.monitoring)", TENDER, "scheme"),
     _m("rating_quality_correlation", "number", "correlation, -1 to 1", "rating-quality correlation",
        "correlation across courses of mean stars and true quality (courses with enough ratings)",
        VOUCHER, "scheme", headline=True, undefined="fewer than three courses with enough ratings"),
@@ -135,14 +155,41 @@ METRICS: tuple[Metric, ...] = (
        "the twins' effect on the offered, over the ITT's strata with the ITT's weights: the ITT minus "
        "this is the lottery's sampling error alone", estimand="the ITT's target, from the twins",
        undefined="as the ITT"),
+    _m("itt_self_employment_pp", "pp", "pp", "ITT, self-employment",
+       "endline self-employment (running a business) of those offered minus the comparison group, "
+       "stratified as the ITT on employment",
+       estimand="intention to treat: the effect of the offer, " + SELF_EMPLOYMENT,
+       undefined="no lottery stratum holds both offered people and a comparison group"),
+    _m("itt_wage_employment_pp", "pp", "pp", "ITT, wage employment",
+       "endline wage employment (employed, not running a business) of those offered minus the "
+       "comparison group, stratified as the ITT on employment; with the ITT on self-employment it "
+       "adds up to the ITT on employment",
+       estimand="intention to treat: the effect of the offer, " + WAGE_EMPLOYMENT,
+       undefined="no lottery stratum holds both offered people and a comparison group"),
+    _m("true_effect_offered_self_employment_pp", "pp", "pp", "true self-employment effect",
+       "endline self-employment of those offered minus that of their untreated twins",
+       estimand="true average effect on the offered, from the twins: " + SELF_EMPLOYMENT,
+       undefined="nobody was offered"),
     _m("employment_rate_endline_comparison", "share", "share", "comparison group employed at endline",
        "endline employment of the comparison group", undefined="no comparison group"),
     _m("additional_jobs", "count", "real jobs", "additional jobs at endline",
        "endline jobs above the untreated twins, over everyone in the world (offered or not)",
        estimand="total true effect, whole population"),
+    _m("self_employment_rate_endline_comparison", "share", "share", "comparison self-employed, endline",
+       "endline self-employment (running a business) of the comparison group",
+       undefined="no comparison group"),
+    _m("additional_businesses", "count", "real businesses", "additional businesses at endline",
+       "endline businesses run above the untreated twins, over everyone in the world (offered or not)",
+       estimand="total true effect on self-employment, whole population"),
     # ---------------------------------------------------------------- money
     _m("total_cost_idr", "idr", "real IDR", "total cost",
        "government money out: credit spent or contract payments, cash to participants, office cost"),
+    _m("cash_paid_idr", "idr", "real IDR", "cash paid to participants",
+       "programme cash paid to participants: incentives and survey payments (voucher), the "
+       "trainees' allowance (tender)"),
+    _m("budget_absorption", "share", "share of the budget", "budget spent",
+       "total cost / the scheme's budget (budget_idr): the share of the budget spent",
+       undefined="the scheme has no budget"),
     _m("cost_per_trainee_idr", "idr", "IDR per trained person", "cost per trainee",
        "total cost / people trained", ratio=("total_cost_idr", "participants_trained"),
        undefined="nobody was trained"),
@@ -185,8 +232,6 @@ METRICS: tuple[Metric, ...] = (
        TENDER, "scheme", headline=True, undefined="no seat was contracted"),
     _m("mean_winning_bid_idr", "idr", "IDR per trainee", "mean winning bid per trainee",
        "seat-weighted price per trainee of the contracts", TENDER, "scheme", undefined="no contract"),
-    _m("mean_shading", "number", "quality, 0-1", "quality shaded (0-1)",
-       "declared minus delivered quality, seat-weighted", TENDER, "scheme", undefined="no contract"),
     _m("waitlisted", "count", "real people", "waitlisted applicants", "applicants never seated",
        TENDER, "scheme"),
     _m("procurement_weeks", "number", "weeks", "procurement (weeks)", "weeks from planning to award",

@@ -174,6 +174,22 @@ def alt_probability(alt_weight: float, rest: float) -> float:  # pragma: no cove
 
 
 @njit(cache=True, nogil=True)
+def wage_hazard(
+    odds_inverse: np.float32, factor: np.float32, cash_factor: np.float32, locked: bool, keep: np.float32
+) -> np.float32:  # pragma: no cover - compiled; part of employment_week
+    """Weekly wage-job-finding probability 1 / (1 + inverse odds x skill factor x cash factor),
+    times ``keep`` (1 - lock_in) while in a course; float32."""
+    one = np.float32(1.0)
+    inverse = odds_inverse * factor
+    if cash_factor != one:
+        inverse = inverse * cash_factor
+    find = one / (one + inverse)
+    if locked:
+        find *= keep
+    return find
+
+
+@njit(cache=True, nogil=True)
 def employment_week(
     u: np.ndarray,
     group: np.ndarray,
@@ -185,31 +201,90 @@ def employment_week(
     twin_loss: np.float32,
     employed: np.ndarray,
     twin_employed: np.ndarray,
+    business: np.ndarray,
+    twin_business: np.ndarray,
+    liquidity: np.ndarray,
+    business_odds_factor: np.ndarray,
+    rates: np.ndarray,
+    cell: np.ndarray,
+    cells: int,
 ) -> None:  # pragma: no cover - compiled; tests recompute every transition in numpy
-    """One week of the employment chain for everyone, updating ``employed`` and ``twin_employed``
-    in place (see ``simulation.model.labour``). Person i with uniform draw ``u[i]``:
+    """One week of the employment chain for everyone, updating ``employed`` (working for a wage or
+    running a business), ``business`` and the twin's two in place (see ``simulation.model.labour``).
 
-    * treated path: find = 1 / (1 + inverse_odds[group] * find_odds_factor), times
-      ``lock_in_keep`` while in a course; employed next week if (employed and u >= loss) or
-      (not employed and u < find);
-    * twin: the same with find_odds_factor = 1, no lock-in and loss = ``twin_loss``.
+    ``rates`` (float32) = (business start odds without skill or cash, business exit probability,
+    cash search effect, cash business effect, crowding; crowding 0 = no displacement). Person i
+    with uniform draw ``u[i]`` and liquidity ``L = liquidity[i]`` (millions of IDR):
 
-    All arithmetic is float32, as in the numpy formulation.
+    * treated path, not working: wage hazard f = 1 / (1 + inverse_odds[group] *
+      find_odds_factor * exp(-cash_search * L)), business hazard b = o / (1 + o) with o = start
+      odds * business_odds_factor * exp(cash_business * L), both times ``lock_in_keep`` while in a
+      course; starts a business if u >= 1 - b, else finds a wage job if u < f (a business start
+      never depends on f). With displacement, f is first multiplied by the cell's factor
+      (H0 / H1) ** crowding when H1 > H0, H0 = sum over the cell's twins not working of their f,
+      H1 = the same over the treated paths not working (a first pass over everyone);
+    * treated path, working: a wage job is lost if u < loss[i], a business closes if u < exit;
+    * twin: the same with find_odds_factor = business_odds_factor = 1, no cash, no lock-in, no
+      displacement and loss = ``twin_loss``.
+
+    All arithmetic is float32, as in the numpy formulation; with no business (start odds 0), no
+    cash effect and no crowding it is the two-state chain exactly.
     """
     one = np.float32(1.0)
+    start_odds, exit_rate, cash_search, cash_business, crowding = (
+        rates[0],
+        rates[1],
+        rates[2],
+        rates[3],
+        rates[4],
+    )
+    twin_start = start_odds / (one + start_odds)
+    scale_hire = np.ones(cells, dtype=np.float32)
+    if crowding > 0:
+        h0 = np.zeros(cells, dtype=np.float64)
+        h1 = np.zeros(cells, dtype=np.float64)
+        for i in range(u.shape[0]):
+            odds = inverse_odds[group[i]]
+            if not twin_employed[i]:
+                h0[cell[i]] += one / (one + odds)
+            if not employed[i]:
+                cash = np.float32(np.exp(-cash_search * liquidity[i])) if cash_search != 0 else one
+                h1[cell[i]] += wage_hazard(odds, find_odds_factor[i], cash, in_course[i], lock_in_keep)
+        for c in range(cells):
+            if h1[c] > h0[c]:
+                scale_hire[c] = np.float32((h0[c] / h1[c]) ** crowding)
     for i in range(u.shape[0]):
         odds = inverse_odds[group[i]]
         if employed[i]:
-            employed[i] = u[i] >= loss[i]
+            if business[i]:
+                employed[i] = u[i] >= exit_rate
+                business[i] = employed[i]
+            else:
+                employed[i] = u[i] >= loss[i]
         else:
-            find = one / (one + odds * find_odds_factor[i])
-            if in_course[i]:
-                find *= lock_in_keep
-            employed[i] = u[i] < find
+            cash = np.float32(np.exp(-cash_search * liquidity[i])) if cash_search != 0 else one
+            find = wage_hazard(odds, find_odds_factor[i], cash, in_course[i], lock_in_keep)
+            if crowding > 0:
+                find *= scale_hire[cell[i]]
+            start = np.float32(0.0)
+            if start_odds > 0:
+                o = start_odds * business_odds_factor[i]
+                if cash_business != 0:
+                    o *= np.float32(np.exp(cash_business * liquidity[i]))
+                start = o / (one + o)
+                if in_course[i]:
+                    start *= lock_in_keep
+            business[i] = u[i] >= one - start
+            employed[i] = business[i] or u[i] < find
         if twin_employed[i]:
-            twin_employed[i] = u[i] >= twin_loss
+            if twin_business[i]:
+                twin_employed[i] = u[i] >= exit_rate
+                twin_business[i] = twin_employed[i]
+            else:
+                twin_employed[i] = u[i] >= twin_loss
         else:
-            twin_employed[i] = u[i] < one / (one + odds)
+            twin_business[i] = u[i] >= one - twin_start
+            twin_employed[i] = twin_business[i] or u[i] < one / (one + odds)
 
 
 @njit(cache=True, nogil=True)

@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from simulation.rules import quality
+
 RULES = ("per_trainee", "per_seat", "outcome")  # contract_payment rules
 _ROUNDING = 1e-9  # seats: quotas within this of a whole number count as whole, remainders as ties
 
@@ -349,21 +351,18 @@ def award(score: np.ndarray, favouritism: float, rng: np.random.Generator) -> in
 def shading(
     declared: np.ndarray, saving_idr: np.ndarray, monitoring: float, penalty_idr: float
 ) -> np.ndarray:
-    """Quality a contractor shades (declared minus delivered), chosen to maximise
+    """Quality a contractor with no mission and no future shades, chosen to maximise
     saving_idr * s - monitoring * penalty_idr * s**2 (cost saved per unit of quality shaded,
     against the expected penalty: monitoring probability x penalty, quadratic in the shading).
     Interior solution s* = saving / (2 * monitoring * penalty), clipped to [0, declared];
     with monitoring or penalty 0 the contractor shades everything (s = declared).
 
-    ``saving_idr`` and ``penalty_idr`` are per trainee per unit of quality; delivered quality is
-    declared - s. A contractor with no saving (0) shades nothing, even unmonitored.
+    The special case mission = future = 0 of ``simulation.rules.quality.shading``, to which it
+    delegates (the tender itself calls that rule with the contractor's mission and future loss).
+    ``saving_idr`` and ``penalty_idr`` are per trainee per unit of quality. A contractor with no
+    saving (0) shades nothing, even unmonitored.
     """
-    declared = np.asarray(declared, dtype=np.float64)
-    saving = np.broadcast_to(np.asarray(saving_idr, dtype=np.float64), declared.shape)
-    expected_penalty = monitoring * penalty_idr
-    if expected_penalty <= 0:
-        return np.where(saving > 0, declared, 0.0)
-    return np.clip(saving / (2.0 * expected_penalty), 0.0, declared)
+    return quality.shading(declared, saving_idr, 0.0, 0.0, monitoring * penalty_idr)
 
 
 def contract_payment(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation.config.codes import MODE_NAMES
 from simulation.config.scenario import Completion, Ratings, Skill
 
 
@@ -58,15 +59,46 @@ def expected_stars(quality: np.ndarray, params: Ratings) -> np.ndarray:
     return 1.0 + above.sum(axis=-1)  # E[stars] = 1 + sum over edges of P(stars above the edge)
 
 
-def skill_gain(
-    quality: np.ndarray, ability: np.ndarray, completed_before: np.ndarray, params: Skill
-) -> np.ndarray:
-    """Skill from one completed course: quality x ability, shrinking by ``diminishing`` per
-    course completed before (the second course adds ``diminishing`` times as much as the first).
+def intensity_factor(hours: np.ndarray | float, mode: np.ndarray | int, params: Skill) -> np.ndarray:
+    """How much a course's length and mode multiply the skill it teaches (float64, unitless):
+
+        mode_factor[mode] x (hours / reference_hours) ** hours_elasticity
+
+    ``hours`` are hours of instruction (> 0); ``mode`` the course's mode code
+    (``simulation.config.codes``: ONLINE, OFFLINE, HYBRID). A course of ``reference_hours`` in a
+    mode of factor 1 has factor 1. With an elasticity below 1 each further hour adds less
+    (concave: 4 times the hours teach 4 ** elasticity times the skill); at 1 the factor is
+    proportional to hours; at 0 (the default) hours do not matter.
     """
-    return (params.gain_per_quality * quality * ability * params.diminishing**completed_before).astype(
-        np.float32
+    modes = np.array([getattr(params.mode_factor, name) for name in MODE_NAMES])
+    hours = np.asarray(hours, dtype=np.float64)
+    return (
+        modes[np.asarray(mode, dtype=np.int64)] * (hours / params.reference_hours) ** params.hours_elasticity
     )
+
+
+def skill_gain(
+    quality: np.ndarray | float,
+    ability: np.ndarray | float,
+    completed_before: np.ndarray | int,
+    hours: np.ndarray | float,
+    mode: np.ndarray | int,
+    params: Skill,
+) -> np.ndarray:
+    """Skill from one completed course (float32, in units of ``Labour.skill_effect``'s skill):
+
+        gain_per_quality x quality x ability x intensity_factor(hours, mode)
+        x diminishing ** completed_before
+
+    ``quality`` is the quality delivered (0-1), ``ability`` the person's (log-normal, mean 1),
+    ``completed_before`` the courses they completed before this one (the second course adds
+    ``diminishing`` times as much as the first), ``hours`` the course's hours of instruction and
+    ``mode`` its mode code (``intensity_factor``). With the default ``hours_elasticity`` 0 and mode
+    factors 1 this is the rule before issue 9: quality x ability, whatever the course's length or mode.
+    """
+    gain = params.gain_per_quality * quality * ability * params.diminishing**completed_before
+    # Multiplied last, so that a factor of exactly 1 reproduces the old rule bit for bit.
+    return np.asarray(gain * intensity_factor(hours, mode, params)).astype(np.float32)
 
 
 def match_weight(course_sector: np.ndarray, own_sector: np.ndarray, params: Skill) -> np.ndarray:

@@ -11,6 +11,16 @@ sales and expected net receipts, tallied by the shopping kernel; ``choice.Expect
 what a real provider with ``scale`` times more customers would observe, by the law of large
 numbers: providers judge price moves, losses and exit on it, so that these decisions do not
 depend on the size of the simulated sample.
+
+Hidden quality. At each price review every seller also re-chooses how much of each course's
+quality to shade (``simulation.rules.quality``, the rule every provider follows under every
+scheme), on the same expected evidence: the cost it saves per trainee (by mode), its mission, and
+the sales lower stars would cost it (``rules.quality.voucher_future_loss_idr``: how much a unit of
+delivered quality moves its displayed stars given its real ratings, how much stars move its
+expected demand, its margin per sale, over ``providers.reputation_weeks``). Nothing detects or
+penalises shading on the platforms (curation reviews a course once, when it is listed), so the
+choice is all or nothing. The ratings then follow the delivered quality, with the lag of the
+ratings already given (``Courses.expected_mean_rating``).
 """
 
 from __future__ import annotations
@@ -24,9 +34,9 @@ import numpy as np
 from simulation.config.scenario import CommissionCap
 from simulation.config.streams import stream
 from simulation.market.agents import Platform
+from simulation.rules import quality
 from simulation.rules.choice import ExpectedDemand
 from simulation.rules.pricing import alternative_prices, objective_per_impression
-from simulation.rules.training import expected_stars
 
 RECENT_DECAY = 0.8  # weekly decay of the enrolment count that drives popularity ranking
 
@@ -55,7 +65,6 @@ class PlatformMarket:
         self.last_trading_week = -1  # the last week the market traded (shoppers or trainees)
         self.sellers_active_last_trading_week = 0  # sellers still active at its close
         self._stars: np.ndarray | None = None
-        self._expected_stars = np.zeros(0)  # mean stars each course's quality earns
         self.evidence: tuple[np.ndarray, ...] = ()  # per course, at a price review (review_evidence)
         self.platforms = [Platform(model, p, self) for p in range(len(model.params.platforms))]
         self.sellers = self._sellers()
@@ -107,14 +116,15 @@ class PlatformMarket:
     def displayed_stars(self) -> np.ndarray:
         """Stars shown for every course this week, as a platform with the real number of raters
         shows them (``Courses.displayed_stars``): the mean rating with the sampling spread of the
-        real ratings, shrunk toward the prior by the real rating count; one decimal."""
+        real ratings, shrunk toward the prior by the real rating count; one decimal. The sampling
+        spread is taken about the mean the ratings earned in expectation when they were given
+        (``Courses.expected_mean_rating``), so a change of delivered quality shows in the stars
+        only as new ratings come."""
         courses = self.model.courses
         if self._stars is None or self._stars.shape[0] != len(courses):
             r = self.model.params.ratings
-            if self._expected_stars.shape[0] != len(courses):  # fixed per course: once, and for entrants
-                self._expected_stars = expected_stars(courses.true_quality, r)
             self._stars = courses.displayed_stars(
-                r.prior_stars, r.prior_count, self.model.scale, self._expected_stars
+                r.prior_stars, r.prior_count, self.model.scale, courses.expected_mean_rating()
             )
         return self._stars
 
@@ -165,6 +175,7 @@ class PlatformMarket:
         on the period's evidence (``review_evidence``); then a new review period starts."""
         self.evidence = self.review_evidence()
         self.sellers.shuffle_do("review_prices", self)
+        self._review_quality()
         courses = self.model.courses
         courses.period_impressions[:] = 0
         for evidence in (
@@ -174,6 +185,50 @@ class PlatformMarket:
             courses.period_alt_expected_net_revenue_idr,
         ):
             evidence[:] = 0.0
+
+    def _review_quality(self) -> None:
+        """Each seller re-chooses the quality it shades on every course shown in the review period
+        (``rules.quality.shading``; a course not shown learnt nothing and keeps its shading), on
+        the period's expected evidence: margin per expected sale (receipts per expected sale, or
+        for a course expected to sell nothing what a sale at its price would bring, so that a
+        course whose sales dry up still guards the stars its next buyers will see), mean choice
+        probability when shown, and the real ratings that will carry its stars (those given, and
+        the period's expected sales, each rated on completion). Delivered quality = potential - shading; the
+        stars shown are recomputed. Until a course's first review its provider gives full effort.
+        """
+        model = self.model
+        courses, spec = model.courses, model.params.providers
+        by_mode = spec.quality_saving_idr
+        saving = quality.saving_by_mode(courses.mode, by_mode.online, by_mode.offline, by_mode.hybrid)
+        if not saving.any():  # nothing to save: every course delivers its potential
+            return
+        sales = courses.period_expected_sales
+        shown = (courses.period_impressions > 0) & courses.active
+        # margin per sale: expected receipts per expected sale, or where nothing was expected to
+        # sell, the price net of the highest commission among the course's platforms, less cost
+        commission = (courses.listed * self.commission_rates()[np.newaxis, :]).max(axis=1)
+        listed_net = courses.price_idr * (1.0 - commission)
+        receipts = np.divide(
+            courses.period_expected_net_revenue_idr, sales, out=listed_net.astype(np.float64), where=sales > 0
+        )
+        margin = receipts - courses.marginal_cost_idr
+        choice_share = np.divide(sales, courses.period_impressions, out=np.zeros(sales.shape), where=shown)
+        shrinkage = quality.rating_shrinkage(
+            model.scale * (courses.rating_count + sales), model.params.ratings.prior_count
+        )
+        future = quality.voucher_future_loss_idr(
+            shrinkage,
+            model.params.choice.quality_weight,
+            choice_share,
+            margin,
+            spec.reputation_weeks,
+            model.params.pricing.review_weeks,
+        )
+        mission = np.array([p.mission_weight_idr for p in model.providers])[courses.provider]
+        shaded = quality.shading(courses.potential_quality, saving, mission, future, 0.0)
+        delivered = np.where(shown, courses.potential_quality - shaded, courses.true_quality)
+        courses.true_quality[:] = delivered.astype(np.float32)
+        self._stars = None
 
     def review_evidence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """What each course's provider learnt over the review period [courses]: expected profit

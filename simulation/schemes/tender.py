@@ -10,8 +10,10 @@ Weekly process (DESIGN §3, tender); the decision rules are in ``simulation.rule
    the number of rivals) and a declared quality; the office scores price against assessed quality
    (noisy, blended with past performance), applies the quality floor and the abnormally-low-bid
    screen, and may be overridden by favouritism; the winner gets the lot at its bid, as far as its
-   capacity and the remaining budget allow. It chooses how much quality to shade given monitoring
-   and the penalty;
+   capacity and the remaining budget allow. It chooses how much quality to shade
+   (``simulation.rules.quality``, the one rule every provider follows): the cost it saves against
+   its mission, the expected penalty (monitoring x penalty, rising with the shortfall) and, when
+   another contract cycle follows in the horizon, the score its record will cost it there;
 3. outreach: each week job seekers in a region with open lots hear of one with probability
    ``awareness_weekly`` and apply to the lot of their own sector (another with probability
    ``other_sector_apply``), less often the costlier the trip to a centre;
@@ -19,7 +21,13 @@ Weekly process (DESIGN §3, tender); the decision rules are in ``simulation.rule
    completion depends on motivation, allowance, delivered quality, fit, effort and travel;
    completers gain skill from the delivered quality;
 5. payment per trainee, per seat, or partly on placement; at the end of the cycle applicants who
-   never got a seat are counted as waitlisted and may apply again in the next cycle.
+   never got a seat are counted as waitlisted and may apply again in the next cycle;
+6. inspection: each contract is inspected with probability ``monitoring`` (stream
+   ``tender:monitoring``, one draw per contract at signing, whatever happens); at the contract's
+   end an inspected contractor pays back penalty_idr x shading**2 per trainee (booked to the
+   treasury) and its record, which the next cycle's assessment blends in with
+   ``past_performance_weight``, is the quality it delivered; an uninspected contractor's record is
+   the quality it declared (the office sees nothing else).
 
 Units. What belongs to organisations and the market is in REAL units, independent of the sample's
 size: centres' capacity, lots, the minimum lot, seats awarded and the budget (real seats, real IDR).
@@ -38,10 +46,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from simulation.config.codes import ONLINE
+from simulation.config.codes import OFFLINE, ONLINE
 from simulation.config.streams import stream
 from simulation.market.participants import FINISHED, NOT_SELECTED
-from simulation.rules import procurement
+from simulation.rules import procurement, quality
 from simulation.rules.keyed_draws import Draws
 from simulation.rules.statistics import herfindahl, mean, median, share
 from simulation.rules.training import completion_probability
@@ -88,14 +96,22 @@ class Contract:
     price_idr: float
     cost_idr: float  # the contractor's cost per trainee after shading
     declared_quality: float
-    delivered_quality: float
+    potential_quality: float  # the course's quality at full effort
+    delivered_quality: float  # potential less shading
     cycle: int
     start_week: int
     end_week: int
     cohorts: int
     phase: float
+    inspected: bool  # drawn at signing (stream tender:monitoring); the penalty is charged at the end
     seated: int = 0
     completed: int = 0
+    penalty_idr: float = 0.0  # paid back at the end, simulated IDR
+
+    @property
+    def shading(self) -> float:
+        """Quality shaded: potential less delivered (0-1)."""
+        return self.potential_quality - self.delivered_quality
 
     def cohort_index(self, week: int, course_weeks: int) -> int:
         """Which of the contract's cohorts starts in ``week`` (0-based), or -1 if none does."""
@@ -130,7 +146,7 @@ class TenderScheme:
         self.capability = self._capability()  # [provider, sector] -> course id, -1 if none
         self.supply = TenderSupply(self)  # capacity added and centres entered (issue 9)
         self.tally = dict.fromkeys(
-            ("lots", "lot_seats", "lots_without_bidder", "bids", "bids_abnormal", "favoured"), 0
+            ("lots", "lot_seats", "lots_without_bidder", "bids", "bids_abnormal", "favoured", "inspected"), 0
         )
         self.week_flows: dict[str, float] = {}
 
@@ -241,7 +257,9 @@ class TenderScheme:
             "seats_planned_capped": self.supply.tally["seats_capped"],
             "seat_fill_rate": trainees / sim_seats if sim_seats else None,
             "mean_winning_bid_idr": by_seat([c.price_idr for c in contracts]),
-            "mean_shading": by_seat([c.declared_quality - c.delivered_quality for c in contracts]),
+            "mean_shading": by_trainee([c.shading for c in contracts]),
+            "penalties_idr": model.ledger.penalties * scale,
+            "contracts_inspected": self.tally["inspected"],
             "procurement_weeks": float(self.params.procurement_weeks),
             "waitlisted": np.count_nonzero(self._groups()[1]) * scale,  # applicants never seated
             "lots_tendered": self.tally["lots"],
@@ -333,8 +351,9 @@ class TenderScheme:
         seats / scale, rounded by systematic rounding over the cycle's contracts (stream
         ``tender:seat_rounding``), so they are right in expectation contract by contract and the
         cycle's total is within one simulated seat of real seats / scale. Seats won on capacity
-        added this cycle and not ready yet are signed as contracts of their own, starting with the
-        first cohort after it is ready (``TenderSupply``).
+        added this cycle and not ready yet are contracts of their own, signed with the others (so
+        each contract has its own draws) and starting with the first cohort after that capacity
+        is ready (``TenderSupply``).
         """
         p, model = self.params, self.model
         rng = stream(self.seed, "tender:procurement", cycle)
@@ -360,11 +379,10 @@ class TenderScheme:
         real = np.array([a.seats for a in awards + late_awards], dtype=np.float64)
         sim = procurement.systematic_round(real / model.scale, rounding)
         phases = rounding.random(real.size)
-        n = len(awards)
-        self._sign(awards, sim[:n], phases[:n], (cycle, week, end, cohorts))
-        if late_awards:
-            start = week + missed * p.course_weeks
-            self._sign(late_awards, sim[n:], phases[n:], (cycle, start, end, cohorts - missed))
+        self._sign(awards + late_awards, sim, phases, (cycle, week, end, cohorts))
+        for c in self.contracts[len(self.contracts) - len(late_awards) :]:  # signed last, start later
+            c.start_week = week + missed * p.course_weeks
+            c.cohorts = min(cohorts - missed, c.seats)
 
     def _award_lot(
         self,
@@ -434,8 +452,8 @@ class TenderScheme:
         cost = self._delivery_cost(c)
         share = np.minimum(capacity[bidders] / max(seats, 1), 1.0)
         price = procurement.bid_prices(cost, np.full(bidders.size, bidders.size - 1), p.bid_markup, share)
-        quality = model.courses.true_quality[c].astype(np.float64)
-        declared = procurement.declared_quality(quality, p.quality_inflation)
+        potential = model.courses.potential_quality[c].astype(np.float64)  # the tender's table is unshaded
+        declared = procurement.declared_quality(potential, p.quality_inflation)
         assessed = np.clip(declared + rng.normal(0.0, p.assessment_noise_sd, bidders.size), 0.0, 1.0)
         record = np.array([self.record_quality.get(int(b), np.nan) for b in bidders])
         assessed = procurement.past_performance_adjustment(assessed, record, p.past_performance_weight)
@@ -466,19 +484,41 @@ class TenderScheme:
     ) -> None:
         """Sign the cycle's contracts: ``awards`` with their simulated seats and seat phases;
         ``timing`` is (cycle, start week, end week, cohorts the cycle has left). Each contractor
-        picks its shading and runs at most one cohort per real seat; per-seat contracts are paid
+        picks its shading (``rules.quality.shading``: the saving of its course's teaching mode, its
+        mission, the past-performance loss if another cycle follows, and monitoring x penalty),
+        each contract's inspection is drawn (stream ``tender:monitoring``, one number per contract),
+        and it runs at most one cohort per real seat; per-seat contracts are paid
         now, for as many simulated seats as the cycle's budget still pays for (fewer than drawn
         only where rounding up would overspend, i.e. when the real budget binds)."""
-        p = self.params
+        p, model = self.params, self.model
         cycle, week, end, cohorts = timing
-        declared = np.array([a.declared_quality for a in awards], dtype=np.float64)
-        saving = np.full(declared.size, p.shading_saving_idr)
-        shaded = procurement.shading(declared, saving, p.monitoring, p.penalty_idr)
-        base_cost = self._delivery_cost(np.array([a.course for a in awards], dtype=np.int64))
-        terms = zip(
-            awards, sim_seats.tolist(), phases.tolist(), shaded.tolist(), base_cost.tolist(), strict=True
+        course = np.array([a.course for a in awards], dtype=np.int64)
+        price = np.array([a.price_idr for a in awards], dtype=np.float64)
+        potential = model.courses.potential_quality[course].astype(np.float64)
+        base_cost = self._delivery_cost(course)
+        saving = self._quality_saving_idr(course)
+        mission = np.array([model.providers[a.provider].mission_weight_idr for a in awards], dtype=np.float64)
+        future = quality.tender_future_loss_idr(
+            1.0 - p.price_weight,
+            p.past_performance_weight,
+            p.monitoring,
+            price - base_cost,
+            self._cycle_follows(cycle),
         )
-        for award, n, phase, shade, cost in terms:  # contracts, not participants
+        shaded = quality.shading(potential, saving, mission, future, p.monitoring * p.penalty_idr)
+        inspected = stream(self.seed, "tender:monitoring", cycle).random(len(awards)) < p.monitoring
+        self.tally["inspected"] += int(inspected.sum())
+        terms = zip(
+            awards,
+            sim_seats.tolist(),
+            phases.tolist(),
+            potential.tolist(),
+            shaded.tolist(),
+            (base_cost - saving * shaded).tolist(),
+            inspected.tolist(),
+            strict=True,
+        )
+        for award, n, phase, full, shade, cost, checked in terms:  # contracts, not participants
             if p.payment == "per_seat":
                 n = self._commit(cycle, award.price_idr, n)
             contract = Contract(
@@ -489,26 +529,47 @@ class TenderScheme:
                 seats=award.seats,
                 sim_seats=n,
                 price_idr=award.price_idr,
-                cost_idr=max(cost - p.shading_saving_idr * shade, 0.0),
+                cost_idr=max(cost, 0.0),
                 declared_quality=award.declared_quality,
-                delivered_quality=max(award.declared_quality - shade, 0.0),
+                potential_quality=full,
+                delivered_quality=full - shade,
                 cycle=cycle,
                 start_week=week,
                 end_week=end,
                 cohorts=min(cohorts, award.seats),
                 phase=phase,
+                inspected=checked,
             )
             self.contracts.append(contract)
             if p.payment == "per_seat":
                 self._pay(contract, procurement.contract_payment(award.price_idr, n, 0, 0, "per_seat", 0.0))
 
+    def _quality_saving_idr(self, course: np.ndarray) -> np.ndarray:
+        """Cost a contractor saves per trainee per unit of quality shaded (IDR), by the mode it
+        teaches the course in: offline for an online course (a tender buys offline teaching, as
+        in ``_delivery_cost``), else the course's own mode (``providers.quality_saving_idr``)."""
+        mode = self.model.courses.mode[course]
+        saving = self.model.params.providers.quality_saving_idr
+        taught = np.where(mode == ONLINE, OFFLINE, mode)
+        return quality.saving_by_mode(taught, saving.online, saving.offline, saving.hybrid)
+
+    def _cycle_follows(self, cycle: int) -> bool:
+        """Whether a contract of ``cycle`` has a future: another cycle is tendered within the
+        horizon after this cycle's contracts have ended and been recorded (the record is kept at a
+        contract's end, after that week's procurement, so this needs ``procurement_weeks`` > 0)."""
+        p = self.params
+        next_procurement = (cycle + 1) * p.cycle_weeks + p.procurement_weeks
+        return cycle + 1 < p.cycles and p.procurement_weeks > 0 and next_procurement < self.model.params.weeks
+
     def _commit(self, cycle: int, price_idr: float, seats: int) -> int:
-        """Promise ``seats`` simulated seats at ``price_idr`` out of the cycle's budget, as many as it
-        still pays for; returns that number. The budget guard: the cycle's promises never exceed its
-        real budget / scale (simulated IDR, net of office cost), so neither does what it pays."""
+        """Promise ``seats`` simulated seats at ``price_idr`` plus the trainee's allowance each out of
+        the cycle's budget, as many as it still pays for; returns that number. The budget guard: the
+        cycle's promises never exceed its real budget / scale (simulated IDR, net of office cost),
+        so neither does what it pays (contractors and allowances)."""
         budget = self._cycle_budget_idr() / self.model.scale
-        n = min(seats, procurement.affordable_seats(budget - self.committed_idr[cycle], price_idr))
-        self.committed_idr[cycle] += n * price_idr
+        per_seat = price_idr + self.params.allowance_idr
+        n = min(seats, procurement.affordable_seats(budget - self.committed_idr[cycle], per_seat))
+        self.committed_idr[cycle] += n * per_seat
         return n
 
     # ------------------------------------------------------------------ take-up and delivery
@@ -530,7 +591,7 @@ class TenderScheme:
         if self.params.payment == "per_seat" or left <= 0:
             return max(left, 0)
         budget = self._cycle_budget_idr() / self.model.scale - self.committed_idr[c.cycle]
-        return min(left, procurement.affordable_seats(budget, c.price_idr))
+        return min(left, procurement.affordable_seats(budget, c.price_idr + self.params.allowance_idr))
 
     def _cell(self, c: Contract) -> int:
         return c.region * len(self.model.params.sectors) + c.sector
@@ -600,9 +661,12 @@ class TenderScheme:
 
     def _enrol(self, k: int, rows: np.ndarray, week: int) -> None:
         """Seat ``rows`` (simulated people, in lottery or queue order) in contract ``k``: enrolment,
-        completion draw, payment, contractor's cost. Unless seats were paid at signing, the office
-        seats only as many as the cycle's budget still pays for, the first in that order (the rest
-        keep waiting), promising the full price for each."""
+        completion draw, payment, the trainees' allowance, contractor's cost. Unless seats were paid
+        at signing, the office seats only as many as the cycle's budget still pays for, the first in
+        that order (the rest keep waiting), promising the full price and the allowance for each.
+        The allowance (``allowance_idr`` per trainee) is paid when seated: booked in the ledger,
+        charged office cost like other cash, and added to each trainee's cash
+        (``LabourMarket.add_cash``)."""
         p, model = self.params, self.model
         c = self.contracts[k]
         state, people, courses = model.state, model.people, model.courses
@@ -636,30 +700,49 @@ class TenderScheme:
                 ),
             )
         model.providers[c.provider].book(-c.cost_idr * rows.size * model.scale)
+        if p.allowance_idr > 0:
+            allowances = p.allowance_idr * rows.size
+            model.ledger.record_allowances(allowances)
+            model.ledger.charge_admin(allowances, p.admin_cost_share)
+            model.labour.add_cash(rows, p.allowance_idr)
 
     def _finish_cohorts(self, week: int) -> None:
-        """Cohorts ending this week: completion and skill from the delivered quality."""
+        """Cohorts ending this week: completion and skill from the delivered quality. Every
+        contracted course is taught offline, at its own hours (an online course of a blended
+        provider too: ``_delivery_cost``)."""
         model = self.model
         done = model.end_courses(week, FINISHED)
         delivered = np.array([c.delivered_quality for c in self.contracts])[self.contract_of[done]]
-        model.complete(week, done, delivered)
+        model.complete(week, done, delivered, mode=OFFLINE)
         for k, n in zip(*np.unique(self.contract_of[done], return_counts=True), strict=True):
             self.contracts[k].completed += int(n)
         self.week_flows["completions"] = done.size
 
     def _close_contracts(self, week: int) -> None:
-        """Contracts ending: placement pay, the contractor's record; applicants to a lot whose
-        contracts have all ended without seating them are waitlisted and free to apply again."""
+        """Contracts ending: placement pay, penalties for inspected contractors, the contractors'
+        records; applicants to a lot whose contracts have all ended without seating them are
+        waitlisted and free to apply again.
+
+        The record the office keeps for past performance is what it can see: the delivered quality
+        of an inspected contract, the declared quality of one it did not inspect; a contractor with
+        several contracts ending in the week is recorded at their mean, weighted by real seats."""
         p, model = self.params, self.model
         ending = [k for k, c in enumerate(self.contracts) if c.end_week == week]
-        for k in ending:
+        seen: dict[int, list[float]] = {}  # provider -> [sum of seats x quality seen, seats]
+        for k in ending:  # contracts, not participants
             c = self.contracts[k]
             if p.payment == "outcome":
                 trained = np.flatnonzero((self.contract_of == k) & (model.state.courses_completed > 0))
                 self._pay(
                     c, p.placement_share * c.price_idr * np.count_nonzero(model.labour.employed[trained])
                 )
-            self.record_quality[c.provider] = c.delivered_quality
+            if c.inspected:
+                self._charge_penalty(c, p.penalty_idr * c.shading**2 * c.seated)
+            total = seen.setdefault(c.provider, [0.0, 0.0])
+            total[0] += c.seats * (c.delivered_quality if c.inspected else c.declared_quality)
+            total[1] += c.seats
+        for provider, (quality_seats, seats) in seen.items():
+            self.record_quality[provider] = quality_seats / seats
         if not ending:
             return
         still_running = {self._cell(c): None for c in self.contracts if c.end_week > week}
@@ -667,6 +750,19 @@ class TenderScheme:
         closed = np.array([cell for cell in dict.fromkeys(ended) if cell not in still_running])
         waiting = np.flatnonzero(np.isin(self.applied, closed) & (model.state.status == NOT_SELECTED))
         self.applied[waiting] = -1
+
+    def _charge_penalty(self, c: Contract, amount_idr: float) -> None:
+        """An inspected contractor pays back ``amount_idr`` (simulated IDR): penalty_idr x
+        shading**2 per trainee, so that its expectation, monitoring x penalty x shading**2, is the
+        discipline the contractor weighed (``rules.quality.shading``). Back to the treasury, out of
+        the course's receipts and the provider's books."""
+        if amount_idr <= 0:
+            return
+        model = self.model
+        c.penalty_idr += amount_idr
+        model.ledger.record_penalty(amount_idr)
+        model.courses.net_revenue_idr[c.course] -= amount_idr
+        model.providers[c.provider].book(-amount_idr * model.scale)
 
     def _pay(self, c: Contract, amount_idr: float) -> None:
         """Pay a contractor (simulated IDR): treasury, office cost, the provider's books."""

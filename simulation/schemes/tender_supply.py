@@ -203,7 +203,8 @@ class TenderSupply:
         self, unserved: np.ndarray, seats: np.ndarray, bidders: np.ndarray, years: float
     ) -> np.ndarray:
         """New centres per cell (``procurement.entry_counts``): an entrant's margin is the bid it
-        would make against the cell's centres (``procurement.bid_prices``) less the tier's cost."""
+        would make against the cell's centres (``procurement.bid_prices``) less the tier's cost; at
+        most ``entry.max_centres`` less those that entered in earlier cycles."""
         spe = self._seats_per_entrant(years)
         if self.tier is None or spe <= 0:
             return np.zeros(unserved.size, dtype=np.int64)
@@ -213,7 +214,8 @@ class TenderSupply:
             np.full(seats.size, cost), bidders, self.params.bid_markup, capacity_share
         )
         entry = self.params.entry
-        return procurement.entry_counts(unserved, spe, margin - cost, entry.cost_idr, entry.max_centres)
+        left = entry.max_centres - self.tally["entered"]  # the cap is over the whole run
+        return procurement.entry_counts(unserved, spe, margin - cost, entry.cost_idr, int(left))
 
     def apply(self, response: Response, week: int, cycle: int) -> None:
         """Carry out a response: centres add capacity (ready after the lead time) and pay for it,

@@ -173,6 +173,7 @@ class VoucherScheme:
             "share_purchases_at_cap": per_purchase(tally.at_cap),
             "share_purchases_with_topup": per_purchase(tally.with_topup),
             "mean_true_quality_enrolled": per_purchase(tally.quality_sum),
+            "mean_shading": per_purchase(tally.shading_sum),
             "rating_quality_correlation": self._rating_quality_correlation(),
             "credit_forfeited_idr": model.ledger.credit_forfeited * model.scale,
             "mean_true_quality_available": self.quality_available,
@@ -190,9 +191,8 @@ class VoucherScheme:
         ``Courses.mean_rating``) and true quality."""
         model = self.model
         courses = model.courses
-        expected = expected_stars(courses.true_quality, model.params.ratings)
         return rating_quality_correlation(
-            courses.mean_rating(model.scale, expected),
+            courses.mean_rating(model.scale, courses.expected_mean_rating()),
             model.scale * courses.rating_count,
             courses.true_quality,
             MIN_REAL_RATINGS_FOR_CORRELATION,
@@ -222,8 +222,10 @@ class VoucherScheme:
         noise = Draws.of(self.seed, "voucher:ratings", week).normals(done)
         given = stars(courses.true_quality[course], noise, model.params.ratings)
         n = len(courses)
+        earned = expected_stars(courses.true_quality, model.params.ratings)  # at the delivered quality
         courses.rating_sum += np.bincount(course, given, minlength=n)
         courses.rating_count += np.bincount(course, minlength=n)
+        courses.rating_expected_sum += np.bincount(course, earned[course], minlength=n)
         first = model.complete(week, done, courses.true_quality[course])
         self.first_completers[week] = first
         respond = Draws.of(self.seed, "voucher:surveys", week).uniforms(first)
@@ -231,7 +233,8 @@ class VoucherScheme:
         self.week_flows["completions"] = done.size
 
     def _pay_cash(self, week: int) -> None:
-        """Incentive tranches and survey payments due this week; office cost on the outflow.
+        """Incentive tranches and survey payments due this week, booked in the ledger and paid to
+        each person's cash (``LabourMarket.add_cash``: liquidity); office cost on the outflow.
 
         Tranche k (k = 0 .. months - 1) is paid k * interval weeks after the first completion;
         survey round r (r = 1 .. count) r * interval weeks after it, to respondents.
@@ -241,8 +244,12 @@ class VoucherScheme:
         paid = self._completers_since(week, [k * incentive.interval_weeks for k in range(incentive.months)])
         state.incentive_received_idr[paid] += incentive.amount_idr
         asked = self._completers_since(week, [r * survey.interval_weeks for r in range(1, survey.count + 1)])
+        answered = asked[state.survey_respondent[asked]]
         incentives = incentive.amount_idr * paid.size
-        surveys = survey.amount_idr * int(np.count_nonzero(state.survey_respondent[asked]))
+        surveys = survey.amount_idr * answered.size
+        labour = self.model.labour
+        labour.add_cash(paid, incentive.amount_idr)
+        labour.add_cash(answered, survey.amount_idr)
         ledger = self.model.ledger
         ledger.record_cash(incentives, surveys)
         ledger.charge_admin(incentives + surveys, self.params.admin_cost_share)
@@ -369,7 +376,9 @@ class VoucherScheme:
             model.params.completion,
         )
         model.enrol(week, buyers, course, weeks.astype(np.int16), p_complete)
-        self.purchases.add(price, courses.true_quality[course], fit == 0, topup)
+        self.purchases.add(
+            price, courses.true_quality[course], fit == 0, topup, courses.potential_quality[course]
+        )
         self.week_flows["enrolments"] = buyers.size
         self.week_flows["credit_spent_idr"] = spent
 
@@ -386,17 +395,28 @@ class PurchaseTally:
         self.price_sum_idr = 0.0
         self.at_cap = 0
         self.quality_sum = 0.0
+        self.shading_sum = 0.0  # potential less delivered quality, summed over purchases
         self.mismatched = 0
         self.with_topup = 0
         self.price_edges_idr = np.linspace(0.0, max(cap_idr, 1000.0), self.PRICE_BINS + 1)
         self.price_counts = np.zeros(self.PRICE_BINS, dtype=np.int64)
 
-    def add(self, price: np.ndarray, quality: np.ndarray, mismatched: np.ndarray, topup: np.ndarray) -> None:
-        """Add one week's purchases (arrays over purchases)."""
+    def add(
+        self,
+        price: np.ndarray,
+        quality: np.ndarray,
+        mismatched: np.ndarray,
+        topup: np.ndarray,
+        potential: np.ndarray | None = None,
+    ) -> None:
+        """Add one week's purchases (arrays over purchases); ``quality`` is the delivered quality,
+        ``potential`` the quality at full effort (default: the delivered one, no shading)."""
         self.count += price.size
         self.price_sum_idr += float(price.sum(dtype=np.float64))
         self.at_cap += int(np.count_nonzero(price >= self.cap_idr - 0.5))
         self.quality_sum += float(quality.sum(dtype=np.float64))
+        if potential is not None:
+            self.shading_sum += float((potential.astype(np.float64) - quality).sum())
         self.mismatched += int(np.count_nonzero(mismatched))
         self.with_topup += int(np.count_nonzero(topup > 0))
         clipped = np.minimum(price, self.price_edges_idr[-1])  # top-ups may exceed the cap
@@ -415,6 +435,16 @@ def affordable_recipients(scenario: Scenario) -> int:
     if per_recipient <= 0:
         return scenario.size
     return int(min(scenario.size, np.floor(v.budget_idr / per_recipient)))
+
+
+def budget_in_use_idr(scenario: Scenario) -> float:
+    """The part of the voucher's budget its recipients' packages can take (real IDR): the budget,
+    or less when the intake (``size`` recipients) costs less than the budget."""
+    v = scenario.voucher
+    if v is None:
+        raise ValueError("the voucher scheme needs a 'voucher:' block in the scenario")
+    packages = v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale * affordable_recipients(scenario)
+    return float(min(v.budget_idr, packages))
 
 
 def wave_quotas(recipients: int, waves: int) -> list[int]:

@@ -1,0 +1,176 @@
+"""The decomposition of the voucher-tender gap: its arithmetic by hand, and ``run.py decompose``."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulation.reporting import decomposition as dec
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["--size", "300", "--weeks", "30"]
+A, B = "a", "b"
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def fake_runs(gaps: dict[frozenset, list[float]], true_shift: float = 0.0, jobs=None, cost=None):
+    """Runs whose voucher ITT minus tender ITT is ``gaps[c][r]`` (the tender's ITT is 1.0); the
+    true effects exceed the ITTs by ``true_shift`` for the voucher only."""
+    runs = {}
+    for configuration, values in gaps.items():
+        reps = []
+        for r, gap in enumerate(values):
+            reps.append(
+                {
+                    "voucher": {
+                        dec.ITT: 1.0 + gap,
+                        dec.TRUE_EFFECT: 1.0 + gap + true_shift,
+                        "total_cost_idr": (cost or {}).get(configuration, (100.0, 100.0))[0],
+                        "additional_jobs": (jobs or {}).get(configuration, ([10.0] * len(values), None))[0][
+                            r
+                        ],
+                    },
+                    "tender": {
+                        dec.ITT: 1.0,
+                        dec.TRUE_EFFECT: 1.0,
+                        "total_cost_idr": (cost or {}).get(configuration, (100.0, 100.0))[1],
+                        "additional_jobs": 5.0 + 0.1 * r,
+                    },
+                }
+            )
+        runs[configuration] = reps
+    return runs
+
+
+# Two interacting factors, worked by hand: gap(none) 0, gap(a) 1, gap(b) 2, gap(a, b) 5.
+# In the order (a, b): a adds 1, b adds 4. In the order (b, a): b adds 2, a adds 3.
+# Shapley: a = (1 + 3) / 2 = 2, b = (4 + 2) / 2 = 3; both add up to gap(a, b) - gap(none) = 5.
+HAND = {frozenset(): 0.0, frozenset({A}): 1.0, frozenset({B}): 2.0, frozenset({A, B}): 5.0}
+
+
+def test_sequential_contributions_by_hand_depend_on_the_order():
+    forward = {name: dec.apply(c, HAND) for name, c in dec.sequential([A, B])}
+    backward = {name: dec.apply(c, HAND) for name, c in dec.sequential([B, A])}
+    assert forward == {A: 1.0, B: 4.0}
+    assert backward == {B: 2.0, A: 3.0}
+
+
+def test_shapley_values_by_hand_average_the_orders():
+    values = {name: dec.apply(c, HAND) for name, c in dec.shapley([A, B])}
+    assert values == pytest.approx({A: 2.0, B: 3.0})
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_contributions_add_up_to_the_whole_change_in_any_order(k):
+    rng = np.random.default_rng(k)
+    names = [f"f{i}" for i in range(k)]
+    gap = {frozenset(c): rng.normal() for n in range(k + 1) for c in itertools.combinations(names, n)}
+    whole = gap[frozenset(names)] - gap[frozenset()]
+    assert sum(dec.apply(c, gap) for _, c in dec.shapley(names)) == pytest.approx(whole)
+    for order in itertools.permutations(names):
+        assert sum(dec.apply(c, gap) for _, c in dec.sequential(list(order))) == pytest.approx(whole)
+
+
+def test_shapley_of_additive_factors_is_each_factor_alone():
+    """Without interactions every order credits each factor with its own effect."""
+    own = {"x": 1.5, "y": -0.5, "z": 2.0}
+    gap = {frozenset(c): sum(own[f] for f in c) for n in range(4) for c in itertools.combinations(own, n)}
+    assert {name: dec.apply(c, gap) for name, c in dec.shapley(list(own))} == pytest.approx(own)
+
+
+def test_effect_stats_are_paired_over_replications():
+    """Per replication the contribution of b after a is gap(a, b) - gap(a); with gaps (a) 1, 2, 3 and
+    (a, b) 2, 4, 6 over three replications it is 1, 2, 3: mean 2, sd 1, t interval 2 -+ 4.303 / sqrt(3)."""
+    runs = fake_runs({frozenset(): [0, 0, 0], frozenset({A}): [1, 2, 3], frozenset({A, B}): [2, 4, 6]})
+    (_, first), (_, second) = dec.sequential([A, B])
+    stats = dec.effect_stats(second, runs)
+    assert stats["mean"] == pytest.approx(2.0)
+    assert stats["sd"] == pytest.approx(1.0)
+    assert stats["ci_high"] - stats["mean"] == pytest.approx(4.302653 / math.sqrt(3), rel=1e-5)
+    assert dec.effect_stats(first, runs)["mean"] == pytest.approx(2.0)
+
+
+def test_the_estimand_changes_the_effect_measured_and_no_cost():
+    """Removing the estimand measures by the twins: here the voucher's true effect is 0.7 pp above its
+    ITT, so the estimand contributes +0.7 pp to the effect gap, and exactly nothing to the cost."""
+    runs = fake_runs({frozenset(): [1.0, 2.0, 4.0]}, true_shift=0.7)
+    ((name, combination),) = dec.sequential([dec.ESTIMAND])
+    assert dec.effect_stats(combination, runs)["mean"] == pytest.approx(0.7)
+    cost = dec.cost_stats(combination, runs)
+    assert cost["mean"] == 0.0 and cost["ci_low"] == 0.0 and cost["ci_high"] == 0.0
+
+
+def test_cost_gap_is_a_difference_of_ratios_of_means():
+    """Voucher: cost 100 over jobs 10, 20 (mean 15) = 6.667; tender: cost 100 over jobs 5.0, 5.1 (mean
+    5.05) = 19.80; the gap is 6.667 - 19.80 = -13.14 (IDR per job)."""
+    jobs = {frozenset(): ([10.0, 20.0], None)}
+    runs = fake_runs({frozenset(): [0.0, 0.0]}, jobs=jobs)
+    stats = dec.cost_stats(dec.level(()), runs)
+    assert stats["mean"] == pytest.approx(100 / 15 - 100 / 5.05)
+
+
+# --------------------------------------------------------------------------- run.py decompose
+
+
+@pytest.fixture(scope="module")
+def both_file(tmp_path_factory):
+    """tiny.yaml with the tests' tender arm, as a scenario file."""
+    import yaml
+
+    from simulation.config.scenario import apply_override, read_yaml
+    from tests.conftest import TENDER_ARM
+
+    raw = read_yaml(ROOT / "scenarios" / "tiny.yaml")
+    for override in TENDER_ARM:
+        apply_override(raw, override)
+    path = tmp_path_factory.mktemp("scenario") / "tiny_both.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+def test_decompose_writes_the_table_and_the_waterfall(both_file, tmp_path, capsys):
+    import simulation.cli as cli
+    from simulation.experiments.decompose import FACTORS
+
+    out = tmp_path / "dec"
+    code = cli.main(["decompose", str(both_file), *SMALL, "--replications", "2", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    rows = read_rows(out / "decomposition.csv")
+    lines = [r["line"] for r in rows if r["question"] == "effect"]
+    assert lines == ["as written", *[f.name for f in FACTORS], "level field"]
+    effect = {r["line"]: float(r["mean"]) for r in rows if r["question"] == "effect"}
+    contributions = sum(effect[f.name] for f in FACTORS)
+    assert contributions == pytest.approx(effect["level field"] - effect["as written"])
+    assert (out / "waterfall.png").stat().st_size > 0
+    runs = read_rows(out / "runs.csv")
+    assert {r["scheme"] for r in runs} == {"voucher", "tender"}
+    assert len({r["seed"] for r in runs}) == 2  # every configuration on the same two seeds
+    assert "as written" in capsys.readouterr().out
+
+
+def test_decompose_refuses_a_scenario_without_a_tender(tmp_path, capsys):
+    import simulation.cli as cli
+
+    tiny = ROOT / "scenarios" / "tiny.yaml"
+    code = cli.main(["decompose", str(tiny), *SMALL, "--out", str(tmp_path / "x")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "tiny.yaml" in err and "tender" in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_decompose_needs_two_replications(both_file, tmp_path, capsys):
+    import simulation.cli as cli
+
+    code = cli.main(["decompose", str(both_file), "--replications", "1", "--out", str(tmp_path / "x")])
+    assert code == 2
+    assert "--replications" in capsys.readouterr().err
