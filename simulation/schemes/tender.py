@@ -4,7 +4,10 @@ Weekly process (DESIGN §3, tender); the decision rules are in ``simulation.rule
 
 1. planning, at the start of each contract cycle: the cycle's budget is split into lots
    (sector x region x seats) from a noisy forecast of labour demand ``planning_lag_weeks`` old, at
-   the reference cost per trainee;
+   the reference cost per trainee, each cell capped at what the office thinks its market can
+   deliver (``capacity_knowledge``; 0, the default, ignores capacity). When the lots are
+   announced, centres may add capacity (ready after ``capacity_lead_weeks``) and new private
+   centres may open (``entry``) where the margin pays for it (``simulation.schemes.tender_supply``);
 2. procurement, ``procurement_weeks`` later: for each lot, providers that teach the sector in the
    region and have offline capacity left bid a price (their cost plus a margin that shrinks with
    the number of rivals) and a declared quality; the office scores price against assessed quality
