@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from simulation import MarketModel, build_world, load_scenario
+from simulation.config.streams import stream
 from simulation.market.agents import Provider
+from simulation.model.world import draw_centre_entrants
 from simulation.reporting.metrics import summarise
 from tests.conftest import TINY
 
@@ -225,3 +227,23 @@ def test_added_capacity_stays_and_the_entry_cap_holds_over_cycles():
         sum(c.seats for c in second if c.provider == i) > own[i] * 8 / 52 + 1
         for i in {c.provider for c in second}
     )
+
+
+def test_an_entrant_is_drawn_from_its_own_stream_in_its_cell():
+    # draw_centre_entrants: centre k in region[k], teaching sector[k] among the tier's 2 sectors,
+    # ids from first_id; centres 0-2 are the same whether 3 or 5 enter (each has its own stream)
+    scenario = load_scenario(TINY, [CENTRES])
+    tier = scenario.centres[1]
+    rngs = [stream(1, "tender:entry", 0, 4, k) for k in range(5)]
+    region, sector = np.array([1, 1, 0, 0, 1]), np.array([2, 2, 0, 1, 1])
+    specs, courses = draw_centre_entrants(rngs, scenario, tier, region, sector, first_id=30)
+    np.testing.assert_array_equal(specs.region, region)
+    assert (specs.capacity_per_year == 200).all() and len(specs) == 5
+    np.testing.assert_array_equal(courses.provider, np.repeat(np.arange(30, 35), 2))
+    np.testing.assert_array_equal(courses.sector.reshape(5, 2)[:, 0], sector)  # the given sector first
+    assert (courses.sector.reshape(5, 2)[:, 0] != courses.sector.reshape(5, 2)[:, 1]).all()
+    again = [stream(1, "tender:entry", 0, 4, k) for k in range(3)]
+    _, fewer = draw_centre_entrants(again, scenario, tier, region[:3], sector[:3], first_id=30)
+    np.testing.assert_array_equal(fewer.sector, courses.sector[:6])
+    np.testing.assert_array_equal(fewer.true_quality, courses.true_quality[:6])
+    np.testing.assert_array_equal(fewer.difficulty, courses.difficulty[:6])

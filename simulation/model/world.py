@@ -171,49 +171,18 @@ def draw_centres(
 
 
 def draw_centre_tier(
-    rng: np.random.Generator,
-    scenario: Scenario,
-    tier: Centre,
-    first_id: int,
-    region: np.ndarray | None = None,
-    sector: np.ndarray | None = None,
+    rng: np.random.Generator, scenario: Scenario, tier: Centre, first_id: int
 ) -> tuple[ProviderSpecs, Courses]:
-    """The centres of one tier (ids from ``first_id``): ``tier.count`` of them in regions drawn
-    by population share, or, if ``region`` is given, one per entry of ``region`` there (nothing
-    drawn for it). Each teaches ``tier.sectors_taught`` sectors drawn at random; if ``sector`` is
-    given (one per centre), that one among them (it is put first in the same draw, so the number
-    of draws never changes). Quality ~ Beta(tier's alpha, beta), difficulty ~ Beta(2, 2)."""
-    sectors = len(scenario.sectors)
-    shares = [r.population_share for r in scenario.regions]
-    n = tier.count if region is None else len(region)
-    region = rng.choice(len(scenario.regions), size=n, p=shares) if region is None else np.asarray(region)
+    """The ``tier.count`` centres of one tier (ids from ``first_id``): regions drawn by population
+    share, ``tier.sectors_taught`` sectors each drawn at random, one offline course per sector
+    with quality ~ Beta(tier's alpha, beta) and difficulty ~ Beta(2, 2)."""
+    sectors, n = len(scenario.sectors), tier.count
+    region = rng.choice(len(scenario.regions), size=n, p=[r.population_share for r in scenario.regions])
     taught = min(tier.sectors_taught, sectors)
-    order = rng.random((n, sectors))
-    if sector is not None:
-        order[np.arange(n), np.asarray(sector, dtype=np.int64)] = -1.0  # the given sector first
-    sector = np.argsort(order, axis=1)[:, :taught].ravel()
-    owner = np.repeat(np.arange(n), taught) + first_id
-    m = owner.size
-    spec = ProviderSpecs(
-        kind=np.full(n, PROVIDER_TYPES.index(tier.kind), dtype=np.int8),
-        region=region.astype(np.int8),
-        knightly=np.full(n, tier.kind == "public_blk"),
-        mission_weight_idr=np.full(n, tier.mission_weight_idr),
-        affiliated_platform=np.full(n, -1, dtype=np.int8),
-        capacity_per_year=np.full(n, tier.capacity_per_year),
-    )
-    courses = Courses.new(
-        provider=owner,
-        sector=sector,
-        mode=np.full(m, OFFLINE),
-        hours=np.full(m, tier.course_hours),
-        quality=rng.beta(tier.quality_alpha, tier.quality_beta, m),
-        difficulty=rng.beta(2.0, 2.0, m),
-        cost=np.full(m, tier.marginal_cost_idr),
-        price=np.full(m, 1.5 * tier.marginal_cost_idr + 1000.0),
-        listed=np.zeros((m, len(scenario.platforms)), dtype=bool),
-    )
-    return spec, courses
+    sector = np.argsort(rng.random((n, sectors)), axis=1)[:, :taught]
+    quality = rng.beta(tier.quality_alpha, tier.quality_beta, n * taught)
+    difficulty = rng.beta(2.0, 2.0, n * taught)
+    return _centre_tables(scenario, tier, first_id, region, sector, quality, difficulty)
 
 
 def draw_centre_entrants(
@@ -225,16 +194,60 @@ def draw_centre_entrants(
     first_id: int,
 ) -> tuple[ProviderSpecs, Courses]:
     """New centres of ``tier`` (ids from ``first_id``, contiguous): centre k opens in
-    ``region[k]``, teaches ``sector[k]`` (and the tier's other sectors drawn) and is drawn from
-    its own generator ``rngs[k]`` (:func:`draw_centre_tier`), so what one entrant is does not
-    depend on how many others entered."""
-    region, sector = np.asarray(region), np.asarray(sector)
-    parts = [
-        draw_centre_tier(rng, scenario, tier, first_id + k, region[k : k + 1], sector[k : k + 1])
-        for k, rng in enumerate(rngs)  # organisations, not participants
-    ]
-    specs = stack_specs([spec for spec, _ in parts])
-    return specs, _stack_courses([courses for _, courses in parts], len(scenario.platforms))
+    ``region[k]`` and teaches ``sector[k]`` among the tier's ``sectors_taught`` (the others drawn
+    at random: the given sector is put first in the same draw), with qualities and difficulties
+    drawn as in :func:`draw_centre_tier`. Centre k draws from its own generator ``rngs[k]``, so
+    what one entrant is does not depend on how many others entered."""
+    sectors, n = len(scenario.sectors), len(rngs)
+    taught = min(tier.sectors_taught, sectors)
+    taught_sectors = np.zeros((n, taught), dtype=np.int64)
+    quality = np.zeros((n, taught))
+    difficulty = np.zeros((n, taught))
+    for k, rng in enumerate(rngs):  # organisations, not participants
+        order = rng.random(sectors)
+        order[int(sector[k])] = -1.0  # the given sector first
+        taught_sectors[k] = np.argsort(order)[:taught]
+        quality[k] = rng.beta(tier.quality_alpha, tier.quality_beta, taught)
+        difficulty[k] = rng.beta(2.0, 2.0, taught)
+    return _centre_tables(
+        scenario, tier, first_id, np.asarray(region), taught_sectors, quality.ravel(), difficulty.ravel()
+    )
+
+
+def _centre_tables(
+    scenario: Scenario,
+    tier: Centre,
+    first_id: int,
+    region: np.ndarray,
+    sector: np.ndarray,
+    quality: np.ndarray,
+    difficulty: np.ndarray,
+) -> tuple[ProviderSpecs, Courses]:
+    """The provider and course tables of centres of ``tier`` in ``region`` [centre] teaching
+    ``sector`` [centre, sector taught], with their courses' ``quality`` and ``difficulty``
+    (centre-major, one per course)."""
+    n, taught = sector.shape
+    m = n * taught
+    spec = ProviderSpecs(
+        kind=np.full(n, PROVIDER_TYPES.index(tier.kind), dtype=np.int8),
+        region=region.astype(np.int8),
+        knightly=np.full(n, tier.kind == "public_blk"),
+        mission_weight_idr=np.full(n, tier.mission_weight_idr),
+        affiliated_platform=np.full(n, -1, dtype=np.int8),
+        capacity_per_year=np.full(n, tier.capacity_per_year),
+    )
+    courses = Courses.new(
+        provider=np.repeat(np.arange(n), taught) + first_id,
+        sector=sector.ravel(),
+        mode=np.full(m, OFFLINE),
+        hours=np.full(m, tier.course_hours),
+        quality=quality,
+        difficulty=difficulty,
+        cost=np.full(m, tier.marginal_cost_idr),
+        price=np.full(m, 1.5 * tier.marginal_cost_idr + 1000.0),
+        listed=np.zeros((m, len(scenario.platforms)), dtype=bool),
+    )
+    return spec, courses
 
 
 def _stack_courses(parts: list[Courses], platforms: int) -> Courses:

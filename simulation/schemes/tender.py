@@ -406,13 +406,16 @@ class TenderScheme:
         total, late = capacity
         awards: list[Award] = []
         late_awards: list[Award] = []
-        while left > 0 and bids["provider"].size:
-            best = int(np.argmax(bids["score"])) if np.isfinite(bids["score"]).any() else -1
-            won = procurement.award(bids["score"], self.params.favouritism, rng)
+        open_ = np.arange(bids["provider"].size)  # bids not yet served, in their order
+        while left > 0 and open_.size:
+            score = bids["score"][open_]
+            best = int(np.argmax(score)) if np.isfinite(score).any() else -1
+            won = procurement.award(score, self.params.favouritism, rng)
             if won < 0:
                 break
             self.tally["favoured"] += int(won != best)
-            provider, price = int(bids["provider"][won]), float(bids["price"][won])
+            bid, open_ = int(open_[won]), np.delete(open_, won)
+            provider, price = int(bids["provider"][bid]), float(bids["price"][bid])
             ready = int(total[provider] - late[provider])
             n = min(left, ready + int(late[provider]), procurement.affordable_seats(budget_idr, price))
             if n > 0:
@@ -421,13 +424,12 @@ class TenderScheme:
                 left -= n
                 on_late = max(n - ready, 0)
                 late[provider] -= on_late
-                declared = float(bids["declared"][won])
-                course = int(bids["course"][won])
+                declared = float(bids["declared"][bid])
+                course = int(bids["course"][bid])
                 if n > on_late:
                     awards.append(Award(provider, course, sector, region, n - on_late, price, declared))
                 if on_late:
                     late_awards.append(Award(provider, course, sector, region, on_late, price, declared))
-            bids = {key: np.delete(values, won) for key, values in bids.items()}
         return awards, late_awards, budget_idr
 
     def _capacity_left(self, week: int, cohorts: int) -> tuple[np.ndarray, np.ndarray, int]:
