@@ -304,8 +304,8 @@ class TenderScheme:
         return table
 
     def _plan(self, week: int, cycle: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The cycle's lots (sector, region, real seats) from the real budget at the reference cost;
-        lots smaller than ``min_seats`` real seats are dropped.
+        """The cycle's lots (sector, region, real seats) from the real budget at the reference cost
+        plus the allowance per trainee; lots smaller than ``min_seats`` real seats are dropped.
 
         With ``capacity_knowledge`` > 0 the office first works out what each cell's market would
         deliver if it announced that plan (``TenderSupply.respond``: capacity, additions,
@@ -318,7 +318,8 @@ class TenderScheme:
             model.world.vacancies, week, p.planning_lag_weeks, p.forecast_noise_sd, rng
         )
         population = np.array([r.population_share for r in model.params.regions])
-        lots = (self._cycle_budget_idr(), forecast, population, p.reference_cost_idr, p.min_seats)
+        per_trainee = p.reference_cost_idr + p.allowance_idr  # the allowance is paid from the same budget
+        lots = (self._cycle_budget_idr(), forecast, population, per_trainee, p.min_seats)
         plan = procurement.plan_lots(*lots)
         self.supply.start_cycle()
         if p.capacity_knowledge > 0:
@@ -397,11 +398,11 @@ class TenderScheme:
     ) -> tuple[list[Award], list[Award], float]:
         """Award one lot (sector, region, real seats): to the best bid, or a favoured one, as many
         whole real seats as are left in the lot, the bidder's real capacity left and the cycle's
-        real budget left (IDR) at its price allow; seats still open go to the next, and so on, so a
-        large lot is split among several contractors. ``capacity`` = (real seats each provider can
-        teach in the cycle, of which on capacity not ready at the procurement), both reduced in
-        place; a winner's seats come from its ready capacity first. Returns the awards on ready
-        capacity, those on late capacity, and the real budget left."""
+        real budget left (IDR) at its price plus the allowance allow; seats still open go to the
+        next, and so on, so a large lot is split among several contractors. ``capacity`` = (real
+        seats each provider can teach in the cycle, of which on capacity not ready at the
+        procurement), both reduced in place; a winner's seats come from its ready capacity first.
+        Returns the awards on ready capacity, those on late capacity, and the real budget left."""
         sector, region, left = lot
         total, late = capacity
         awards: list[Award] = []
@@ -417,9 +418,10 @@ class TenderScheme:
             bid, open_ = int(open_[won]), np.delete(open_, won)
             provider, price = int(bids["provider"][bid]), float(bids["price"][bid])
             ready = int(total[provider] - late[provider])
-            n = min(left, ready + int(late[provider]), procurement.affordable_seats(budget_idr, price))
+            per_seat = price + self.params.allowance_idr  # the trainee's allowance, from the same budget
+            n = min(left, ready + int(late[provider]), procurement.affordable_seats(budget_idr, per_seat))
             if n > 0:
-                budget_idr -= n * price
+                budget_idr -= n * per_seat
                 total[provider] -= n
                 left -= n
                 on_late = max(n - ready, 0)
