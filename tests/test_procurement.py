@@ -140,14 +140,19 @@ def test_plan_lots_empty_cases():
         assert sector.size == region.size == seats.size == 0
 
 
+# Inputs of plan_lots for property tests: a budget (IDR), a reference cost (IDR per seat), a
+# forecast over 2 sectors x 3 regions, 3 regions' population shares and a minimum lot (seats).
+PLAN_INPUTS = {
+    "budget": st.floats(0.0, 1e10, allow_nan=False),
+    "cost": st.floats(1e5, 1e8, allow_nan=False),
+    "forecast": st.lists(st.floats(0.0, 100.0), min_size=6, max_size=6),
+    "share": st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3),
+    "min_seats": st.integers(1, 50),
+}
+
+
 @FAST
-@given(
-    budget=st.floats(0.0, 1e10, allow_nan=False),
-    cost=st.floats(1e5, 1e8, allow_nan=False),
-    forecast=st.lists(st.floats(0.0, 100.0), min_size=6, max_size=6),
-    share=st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3),
-    min_seats=st.integers(1, 50),
-)
+@given(**PLAN_INPUTS)
 def test_plan_lots_never_buys_more_seats_than_the_budget(budget, cost, forecast, share, min_seats):
     sector, region, seats = plan_lots(
         budget, np.array(forecast).reshape(2, 3), np.array(share), cost, min_seats

@@ -19,6 +19,7 @@ from simulation.rules.procurement import (
     plan_lots,
     planning_cap,
 )
+from tests.test_procurement import PLAN_INPUTS
 
 FAST = settings(max_examples=80, deadline=None, derandomize=True)
 
@@ -170,13 +171,7 @@ def old_plan_lots(budget_idr, forecast, population_share, reference_cost_idr, mi
 
 
 @FAST
-@given(
-    budget=st.floats(0.0, 1e10, allow_nan=False),
-    cost=st.floats(1e5, 1e8, allow_nan=False),
-    forecast=st.lists(st.floats(0.0, 100.0), min_size=6, max_size=6),
-    share=st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3),
-    min_seats=st.integers(1, 50),
-)
+@given(**PLAN_INPUTS)
 def test_default_plan_is_the_old_plan_exactly(budget, cost, forecast, share, min_seats):
     args = (budget, np.array(forecast).reshape(2, 3), np.array(share), cost, min_seats)
     want = old_plan_lots(*args)
@@ -187,14 +182,7 @@ def test_default_plan_is_the_old_plan_exactly(budget, cost, forecast, share, min
 
 
 @FAST
-@given(
-    budget=st.floats(0.0, 1e10, allow_nan=False),
-    cost=st.floats(1e5, 1e8, allow_nan=False),
-    forecast=st.lists(st.floats(0.0, 100.0), min_size=6, max_size=6),
-    share=st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3),
-    cap=st.lists(st.floats(0.0, 1e4), min_size=6, max_size=6),
-    min_seats=st.integers(1, 50),
-)
+@given(**PLAN_INPUTS, cap=st.lists(st.floats(0.0, 1e4), min_size=6, max_size=6))
 def test_capped_plan_respects_caps_lots_and_budget(budget, cost, forecast, share, cap, min_seats):
     limit = np.array(cap).reshape(2, 3)
     sector, region, seats = plan_lots(
