@@ -22,9 +22,12 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def fake_runs(gaps: dict[frozenset, list[float]], true_shift: float = 0.0, jobs=None, cost=None):
-    """Runs whose voucher ITT minus tender ITT is ``gaps[c][r]`` (the tender's ITT is 1.0); the
-    true effects exceed the ITTs by ``true_shift`` for the voucher only."""
+def fake_runs(
+    gaps: dict[frozenset, list[float]], true_shift: float = 0.0, jobs=None, cost=None, target_shift=0.0
+):
+    """Runs whose voucher ITT minus tender ITT is ``gaps[c][r]`` (the tender's effects are all 1.0);
+    the voucher's ITT target exceeds its ITT by ``target_shift`` and its true effect on the offered
+    by ``true_shift``."""
     runs = {}
     for configuration, values in gaps.items():
         reps = []
@@ -33,6 +36,7 @@ def fake_runs(gaps: dict[frozenset, list[float]], true_shift: float = 0.0, jobs=
                 {
                     "voucher": {
                         dec.ITT: 1.0 + gap,
+                        dec.ITT_TARGET: 1.0 + gap + target_shift,
                         dec.TRUE_EFFECT: 1.0 + gap + true_shift,
                         "total_cost_idr": (cost or {}).get(configuration, (100.0, 100.0))[0],
                         "additional_jobs": (jobs or {}).get(configuration, ([10.0] * len(values), None))[0][
@@ -41,6 +45,7 @@ def fake_runs(gaps: dict[frozenset, list[float]], true_shift: float = 0.0, jobs=
                     },
                     "tender": {
                         dec.ITT: 1.0,
+                        dec.ITT_TARGET: 1.0,
                         dec.TRUE_EFFECT: 1.0,
                         "total_cost_idr": (cost or {}).get(configuration, (100.0, 100.0))[1],
                         "additional_jobs": 5.0 + 0.1 * r,
@@ -99,14 +104,21 @@ def test_effect_stats_are_paired_over_replications():
     assert dec.effect_stats(first, runs)["mean"] == pytest.approx(2.0)
 
 
-def test_the_estimand_changes_the_effect_measured_and_no_cost():
-    """Removing the estimand measures by the twins: here the voucher's true effect is 0.7 pp above its
-    ITT, so the estimand contributes +0.7 pp to the effect gap, and exactly nothing to the cost."""
-    runs = fake_runs({frozenset(): [1.0, 2.0, 4.0]}, true_shift=0.7)
-    ((name, combination),) = dec.sequential([dec.ESTIMAND])
-    assert dec.effect_stats(combination, runs)["mean"] == pytest.approx(0.7)
-    cost = dec.cost_stats(combination, runs)
-    assert cost["mean"] == 0.0 and cost["ci_low"] == 0.0 and cost["ci_high"] == 0.0
+def test_measurements_change_the_effect_measured_and_no_cost():
+    """The lottery step goes from the ITT to its target, the population step from the target to the
+    effect on everyone offered: with the voucher's target 0.3 pp above its ITT and its effect on the
+    offered 0.7 pp above that, they contribute +0.3 and +0.7 pp in that order, and (in the other
+    order) population alone +1.0 pp and lottery then nothing; neither changes the cost."""
+    runs = fake_runs({frozenset(): [1.0, 2.0, 4.0]}, target_shift=0.3, true_shift=1.0)
+    forward = dict(dec.sequential([dec.LOTTERY, dec.POPULATION]))
+    assert dec.effect_stats(forward[dec.LOTTERY], runs)["mean"] == pytest.approx(0.3)
+    assert dec.effect_stats(forward[dec.POPULATION], runs)["mean"] == pytest.approx(0.7)
+    backward = dict(dec.sequential([dec.POPULATION, dec.LOTTERY]))
+    assert dec.effect_stats(backward[dec.POPULATION], runs)["mean"] == pytest.approx(1.0)
+    assert dec.effect_stats(backward[dec.LOTTERY], runs)["mean"] == pytest.approx(0.0)
+    for combination in (*forward.values(), *backward.values()):
+        cost = dec.cost_stats(combination, runs)
+        assert cost["mean"] == 0.0 and cost["ci_low"] == 0.0 and cost["ci_high"] == 0.0
 
 
 def test_cost_gap_is_a_difference_of_ratios_of_means():
@@ -174,3 +186,50 @@ def test_decompose_needs_two_replications(both_file, tmp_path, capsys):
     code = cli.main(["decompose", str(both_file), "--replications", "1", "--out", str(tmp_path / "x")])
     assert code == 2
     assert "--replications" in capsys.readouterr().err
+
+
+def _flatten(data, prefix: str = "") -> dict[str, object]:
+    if isinstance(data, dict):
+        out: dict[str, object] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): data}
+
+
+@pytest.mark.parametrize("name", ["shading", "skill", "cash_channel", "cash_payments", "capacity"])
+def test_each_factor_changes_only_the_values_it_names(name):
+    """A factor's overrides move exactly the scenario values they name (on prakerja_2020, where
+    every mechanism is on), nothing else."""
+    from simulation.config.scenario import load_scenario
+    from simulation.experiments.decompose import FACTORS
+    from simulation.experiments.paired import build_scenario
+
+    factor = next(f for f in FACTORS if f.name == name)
+    base = load_scenario(ROOT / "scenarios" / "prakerja_2020.yaml")
+    raw = base.model_dump(mode="json")
+    after = build_scenario(raw, "prakerja_2020", factor.overrides).model_dump(mode="json")
+    before, changed = _flatten(raw), _flatten(after)
+    moved = {key for key in before if before[key] != changed[key]}
+    named = {override.partition("=")[0] for override in factor.overrides}
+    assert moved <= named and moved, (moved, named)
+    for override in factor.overrides:
+        key, _, value = override.partition("=")
+        assert changed[key] == pytest.approx(float(value))
+
+
+def test_removing_shading_and_cash_does_what_it_says(tiny_both):
+    """On the tiny world with a tender whose contractors shade: without shading nobody shades under
+    either scheme; without cash payments no scheme pays cash."""
+    from simulation.experiments.decompose import FACTORS
+    from simulation.experiments.paired import run_configuration
+
+    raw = tiny_both.model_copy(update={"size": 300, "weeks": 30}).model_dump(mode="json")
+    factors = {f.name: f for f in FACTORS}
+    metrics = ("mean_shading", "cash_paid_idr")
+    base = run_configuration(raw, "tiny", (), 1, dec.SCHEMES, metrics)
+    assert base["tender"]["mean_shading"] > 0.05 and base["voucher"]["cash_paid_idr"] > 0
+    plain = run_configuration(raw, "tiny", factors["shading"].overrides, 1, dec.SCHEMES, metrics)
+    assert plain["voucher"]["mean_shading"] == 0.0 and plain["tender"]["mean_shading"] == 0.0
+    cashless = run_configuration(raw, "tiny", factors["cash_payments"].overrides, 1, dec.SCHEMES, metrics)
+    assert cashless["voucher"]["cash_paid_idr"] == 0.0 and cashless["tender"]["cash_paid_idr"] == 0.0

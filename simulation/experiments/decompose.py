@@ -5,7 +5,9 @@ order (:data:`FACTORS`), every configuration on the same replication seeds (comm
 numbers), so that each factor's contribution to the gap comes with a paired confidence interval
 (:mod:`simulation.reporting.decomposition` has the arithmetic). A factor is removed by scenario
 overrides (``KEY.PATH=VALUE``, as ``--set``), listed in :data:`FACTORS` and written to
-``decomposition.csv``; the last factor, the estimand, is a change of measurement only.
+``decomposition.csv``; the last two factors (the lottery's error, and who is measured) are changes
+of measurement only. What is simulated: quality shading, course length and mode, the cash channel,
+cash payments and the tender's supply response (five factors, 2^5 configurations for Shapley).
 
 The order matters when factors interact (the later one is credited with the interaction); the
 order is fixed and documented, and ``--shapley`` also reports each factor's average contribution
@@ -19,6 +21,7 @@ the metrics used), ``waterfall.png`` and ``provenance.json``.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,25 +37,36 @@ from simulation.reporting import decomposition as dec
 from simulation.reporting.compare import replication_seeds
 from simulation.reporting.outputs import write_folder
 
-METRICS = (dec.ITT, dec.TRUE_EFFECT, *dec.COST, "cost_per_additional_job_idr", "participants_offered")
+METRICS = (
+    *dec.EFFECTS,
+    *dec.COST,
+    dec.COST_NET[0],
+    "cost_per_additional_job_idr",
+    "participants_offered",
+    "itt_offered_covered_share",
+    "mean_shading",
+    "cash_paid_idr",
+    "budget_absorption",
+)
 
 
 @dataclass(frozen=True)
 class Factor:
-    """One asymmetry between the schemes and the overrides that remove it."""
+    """One difference between the schemes as modelled, and the overrides that remove it."""
 
     name: str
     label: str  # short, for tables and the figure
     removes: str  # what removing it means, for the README and the CSV
-    overrides: tuple[str, ...]  # KEY.PATH=VALUE; empty for the estimand (a measurement)
+    overrides: tuple[str, ...]  # KEY.PATH=VALUE; empty for a measurement (lottery, population)
 
 
 FACTORS: tuple[Factor, ...] = (
     Factor(
         "shading",
         "quality shading",
-        "no provider shades quality under either scheme: nothing is saved by shading, so every provider "
-        "delivers its course's potential quality",
+        "no provider shades quality under either scheme: nothing is saved by shading, so every "
+        "provider delivers its course's potential quality (removes the mechanism; the asymmetry it "
+        "carries is the cost of quality, far higher per trainee offline than online)",
         (
             "providers.quality_saving_idr.online=0",
             "providers.quality_saving_idr.offline=0",
@@ -61,8 +75,9 @@ FACTORS: tuple[Factor, ...] = (
     ),
     Factor(
         "skill",
-        "skill technology",
-        "skill ignores course hours and mode (a 6-hour webinar teaches as much as a 140-hour course)",
+        "course length and mode",
+        "skill ignores course hours and mode: a 6-hour webinar teaches as much as a 140-hour "
+        "residential course (the same rule serves both schemes; what differs is what each buys)",
         (
             "skill.hours_elasticity=0",
             "skill.mode_factor.online=1",
@@ -71,15 +86,45 @@ FACTORS: tuple[Factor, ...] = (
         ),
     ),
     Factor(
-        "cash",
-        "cash",
-        "neither scheme pays cash: no voucher incentive or surveys, no tender allowance",
+        "cash_channel",
+        "cash channel",
+        "cash still paid, but it no longer affects employment (no liquidity effect on business "
+        "starts or job search); the incentive still motivates completion",
+        ("labour.cash_business_effect=0", "labour.cash_search_effect=0"),
+    ),
+    Factor(
+        "cash_payments",
+        "cash payments",
+        "neither scheme pays cash: no voucher incentive or surveys, no tender allowance (less "
+        "spending, and no incentive or allowance to complete)",
         ("voucher.incentive.amount_idr=0", "voucher.survey.amount_idr=0", "tender.allowance_idr=0"),
     ),
     Factor(
-        dec.ESTIMAND,
-        "estimand",
-        "effects measured by the twins (true effect on the offered), not the ITT",
+        "capacity",
+        "supply response",
+        "tender supply as elastic as the online market's: centres add capacity (up to 10x a cycle) "
+        "and private centres open at no cost and at once, public centres unbound by their budget",
+        (
+            "tender.max_expansion_share=10",
+            "tender.public_expansion_share=1",
+            "tender.capacity_cost_idr=0",
+            "tender.capacity_lead_weeks=0",
+            "tender.entry.cost_idr=0",
+            "tender.entry.lead_weeks=0",
+        ),
+    ),
+    Factor(
+        dec.LOTTERY,
+        "lottery error",
+        "the effect measured by what the lottery's ITT estimates (the twins' effect with the ITT's "
+        "strata and weights) instead of the ITT itself: removes the evaluation's sampling error",
+        (),
+    ),
+    Factor(
+        dec.POPULATION,
+        "who is measured",
+        "the effect on everyone offered (the twins), instead of on the offered in lottery strata "
+        "that also hold a comparison group, weighted as the ITT weighs them",
         (),
     ),
 )
@@ -101,9 +146,9 @@ def factor_names(factors: Sequence[Factor] = FACTORS) -> list[str]:
 
 
 def configurations(factors: Sequence[Factor], shapley: bool) -> list[dec.Configuration]:
-    """The configurations to simulate (the estimand needs none of its own): the sequential path,
+    """The configurations to simulate (measurements need none of their own): the sequential path,
     or every subset of the scenario factors with ``shapley``; in a fixed order."""
-    names = [f.name for f in factors if f.name != dec.ESTIMAND]
+    names = [f.name for f in factors if f.name not in dec.MEASUREMENTS]
     if shapley:
         subsets = [frozenset(c) for k in range(len(names) + 1) for c in itertools.combinations(names, k)]
     else:
@@ -167,10 +212,12 @@ def _table(
     everything = frozenset(names)
     lines = [("as written", dec.level(())), *contributions, ("level field", dec.level(everything))]
     rows = []
-    for question, stats_of, unit in (
+    questions = (
         ("effect", dec.effect_stats, "pp per person offered"),
         ("cost_per_additional_job", dec.cost_stats, "IDR"),
-    ):
+        ("cost_per_additional_job_net_of_cash", functools.partial(dec.cost_stats, cost=dec.COST_NET), "IDR"),
+    )
+    for question, stats_of, unit in questions:
         for k, (line, combination) in enumerate(lines):
             stats = stats_of(combination, runs)
             kind = "gap" if k in (0, len(lines) - 1) else "contribution"
@@ -225,12 +272,13 @@ def waterfall(result: Decomposition, method: str = "sequential"):
     table = result.steps if method == "sequential" else result.shapley
     if table is None:
         raise ValueError(f"no {method} table")
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    for ax, (question, scale, unit) in zip(
-        axes,
-        (("effect", 1.0, "pp per person offered"), ("cost_per_additional_job", 1e6, "Rp million")),
-        strict=True,
-    ):
+    panels = (
+        ("effect", 1.0, "pp per person offered"),
+        ("cost_per_additional_job", 1e6, "Rp million"),
+        ("cost_per_additional_job_net_of_cash", 1e6, "Rp million"),
+    )
+    fig, axes = plt.subplots(1, len(panels), figsize=(18, 5))
+    for ax, (question, scale, unit) in zip(axes, panels, strict=True):
         part = table[table.question == question].reset_index(drop=True)
         _waterfall_panel(ax, part, scale)
         ax.set_title(f"voucher - tender: {question.replace('_', ' ')}")
@@ -287,7 +335,11 @@ def write(
 def format_steps(result: Decomposition) -> str:
     """The decomposition as a console table."""
     lines = []
-    for question, fmt in (("effect", _pp), ("cost_per_additional_job", _idr)):
+    for question, fmt in (
+        ("effect", _pp),
+        ("cost_per_additional_job", _idr),
+        ("cost_per_additional_job_net_of_cash", _idr),
+    ):
         lines.append(f"\n{question.replace('_', ' ')} (voucher - tender)")
         part = result.steps[result.steps.question == question]
         for _, row in part.iterrows():

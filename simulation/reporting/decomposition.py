@@ -5,9 +5,11 @@ names); the empty set is the scenario as written. The *gap* of a configuration i
 tender, for two questions:
 
 * the effect: percentage points per person offered, measured by the lottery ITT
-  (``itt_employment_pp``) unless the pseudo-factor ``estimand`` is removed, in which case by the
-  true effect on the offered from the twins (``true_effect_offered_pp``): the estimand is a choice
-  of measurement, not of model, so it costs no extra runs;
+  (``itt_employment_pp``); with the measurement factor ``lottery`` removed, by what the ITT
+  estimates (``true_effect_itt_target_pp``: the twins' effect with the ITT's strata and weights,
+  so the step is the lottery's sampling error); with ``population`` removed, by the twins' effect
+  on everyone offered (``true_effect_offered_pp``: the step is who the ITT covers and how it
+  weighs them). These are choices of measurement, not of model, so they cost no extra runs;
 * the cost per additional job (IDR): over replications, the ratio of mean total cost to mean
   additional jobs, for each scheme (:func:`simulation.reporting.compare.ratio_stats`).
 
@@ -36,10 +38,15 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from simulation.reporting.compare import ratio_stats, replication_stats
 
-ESTIMAND = "estimand"  # the pseudo-factor: measure the effect by the twins instead of the lottery
+LOTTERY = "lottery"  # measurement factor: the ITT's target instead of the ITT
+POPULATION = "population"  # measurement factor: the effect on everyone offered
+MEASUREMENTS = frozenset({LOTTERY, POPULATION})
 ITT = "itt_employment_pp"
+ITT_TARGET = "true_effect_itt_target_pp"
 TRUE_EFFECT = "true_effect_offered_pp"
+EFFECTS = (ITT, ITT_TARGET, TRUE_EFFECT)
 COST = ("total_cost_idr", "additional_jobs")  # numerator, denominator of the cost per additional job
+COST_NET = ("cost_net_of_cash_idr", "additional_jobs")  # the same with cash counted as a transfer
 SCHEMES = ("voucher", "tender")
 
 Configuration = frozenset[str]
@@ -86,13 +93,16 @@ def apply(combination: Combination, gap: Mapping[Configuration, float]) -> float
 
 
 def runs_of(configuration: Configuration) -> Configuration:
-    """The configuration that is simulated: the estimand is a measurement, not a run."""
-    return configuration - {ESTIMAND}
+    """The configuration that is simulated: the measurement factors are not runs."""
+    return configuration - MEASUREMENTS
 
 
 def effect_metric(configuration: Configuration) -> str:
-    """The effect a configuration measures: the ITT, or the twins' effect once the estimand is removed."""
-    return TRUE_EFFECT if ESTIMAND in configuration else ITT
+    """The effect a configuration measures: the twins' effect on everyone offered once
+    ``population`` is removed; else the ITT's target once ``lottery`` is; else the ITT."""
+    if POPULATION in configuration:
+        return TRUE_EFFECT
+    return ITT_TARGET if LOTTERY in configuration else ITT
 
 
 def effect_stats(
@@ -119,12 +129,16 @@ def effect_stats(
 
 
 def cost_stats(
-    combination: Combination, runs: Mapping[Configuration, Replications], confidence: float = 0.95
+    combination: Combination,
+    runs: Mapping[Configuration, Replications],
+    confidence: float = 0.95,
+    cost: tuple[str, str] = COST,
 ) -> dict:
     """Statistics of sum_c w_c (voucher - tender cost per additional job)(c), IDR, each cost per
-    job the ratio of mean total cost to mean additional jobs over the replications (delta method)."""
+    job the ratio of mean total cost to mean additional jobs over the replications (delta method);
+    ``cost`` names the (numerator, denominator) metrics (:data:`COST_NET`: cost net of cash)."""
     n = _replications(combination, runs)
-    simulated: dict[Configuration, float] = {}  # the estimand changes no cost: merge by the runs
+    simulated: dict[Configuration, float] = {}  # measurements change no cost: merge by the runs
     for configuration, weight in combination.items():
         key = runs_of(configuration)
         simulated[key] = simulated.get(key, 0.0) + weight
@@ -134,10 +148,10 @@ def cost_stats(
             continue
         replications = runs[configuration]
         for scheme, sign in zip(SCHEMES, (1.0, -1.0), strict=True):
-            numerators.append([replications[r][scheme].get(COST[0]) for r in range(n)])
-            denominators.append([replications[r][scheme].get(COST[1]) for r in range(n)])
+            numerators.append([replications[r][scheme].get(cost[0]) for r in range(n)])
+            denominators.append([replications[r][scheme].get(cost[1]) for r in range(n)])
             signs.append(sign * weight)
-    if not signs:  # e.g. the estimand's contribution: exactly zero
+    if not signs:  # e.g. a measurement factor's contribution: exactly zero
         return replication_stats([0.0] * n, confidence)
     return ratio_stats(numerators, denominators, signs, confidence)
 

@@ -69,6 +69,10 @@ def shared_values(model: MarketModel) -> dict[str, MetricValue]:
         "budget_absorption": budget_absorption(model),
         "cost_per_trainee_idr": total_cost / (n_trained * scale) if n_trained else None,
         "cost_per_additional_job_idr": total_cost / jobs if jobs > 0 else None,
+        "cost_net_of_cash_idr": total_cost - ledger.cash_paid * scale,
+        "cost_per_additional_job_net_of_cash_idr": (total_cost - ledger.cash_paid * scale) / jobs
+        if jobs > 0
+        else None,
         "platform_revenue_idr": ledger.platform_commission * scale,
         "provider_profit_idr": float(sum(p.profit_idr for p in model.providers)),
         "providers_entered": model.providers_entered,

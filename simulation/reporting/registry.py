@@ -197,6 +197,15 @@ METRICS: tuple[Metric, ...] = (
        "total cost / additional jobs at endline; over replications, mean cost / mean additional jobs",
        estimand="cost of the total true effect", ratio=("total_cost_idr", "additional_jobs"), headline=True,
        undefined="the scheme adds no job (additional jobs <= 0), so no cost per job exists"),
+    _m("cost_net_of_cash_idr", "idr", "real IDR", "total cost net of cash transfers",
+       "total cost less the cash paid to participants (a transfer, not a resource used up): what "
+       "training and its administration cost"),
+    _m("cost_per_additional_job_net_of_cash_idr", "idr", "IDR per additional job",
+       "cost per additional job, net of cash",
+       "total cost net of cash transfers / additional jobs at endline (counts the cash as a transfer, "
+       "not a cost; the effect still includes what the cash did)",
+       estimand="cost of the total true effect", ratio=("cost_net_of_cash_idr", "additional_jobs"),
+       undefined="the scheme adds no job (additional jobs <= 0), so no cost per job exists"),
     _m("credit_forfeited_idr", "idr", "real IDR", "credit forfeited",
        "unspent credit returned to the treasury", VOUCHER, "scheme"),
     _m("platform_revenue_idr", "idr", "real IDR", "platform revenue", "platform commissions", VOUCHER),
