@@ -312,3 +312,30 @@ def test_voucher_shading_does_not_depend_on_the_sample_size():
     shading = {size: summarise(run_voucher(overrides, size=size))["mean_shading"] for size in (2000, 6000)}
     assert shading[2000] > 0.01 and shading[6000] > 0.01
     assert shading[2000] == pytest.approx(shading[6000], rel=0.25)
+
+
+def test_voucher_sellers_book_the_cost_their_shading_saves():
+    """A course of marginal cost c, potential 0.6, delivering 0.4 with an offline saving of Rp1 m
+    per unit costs c - 1 m x 0.2 = c - Rp200,000 per trainee as delivered; an online course saving
+    nothing keeps its cost; the cost never goes below zero."""
+    scenario = load_scenario(TINY, ["providers.quality_saving_idr.offline=1000000"], schemes=["voucher"])
+    model = MarketModel(build_world(scenario), "voucher")
+    market, courses = model.scheme.market, model.courses
+    offline, online = np.array([0, 1]), np.array([2])
+    courses.mode[offline], courses.mode[online] = OFFLINE, ONLINE
+    courses.potential_quality[offline] = 0.6
+    courses.true_quality[offline] = 0.4
+    courses.marginal_cost_idr[offline] = [400_000.0, 100_000.0]
+    courses.true_quality[online] = courses.potential_quality[online] - 0.3
+    cost = market.delivery_cost_idr()
+    assert cost[offline] == pytest.approx([200_000.0, 0.0])  # 400k - 200k; 100k - 200k floored at 0
+    assert cost[online] == pytest.approx(courses.marginal_cost_idr[online])
+
+
+def test_the_reputation_horizon_ends_when_the_last_cards_expire():
+    """tiny: 4 waves from week 0 every 2 weeks, cards valid 12 weeks: the last wave's cards (week 6)
+    expire in week 18, so in week 10 a seller's stars can still sell for 8 weeks, in week 18 for none."""
+    scenario = load_scenario(TINY, schemes=["voucher"])
+    market = MarketModel(build_world(scenario), "voucher").scheme.market
+    assert market.weeks_left(10) == 8.0
+    assert market.weeks_left(18) == 0.0 and market.weeks_left(25) == 0.0

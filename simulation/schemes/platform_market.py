@@ -89,7 +89,7 @@ class PlatformMarket:
             self._settle_providers()
             self._add_to_period()
             if week > 0 and week % model.params.pricing.review_weeks == 0:
-                self._review_prices()
+                self._review_prices(week)
             if week > 0 and week % model.params.providers.entry_review_weeks == 0:
                 self._enter(week)
             self.last_trading_week = week
@@ -149,8 +149,7 @@ class PlatformMarket:
 
     def _settle_providers(self) -> None:
         """Each seller books the week: realised and expected margins (simulated IDR) per provider."""
-        courses = self.model.courses
-        cost = courses.marginal_cost_idr
+        cost = self.delivery_cost_idr()
         realised = self._per_provider(self.week_receipts_idr - self.week_trainees * cost)
         expected = self._per_provider(self.week_demand.net_revenue_idr - self.week_demand.sales * cost)
         for provider in self.sellers:  # hundreds of agents, not participants
@@ -170,12 +169,13 @@ class PlatformMarket:
         courses.period_alt_expected_sales += week.alt_sales
         courses.period_alt_expected_net_revenue_idr += week.alt_net_revenue_idr
 
-    def _review_prices(self) -> None:
+    def _review_prices(self, week: int) -> None:
         """Every seller reviews its courses' prices (``Provider.review_prices``, in random order)
-        on the period's evidence (``review_evidence``); then a new review period starts."""
+        on the period's evidence (``review_evidence``) and the quality it delivers; then a new
+        review period starts."""
         self.evidence = self.review_evidence()
         self.sellers.shuffle_do("review_prices", self)
-        self._review_quality()
+        self._review_quality(week)
         courses = self.model.courses
         courses.period_impressions[:] = 0
         for evidence in (
@@ -186,16 +186,18 @@ class PlatformMarket:
         ):
             evidence[:] = 0.0
 
-    def _review_quality(self) -> None:
+    def _review_quality(self, week: int) -> None:
         """Each seller re-chooses the quality it shades on every course shown in the review period
         (``rules.quality.shading``; a course not shown learnt nothing and keeps its shading), on
         the period's expected evidence: margin per expected sale (receipts per expected sale, or
         for a course expected to sell nothing what a sale at its price would bring, so that a
         course whose sales dry up still guards the stars its next buyers will see), mean choice
         probability when shown, and the real ratings that will carry its stars (those given, and
-        the period's expected sales, each rated on completion). Delivered quality = potential - shading; the
-        stars shown are recomputed. Until a course's first review its provider gives full effort.
-        """
+        the period's expected sales, each rated on completion). The reputation lasts
+        ``providers.reputation_weeks``, or the weeks left until the last cards expire if fewer (the
+        end game: stars read by nobody discipline nobody). Delivered quality = potential - shading;
+        the stars shown are recomputed. Until a course's first review its provider gives full
+        effort."""
         model = self.model
         courses, spec = model.courses, model.params.providers
         by_mode = spec.quality_saving_idr
@@ -221,7 +223,7 @@ class PlatformMarket:
             model.params.choice.quality_weight,
             choice_share,
             margin,
-            spec.reputation_weeks,
+            min(spec.reputation_weeks, self.weeks_left(week)),
             model.params.pricing.review_weeks,
         )
         mission = np.array([p.mission_weight_idr for p in model.providers])[courses.provider]
@@ -230,6 +232,23 @@ class PlatformMarket:
         courses.true_quality[:] = delivered.astype(np.float32)
         self._stars = None
 
+    def weeks_left(self, week: int) -> float:
+        """Weeks after ``week`` in which anyone may still shop: until the last wave's cards expire
+        (its week plus ``voucher.credit_validity_weeks``)."""
+        v = self.model.params.voucher
+        last_wave = v.waves.first_week + (v.waves.count - 1) * v.waves.interval_weeks
+        return float(max(last_wave + v.credit_validity_weeks - week, 0))
+
+    def delivery_cost_idr(self) -> np.ndarray:
+        """Each course's cost per trainee as it is delivered, IDR: its marginal cost less what its
+        shading saves (``providers.quality_saving_idr`` of its mode x (potential - delivered
+        quality)), never below zero; the tender books its contractors' cost the same way."""
+        courses = self.model.courses
+        by_mode = self.model.params.providers.quality_saving_idr
+        saving = quality.saving_by_mode(courses.mode, by_mode.online, by_mode.offline, by_mode.hybrid)
+        shaded = courses.potential_quality.astype(np.float64) - courses.true_quality
+        return np.maximum(courses.marginal_cost_idr - saving * shaded, 0.0)
+
     def review_evidence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """What each course's provider learnt over the review period [courses]: expected profit
         per impression (``rules.pricing.objective_per_impression``, IDR) at the price and at the
@@ -237,7 +256,7 @@ class PlatformMarket:
         courses, model = self.model.courses, self.model
         knightly = np.array([p.knightly_weight_idr for p in model.providers])[courses.provider]
         sales, alt_sales = courses.period_expected_sales, courses.period_alt_expected_sales
-        facts = (courses.period_impressions, courses.marginal_cost_idr, courses.true_quality, knightly)
+        facts = (courses.period_impressions, self.delivery_cost_idr(), courses.true_quality, knightly)
         return (
             objective_per_impression(courses.period_expected_net_revenue_idr, sales, *facts),
             objective_per_impression(courses.period_alt_expected_net_revenue_idr, alt_sales, *facts),
