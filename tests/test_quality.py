@@ -339,3 +339,61 @@ def test_the_reputation_horizon_ends_when_the_last_cards_expire():
     market = MarketModel(build_world(scenario), "voucher").scheme.market
     assert market.weeks_left(10) == 8.0
     assert market.weeks_left(18) == 0.0 and market.weeks_left(25) == 0.0
+
+
+def test_shading_under_review_by_hand():
+    """Potential 0.8, minimum 0.3, a near-exact review (sd 0.001): a seller saving Rp100,000 per
+    unit, sure to be reviewed, with Rp10 m of listing at stake, shades to just above the minimum
+    (s ~ 0.5, delivered ~ 0.3, never below it by more than the review's noise); with nothing at
+    stake it shades everything; with no net saving nothing; never reviewed: all or nothing, as
+    ``shading`` with no discipline."""
+    args = {"catch_rate": 1.0, "noise_sd": 0.001, "min_quality": 0.3}
+    s = quality.shading_under_review(np.array([0.8]), 100_000.0, listing_value_idr=1e7, **args)
+    assert 0.49 <= s[0] <= 0.5
+    assert quality.shading_under_review(np.array([0.8]), 100_000.0, listing_value_idr=0.0, **args)[0] == 0.8
+    assert quality.shading_under_review(np.array([0.8]), -1.0, listing_value_idr=1e7, **args)[0] == 0.0
+    never = {"catch_rate": 0.0, "noise_sd": 0.1, "min_quality": 0.3, "listing_value_idr": 1e7}
+    potential = np.array([0.2, 0.5, 0.9])
+    for net in (-5.0, 0.0, 5.0):
+        np.testing.assert_allclose(
+            quality.shading_under_review(potential, net, **never),
+            quality.shading(potential, net, 0.0, 0.0, 0.0),
+        )
+
+
+def test_shading_under_review_falls_as_reviews_get_likelier():
+    """The more likely a review, the less a seller shades (weakly), course by course."""
+    potential = np.linspace(0.35, 1.0, 14)
+    shaded = [
+        quality.shading_under_review(potential, 50_000.0, rate, 0.05, 0.3, 2_000_000.0)
+        for rate in (0.0, 0.05, 0.2, 0.6, 1.0)
+    ]
+    for looser, stricter in zip(shaded, shaded[1:], strict=False):
+        assert np.all(stricter <= looser + 1e-12)
+    assert shaded[-1].sum() < shaded[0].sum()
+
+
+def test_curation_rereviews_keep_voucher_shading_above_the_minimum():
+    """A saving of Rp300,000 per unit online and stars that carry no information (a prior worth a
+    million ratings): unreviewed, sellers shade everything. With weekly re-reviews against a minimum
+    of 0.3, whose delisting costs more than the saving brings (a listing's margin over the weeks
+    left), they shade only down to about the minimum. The run stops in week 13, while the listing
+    still has weeks to sell in (tiny's last cards expire in week 18: after that, in the end game,
+    nothing is worth guarding and sellers shade everything again)."""
+    common = [
+        "providers.quality_saving_idr.online=300000",
+        "providers.reputation_weeks=4",
+        "ratings.prior_count=1000000",
+    ]
+    curation = "voucher.curation={enabled: true, min_quality: 0.3, review_noise_sd: 0.02"
+    unreviewed = run_voucher([*common, curation + "}"], weeks=13)
+    reviewed = run_voucher([*common, curation + ", rereview_weekly: 0.5}"], weeks=13)
+    before = unreviewed.courses
+    shaded_all = before.true_quality < before.potential_quality
+    assert shaded_all.any() and np.all(before.true_quality[shaded_all] == 0.0)
+    courses = reviewed.courses
+    shaded = courses.true_quality < courses.potential_quality
+    assert shaded.any()
+    assert np.all(courses.true_quality[shaded] >= 0.3 - 0.01)  # shades to about the minimum, not below
+    assert summarise(reviewed)["mean_shading"] < summarise(unreviewed)["mean_shading"]
+    assert summarise(unreviewed)["courses_delisted"] == 0

@@ -517,9 +517,18 @@ class CommissionCap(Frozen):
 
 
 class Curation(Frozen):
+    """The programme office's review of courses: at listing, and (``rereview_weekly`` > 0) again
+    while they sell, of the quality they deliver; a course whose noisy review falls below
+    ``min_quality`` is not listed, or is delisted."""
+
     enabled: Flag = False
     min_quality: Share = 0.3
     review_noise_sd: Sd = 0.1
+    rereview_weekly: Share = Field(
+        0.0,
+        description="weekly chance a listed course's delivered quality is reviewed again; below "
+        "min_quality it is delisted (0: reviewed only when listed)",
+    )
 
 
 def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -59,6 +59,38 @@ def shading(
     return np.clip(np.where(discipline > 0, interior, unbounded), 0.0, potential)
 
 
+def shading_under_review(
+    potential: np.ndarray,
+    net_saving_idr: np.ndarray | float,
+    catch_rate: float,
+    noise_sd: float,
+    min_quality: float,
+    listing_value_idr: np.ndarray | float,
+    grid: int = 101,
+) -> np.ndarray:
+    """Quality shaded by a seller whose delivered quality may be re-reviewed (voucher curation):
+    the s in [0, potential] (on a grid of ``grid`` points) that maximises, per trainee (IDR),
+
+        net_saving x s - catch_rate x P(review below min_quality | s) x listing_value,
+
+    with P = Phi((min_quality - (potential - s)) / noise_sd) (a noisy review, normal errors; a
+    step at min_quality when noise_sd is 0). ``net_saving_idr`` is the saving less mission and
+    future loss per unit shaded (as in :func:`shading`, whose all-or-nothing answer this gives
+    when catch_rate or listing_value is 0), ``catch_rate`` the chance of a review while the choice
+    holds, ``listing_value_idr`` what delisting costs per trainee of the period (the listing's
+    future margin). Ties go to the smaller shading. Arguments broadcast against ``potential``."""
+    from scipy.special import ndtr  # loaded when first needed: keeps ``import simulation`` light
+
+    potential = np.asarray(potential, dtype=np.float64)
+    net = np.broadcast_to(np.asarray(net_saving_idr, dtype=np.float64), potential.shape)
+    value = np.broadcast_to(np.asarray(listing_value_idr, dtype=np.float64), potential.shape)
+    s = potential[..., None] * np.linspace(0.0, 1.0, grid)  # [..., grid]
+    gap = min_quality - (potential[..., None] - s)
+    caught = ndtr(gap / noise_sd) if noise_sd > 0 else (gap > 0).astype(np.float64)
+    gain = net[..., None] * s - catch_rate * caught * value[..., None]
+    return np.take_along_axis(s, np.argmax(gain, axis=-1)[..., None], axis=-1)[..., 0]
+
+
 def saving_by_mode(mode: np.ndarray, online_idr: float, offline_idr: float, hybrid_idr: float) -> np.ndarray:
     """Cost saved per trainee per unit of quality shaded for courses of ``mode`` (ONLINE, OFFLINE,
     HYBRID codes), IDR: the scenario's ``providers.quality_saving_idr`` value for each mode."""

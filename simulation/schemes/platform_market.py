@@ -17,10 +17,12 @@ quality to shade (``simulation.rules.quality``, the rule every provider follows 
 scheme), on the same expected evidence: the cost it saves per trainee (by mode), its mission, and
 the sales lower stars would cost it (``rules.quality.voucher_future_loss_idr``: how much a unit of
 delivered quality moves its displayed stars given its real ratings, how much stars move its
-expected demand, its margin per sale, over ``providers.reputation_weeks``). Nothing detects or
-penalises shading on the platforms (curation reviews a course once, when it is listed), so the
-choice is all or nothing. The ratings then follow the delivered quality, with the lag of the
-ratings already given (``Courses.expected_mean_rating``).
+expected demand, its margin per sale, over ``providers.reputation_weeks``, or the weeks left until
+the last cards expire). Without curation's re-reviews nothing detects shading on the platforms and
+the choice is all or nothing; with them (``voucher.curation.rereview_weekly``), a course reviewed
+below the minimum quality is delisted, and sellers shade only as far as the risk of losing the
+listing allows (``rules.quality.shading_under_review``). The ratings follow the delivered quality,
+with the lag of the ratings already given (``Courses.expected_mean_rating``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class PlatformMarket:
         self.week_trainees = np.zeros(len(model.courses))
         self.week_demand = ExpectedDemand.zeros(len(model.courses))  # expected, simulated units
         self.last_trading_week = -1  # the last week the market traded (shoppers or trainees)
+        self.delisted = 0  # courses delisted by curation's re-reviews
         self.sellers_active_last_trading_week = 0  # sellers still active at its close
         self._stars: np.ndarray | None = None
         self.evidence: tuple[np.ndarray, ...] = ()  # per course, at a price review (review_evidence)
@@ -90,6 +93,7 @@ class PlatformMarket:
             self._add_to_period()
             if week > 0 and week % model.params.pricing.review_weeks == 0:
                 self._review_prices(week)
+            self._rereview(week)
             if week > 0 and week % model.params.providers.entry_review_weeks == 0:
                 self._enter(week)
             self.last_trading_week = week
@@ -227,10 +231,42 @@ class PlatformMarket:
             model.params.pricing.review_weeks,
         )
         mission = np.array([p.mission_weight_idr for p in model.providers])[courses.provider]
-        shaded = quality.shading(courses.potential_quality, saving, mission, future, 0.0)
+        curation = model.params.voucher.curation
+        if curation.enabled and curation.rereview_weekly > 0:
+            review_weeks = model.params.pricing.review_weeks
+            catch = 1.0 - (1.0 - curation.rereview_weekly) ** review_weeks  # reviewed while it holds
+            horizon = self.weeks_left(week)
+            listing_value = np.maximum(margin, 0.0) * horizon / review_weeks  # per trainee of the period
+            shaded = quality.shading_under_review(
+                courses.potential_quality,
+                saving - mission - future,
+                catch,
+                curation.review_noise_sd,
+                curation.min_quality,
+                listing_value,
+            )
+        else:
+            shaded = quality.shading(courses.potential_quality, saving, mission, future, 0.0)
         delivered = np.where(shown, courses.potential_quality - shaded, courses.true_quality)
         courses.true_quality[:] = delivered.astype(np.float32)
         self._stars = None
+
+    def _rereview(self, week: int) -> None:
+        """Curation's re-reviews (``voucher.curation.rereview_weekly`` > 0): each listed course is
+        reviewed with that chance this week (stream ``voucher:curation_rereview``: one uniform and
+        one normal per course), and a course whose delivered quality plus review noise falls below
+        the minimum is delisted from every platform."""
+        curation = self.model.params.voucher.curation
+        if not curation.enabled or curation.rereview_weekly <= 0:
+            return
+        courses = self.model.courses
+        rng = stream(self.model.world.seed, "voucher:curation_rereview", week)
+        n = len(courses)
+        reviewed = rng.random(n) < curation.rereview_weekly
+        review = courses.true_quality + curation.review_noise_sd * rng.standard_normal(n)
+        caught = reviewed & courses.listed.any(axis=1) & (review < curation.min_quality)
+        courses.listed[caught, :] = False
+        self.delisted += int(np.count_nonzero(caught))
 
     def weeks_left(self, week: int) -> float:
         """Weeks after ``week`` in which anyone may still shop: until the last wave's cards expire

@@ -183,6 +183,7 @@ class VoucherScheme:
             ),
             "mismatch_rate": per_purchase(tally.mismatched),
             "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
+            "courses_delisted": self.market.delisted,
         }
 
     def _rating_quality_correlation(self) -> float | None:
