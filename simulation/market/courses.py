@@ -36,6 +36,7 @@ class Courses:
     rating_count: np.ndarray  # int64, simulated ratings (each stands for ``scale`` real ones)
     rating_expected_sum: np.ndarray  # float64, sum over the ratings of the mean stars the delivered
     # quality earned when each was given (``rules.training.expected_stars``): see ``mean_rating``
+    rated_quality_sum: np.ndarray  # float64, sum over the ratings of the delivered quality rated
     enrolments: np.ndarray  # int64, simulated purchases
     completions: np.ndarray  # int64
     net_revenue_idr: np.ndarray  # float64, provider's receipts after commission, simulated IDR
@@ -80,6 +81,7 @@ class Courses:
             rating_sum=np.zeros(n),
             rating_count=np.zeros(n, dtype=np.int64),
             rating_expected_sum=np.zeros(n),
+            rated_quality_sum=np.zeros(n),
             enrolments=np.zeros(n, dtype=np.int64),
             completions=np.zeros(n, dtype=np.int64),
             net_revenue_idr=np.zeros(n),
@@ -91,6 +93,12 @@ class Courses:
             period_alt_expected_sales=np.zeros(n),
             period_alt_expected_net_revenue_idr=np.zeros(n),
         )
+
+    def rated_quality(self) -> np.ndarray:
+        """Mean delivered quality (0-1) of the enrolments each course's ratings were given for (NaN
+        where none): the quality its ratings describe."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.rating_count > 0, self.rated_quality_sum / self.rating_count, np.nan)
 
     def expected_mean_rating(self) -> np.ndarray:
         """Mean over each course's ratings of the stars its delivered quality earned in

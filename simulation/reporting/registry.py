@@ -122,7 +122,8 @@ METRICS: tuple[Metric, ...] = (
        "courses delisted when curation's re-review found their delivered quality below the minimum",
        VOUCHER, "scheme"),
     _m("rating_quality_correlation", "number", "correlation, -1 to 1", "rating-quality correlation",
-       "correlation across courses of mean stars and true quality (courses with enough ratings)",
+       "correlation across courses of mean stars and the true quality their raters received (courses "
+       "with enough ratings)",
        VOUCHER, "scheme", headline=True, undefined="fewer than three courses with enough ratings"),
     # ---------------------------------------------------------------- effects
     _m("itt_employment_pp", "pp", "pp", "effect of the offer (ITT)",

@@ -189,13 +189,15 @@ class VoucherScheme:
     def _rating_quality_correlation(self) -> float | None:
         """Correlation across courses with at least ``MIN_REAL_RATINGS_FOR_CORRELATION`` real
         ratings of the mean rating a platform shows (with the sampling spread of the real ratings,
-        ``Courses.mean_rating``) and true quality."""
+        ``Courses.mean_rating``) and the true quality its raters received (the delivered quality,
+        averaged over the ratings: a seller that shades once nobody buys any more does not change
+        what its ratings were worth)."""
         model = self.model
         courses = model.courses
         return rating_quality_correlation(
             courses.mean_rating(model.scale, courses.expected_mean_rating()),
             model.scale * courses.rating_count,
-            courses.true_quality,
+            courses.rated_quality(),
             MIN_REAL_RATINGS_FOR_CORRELATION,
         )
 
@@ -227,6 +229,7 @@ class VoucherScheme:
         courses.rating_sum += np.bincount(course, given, minlength=n)
         courses.rating_count += np.bincount(course, minlength=n)
         courses.rating_expected_sum += np.bincount(course, earned[course], minlength=n)
+        courses.rated_quality_sum += np.bincount(course, courses.true_quality[course], minlength=n)
         first = model.complete(week, done, courses.true_quality[course])
         self.first_completers[week] = first
         respond = Draws.of(self.seed, "voucher:surveys", week).uniforms(first)
