@@ -53,9 +53,7 @@ class VoucherScheme:
 
     def __init__(self, model: MarketModel):
         self.model = model
-        if model.params.voucher is None:
-            raise ValueError("the voucher scheme needs a 'voucher:' block in the scenario")
-        self.params: Voucher = model.params.voucher
+        self.params: Voucher = _voucher(model.params)
         self.seed = model.world.seed
         self.price_cap_idr = float(self.params.cap_idr)
         self.recipients = affordable_recipients(model.params)
@@ -432,23 +430,30 @@ def affordable_recipients(scenario: Scenario) -> int:
     if the budget cannot pay their packages (credit, incentive, surveys and office cost). Each
     still stands for ``scenario.scale`` real people: the programme then reaches fewer real
     recipients and stays within its budget."""
-    v = scenario.voucher
-    if v is None:
-        raise ValueError("the voucher scheme needs a 'voucher:' block in the scenario")
-    per_recipient = v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale
+    per_recipient = _package_cost_idr(scenario)
     if per_recipient <= 0:
         return scenario.size
-    return int(min(scenario.size, np.floor(v.budget_idr / per_recipient)))
+    return int(min(scenario.size, np.floor(_voucher(scenario).budget_idr / per_recipient)))
 
 
 def budget_in_use_idr(scenario: Scenario) -> float:
     """The part of the voucher's budget its recipients' packages can take (real IDR): the budget,
     or less when the intake (``size`` recipients) costs less than the budget."""
-    v = scenario.voucher
-    if v is None:
+    packages = _package_cost_idr(scenario) * affordable_recipients(scenario)
+    return float(min(_voucher(scenario).budget_idr, packages))
+
+
+def _package_cost_idr(scenario: Scenario) -> float:
+    """Real IDR one simulated recipient's package commits: credit, incentive and surveys, with the
+    office's share, for the ``scenario.scale`` real recipients it stands for."""
+    v = _voucher(scenario)
+    return v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale
+
+
+def _voucher(scenario: Scenario) -> Voucher:
+    if scenario.voucher is None:
         raise ValueError("the voucher scheme needs a 'voucher:' block in the scenario")
-    packages = v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale * affordable_recipients(scenario)
-    return float(min(v.budget_idr, packages))
+    return scenario.voucher
 
 
 def wave_quotas(recipients: int, waves: int) -> list[int]:
