@@ -1,5 +1,5 @@
-"""Command line: ``run``, ``check``, ``list``, ``sweep``, ``analyze`` and ``rerun`` (``python run.py
-SCENARIO`` means ``run``).
+"""Command line: ``run``, ``check``, ``list``, ``sweep``, ``analyze``, ``rerun``, ``decompose``, ``curve`` and
+``variants`` (``python run.py SCENARIO`` means ``run``).
 
 Exit codes: 0 success; 2 bad input (a one-paragraph message, no traceback); 1 internal error, or
 the disk filled up while writing (one line; nothing partial is left); 3 a sweep finished with
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_RUNS_FAILED = 0, 1, 2, 3
 EXIT_DIFFERS = 4  # rerun: the summary reproduced differs from the recorded one
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it
-COMMANDS = ("run", "check", "list", "sweep", "analyze", "rerun", "decompose", "curve")
+COMMANDS = ("run", "check", "list", "sweep", "analyze", "rerun", "decompose", "curve", "variants")
 RERUN_KEYS = ("scenario", "seed", "schemes", "replications")  # what provenance.json must hold to rerun
 
 
@@ -140,6 +140,30 @@ def build_parser() -> argparse.ArgumentParser:
     curve.add_argument("--workers", type=_positive_int, help="run on a local Dask cluster of N processes")
     curve.add_argument("--out", type=Path, help="output folder (default results/<scenario>-curve-<time>)")
     curve.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    variants = sub.add_parser(
+        "variants",
+        help="one scenario under named sets of overrides (e.g. each control), on paired seeds",
+    )
+    _scenario_options(variants, schemes=False)
+    variants.add_argument(
+        "--variants",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="a variants file (YAML): the variants, their overrides and the reference",
+    )
+    variants.add_argument(
+        "--replications",
+        type=_at_least_two,
+        default=5,
+        metavar="N",
+        help="seeds per variant (default 5)",
+    )
+    variants.add_argument("--workers", type=_positive_int, help="run on a local Dask cluster of N processes")
+    variants.add_argument(
+        "--out", type=Path, help="output folder (default results/<scenario>-variants-<time>)"
+    )
+    variants.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
 
@@ -244,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rerun": cmd_rerun,
             "decompose": cmd_decompose,
             "curve": cmd_curve,
+            "variants": cmd_variants,
         }
         return commands[args.command](args, argv)
     except (BadInput, ScenarioError, OutputError) as err:
@@ -381,6 +406,43 @@ def cmd_curve(args: argparse.Namespace, argv: list[str]) -> int:
         shutil.rmtree(staging, ignore_errors=True)
     print(cc.format_curve(table))
     print(f"\nresults written to {written}/ (curve.csv, cost_curve.png)")
+    return EXIT_OK
+
+
+def cmd_variants(args: argparse.Namespace, argv: list[str]) -> int:
+    from simulation.experiments import variants as va
+
+    start = now_iso()
+    scenario = _load(args)
+    spec = va.load_variants(args.variants)
+    raw = scenario.model_dump(mode="json")
+    source = str(args.scenario)
+    va.check(raw, source, spec, str(args.variants))
+    out_dir = args.out or default_out_dir(f"{scenario.name}-variants")
+    staging = start_output(out_dir, unique=args.out is None)
+    try:
+        with _local_cluster(args.workers) as client:
+            progress = not args.no_progress and sys.stderr.isatty()
+            result = va.compare_variants(
+                raw,
+                source,
+                spec,
+                args.replications,
+                scenario.seed,
+                client=client,
+                progress=progress,
+                spec_source=str(args.variants),
+            )
+        record = {
+            **provenance(scenario, scenario.seed, ["run.py", *argv], start, None, args.replications),
+            "variants": spec.model_dump(mode="json"),
+            "replication_seeds": result.seeds,
+        }
+        written = va.write(result, out_dir, record, unique=args.out is None, staging=staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print(va.format_table(result))
+    print(f"\nresults written to {written}/ (variants.csv, runs.csv, variants.png)")
     return EXIT_OK
 
 
