@@ -79,10 +79,17 @@ def test_hours_caps_bind_prices_and_zero_strength_is_off():
 @given(
     per_hour=st.sampled_from([10_000, 25_000, 60_000, 200_000]),
     min_hours=st.sampled_from([0.0, 8.0, 14.0]),
+    review_cost=st.sampled_from([0.0, 1.5e6]),
     seed=st.integers(0, 1000),
 )
-def test_no_purchase_exceeds_its_course_cap(per_hour, min_hours, seed):
-    overrides = [f"voucher.price_cap_per_hour_idr={per_hour}", f"voucher.min_hours={min_hours}"]
+def test_no_purchase_exceeds_its_course_cap(per_hour, min_hours, review_cost, seed):
+    # ... and the books balance with curation's cost inside treasury out.
+    overrides = [
+        f"voucher.price_cap_per_hour_idr={per_hour}",
+        f"voucher.min_hours={min_hours}",
+        "voucher.curation={enabled: true, min_quality: 0.1, rereview_weekly: 0.1,"
+        f" cost_per_review_idr: {review_cost}}}",
+    ]
     model = model_of([*overrides, "providers.entry_cost_idr=1.0e6"], size=300, weeks=20, seed=seed)
     scheme = model.scheme
     bought: list[tuple[np.ndarray, np.ndarray]] = []
@@ -101,6 +108,8 @@ def test_no_purchase_exceeds_its_course_cap(per_hour, min_hours, seed):
         assert (model.courses.hours[course] >= min_hours).all()
     ledger = model.ledger
     assert ledger.treasury_out + ledger.topups == pytest.approx(ledger.received)
+    assert (ledger.curation > 0) == (review_cost > 0)
+    assert ledger.treasury_out * model.scale <= model.params.voucher.budget_idr + ledger.curation * model.scale
 
 
 # ====================================================================== curation's cost

@@ -177,3 +177,35 @@ def test_gaming_weakens_quality_discipline():
         run_voucher([*common, "ratings.gaming={fake_share_for_profit: 0.9, fake_share_mission: 0.9}"])
     )
     assert gamed["mean_shading"] > honest["mean_shading"]
+
+
+def test_gamed_ratings_and_listing_rules_give_one_answer_at_every_size():
+    # Scale: course leniency is drawn per course, fakes and the filter per rating, with the
+    # expected-sum bookkeeping carrying the real sampling spread; listing rules act on courses
+    # (real units) and curation's cost is per course. Two sizes, four replications each: none of
+    # these metrics, nor the headline ones, may lie outside the other size's 95% interval.
+    from simulation import run_scenario
+    from simulation.reporting.convergence import convergence_rows, flag_messages, flagged_rows
+
+    overrides = [
+        GAMING.replace("}", ", filter_rate: 0.3}"),
+        "voucher.min_hours=9",
+        "voucher.price_cap_per_hour_idr=60000",
+        "voucher.curation={enabled: true, min_quality: 0.2, cost_per_review_idr: 1.0e6}",
+    ]
+    summaries = {
+        size: run_scenario(load_scenario(TINY, overrides, size=size), replications=4).summary
+        for size in (600, 2400)
+    }
+    table = convergence_rows(summaries, rel_tol=0.001)
+    watched = {
+        "non_genuine_rating_share",
+        "rating_quality_correlation",
+        "affiliate_sales_share",
+        "self_preferencing_ratio",
+        "mean_price_paid_idr",
+        "curation_cost_idr",
+    }
+    assert watched <= {row["metric"] for row in table}
+    flagged = [r for r in flagged_rows(table) if r["headline"] or r["metric"] in watched]
+    assert not flagged, "\n".join(flag_messages(flagged))
