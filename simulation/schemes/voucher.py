@@ -95,7 +95,8 @@ class VoucherScheme:
         (``rules.listing``); prices capped at each course's cap; each course's first price move up
         or down at random (so that courses do not all cycle in step); courses of a mode the scheme
         does not allow, or shorter than the minimum hours, are not listed; with curation, a noisy
-        review of each course (its cost booked) and those below the minimum are not listed."""
+        review of each course and those below the minimum are not listed (its cost is booked for
+        the courses offered to a platform, not for training centres' tender-only courses)."""
         courses = self.model.courses
         v = self.params
         if week > 0 and v.min_hours > 0:
@@ -112,7 +113,8 @@ class VoucherScheme:
         curation = self.params.curation
         if not curation.enabled or course_ids.size == 0:
             return
-        self.model.ledger.record_curation(curation.cost_per_review_idr * course_ids.size / self.model.scale)
+        offered = np.count_nonzero(courses.listed[course_ids].any(axis=1))  # not centres' tender courses
+        self.model.ledger.record_curation(curation.cost_per_review_idr * offered / self.model.scale)
         rng = stream(self.seed, "voucher:curation", week)
         review = courses.true_quality[course_ids] + rng.normal(0.0, curation.review_noise_sd, course_ids.size)
         rejected = course_ids[review < curation.min_quality]
