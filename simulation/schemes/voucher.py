@@ -3,7 +3,8 @@
 Weekly process (DESIGN §3, voucher), every step vectorised over participants:
 
 1. lottery waves select recipients among arrived applicants; the never-selected are the control;
-2. courses ending this week: completion, compulsory rating, skill gain, first-completion date;
+2. courses ending this week: completion, compulsory rating (which can be gamed:
+   ``simulation.rules.rating_gaming``), skill gain, first-completion date;
 3. cash: the incentive (amount x months, every ``interval_weeks`` from the first completion) and
    paid surveys; the programme office charges its share of the money paid out;
 4. revocation (no purchase by the deadline), expiry of the credit, and cards that can afford
@@ -16,6 +17,11 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
    ``simulation.schemes.platform_market``);
 6. the platform market closes the week (``simulation.schemes.platform_market``): providers settle,
    review prices, exit or enter, and the platforms re-rank.
+
+Listing rules (``simulation.rules.listing``: modes, minimum hours, price caps by hours, curation
+and its cost) apply to the courses on sale at the start and to entrants' courses. Sales to a
+platform's own affiliates are tallied against their share of its listing and listed quality
+(``simulation.rules.self_preferencing``).
 """
 
 from __future__ import annotations
