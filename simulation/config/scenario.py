@@ -529,6 +529,11 @@ class Curation(Frozen):
         description="weekly chance a listed course's delivered quality is reviewed again; below "
         "min_quality it is delisted (0: reviewed only when listed)",
     )
+    cost_per_review_idr: Money = Field(
+        0.0,
+        description="real IDR the office spends per course reviewed (at listing and at each "
+        "re-review), booked in the ledger's ``curation`` inside treasury out; assumption",
+    )
 
 
 def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -539,6 +544,32 @@ def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 Mode = Literal["online", "offline", "hybrid"]
+
+
+class RatingGaming(Frozen):
+    """Ratings that can be gamed (issue 10, point 3; ``simulation.rules.rating_gaming``). All off
+    (0) by default, which reproduces honest ratings bit for bit. No public figure exists on fake
+    or pressured ratings in Kartu Prakerja: every value is an assumption, to be stated."""
+
+    leniency_sd: Annotated[float, *real_bounds(0.0, 5.0)] = Field(
+        0.0,
+        description="sd of a course's own leniency, stars added to every rating of the course (its "
+        "audience rates it kindly, or it asks for 5 stars); drawn once per course; assumption",
+    )
+    fake_share_for_profit: Share = Field(
+        0.0,
+        description="share of the ratings of a for-profit provider's course (mission weight 0) that "
+        "are not genuine (bought or pressured): 5 stars whatever the quality; assumption",
+    )
+    fake_share_mission: Share = Field(
+        0.0,
+        description="the same share for a provider with a mission weight (knightly, public); assumption",
+    )
+    filter_rate: Share = Field(
+        0.0,
+        description="share of the non-genuine ratings the platforms detect and remove before they are "
+        "shown; assumption",
+    )
 
 
 class Voucher(Frozen):
@@ -560,6 +591,16 @@ class Voucher(Frozen):
         ("online", "offline", "hybrid"), description="course modes the voucher pays for (at least one)"
     )
     admin_cost_share: Share = Field(0.0059, description="office cost, share of money paid out")
+    min_hours: Annotated[float, *real_bounds(0.0, MAX_COURSE_HOURS)] = Field(
+        0.0,
+        description="listing rule: courses shorter than this many hours are not listed (0: none; the "
+        "2023 normal scheme: 15 h, CALIBRATION.md 'Kartu Prakerja 2023 normal scheme')",
+    )
+    price_cap_per_hour_idr: Money | None = Field(
+        None,
+        description="listing rule: a course's price cap is min(the cap, this x its hours), IDR per "
+        "hour, rounded down to whole thousands (None: one cap for every course); assumption",
+    )
 
     @property
     def cap_idr(self) -> float:
@@ -716,6 +757,9 @@ class Ratings(Frozen):
     )
     prior_count: Annotated[float, *real_bounds(0.0, MAX_PEOPLE)] = Field(
         5.0, description="real pseudo-ratings at prior_stars in the displayed mean (not simulated ones)"
+    )
+    gaming: RatingGaming = Field(
+        RatingGaming(), description="course leniency, non-genuine ratings and their filtering (off)"
     )
 
 

@@ -91,14 +91,15 @@ class Provider(mesa.Agent):
         """Move each course's price one learning step (``simulation.rules.pricing``): the last
         move is judged on the course's expected profit per impression over the review period, at
         its price against its alternative price (one step back) for the same shoppers
-        (``market.evidence``, per course). A course not shown during the period learnt nothing:
-        price and direction stay."""
+        (``market.evidence``, per course), within [marginal cost, the course's cap]. A course not
+        shown during the period learnt nothing: price and direction stay."""
         if not self.active:
             return
         c = self.courses
         courses = self.model.courses
         pricing = self.model.params.pricing
         objective, alt_objective, shown, sellable = (evidence[c] for evidence in market.evidence)
+        caps = market.course_caps_idr()  # the single cap, or each course's (rules.listing)
         courses.price_idr[c], courses.price_direction[c] = next_prices(
             courses.price_idr[c],
             courses.price_direction[c],
@@ -109,7 +110,7 @@ class Provider(mesa.Agent):
             step_share=pricing.step_share,
             tolerance_share=pricing.tolerance_share,
             floor_idr=courses.marginal_cost_idr[c],
-            cap_idr=market.price_cap_idr,
+            cap_idr=caps if isinstance(caps, float) else caps[c],
         )
 
 

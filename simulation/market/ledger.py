@@ -2,9 +2,10 @@
 
 Amounts are simulated IDR (multiply by the world's scale for national totals). The identities
 
-    treasury out + participants' top-ups = providers + platforms + participants + admin
+    treasury out + participants' top-ups = providers + platforms + participants + admin + curation
     (treasury out = credit spent + contract payments + incentives + surveys + allowances + admin
-    - penalties; providers' receipts are net of the penalties they paid back)
+    + curation - penalties; providers' receipts are net of the penalties they paid back; curation
+    is what the office spends reviewing courses, paid to its reviewers)
     credit issued = credit spent + credit forfeited + credit still on cards
 
 hold at every week; tests check them against independent sums over agents and participants.
@@ -31,6 +32,7 @@ class Ledger:
     contract_payments: float = 0.0  # paid to contractors under a tender
     penalties: float = 0.0  # paid back to the treasury by contractors found shading (tender)
     allowances: float = 0.0  # the tender's allowance to trainees (cash to participants)
+    curation: float = 0.0  # the office's cost of reviewing courses (voucher curation)
 
     def record_purchases(self, credit_used: float, topups: float, commission: float) -> None:
         """Course purchases: credit and top-ups in, split into commission and provider receipts."""
@@ -58,6 +60,10 @@ class Ledger:
         """The tender's allowance paid to trainees: out of the treasury, to participants."""
         self.allowances += amount
 
+    def record_curation(self, amount: float) -> None:
+        """The office's cost of reviewing courses: out of the treasury, to its reviewers."""
+        self.curation += amount
+
     @property
     def cash_paid(self) -> float:
         """Cash paid to participants: incentives, surveys and allowances."""
@@ -70,13 +76,21 @@ class Ledger:
     @property
     def treasury_out(self) -> float:
         """Government money spent: credit used, contract payments, cash to participants, office,
-        less the penalties contractors paid back."""
-        return self.credit_spent + self.contract_payments + self.cash_paid + self.admin - self.penalties
+        curation, less the penalties contractors paid back."""
+        return (
+            self.credit_spent
+            + self.contract_payments
+            + self.cash_paid
+            + self.admin
+            + self.curation
+            - self.penalties
+        )
 
     @property
     def received(self) -> float:
-        """Money received by providers, platforms, participants (cash) and the office."""
-        return self.provider_receipts + self.platform_commission + self.cash_paid + self.admin
+        """Money received by providers, platforms, participants (cash), the office and its
+        course reviewers."""
+        return self.provider_receipts + self.platform_commission + self.cash_paid + self.admin + self.curation
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

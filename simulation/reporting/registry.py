@@ -125,6 +125,31 @@ METRICS: tuple[Metric, ...] = (
        "correlation across courses of mean stars and the true quality their raters received (courses "
        "with enough ratings)",
        VOUCHER, "scheme", headline=True, undefined="fewer than three courses with enough ratings"),
+    _m("non_genuine_rating_share", "share", "share of ratings shown", "non-genuine ratings",
+       "share of the ratings shown (after the platforms' filter) that were bought or pressured 5s, "
+       "not the rater's view of the course (ratings.gaming)",
+       VOUCHER, "scheme", undefined="no course was rated"),
+    _m("affiliate_sales_share", "share", "share of purchases", "affiliates' sales share",
+       "on platforms that own providers: share of their purchases that were of their own "
+       "affiliates' courses",
+       VOUCHER, "scheme", undefined="no platform owns providers, or nothing was bought on one"),
+    _m("affiliate_listing_share", "share", "share of listed courses", "affiliates' listing share",
+       "on the same platforms: their affiliates' share of the courses they list (each week's share "
+       "weighted by that week's purchases)",
+       VOUCHER, "scheme", undefined="no platform owns providers, or nothing was bought on one"),
+    _m("affiliate_quality_share", "share", "share of listed quality", "affiliates' quality share",
+       "on the same platforms: their affiliates' share of the delivered quality of the courses they "
+       "list (weighted as the listing share)",
+       VOUCHER, "scheme", undefined="no platform owns providers, or nothing was bought on one"),
+    _m("self_preferencing_ratio", "number", "ratio", "self-preferencing ratio",
+       "affiliates' sales share over their quality share (1: sales in line with quality; above 1: "
+       "platforms sell their own beyond it)",
+       VOUCHER, "scheme",
+       undefined="no platform owns providers, nothing was bought on one, or affiliates list no quality"),
+    _m("curation_cost_idr", "idr", "IDR", "curation cost",
+       "what the office spent reviewing courses (voucher.curation.cost_per_review_idr per course "
+       "reviewed, at listing and at re-reviews), inside total cost",
+       VOUCHER, "scheme"),
     # ---------------------------------------------------------------- effects
     _m("itt_employment_pp", "pp", "pp", "effect of the offer (ITT)",
        "endline employment of those offered minus the comparison group, lottery stratum by stratum, "

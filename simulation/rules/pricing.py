@@ -62,14 +62,15 @@ def next_prices(
     step_share: float,
     tolerance_share: float,
     floor_idr: np.ndarray,
-    cap_idr: float,
+    cap_idr: float | np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """New prices (IDR, float32) and directions (+1 up, -1 down) for one review; arrays per course.
 
     ``objective`` and ``alt_objective`` are the period's objectives (IDR per impression) at the
     price and at the alternative price (``alternative_prices``), on the same impressions;
     ``shown`` says whether the course was shown in the period, ``sellable`` whether its expected
-    sales were positive at either price.
+    sales were positive at either price. ``cap_idr`` is the scheme's single cap or one cap per
+    course (``simulation.rules.listing.course_price_caps``).
     """
     worse = objective < alt_objective - tolerance_share * np.abs(alt_objective)
     moved_direction = np.where(worse, -direction, direction)
@@ -80,7 +81,12 @@ def next_prices(
 
 
 def alternative_prices(
-    price_idr: np.ndarray, direction: np.ndarray, *, step_share: float, floor_idr: np.ndarray, cap_idr: float
+    price_idr: np.ndarray,
+    direction: np.ndarray,
+    *,
+    step_share: float,
+    floor_idr: np.ndarray,
+    cap_idr: float | np.ndarray,
 ) -> np.ndarray:
     """The price each course is judged against at its next review (IDR, float32): one step back
     against its direction, i.e. where its last move came from (or, at the cap or the floor, the
@@ -89,7 +95,12 @@ def alternative_prices(
 
 
 def stepped(
-    price_idr: np.ndarray, direction: np.ndarray, *, step_share: float, floor_idr: np.ndarray, cap_idr: float
+    price_idr: np.ndarray,
+    direction: np.ndarray,
+    *,
+    step_share: float,
+    floor_idr: np.ndarray,
+    cap_idr: float | np.ndarray,
 ) -> np.ndarray:
     """Prices one step in ``direction`` (x (1 + step) up, / (1 + step) down), on the 1,000 IDR
     grain, within [floor rounded up to the grain, cap] (IDR, float32)."""

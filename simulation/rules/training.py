@@ -36,22 +36,30 @@ def completion_probability(
     return 1.0 / (1.0 + np.exp(-logit))
 
 
-def stars(quality: np.ndarray, noise: np.ndarray, params: Ratings) -> np.ndarray:
+def stars(
+    quality: np.ndarray, noise: np.ndarray, params: Ratings, shift: np.ndarray | None = None
+) -> np.ndarray:
     """Whole stars 1-5 a completer gives: 1 + 4 * quality, plus leniency and noise, rounded.
 
-    ``noise`` is standard normal, one draw per rating.
+    ``noise`` is standard normal, one draw per rating; ``shift`` (stars, one per rating, or None
+    for none) is the rated course's own leniency (``simulation.rules.rating_gaming``).
     """
     latent = 1.0 + 4.0 * quality + params.leniency + params.noise_sd * noise
+    if shift is not None:
+        latent = latent + shift
     return np.clip(np.rint(latent), 1, 5).astype(np.int8)
 
 
-def expected_stars(quality: np.ndarray, params: Ratings) -> np.ndarray:
+def expected_stars(quality: np.ndarray, params: Ratings, shift: np.ndarray | None = None) -> np.ndarray:
     """Mean of the stars (``stars``) that completers give a course of true ``quality`` (1-5,
-    float64): the latent 1 + 4 q + leniency + noise_sd z, rounded and clipped, averaged over z.
-    Star k (2-4) is given when the latent lies within k +- 0.5; 1 below 1.5; 5 above 4.5."""
+    float64): the latent 1 + 4 q + leniency (+ the course's own ``shift``) + noise_sd z, rounded
+    and clipped, averaged over z. Star k (2-4) is given when the latent lies within k +- 0.5; 1
+    below 1.5; 5 above 4.5."""
     from scipy.special import ndtr  # loaded when first needed: keeps ``import simulation`` light
 
     centre = 1.0 + 4.0 * np.asarray(quality, dtype=np.float64) + params.leniency
+    if shift is not None:
+        centre = centre + shift
     if params.noise_sd == 0:
         return np.clip(np.rint(centre), 1, 5)
     edges = np.arange(1.5, 5.0)  # 1.5, 2.5, 3.5, 4.5

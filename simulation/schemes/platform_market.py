@@ -36,7 +36,7 @@ import numpy as np
 from simulation.config.scenario import CommissionCap
 from simulation.config.streams import stream
 from simulation.market.agents import Platform
-from simulation.rules import quality
+from simulation.rules import listing, quality, rating_gaming
 from simulation.rules.choice import ExpectedDemand
 from simulation.rules.pricing import alternative_prices, objective_per_impression
 
@@ -56,10 +56,12 @@ class PlatformMarket:
         cap_idr: float,
         commission_cap: CommissionCap | None,
         admit: Callable[[np.ndarray, int], None],
+        per_hour_cap_idr: float | None = None,
     ):
         self.model = model
         self.admit = admit  # the scheme's rule for new courses (price cap, modes, curation)
         self.price_cap_idr = cap_idr
+        self.per_hour_cap_idr = per_hour_cap_idr  # price cap per hour of a course (rules.listing)
         self.cap = commission_cap
         self.week_receipts_idr = np.zeros(len(model.courses))  # net of commission, simulated IDR
         self.week_trainees = np.zeros(len(model.courses))
@@ -131,6 +133,23 @@ class PlatformMarket:
                 r.prior_stars, r.prior_count, self.model.scale, courses.expected_mean_rating()
             )
         return self._stars
+
+    def course_caps_idr(self) -> float | np.ndarray:
+        """Each course's price cap, IDR (``rules.listing.course_price_caps``): the single cap (a
+        float) unless the scheme caps prices by hours."""
+        return listing.course_price_caps(self.model.courses.hours, self.price_cap_idr, self.per_hour_cap_idr)
+
+    def fake_rating_shares(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per course, the share phi of its ratings that are not genuine and the share phi' of its
+        counted (shown) ratings that are, after the platforms' filter (``rules.rating_gaming``);
+        None when ratings are all genuine."""
+        gaming = self.model.params.ratings.gaming
+        if gaming.fake_share_for_profit <= 0 and gaming.fake_share_mission <= 0:
+            return None
+        model = self.model
+        mission = np.array([p.mission_weight_idr for p in model.providers])[model.courses.provider]
+        phi = rating_gaming.fake_share(mission <= 0, gaming)
+        return phi, rating_gaming.counted_fake_share(phi, gaming.filter_rate)
 
     def listed_courses(self) -> np.ndarray:
         """Ids of the courses on sale on at least one platform now."""
@@ -222,6 +241,9 @@ class PlatformMarket:
         shrinkage = quality.rating_shrinkage(
             model.scale * (courses.rating_count + sales), model.params.ratings.prior_count
         )
+        fakes = self.fake_rating_shares()
+        if fakes is not None:  # non-genuine 5s dilute how far delivered quality moves the stars
+            shrinkage = shrinkage * (1.0 - fakes[1])
         future = quality.voucher_future_loss_idr(
             shrinkage,
             model.params.choice.quality_weight,
@@ -264,7 +286,10 @@ class PlatformMarket:
         n = len(courses)
         reviewed = rng.random(n) < curation.rereview_weekly
         review = courses.true_quality + curation.review_noise_sd * rng.standard_normal(n)
-        caught = reviewed & courses.listed.any(axis=1) & (review < curation.min_quality)
+        on_sale = courses.listed.any(axis=1)
+        caught = reviewed & on_sale & (review < curation.min_quality)
+        reviews = np.count_nonzero(reviewed & on_sale & courses.active)
+        self.model.ledger.record_curation(curation.cost_per_review_idr * reviews / self.model.scale)
         courses.listed[caught, :] = False
         self.delisted += int(np.count_nonzero(caught))
 
@@ -308,7 +333,7 @@ class PlatformMarket:
             courses.price_direction,
             step_share=pricing.step_share,
             floor_idr=courses.marginal_cost_idr,
-            cap_idr=self.price_cap_idr,
+            cap_idr=self.course_caps_idr(),
         )
 
     def _enter(self, week: int) -> None:

@@ -3,7 +3,8 @@
 Weekly process (DESIGN §3, voucher), every step vectorised over participants:
 
 1. lottery waves select recipients among arrived applicants; the never-selected are the control;
-2. courses ending this week: completion, compulsory rating, skill gain, first-completion date;
+2. courses ending this week: completion, compulsory rating (which can be gamed:
+   ``simulation.rules.rating_gaming``), skill gain, first-completion date;
 3. cash: the incentive (amount x months, every ``interval_weeks`` from the first completion) and
    paid surveys; the programme office charges its share of the money paid out;
 4. revocation (no purchase by the deadline), expiry of the credit, and cards that can afford
@@ -16,6 +17,11 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
    ``simulation.schemes.platform_market``);
 6. the platform market closes the week (``simulation.schemes.platform_market``): providers settle,
    review prices, exit or enter, and the platforms re-rank.
+
+Listing rules (``simulation.rules.listing``: modes, minimum hours, price caps by hours, curation
+and its cost) apply to the courses on sale at the start and to entrants' courses. Sales to a
+platform's own affiliates are tallied against their share of its listing and listed quality
+(``simulation.rules.self_preferencing``).
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ import numpy as np
 from simulation.config.codes import MODE_NAMES
 from simulation.config.streams import stream
 from simulation.market.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
-from simulation.rules import kernels
+from simulation.rules import kernels, listing, rating_gaming
 from simulation.rules.choice import Market, Shoppers, shop
 from simulation.rules.keyed_draws import Draws
+from simulation.rules.self_preferencing import AffiliateTally
 from simulation.rules.statistics import herfindahl, mean, median, rating_quality_correlation, share
 from simulation.rules.training import completion_probability, expected_stars, stars
 from simulation.schemes import register
@@ -63,12 +70,21 @@ class VoucherScheme:
             for w in range(self.params.waves.count)
         ]
         self.purchases = PurchaseTally(self.price_cap_idr)
+        owning = [p for p, spec in enumerate(model.params.platforms) if spec.affiliated_providers > 0]
+        self.affiliates = AffiliateTally(np.array(owning, dtype=np.int64))
+        self.ratings_counted = 0  # simulated ratings shown (after the platforms' filter)
+        self.ratings_non_genuine = 0  # of which bought or pressured (rules.rating_gaming)
+        self._leniency: np.ndarray | None = None  # each course's own leniency, stars (None: none)
         self.first_completers: dict[int, np.ndarray] = {}  # week -> rows completing a first course
         self.others = model.params.choice.other_courses_shown
         self.week_flows: dict[str, float] = {}
         self.admit_courses(np.arange(len(model.courses)), week=0)
         self.market = PlatformMarket(
-            model, self.price_cap_idr, self.params.commission_cap, self.admit_courses
+            model,
+            self.price_cap_idr,
+            self.params.commission_cap,
+            self.admit_courses,
+            per_hour_cap_idr=self.params.price_cap_per_hour_idr,
         )
         courses = model.courses
         offered = courses.active & courses.listed.any(axis=1)  # after modes and curation
@@ -81,19 +97,30 @@ class VoucherScheme:
         return week <= self.wave_weeks[-1] or bool(((status == HOLDING) | (status == ENROLLED)).any())
 
     def admit_courses(self, course_ids: np.ndarray, week: int) -> None:
-        """New courses: prices capped; each course's first price move up or down at random (so that
-        courses do not all cycle in step); courses of a mode the scheme does not allow are not
-        listed; with curation, a noisy review of each course and those below the minimum are not
-        listed."""
+        """New courses: an entrant's (``week`` > 0) designed to the minimum hours
+        (``rules.listing``); prices capped at each course's cap; each course's first price move up
+        or down at random (so that courses do not all cycle in step); courses of a mode the scheme
+        does not allow, or shorter than the minimum hours, are not listed; with curation, a noisy
+        review of each course and those below the minimum are not listed (its cost is booked for
+        the courses offered to a platform, not for training centres' tender-only courses)."""
         courses = self.model.courses
-        courses.price_idr[course_ids] = np.minimum(courses.price_idr[course_ids], self.price_cap_idr)
+        v = self.params
+        if week > 0 and v.min_hours > 0:
+            courses.hours[course_ids] = listing.designed_hours(courses.hours[course_ids], v.min_hours)
+        caps = listing.course_price_caps(
+            courses.hours[course_ids], self.price_cap_idr, v.price_cap_per_hour_idr
+        )
+        courses.price_idr[course_ids] = np.minimum(courses.price_idr[course_ids], caps)
         first_move = stream(self.seed, "voucher:price_directions", week).random(course_ids.size) < 0.5
         courses.price_direction[course_ids] = np.where(first_move, 1, -1)
         allowed = [MODE_NAMES.index(mode) for mode in self.params.modes_allowed]
         courses.listed[course_ids[~np.isin(courses.mode[course_ids], allowed)], :] = False
+        courses.listed[course_ids[listing.too_short(courses.hours[course_ids], v.min_hours)], :] = False
         curation = self.params.curation
         if not curation.enabled or course_ids.size == 0:
             return
+        offered = np.count_nonzero(courses.listed[course_ids].any(axis=1))  # not centres' tender courses
+        self.model.ledger.record_curation(curation.cost_per_review_idr * offered / self.model.scale)
         rng = stream(self.seed, "voucher:curation", week)
         review = courses.true_quality[course_ids] + rng.normal(0.0, curation.review_noise_sd, course_ids.size)
         rejected = course_ids[review < curation.min_quality]
@@ -182,6 +209,11 @@ class VoucherScheme:
             "mismatch_rate": per_purchase(tally.mismatched),
             "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
             "courses_delisted": self.market.delisted,
+            "non_genuine_rating_share": self.ratings_non_genuine / self.ratings_counted
+            if self.ratings_counted
+            else None,
+            "curation_cost_idr": model.ledger.curation * model.scale,
+            **self.affiliates.metrics(),
         }
 
     def _rating_quality_correlation(self) -> float | None:
@@ -220,19 +252,51 @@ class VoucherScheme:
         state, courses = model.state, model.courses
         done = model.end_courses(week, HOLDING)
         course = state.course[done]
-        noise = Draws.of(self.seed, "voucher:ratings", week).normals(done)
-        given = stars(courses.true_quality[course], noise, model.params.ratings)
-        n = len(courses)
-        earned = expected_stars(courses.true_quality, model.params.ratings)  # at the delivered quality
-        courses.rating_sum += np.bincount(course, given, minlength=n)
-        courses.rating_count += np.bincount(course, minlength=n)
-        courses.rating_expected_sum += np.bincount(course, earned[course], minlength=n)
-        courses.rated_quality_sum += np.bincount(course, courses.true_quality[course], minlength=n)
+        self._rate(week, done, course)
         first = model.complete(week, done, courses.true_quality[course])
         self.first_completers[week] = first
         respond = Draws.of(self.seed, "voucher:surveys", week).uniforms(first)
         state.survey_respondent[first] = respond < self.params.survey.response_rate
         self.week_flows["completions"] = done.size
+
+    def _rate(self, week: int, done: np.ndarray, course: np.ndarray) -> None:
+        """The completers ``done`` rate the courses ``course`` they finished: honest stars from the
+        delivered quality, the course's own leniency and noise; with gaming on, a share of them
+        are bought or pressured 5s and the platforms filter some out (``rules.rating_gaming``).
+        The counted ratings, and the stars each earned in expectation, join the course's sums."""
+        model = self.model
+        courses, ratings = model.courses, model.params.ratings
+        n = len(courses)
+        leniency = self.course_leniency()
+        noise = Draws.of(self.seed, "voucher:ratings", week).normals(done)
+        shift = None if leniency is None else leniency[course]
+        given = stars(courses.true_quality[course], noise, ratings, shift)
+        earned = expected_stars(courses.true_quality, ratings, leniency)  # at the delivered quality
+        fakes = self.market.fake_rating_shares()
+        if fakes is not None:
+            phi, phi_counted = fakes
+            draws = Draws.of(self.seed, "voucher:rating_fakes", week)
+            filter_rate = ratings.gaming.filter_rate
+            given, counted, non_genuine = rating_gaming.gamed(
+                given, draws.uniforms(done, 0), draws.uniforms(done, 1), phi[course], filter_rate
+            )
+            earned = rating_gaming.expected_counted_stars(earned, phi_counted)
+            self.ratings_non_genuine += int(np.count_nonzero(non_genuine))
+            course, given = course[counted], given[counted]
+        self.ratings_counted += course.size
+        courses.rating_sum += np.bincount(course, given, minlength=n)
+        courses.rating_count += np.bincount(course, minlength=n)
+        courses.rating_expected_sum += np.bincount(course, earned[course], minlength=n)
+        courses.rated_quality_sum += np.bincount(course, courses.true_quality[course], minlength=n)
+
+    def course_leniency(self) -> np.ndarray | None:
+        """Each course's own leniency, stars (``rules.rating_gaming.course_leniency``; None when
+        ``ratings.gaming.leniency_sd`` is 0), drawn once per course, entrants when they come."""
+        sd = self.model.params.ratings.gaming.leniency_sd
+        n = len(self.model.courses)
+        if sd > 0 and (self._leniency is None or self._leniency.size != n):
+            self._leniency = rating_gaming.course_leniency(self.seed, np.arange(n), sd)
+        return self._leniency
 
     def _pay_cash(self, week: int) -> None:
         """Incentive tranches and survey payments due this week, booked in the ledger and paid to
@@ -363,6 +427,9 @@ class VoucherScheme:
         state.topup_paid_idr[buyers] += topup
         commission = price.astype(np.float64) * self.market.commission_rates()[people.platform[buyers]]
         self.market.book_sales(course, price - commission)
+        on_sale = courses.listed & courses.active[:, np.newaxis]
+        owner = model.provider_affiliation[courses.provider]
+        self.affiliates.add(people.platform[buyers], course, owner, on_sale, courses.true_quality)
         spent = float(credit_used.sum(dtype=np.float64))
         model.ledger.record_purchases(spent, float(topup.sum(dtype=np.float64)), float(commission.sum()))
         model.ledger.charge_admin(spent, self.params.admin_cost_share)
@@ -379,7 +446,12 @@ class VoucherScheme:
         )
         model.enrol(week, buyers, course, weeks.astype(np.int16), p_complete)
         self.purchases.add(
-            price, courses.true_quality[course], fit == 0, topup, courses.potential_quality[course]
+            price,
+            courses.true_quality[course],
+            fit == 0,
+            topup,
+            courses.potential_quality[course],
+            _at(self.market.course_caps_idr(), course),
         )
         self.week_flows["enrolments"] = buyers.size
         self.week_flows["credit_spent_idr"] = spent
@@ -410,12 +482,15 @@ class PurchaseTally:
         mismatched: np.ndarray,
         topup: np.ndarray,
         potential: np.ndarray | None = None,
+        cap_idr: np.ndarray | None = None,
     ) -> None:
         """Add one week's purchases (arrays over purchases); ``quality`` is the delivered quality,
-        ``potential`` the quality at full effort (default: the delivered one, no shading)."""
+        ``potential`` the quality at full effort (default: the delivered one, no shading),
+        ``cap_idr`` each bought course's price cap (default: the scheme's single cap)."""
         self.count += price.size
         self.price_sum_idr += float(price.sum(dtype=np.float64))
-        self.at_cap += int(np.count_nonzero(price >= self.cap_idr - 0.5))
+        cap = self.cap_idr if cap_idr is None else cap_idr
+        self.at_cap += int(np.count_nonzero(price >= cap - 0.5))
         self.quality_sum += float(quality.sum(dtype=np.float64))
         if potential is not None:
             self.shading_sum += float((potential.astype(np.float64) - quality).sum())
@@ -463,6 +538,11 @@ def wave_quotas(recipients: int, waves: int) -> list[int]:
 
 def _ratio(part: int | np.integer, whole: int | np.integer) -> float:
     return part / whole if whole else float("nan")
+
+
+def _at(caps: float | np.ndarray, rows: np.ndarray) -> np.ndarray | None:
+    """Per-course caps at ``rows``, or None for the scheme's single cap."""
+    return None if isinstance(caps, float) else caps[rows]
 
 
 def _min(values: np.ndarray) -> float:
