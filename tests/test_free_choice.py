@@ -24,7 +24,18 @@ from simulation.market.ledger import Ledger
 from simulation.model.market import MarketModel
 from simulation.rules import counselling, free_content
 from simulation.rules.appraisal import Appraisal, appraisal
-from simulation.rules.choice import Market, Shoppers, logit_probabilities, outside_utility, utilities
+from simulation.rules.choice import (
+    ExpectedDemand,
+    Market,
+    Shoppers,
+    choose,
+    expected_demand,
+    logit_probabilities,
+    outside_utility,
+    shop,
+    utilities,
+)
+from simulation.rules.keyed_draws import Draws
 from simulation.schemes.voucher import affordable_recipients
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
@@ -337,3 +348,34 @@ def test_counselling_delay_postpones_first_purchases_and_the_deadline():
     bought = state.courses_bought > 0
     assert (state.first_purchase_week[bought] - state.selected_week[bought] >= 2).all()
     assert bought.any()
+
+
+def test_kernel_matches_numpy_twin_with_free_alternatives_and_vetoes():
+    """The compiled kernel reads the appraisal through the taste table only: its picks and its
+    expected-demand tally equal the numpy twin's, vetoed options included (shown, never bought)."""
+    both = [
+        "voucher.free_alternatives={enabled: true, certificate_value: 0.5}",
+        "voucher.counselling={regime: structured}",
+    ]
+    model = MarketModel(build_world(load_scenario(TINY, overrides=both)))
+    for _ in range(3):
+        model.step()
+    rows = np.flatnonzero(model.state.selected_week >= 0)
+    basket, market = model.scheme.shoppers(rows, model.week), model.scheme.course_facts(model.week)
+    assert market.appraisal is not None and market.appraisal.veto is not None
+    params, draws = model.params.choice, Draws.of(11, "voucher:shopping", 3)
+    share = np.ones(len(rows))
+    tally = ExpectedDemand.zeros(len(model.courses))
+    picks = shop(basket, market, params, draws, tally, share)
+    noise = draws.gumbels(basket.persons(), basket.options.shape[1])
+    u = utilities(basket, market, params)
+    np.testing.assert_array_equal(picks, choose(u, outside_utility(basket, params), noise))
+    twin = expected_demand(basket, market, params, share)
+    np.testing.assert_array_equal(tally.impressions, twin.impressions)
+    np.testing.assert_allclose(tally.sales, twin.sales, rtol=1e-9, atol=1e-12)
+    vetoed = market.appraisal.veto[np.maximum(basket.options, 0), basket.region[:, None]] & (
+        basket.options >= 0
+    )
+    assert vetoed.any() and np.isneginf(u[vetoed]).all()
+    bought = picks >= 0
+    assert bought.any() and not vetoed[bought, picks[bought]].any()
