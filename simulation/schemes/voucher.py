@@ -3,6 +3,8 @@
 Weekly process (DESIGN §3, voucher), every step vectorised over participants:
 
 1. lottery waves select recipients among arrived applicants; the never-selected are the control;
+   under guided or structured choice (``voucher.counselling``) each recipient is counselled at
+   selection, at a cost booked in the ledger, and may first buy ``delay_weeks`` later;
 2. courses ending this week: completion, compulsory rating, skill gain, first-completion date;
 3. cash: the incentive (amount x months, every ``interval_weeks`` from the first completion) and
    paid surveys; the programme office charges its share of the money paid out;
@@ -10,7 +12,9 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
    nothing more: unspent credit is forfeited to the treasury;
 5. shopping: holders of credit who visit this week (every first-time buyer; a returning buyer
    with probability ``choice.revisit_share``) see their platform's ranked page for their sector
-   plus a few other courses and buy one or wait (``simulation.rules.choice``); enrolment pays the
+   plus a few other courses and buy one or wait (``simulation.rules.choice``; how they appraise a
+   course beyond its stars, free alternatives and counselling: ``simulation.rules.appraisal``);
+   enrolment pays the
    provider the price less the platform's commission; the same step tallies each course's
    impressions and expected sales and receipts (the providers' evidence, see
    ``simulation.schemes.platform_market``);
