@@ -572,6 +572,96 @@ class RatingGaming(Frozen):
     )
 
 
+class FreeAlternatives(Frozen):
+    """Course content that is free elsewhere (issue 10 point 5; ``simulation.rules.free_content``).
+    A course's content is free elsewhere with probability ``free_share`` (one keyed draw per
+    course); a buyer then values such a course by what it adds over the free material: the quality
+    term of its appeal is ``quality_weight x max(expected quality - free_quality, 0) +
+    certificate_value``. Off by default (the model before issue 10)."""
+
+    enabled: Flag = False
+    free_share: Share = Field(
+        0.89,
+        description="chance a course's content is available free online; sourced: 89% of a 327-course "
+        "sample (KPK review, June 2020; CALIBRATION.md 'Quality, gaming and leakage')",
+    )
+    free_quality: Share = Field(
+        0.4,
+        description="expected quality (0-1, the scale of expected quality from stars) of the free "
+        "material a buyer can use instead; assumption",
+    )
+    certificate_value: Weight = Field(
+        0.0,
+        description="utility (logit units) of the programme's certificate, which unlocks the incentive "
+        "and which free material lacks, added to a free-content course's appeal; assumption",
+    )
+    skill_counted: Share = Field(
+        1.0,
+        description="share of the part of a free-content course's skill that free material could "
+        "teach (min(quality, free_quality)) that counts as gained: 1, the full gain (nobody studies "
+        "the free material without the programme); 0, only what it adds; assumption",
+    )
+
+
+CounsellingRegime = Literal["maximum", "guided", "structured"]
+
+
+class Counselling(Frozen):
+    """Counselling before purchase (issue 10 point 10; ``simulation.rules.counselling``): the arms
+    of the US WIA ITA experiment (CALIBRATION.md). ``maximum`` (counselling optional, modelled as
+    none: the model before issue 10); ``guided`` (mandatory counselling, the customer decides): the
+    expected quality a shopper reads becomes (1 - information_weight) x stars-based + information_
+    weight x the counsellor's noisy reading of true quality, and local demand weighs
+    ``extra_demand_weight`` more; ``structured``: guided, and the counsellor vetoes courses whose
+    reading is below ``veto_min_quality`` or whose sector's local vacancies are below
+    ``veto_min_demand_ratio`` x the region's mean over sectors. Every recipient of a counselled
+    regime is counselled once, at selection."""
+
+    regime: CounsellingRegime = "maximum"
+    information_weight: Share = Field(
+        0.5, description="weight of the counsellor's reading in the expected quality; assumption"
+    )
+    reading_noise_sd: Sd = Field(
+        0.15, description="sd of the counsellor's reading of a course's true quality (0-1); assumption"
+    )
+    extra_demand_weight: Weight = Field(
+        0.3, description="utility added per log(local vacancies) in counselled regimes; assumption"
+    )
+    veto_min_quality: Share = Field(
+        0.3, description="structured: courses read below this quality (0-1) are vetoed; assumption"
+    )
+    veto_min_demand_ratio: Annotated[float, *real_bounds(0.0, 10.0)] = Field(
+        0.5,
+        description="structured: courses in a sector whose local vacancies are below this multiple of "
+        "the region's mean over sectors are vetoed; assumption",
+    )
+    cost_per_recipient_idr: Money = Field(
+        300_000.0,
+        description="cost of counselling one recipient, real IDR (a few ITA-style sessions at local "
+        "counsellor wages); assumption",
+    )
+    delay_weeks: Week = Field(
+        0,
+        description="weeks of counselling before a recipient can first buy, under guided or structured "
+        "choice (the purchase deadline moves by as much); assumption",
+    )
+
+    @property
+    def active(self) -> bool:
+        """True when recipients are counselled (guided or structured)."""
+        return self.regime != "maximum"
+
+    @property
+    def cost_idr(self) -> float:
+        """Cost per recipient, real IDR: 0 under maximum choice."""
+        return self.cost_per_recipient_idr if self.active else 0.0
+
+    @property
+    def wait_weeks(self) -> int:
+        """Weeks of counselling before a first purchase: 0 under maximum choice."""
+        return self.delay_weeks if self.active else 0
+
+
 class Voucher(Frozen):
     """The demand-side scheme: credit to participants, courses sold on platforms (DESIGN §3)."""
 
@@ -601,6 +691,8 @@ class Voucher(Frozen):
         description="listing rule: a course's price cap is min(the cap, this x its hours), IDR per "
         "hour, rounded down to whole thousands (None: one cap for every course); assumption",
     )
+    free_alternatives: FreeAlternatives = FreeAlternatives()
+    counselling: Counselling = Counselling()
 
     @property
     def cap_idr(self) -> float:

@@ -3,9 +3,10 @@
 Amounts are simulated IDR (multiply by the world's scale for national totals). The identities
 
     treasury out + participants' top-ups = providers + platforms + participants + admin + curation
+    + counselling
     (treasury out = credit spent + contract payments + incentives + surveys + allowances + admin
-    + curation - penalties; providers' receipts are net of the penalties they paid back; curation
-    is what the office spends reviewing courses, paid to its reviewers)
+    + curation + counselling - penalties; providers' receipts are net of the penalties they paid
+    back; curation is what the office spends reviewing courses, paid to its reviewers)
     credit issued = credit spent + credit forfeited + credit still on cards
 
 hold at every week; tests check them against independent sums over agents and participants.
@@ -33,6 +34,7 @@ class Ledger:
     penalties: float = 0.0  # paid back to the treasury by contractors found shading (tender)
     allowances: float = 0.0  # the tender's allowance to trainees (cash to participants)
     curation: float = 0.0  # the office's cost of reviewing courses (voucher curation)
+    counselling: float = 0.0  # counselling before purchase (voucher), paid to the counsellors
 
     def record_purchases(self, credit_used: float, topups: float, commission: float) -> None:
         """Course purchases: credit and top-ups in, split into commission and provider receipts."""
@@ -56,6 +58,10 @@ class Ledger:
         self.incentives += incentives
         self.surveys += surveys
 
+    def record_counselling(self, amount: float) -> None:
+        """Counselling before purchase (voucher): out of the treasury, to the counselling service."""
+        self.counselling += amount
+
     def record_allowances(self, amount: float) -> None:
         """The tender's allowance paid to trainees: out of the treasury, to participants."""
         self.allowances += amount
@@ -76,21 +82,16 @@ class Ledger:
     @property
     def treasury_out(self) -> float:
         """Government money spent: credit used, contract payments, cash to participants, office,
-        curation, less the penalties contractors paid back."""
-        return (
-            self.credit_spent
-            + self.contract_payments
-            + self.cash_paid
-            + self.admin
-            + self.curation
-            - self.penalties
-        )
+        curation and counselling, less the penalties contractors paid back."""
+        spent = self.credit_spent + self.contract_payments + self.cash_paid + self.admin - self.penalties
+        return spent + self.curation + self.counselling
 
     @property
     def received(self) -> float:
-        """Money received by providers, platforms, participants (cash), the office and its
-        course reviewers."""
-        return self.provider_receipts + self.platform_commission + self.cash_paid + self.admin + self.curation
+        """Money received by providers, platforms, participants (cash), the office, its course
+        reviewers and the counselling service."""
+        received = self.provider_receipts + self.platform_commission + self.cash_paid + self.admin
+        return received + self.curation + self.counselling
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

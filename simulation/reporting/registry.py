@@ -121,6 +121,16 @@ METRICS: tuple[Metric, ...] = (
     _m("courses_delisted", "whole", "courses", "courses delisted by curation",
        "courses delisted when curation's re-review found their delivered quality below the minimum",
        VOUCHER, "scheme"),
+    _m("spending_on_free_content_share", "share", "share of credit spent", "credit on free content",
+       "credit spent on courses whose content is available free elsewhere (voucher.free_alternatives; "
+       "0 when off)", VOUCHER, "scheme", undefined="no credit spent"),
+    _m("counselling_cost_idr", "idr", "IDR", "counselling cost",
+       "cost of counselling recipients before purchase (voucher.counselling; in total cost)",
+       VOUCHER, "scheme"),
+    _m("vetoed_option_share", "share", "share of options shown", "options vetoed by counsellor",
+       "courses shown to shoppers that structured-choice counselling removed from their options "
+       "(0 unless voucher.counselling.regime is structured)", VOUCHER, "scheme",
+       undefined="no option shown"),
     _m("rating_quality_correlation", "number", "correlation, -1 to 1", "rating-quality correlation",
        "correlation across courses of mean stars and the true quality their raters received (courses "
        "with enough ratings)",

@@ -13,6 +13,11 @@ All functions are pure and vectorised over shoppers (rows) and options (columns)
                              a hybrid course costs half of each)
          - copay_weight     * max(0, price_j - credit left) / credit
 
+With a week's appraisal (``Market.appraisal``; ``simulation.rules.appraisal``) the quality term
+values a course whose content is free elsewhere by what it adds, quality_weight x max(E[q] -
+free_quality, 0) + certificate_value, E[q] mixes stars with a counsellor's reading, the demand
+weight grows by ``extra_demand_weight``, and courses a counsellor vetoes are infeasible.
+
 and the outside option (wait this week) has ``outside_utility + outside_shift * courses bought``.
 Money is divided by the credit floored at 1 IDR; weekly hours are whole hours. A course is bought
 only if it strictly beats waiting; among equal totals the first column wins.
@@ -29,6 +34,7 @@ import numpy as np
 
 from simulation.config.codes import HYBRID, OFFLINE, ONLINE
 from simulation.config.scenario import Choice
+from simulation.rules.appraisal import Appraisal
 from simulation.rules.kernels import choose_courses
 from simulation.rules.keyed_draws import Draws
 
@@ -50,6 +56,7 @@ class Market:
     credit_idr: float  # the full credit, the unit in which money enters utility
     cap_idr: float  # the price cap
     max_topup_idr: float  # 0 when top-ups are not allowed
+    appraisal: Appraisal | None = None  # free alternatives and counselling (None: neither)
 
 
 @dataclass(frozen=True)
@@ -86,12 +93,35 @@ def course_appeal(market: Market, params: Choice) -> np.ndarray:
     unit = max(market.credit_idr, 1.0)
     price = market.price_idr.astype(np.float32)
     appeal = (
-        params.quality_weight * expected_quality(market.displayed_stars)
+        quality_term(market, params)
         + params.price_signal_weight * np.log(np.maximum(price, 1.0) / max(market.cap_idr, 1.0))
         - params.credit_shadow_value * price / unit
         - params.effort_weight * market.course_difficulty
     )
     return appeal.astype(np.float32)
+
+
+def quality_term(market: Market, params: Choice) -> np.ndarray:
+    """The quality term of each course's appeal [courses]: quality_weight x expected quality from
+    stars, or as the week's appraisal values it (``simulation.rules.appraisal``)."""
+    star_quality = expected_quality(market.displayed_stars)
+    if market.appraisal is None:
+        return params.quality_weight * star_quality
+    return market.appraisal.quality_term(star_quality, params.quality_weight)
+
+
+def demand_weight(market: Market, params: Choice) -> float:
+    """Utility per log(local vacancies in the course's sector): counselling adds to it."""
+    extra = 0.0 if market.appraisal is None else market.appraisal.extra_demand_weight
+    return params.demand_weight + extra
+
+
+def veto(table: np.ndarray, market: Market) -> np.ndarray:
+    """The taste table [courses + 1, region, ...] with -inf where the counsellor vetoes a course
+    for shoppers of a region (structured choice); unchanged otherwise."""
+    if market.appraisal is not None and market.appraisal.veto is not None:
+        table[:-1][market.appraisal.veto] = -np.inf
+    return table
 
 
 def mode_penalty(market: Market, params: Choice) -> np.ndarray:
@@ -155,13 +185,13 @@ def taste_table(market: Market, params: Choice) -> np.ndarray:
     table = np.empty((sector.shape[0] + 1, n_regions, 2, n_sectors), dtype=np.float32)
     appeal = course_appeal(market, params)
     for region in range(n_regions):  # small loops over regions and internet access
-        demand = params.demand_weight * market.log_vacancies[sector, region]
+        demand = demand_weight(market, params) * market.log_vacancies[sector, region]
         for internet in (0, 1):
             base = appeal + demand - penalty[mode, internet, region]
             relevant = sector[:, None] == np.arange(n_sectors)[None, :]
             table[:-1, region, internet, :] = base[:, None] + params.relevance_weight * relevant
     table[-1] = -np.inf
-    return table.reshape(table.shape[0], -1)
+    return veto(table, market).reshape(table.shape[0], -1)
 
 
 def time_table(market: Market, params: Choice, max_hours: int) -> np.ndarray:

@@ -3,6 +3,8 @@
 Weekly process (DESIGN §3, voucher), every step vectorised over participants:
 
 1. lottery waves select recipients among arrived applicants; the never-selected are the control;
+   under guided or structured choice (``voucher.counselling``) each recipient is counselled at
+   selection, at a cost booked in the ledger, and may first buy ``delay_weeks`` later;
 2. courses ending this week: completion, compulsory rating (which can be gamed:
    ``simulation.rules.rating_gaming``), skill gain, first-completion date;
 3. cash: the incentive (amount x months, every ``interval_weeks`` from the first completion) and
@@ -11,7 +13,9 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
    nothing more: unspent credit is forfeited to the treasury;
 5. shopping: holders of credit who visit this week (every first-time buyer; a returning buyer
    with probability ``choice.revisit_share``) see their platform's ranked page for their sector
-   plus a few other courses and buy one or wait (``simulation.rules.choice``); enrolment pays the
+   plus a few other courses and buy one or wait (``simulation.rules.choice``; how they appraise a
+   course beyond its stars, free alternatives and counselling: ``simulation.rules.appraisal``);
+   enrolment pays the
    provider the price less the platform's commission; the same step tallies each course's
    impressions and expected sales and receipts (the providers' evidence, see
    ``simulation.schemes.platform_market``);
@@ -34,7 +38,9 @@ from simulation.config.codes import MODE_NAMES
 from simulation.config.streams import stream
 from simulation.market.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
 from simulation.rules import kernels, listing, rating_gaming
+from simulation.rules.appraisal import appraisal
 from simulation.rules.choice import Market, Shoppers, shop
+from simulation.rules.free_content import free_content, skill_quality
 from simulation.rules.keyed_draws import Draws
 from simulation.rules.self_preferencing import AffiliateTally
 from simulation.rules.statistics import herfindahl, mean, median, rating_quality_correlation, share
@@ -75,6 +81,7 @@ class VoucherScheme:
         self.ratings_counted = 0  # simulated ratings shown (after the platforms' filter)
         self.ratings_non_genuine = 0  # of which bought or pressured (rules.rating_gaming)
         self._leniency: np.ndarray | None = None  # each course's own leniency, stars (None: none)
+        self.appraised = AppraisalTally()
         self.first_completers: dict[int, np.ndarray] = {}  # week -> rows completing a first course
         self.others = model.params.choice.other_courses_shown
         self.week_flows: dict[str, float] = {}
@@ -214,6 +221,9 @@ class VoucherScheme:
             else None,
             "curation_cost_idr": model.ledger.curation * model.scale,
             **self.affiliates.metrics(),
+            "spending_on_free_content_share": self.appraised.free_content_share(),
+            "counselling_cost_idr": model.ledger.counselling * model.scale,
+            "vetoed_option_share": self.appraised.vetoed_share(),
         }
 
     def _rating_quality_correlation(self) -> float | None:
@@ -244,6 +254,8 @@ class VoucherScheme:
         state.selected_week[winners] = week
         state.credit_left_idr[winners] = self.params.credit_idr
         self.model.ledger.credit_issued += self.params.credit_idr * winners.size
+        if self.params.counselling.active:  # every recipient is counselled once, at selection
+            self.model.ledger.record_counselling(self.params.counselling.cost_idr * winners.size)
         self.week_flows["selected"] = winners.size
 
     def _finish_courses(self, week: int) -> None:
@@ -253,7 +265,10 @@ class VoucherScheme:
         done = model.end_courses(week, HOLDING)
         course = state.course[done]
         self._rate(week, done, course)
-        first = model.complete(week, done, courses.true_quality[course])
+        taught = skill_quality(
+            courses.true_quality[course], self.free_content()[course], self.params.free_alternatives
+        )
+        first = model.complete(week, done, taught)
         self.first_completers[week] = first
         respond = Draws.of(self.seed, "voucher:surveys", week).uniforms(first)
         state.survey_respondent[first] = respond < self.params.survey.response_rate
@@ -331,7 +346,8 @@ class VoucherScheme:
         state, courses = self.model.state, self.model.courses
         holding = state.status == HOLDING
         age = week - state.selected_week
-        revoke = holding & (state.courses_bought == 0) & (age >= self.params.purchase_deadline_weeks)
+        deadline = self.params.purchase_deadline_weeks + self.params.counselling.wait_weeks
+        revoke = holding & (state.courses_bought == 0) & (age >= deadline)
         cheapest = _min(courses.price_idr[courses.active & courses.listed.any(axis=1)])
         broke = state.credit_left_idr + self.params.max_topup_idr * self.params.topup_allowed < cheapest
         expire = holding & ~revoke & ((age >= self.params.credit_validity_weeks) | broke)
@@ -350,13 +366,20 @@ class VoucherScheme:
         returning = state.courses_bought[holders] > 0
         revisit = Draws.of(self.seed, "voucher:revisit", week).uniforms(holders)
         shoppers = holders[~returning | (revisit < model.params.choice.revisit_share)]
+        delay = self.params.counselling.wait_weeks
+        if delay > 0:  # in counselling: first purchases wait delay_weeks after selection
+            shoppers = shoppers[
+                (state.courses_bought[shoppers] > 0) | (week - state.selected_week[shoppers] >= delay)
+            ]
         if shoppers.size == 0:
             return
         basket = self.shoppers(shoppers, week)
         keep = 1.0 - self.market.commission_rates()[model.people.platform[shoppers]]
         tally = (self.market.week_demand, keep, self.market.alternative_prices())
         noise = Draws.of(self.seed, "voucher:shopping", week)
-        pick = shop(basket, self.course_facts(week), model.params.choice, noise, *tally)
+        facts = self.course_facts(week)
+        self.appraised.add_options(basket, facts)
+        pick = shop(basket, facts, model.params.choice, noise, *tally)
         bought = pick >= 0
         buyers = shoppers[bought]
         course = basket.options[bought, pick[bought]]
@@ -414,7 +437,20 @@ class VoucherScheme:
             credit_idr=self.params.credit_idr,
             cap_idr=self.price_cap_idr,
             max_topup_idr=self.params.max_topup_idr if self.params.topup_allowed else 0.0,
+            appraisal=appraisal(
+                self.seed,
+                courses.true_quality,
+                courses.sector,
+                model.world.vacancies[week],
+                self.params.free_alternatives,
+                self.params.counselling,
+            ),
         )
+
+    def free_content(self) -> np.ndarray:
+        """Whether each course's content is free elsewhere [courses] (bool; all False when the
+        mechanism is off): ``simulation.rules.free_content``."""
+        return free_content(self.seed, len(self.model.courses), self.params.free_alternatives)
 
     def _enrol(self, week: int, buyers: np.ndarray, course: np.ndarray) -> None:
         """Pay for and start the chosen courses; draw whether each will be completed."""
@@ -431,6 +467,7 @@ class VoucherScheme:
         owner = model.provider_affiliation[courses.provider]
         self.affiliates.add(people.platform[buyers], course, owner, on_sale, courses.true_quality)
         spent = float(credit_used.sum(dtype=np.float64))
+        self.appraised.add_spending(credit_used, self.free_content()[course])
         model.ledger.record_purchases(spent, float(topup.sum(dtype=np.float64)), float(commission.sum()))
         model.ledger.charge_admin(spent, self.params.admin_cost_share)
         weeks = np.maximum(np.ceil(courses.hours[course] / people.weekly_hours[buyers]), 1)
@@ -455,6 +492,40 @@ class VoucherScheme:
         )
         self.week_flows["enrolments"] = buyers.size
         self.week_flows["credit_spent_idr"] = spent
+
+
+class AppraisalTally:
+    """Running sums for the free-alternatives and counselling metrics: credit spent (simulated
+    IDR) in all and on courses whose content is free elsewhere; options shown and vetoed."""
+
+    def __init__(self) -> None:
+        self.credit_spent_idr = 0.0
+        self.free_credit_idr = 0.0
+        self.options_shown = 0
+        self.options_vetoed = 0
+
+    def add_spending(self, credit_used: np.ndarray, free: np.ndarray) -> None:
+        """One week's purchases: credit used [purchases], IDR, and whether each course is free."""
+        self.credit_spent_idr += float(credit_used.sum(dtype=np.float64))
+        self.free_credit_idr += float(credit_used[free].sum(dtype=np.float64))
+
+    def add_options(self, shoppers: Shoppers, market: Market) -> None:
+        """One week's choice sets: every non-empty slot shown, and those vetoed for the shopper's
+        region (structured choice)."""
+        shown = shoppers.options >= 0
+        self.options_shown += int(np.count_nonzero(shown))
+        if market.appraisal is None or market.appraisal.veto is None:
+            return
+        region = np.broadcast_to(shoppers.region[:, None], shown.shape)[shown]
+        self.options_vetoed += int(np.count_nonzero(market.appraisal.veto[shoppers.options[shown], region]))
+
+    def free_content_share(self) -> float | None:
+        """Share of credit spent on courses whose content is free elsewhere (None: none spent)."""
+        return self.free_credit_idr / self.credit_spent_idr if self.credit_spent_idr > 0 else None
+
+    def vetoed_share(self) -> float | None:
+        """Share of the options shown that the counsellor vetoed (None: none shown)."""
+        return self.options_vetoed / self.options_shown if self.options_shown else None
 
 
 class PurchaseTally:
@@ -520,9 +591,10 @@ def budget_in_use_idr(scenario: Scenario) -> float:
 
 def _package_cost_idr(scenario: Scenario) -> float:
     """Real IDR one simulated recipient's package commits: credit, incentive and surveys, with the
-    office's share, for the ``scenario.scale`` real recipients it stands for."""
+    office's share, and counselling (0 under maximum choice), for the ``scenario.scale`` real
+    recipients it stands for."""
     v = _voucher(scenario)
-    return v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale
+    return (v.package_idr * (1.0 + v.admin_cost_share) + v.counselling.cost_idr) * scenario.scale
 
 
 def _voucher(scenario: Scenario) -> Voucher:

@@ -1,0 +1,68 @@
+"""How a shopper appraises a course beyond its stars: free alternatives and counselling.
+
+One object per week, built by the voucher (``VoucherScheme.course_facts``) and read by the
+shopping logit (``simulation.rules.choice``): the quality term of a course's appeal is
+
+    quality_weight x E[q]                                                   (no appraisal)
+    quality_weight x max(E[q] - free_quality, 0) + certificate_value        (content free elsewhere)
+
+with E[q] from stars, or, when counselled, mixed with the counsellor's reading
+(``simulation.rules.counselling.informed_quality``); local demand weighs ``extra_demand_weight``
+more; and courses the counsellor vetoes are infeasible for shoppers of the regions where vetoed.
+``Market.appraisal`` None is the model before issue 10, bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.config.scenario import Counselling, FreeAlternatives
+from simulation.rules import counselling, free_content
+
+
+@dataclass(frozen=True)
+class Appraisal:
+    """What shoppers know of the courses beyond their stars this week (arrays over courses)."""
+
+    free: np.ndarray  # bool [courses], content free elsewhere
+    free_alternatives: FreeAlternatives
+    reading: np.ndarray | None = None  # float32 [courses], counsellor's reading (None: not counselled)
+    information_weight: float = 0.0  # weight of the reading in expected quality
+    extra_demand_weight: float = 0.0  # utility added per log(local vacancies)
+    veto: np.ndarray | None = None  # bool [courses, region], vetoed (structured choice)
+
+    def quality_term(self, star_quality: np.ndarray, quality_weight: float) -> np.ndarray:
+        """The quality term of each course's appeal [courses] (float32)."""
+        quality = star_quality
+        if self.reading is not None:
+            quality = counselling.informed_quality(star_quality, self.reading, self.information_weight)
+        return free_content.quality_term(quality, self.free, quality_weight, self.free_alternatives)
+
+
+def appraisal(
+    seed: int,
+    true_quality: np.ndarray,
+    course_sector: np.ndarray,
+    vacancies: np.ndarray,
+    free_params: FreeAlternatives,
+    counsel: Counselling,
+) -> Appraisal | None:
+    """This week's appraisal of the courses (None when both mechanisms are off): content flags,
+    and under a counselled regime the readings, their weight, the extra demand weight and
+    (structured) the vetoes given this week's ``vacancies`` [sector, region]."""
+    if not free_params.enabled and not counsel.active:
+        return None
+    free = free_content.free_content(seed, true_quality.shape[0], free_params)
+    if not counsel.active:
+        return Appraisal(free, free_params)
+    reading = counselling.readings(seed, true_quality, counsel)
+    return Appraisal(
+        free,
+        free_params,
+        reading,
+        counsel.information_weight,
+        counsel.extra_demand_weight,
+        counselling.vetoes(reading, course_sector, vacancies, counsel),
+    )
