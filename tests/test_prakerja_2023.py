@@ -31,7 +31,7 @@ def test_the_2023_package_is_the_published_one():
     assert v.package_idr * (1 + v.admin_cost_share) * 1_000_000 <= v.budget_idr
     assert v.purchase_deadline_weeks * 7 <= 15
     assert set(v.modes_allowed) == {"online", "offline", "hybrid"}
-    assert scenario.providers.hours_min >= 15
+    assert scenario.providers.hours_min >= 15 and v.min_hours == 15
     assert all(s.shock_depth == 0 for s in scenario.sectors)
 
 
