@@ -4,7 +4,8 @@ Amounts are simulated IDR (multiply by the world's scale for national totals). T
 
     treasury out + participants' top-ups = providers + platforms + participants + admin
     (treasury out = credit spent + contract payments + incentives + surveys + allowances + admin
-    - penalties; providers' receipts are net of the penalties they paid back)
+    + completion checks + audits - penalties - clawbacks; providers' receipts are net of the
+    penalties and clawbacks they paid back; checks and audits are received by the office)
     credit issued = credit spent + credit forfeited + credit still on cards
 
 hold at every week; tests check them against independent sums over agents and participants.
@@ -31,6 +32,9 @@ class Ledger:
     contract_payments: float = 0.0  # paid to contractors under a tender
     penalties: float = 0.0  # paid back to the treasury by contractors found shading (tender)
     allowances: float = 0.0  # the tender's allowance to trainees (cash to participants)
+    checks: float = 0.0  # completion checks (voucher.completion_check): paid by the treasury
+    audits: float = 0.0  # audits of sellers (voucher.audits): paid by the treasury
+    clawbacks: float = 0.0  # receipts for faked courses repaid by sellers (voucher), to the treasury
 
     def record_purchases(self, credit_used: float, topups: float, commission: float) -> None:
         """Course purchases: credit and top-ups in, split into commission and provider receipts."""
@@ -48,6 +52,16 @@ class Ledger:
         """A penalty a contractor pays back (tender): out of its receipts, back to the treasury."""
         self.penalties += amount
         self.provider_receipts -= amount
+
+    def record_clawback(self, amount: float) -> None:
+        """Receipts a seller repays for courses found faked (voucher): back to the treasury."""
+        self.clawbacks += amount
+        self.provider_receipts -= amount
+
+    def record_controls(self, checks: float, audits: float) -> None:
+        """Cost of completion checks and audits: out of the treasury, to the office."""
+        self.checks += checks
+        self.audits += audits
 
     def record_cash(self, incentives: float, surveys: float) -> None:
         """Cash paid to participants."""
@@ -70,13 +84,20 @@ class Ledger:
     @property
     def treasury_out(self) -> float:
         """Government money spent: credit used, contract payments, cash to participants, office,
-        less the penalties contractors paid back."""
-        return self.credit_spent + self.contract_payments + self.cash_paid + self.admin - self.penalties
+        checks and audits, less the penalties contractors and the clawbacks sellers paid back."""
+        spent = self.credit_spent + self.contract_payments + self.cash_paid + self.admin - self.penalties
+        if self.checks or self.audits or self.clawbacks:  # kept apart: the default sum stays bit for bit
+            spent += self.checks + self.audits - self.clawbacks
+        return spent
 
     @property
     def received(self) -> float:
-        """Money received by providers, platforms, participants (cash) and the office."""
-        return self.provider_receipts + self.platform_commission + self.cash_paid + self.admin
+        """Money received by providers, platforms, participants (cash) and the office (its
+        share, and the checks and audits it runs)."""
+        received = self.provider_receipts + self.platform_commission + self.cash_paid + self.admin
+        if self.checks or self.audits:
+            received += self.checks + self.audits
+        return received
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

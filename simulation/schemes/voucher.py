@@ -35,6 +35,7 @@ from simulation.rules.training import completion_probability, expected_stars, st
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
 from simulation.schemes.platform_market import PlatformMarket
+from simulation.schemes.voucher_integrity import IntegrityControls
 
 if TYPE_CHECKING:
     from simulation.config.scenario import Scenario, Voucher
@@ -73,6 +74,7 @@ class VoucherScheme:
         courses = model.courses
         offered = courses.active & courses.listed.any(axis=1)  # after modes and curation
         self.quality_available = mean(courses.true_quality[offered])  # what the scheme offers, 0-1
+        self.integrity = IntegrityControls(self)  # fake completions, checks, audits (issue 10)
 
     # ------------------------------------------------------------------ scheme interface
     def trading(self, week: int) -> bool:
@@ -107,6 +109,7 @@ class VoucherScheme:
             self._lottery(week, self.wave_weeks.index(week))
         self._finish_courses(week)
         self._pay_cash(week)
+        self.integrity.audit(week)
         self._close_cards(week)
         self.market.open_week(week)
         self._shop(week)
@@ -182,6 +185,7 @@ class VoucherScheme:
             "mismatch_rate": per_purchase(tally.mismatched),
             "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
             "courses_delisted": self.market.delisted,
+            **self.integrity.metrics(),
         }
 
     def _rating_quality_correlation(self) -> float | None:
@@ -215,10 +219,11 @@ class VoucherScheme:
         self.week_flows["selected"] = winners.size
 
     def _finish_courses(self, week: int) -> None:
-        """Courses ending this week: completion, rating, skill, and the return to shopping."""
+        """Courses ending this week: completion, rating, skill, and the return to shopping. Fake
+        completions that pass the checks (``voucher_integrity``) complete unrated, with no skill."""
         model = self.model
         state, courses = model.state, model.courses
-        done = model.end_courses(week, HOLDING)
+        done, fakes = self.integrity.finish(week, model.end_courses(week, HOLDING))
         course = state.course[done]
         noise = Draws.of(self.seed, "voucher:ratings", week).normals(done)
         given = stars(courses.true_quality[course], noise, model.params.ratings)
@@ -229,10 +234,14 @@ class VoucherScheme:
         courses.rating_expected_sum += np.bincount(course, earned[course], minlength=n)
         courses.rated_quality_sum += np.bincount(course, courses.true_quality[course], minlength=n)
         first = model.complete(week, done, courses.true_quality[course])
+        if fakes.size:
+            first_fakes = model.complete(week, fakes, np.zeros(fakes.size, dtype=np.float32))
+            self.integrity.mark_unlocked(first_fakes)
+            first = np.concatenate([first, first_fakes])
         self.first_completers[week] = first
         respond = Draws.of(self.seed, "voucher:surveys", week).uniforms(first)
         state.survey_respondent[first] = respond < self.params.survey.response_rate
-        self.week_flows["completions"] = done.size
+        self.week_flows["completions"] = done.size + fakes.size
 
     def _pay_cash(self, week: int) -> None:
         """Incentive tranches and survey payments due this week, booked in the ledger and paid to
@@ -252,6 +261,7 @@ class VoucherScheme:
         labour = self.model.labour
         labour.add_cash(paid, incentive.amount_idr)
         labour.add_cash(answered, survey.amount_idr)
+        self.integrity.count_cash(paid, answered)
         ledger = self.model.ledger
         ledger.record_cash(incentives, surveys)
         ledger.charge_admin(incentives + surveys, self.params.admin_cost_share)
@@ -377,6 +387,10 @@ class VoucherScheme:
             courses.difficulty[course],
             model.params.completion,
         )
+        fake = self.integrity.collude(week, buyers, course, price - commission, credit_used)
+        if fake.any():  # a fake course ends the following week and is certified
+            weeks = np.where(fake, 1, weeks)
+            p_complete = np.where(fake, 1.0, p_complete)
         model.enrol(week, buyers, course, weeks.astype(np.int16), p_complete)
         self.purchases.add(
             price, courses.true_quality[course], fit == 0, topup, courses.potential_quality[course]
