@@ -22,13 +22,14 @@ course's hours enter through v).
 
 The course's seller gains, per faked trainee (IDR),
 
-    gain_p = c - m x q - [p_c R_c + (1 - p_c) p_a (R + L)]   (-inf for a refusing seller),
+    gain_p = c - m x q - [p_c (R_c + q_a L) + (1 - p_c) p_a (R + L)]   (-inf for a refusing seller),
 
 where c is the delivery cost it saves (the course's cost per trainee as delivered), m x q the
 skill its mission values and the trainee does not get (mission weight x delivered quality; 0 for
 a for-profit seller, so mission-driven sellers are much less willing), p_c = d the chance the
 check catches the fake, R_c the receipts it repays then (net of commission, with
-``completion_check.clawback``, else 0), p_a the chance an audit finds a fake that passed the
+``completion_check.clawback``, else 0), q_a the chance the seller is audited before the market
+closes (an audit finds every failed check on its record), p_a the chance an audit finds a fake that passed the
 check (the chance of an audit before the market closes times the chance it finds this fake,
 ``audit_catch_chance``), R the receipts it repays then and L the listing it loses if blacklisted, per
 trainee (its margin per sale x weeks left / review weeks, as curation's re-reviews value a
@@ -102,19 +103,23 @@ def provider_gain_idr(
 def expected_sanction_idr(
     check_catch: float,
     check_repaid_idr: np.ndarray | float,
+    audited: float,
     audit_catch: float,
     audit_repaid_idr: np.ndarray | float,
     listing_loss_idr: np.ndarray | float,
 ) -> np.ndarray:
-    """What a seller expects to lose per faked trainee, IDR: caught by the completion check
-    (chance ``check_catch``) it repays ``check_repaid_idr``; passing it (1 - check_catch), an
-    audit finds the fake with chance ``audit_catch`` and it repays ``audit_repaid_idr`` and loses
-    ``listing_loss_idr`` (its listing, when blacklisting is on):
+    """What a seller expects to lose per faked trainee, IDR. Caught by the completion check
+    (chance ``check_catch``) it repays ``check_repaid_idr``, and the failure is on its record: its
+    next audit (chance ``audited`` that one comes) finds it, and it loses ``listing_loss_idr`` (its
+    listing, when blacklisting is on). Passing the check (1 - check_catch), an audit finds the fake
+    with chance ``audit_catch`` and it repays ``audit_repaid_idr`` and loses the listing:
 
-        p_c R_c + (1 - p_c) p_a (R_a + L)."""
-    return check_catch * np.asarray(check_repaid_idr, dtype=np.float64) + (
-        1.0 - check_catch
-    ) * audit_catch * (np.asarray(audit_repaid_idr, dtype=np.float64) + listing_loss_idr)
+        p_c (R_c + q_a L) + (1 - p_c) p_a (R_a + L)."""
+    listing = np.asarray(listing_loss_idr, dtype=np.float64)
+    caught = check_catch * (np.asarray(check_repaid_idr, dtype=np.float64) + audited * listing)
+    return caught + (1.0 - check_catch) * audit_catch * (
+        np.asarray(audit_repaid_idr, dtype=np.float64) + listing
+    )
 
 
 def colludes(buyer_gain_idr: np.ndarray, seller_gain_idr: np.ndarray, side_payment: bool) -> np.ndarray:

@@ -49,6 +49,7 @@ class IntegrityControls:
         self.fake_receipts_idr = np.zeros(n)  # the seller's net receipts for the current fake
         self.course_fakes = np.zeros(len(model.courses))  # fakes passed since the seller's last audit
         self.course_fake_receipts_idr = np.zeros(len(model.courses))  # their receipts, simulated IDR
+        self.course_flagged = np.zeros(len(model.courses))  # fakes the check caught, on the record
         self.honesty_idr = np.zeros(0)
         if self.fake.enabled:
             rows = np.arange(n, dtype=np.int64)
@@ -116,15 +117,15 @@ class IntegrityControls:
         )[owner]
         review_weeks = model.params.pricing.review_weeks
         weeks_left = market.weeks_left(week)
-        audit_catch = 0.0
+        audited = audit_catch = 0.0
         if self.audits.enabled:
-            audit_catch = integrity.audit_catch_chance(
-                self.audits.share, self.audits.catch_rate, weeks_left / review_weeks
-            )
+            periods = weeks_left / review_weeks
+            audited = integrity.audit_catch_chance(self.audits.share, 1.0, periods)
+            audit_catch = integrity.audit_catch_chance(self.audits.share, self.audits.catch_rate, periods)
         margin = np.maximum(net_idr - courses.marginal_cost_idr[course], 0.0)
         listing = margin * weeks_left / review_weeks if self.audits.blacklist else 0.0
         sanction = integrity.expected_sanction_idr(
-            self.detection(), net_idr if self.check.clawback else 0.0, audit_catch, net_idr, listing
+            self.detection(), net_idr if self.check.clawback else 0.0, audited, audit_catch, net_idr, listing
         )
         cost_saved = market.delivery_cost_idr()[course]
         gain = integrity.provider_gain_idr(cost_saved, mission, courses.true_quality[course], sanction)
@@ -152,6 +153,7 @@ class IntegrityControls:
         course = self.model.state.course[passed]
         n = len(self.model.courses)
         self._grow(n)
+        self.course_flagged += np.bincount(self.model.state.course[fakes[caught]], minlength=n)
         self.course_fakes += np.bincount(course, minlength=n)
         self.course_fake_receipts_idr += np.bincount(course, self.fake_receipts_idr[passed], minlength=n)
         self.totals["fakes"] += passed.size
@@ -191,6 +193,7 @@ class IntegrityControls:
         if extra > 0:
             self.course_fakes = np.concatenate([self.course_fakes, np.zeros(extra)])
             self.course_fake_receipts_idr = np.concatenate([self.course_fake_receipts_idr, np.zeros(extra)])
+            self.course_flagged = np.concatenate([self.course_flagged, np.zeros(extra)])
 
     # ------------------------------------------------------------------ cash and audits
     def count_cash(self, paid: np.ndarray, answered: np.ndarray) -> None:
@@ -220,13 +223,16 @@ class IntegrityControls:
         share_found = np.divide(found, fakes, out=np.zeros(fakes.size), where=fakes > 0)
         repaid = self.course_fake_receipts_idr * share_found[courses.provider]
         self._claw_back(np.arange(len(courses)), repaid)
-        cleared = audited[courses.provider]  # an audit clears the fakes since the last one
+        flagged = np.bincount(courses.provider, self.course_flagged, minlength=len(providers)) > 0
+        found_faking = (found > 0) | (audited & flagged)  # an audit reads the failed checks too
+        cleared = audited[courses.provider]  # an audit clears the record since the last one
         self.course_fakes[cleared] = 0.0
         self.course_fake_receipts_idr[cleared] = 0.0
+        self.course_flagged[cleared] = 0.0
         model.ledger.record_controls(0.0, spec.cost_per_audit_idr * int(audited.sum()) / model.scale)
         self.totals["audits"] += int(audited.sum())
         if spec.blacklist:
-            for p in np.flatnonzero(found > 0):  # sellers found faking: a few organisations
+            for p in np.flatnonzero(found_faking):  # sellers found faking: a few organisations
                 courses.listed[providers[p].courses, :] = False
                 providers[p].exit_market()
                 self.totals["blacklisted"] += 1
