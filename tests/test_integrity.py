@@ -15,7 +15,7 @@ from simulation.config.scenario import load_scenario
 from simulation.model.market import MarketModel
 from simulation.model.world import build_world
 from simulation.reporting.metrics import summarise
-from simulation.rules import integrity
+from simulation.rules import integrity, outcome_pay
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
 FAKE = "voucher.fake_completion.enabled=true"
@@ -30,6 +30,8 @@ OPTIONAL = {
     "providers_blacklisted",
     "clawbacks_idr",
     "integrity_controls_cost_idr",
+    "outcome_pay_withheld_idr",
+    "outcome_pay_paid_idr",
 }
 
 
@@ -278,3 +280,59 @@ def test_books_balance_with_every_control_on():
         (model.ledger.checks + model.ledger.audits) * model.scale
     )
     assert got["total_cost_idr"] == pytest.approx(model.ledger.treasury_out * model.scale)
+
+
+# ------------------------------------------------------------------ outcome-based pay
+OUTCOME = "voucher.outcome_pay.enabled=true"
+
+
+def test_placement_slope_and_value_by_hand():
+    # Weekly hazard h = 0.5 (logit 0), W = 2 weeks: P = 1 - (1 - h)^2, dP/dlogit(h) = W (1-h)^(W-1)
+    # h (1-h) = 2 x 0.5 x 0.25 = 0.25; times skill_effect 0.2 and gain_per_quality 1: 0.05.
+    slope = outcome_pay.placement_slope(0.0, 2, 0.2, 1.0)
+    assert slope == pytest.approx(0.05)
+    # Check against the finite difference of P in the log-odds.
+    p = lambda logit: 1 - (1 - 1 / (1 + np.exp(-logit))) ** 2  # noqa: E731
+    assert slope == pytest.approx((p(1e-6 * 0.2) - p(-1e-6 * 0.2)) / 2e-6, rel=1e-6)
+    # Share 0.1 of a net price of 850,000: 0.1 x 850,000 x 0.05 = 4,250 IDR per unit of quality.
+    assert outcome_pay.quality_value_idr(0.1, np.array([850_000.0]), slope) == pytest.approx([4250.0])
+
+
+def test_outcome_pay_at_zero_share_is_the_run_without_it():
+    off, zero = run(), run(OUTCOME, "voucher.outcome_pay.share=0.0")
+    assert core(zero) == core(off)
+    assert summarise(zero)["outcome_pay_withheld_idr"] == 0
+
+
+def test_outcome_pay_is_withheld_paid_on_placement_and_balances():
+    model = run(OUTCOME, "voucher.outcome_pay.share=0.2", "voucher.outcome_pay.placement_weeks=4")
+    ledger, got = model.ledger, summarise(model)
+    assert 0 < ledger.outcome_paid < ledger.outcome_withheld
+    assert got["outcome_pay_withheld_idr"] == pytest.approx(ledger.outcome_withheld * model.scale)
+    assert got["outcome_pay_paid_idr"] == pytest.approx(ledger.outcome_paid * model.scale)
+    pending = sum(float(a.sum()) for _, _, a in model.scheme.outcome.due.values())
+    pending += float(model.scheme.outcome.held_idr.sum())
+    assert ledger.outcome_withheld == pytest.approx(ledger.outcome_paid + ledger.outcome_returned + pending)
+    # A fifth of the net receipts held back, then paid at about the placement rate.
+    assert ledger.outcome_withheld == pytest.approx(
+        0.2 * (ledger.credit_spent + ledger.topups - ledger.platform_commission)
+    )
+    balanced(model)
+    assert got["total_cost_idr"] < summarise(run())["total_cost_idr"]  # pay not earned stays in the treasury
+
+
+def test_outcome_pay_makes_sellers_shade_less():
+    # Shading saves Rp20,000 online per unit of quality; a strong placement payment (all receipts,
+    # a slope raised by a big skill effect) makes delivered quality worth more than that.
+    shade = ["providers.quality_saving_idr={online: 20000, offline: 20000, hybrid: 20000}"]
+    strong = [OUTCOME, "voucher.outcome_pay.share=1.0", "labour.skill_effect=2.0"]
+    without = run(*shade, "labour.skill_effect=2.0")
+    with_pay = run(*shade, *strong)
+    assert summarise(with_pay)["mean_shading"] < summarise(without)["mean_shading"]
+
+
+def test_a_fake_forgoes_placement_pay():
+    # The seller's gain from a fake falls by share x net x slope x quality (a mission-like term).
+    slope = outcome_pay.placement_slope(0.0, 2, 0.2, 1.0)
+    value = outcome_pay.quality_value_idr(0.5, 850_000.0, slope)  # 21,250 per unit of quality
+    assert integrity.provider_gain_idr(25_000.0, value, 0.4, 0.0) == pytest.approx(25_000.0 - 8_500.0)

@@ -541,6 +541,23 @@ def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
 Mode = Literal["online", "offline", "hybrid"]
 
 
+class OutcomePay(Frozen):
+    """Outcome-based pay (issue 10, point 11; ``simulation.rules.outcome_pay``): a share of the
+    seller's receipts withheld at purchase and paid only if the trainee completes and is employed
+    (wage or business) ``placement_weeks`` after completing; else returned to the treasury. Off by
+    default."""
+
+    enabled: Flag = False
+    share: Share = Field(
+        0.1,
+        description="share of the seller's receipts (price net of commission) paid only on placement; "
+        "0.1 as Chile Joven's +10% placement bonus (CALIBRATION.md)",
+    )
+    placement_weeks: Weeks = Field(
+        13, description="weeks after completion at which placement is checked; assumption (3 months)"
+    )
+
+
 ProviderKind = Literal["online_only", "blended", "offline_centre", "public_blk"]
 
 
@@ -633,6 +650,7 @@ class Voucher(Frozen):
     fake_completion: FakeCompletion = FakeCompletion()
     completion_check: CompletionCheck = CompletionCheck()
     audits: Audits = Audits()
+    outcome_pay: OutcomePay = OutcomePay()
 
     @property
     def cap_idr(self) -> float:

@@ -281,6 +281,13 @@ METRICS: tuple[Metric, ...] = (
     _m("clawbacks_idr", "idr", "real IDR", "clawbacks",
        "receipts for faked courses sellers repaid to the treasury (completion check and audits)",
        VOUCHER, "scheme", optional=True),
+    _m("outcome_pay_withheld_idr", "idr", "real IDR", "outcome pay withheld",
+       "sellers' receipts withheld at purchase until placement (voucher.outcome_pay)", VOUCHER,
+       "scheme", optional=True),
+    _m("outcome_pay_paid_idr", "idr", "real IDR", "outcome pay paid",
+       "withheld receipts paid to sellers because the trainee was employed placement_weeks after "
+       "completing (the rest returned to the treasury, or still due at the end)", VOUCHER, "scheme",
+       optional=True),
     _m("integrity_controls_cost_idr", "idr", "real IDR", "cost of checks and audits",
        "cost of the completion checks and audits, in total_cost_idr", VOUCHER, "scheme",
        optional=True),

@@ -36,6 +36,7 @@ from simulation.schemes import register
 from simulation.schemes.base import Evaluation
 from simulation.schemes.platform_market import PlatformMarket
 from simulation.schemes.voucher_integrity import IntegrityControls
+from simulation.schemes.voucher_outcome_pay import OutcomePayment
 
 if TYPE_CHECKING:
     from simulation.config.scenario import Scenario, Voucher
@@ -75,6 +76,9 @@ class VoucherScheme:
         offered = courses.active & courses.listed.any(axis=1)  # after modes and curation
         self.quality_available = mean(courses.true_quality[offered])  # what the scheme offers, 0-1
         self.integrity = IntegrityControls(self)  # fake completions, checks, audits (issue 10)
+        self.outcome = OutcomePayment(self)  # pay withheld until placement (issue 10)
+        if self.params.outcome_pay.enabled:
+            self.market.placement_value = self.outcome.quality_value_idr
 
     # ------------------------------------------------------------------ scheme interface
     def trading(self, week: int) -> bool:
@@ -110,6 +114,7 @@ class VoucherScheme:
         self._finish_courses(week)
         self._pay_cash(week)
         self.integrity.audit(week)
+        self.outcome.settle(week)
         self._close_cards(week)
         self.market.open_week(week)
         self._shop(week)
@@ -186,6 +191,7 @@ class VoucherScheme:
             "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
             "courses_delisted": self.market.delisted,
             **self.integrity.metrics(),
+            **self.outcome.metrics(),
         }
 
     def _rating_quality_correlation(self) -> float | None:
@@ -239,6 +245,7 @@ class VoucherScheme:
             self.integrity.mark_unlocked(first_fakes)
             first = np.concatenate([first, first_fakes])
         self.first_completers[week] = first
+        self.outcome.courses_ended(week, np.concatenate([done, fakes]) if fakes.size else done)
         respond = Draws.of(self.seed, "voucher:surveys", week).uniforms(first)
         state.survey_respondent[first] = respond < self.params.survey.response_rate
         self.week_flows["completions"] = done.size + fakes.size
@@ -372,7 +379,8 @@ class VoucherScheme:
         state.credit_left_idr[buyers] -= credit_used
         state.topup_paid_idr[buyers] += topup
         commission = price.astype(np.float64) * self.market.commission_rates()[people.platform[buyers]]
-        self.market.book_sales(course, price - commission)
+        receipts = self.outcome.withhold(buyers, price - commission)  # less any pay held for placement
+        self.market.book_sales(course, receipts)
         spent = float(credit_used.sum(dtype=np.float64))
         model.ledger.record_purchases(spent, float(topup.sum(dtype=np.float64)), float(commission.sum()))
         model.ledger.charge_admin(spent, self.params.admin_cost_share)
@@ -387,7 +395,7 @@ class VoucherScheme:
             courses.difficulty[course],
             model.params.completion,
         )
-        fake = self.integrity.collude(week, buyers, course, price - commission, credit_used)
+        fake = self.integrity.collude(week, buyers, course, receipts, credit_used, price - commission)
         if fake.any():  # a fake course ends the following week and is certified
             weeks = np.where(fake, 1, weeks)
             p_complete = np.where(fake, 1.0, p_complete)

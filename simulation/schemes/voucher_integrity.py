@@ -71,19 +71,28 @@ class IntegrityControls:
         return self.check.detection_rate if self.check.enabled else 0.0
 
     def collude(
-        self, week: int, buyers: np.ndarray, course: np.ndarray, net_idr: np.ndarray, credit_idr: np.ndarray
+        self,
+        week: int,
+        buyers: np.ndarray,
+        course: np.ndarray,
+        receipts_idr: np.ndarray,
+        credit_idr: np.ndarray,
+        net_idr: np.ndarray,
     ) -> np.ndarray:
-        """Which of this week's purchases are faked (bool per buyer): buyer and seller both gain
-        (``rules.integrity``). ``net_idr`` is the seller's receipts per purchase, ``credit_idr``
-        the credit it used (simulated IDR = real IDR per person)."""
+        """Which of this week's purchases are faked (bool per buyer; ``rules.integrity``).
+        ``receipts_idr`` is what the seller is paid now per purchase (what a clawback takes back),
+        ``credit_idr`` the credit it used, ``net_idr`` the price net of commission (with outcome
+        pay, the receipts plus the pay held for placement); IDR per person."""
         fake = np.zeros(buyers.size, dtype=bool)
         if not self.fake.enabled or buyers.size == 0:
             return fake
         fake = integrity.colludes(
-            self._buyer_gain(buyers, course), self._seller_gain(week, course, net_idr), self.fake.side_payment
+            self._buyer_gain(buyers, course),
+            self._seller_gain(week, course, receipts_idr, net_idr),
+            self.fake.side_payment,
         )
         self.faked[buyers] = fake
-        self.fake_receipts_idr[buyers] = np.where(fake, net_idr, 0.0)
+        self.fake_receipts_idr[buyers] = np.where(fake, receipts_idr, 0.0)
         self.totals["credit_idr"] += float(credit_idr[fake].sum(dtype=np.float64))
         market = self.scheme.market  # a fake costs its seller nothing to deliver
         market.week_trainees -= np.bincount(course[fake], minlength=market.week_trainees.size)
@@ -104,7 +113,11 @@ class IntegrityControls:
             self.honesty_idr[buyers],
         )
 
-    def _seller_gain(self, week: int, course: np.ndarray, net_idr: np.ndarray) -> np.ndarray:
+    def _seller_gain(
+        self, week: int, course: np.ndarray, receipts_idr: np.ndarray, net_idr: np.ndarray
+    ) -> np.ndarray:
+        """Each seller's gain from faking, IDR per trainee; a fake forgoes the placement pay that
+        the quality it would teach earns (outcome pay: like a mission, ``rules.outcome_pay``)."""
         model, market = self.model, self.scheme.market
         courses, providers = model.courses, model.providers
         owner = courses.provider[course]
@@ -122,12 +135,18 @@ class IntegrityControls:
             periods = weeks_left / review_weeks
             audited = integrity.audit_catch_chance(self.audits.share, 1.0, periods)
             audit_catch = integrity.audit_catch_chance(self.audits.share, self.audits.catch_rate, periods)
-        margin = np.maximum(net_idr - courses.marginal_cost_idr[course], 0.0)
+        margin = np.maximum(receipts_idr - courses.marginal_cost_idr[course], 0.0)
         listing = margin * weeks_left / review_weeks if self.audits.blacklist else 0.0
         sanction = integrity.expected_sanction_idr(
-            self.detection(), net_idr if self.check.clawback else 0.0, audited, audit_catch, net_idr, listing
+            self.detection(),
+            receipts_idr if self.check.clawback else 0.0,
+            audited,
+            audit_catch,
+            receipts_idr,
+            listing,
         )
         cost_saved = market.delivery_cost_idr()[course]
+        mission = mission + self.scheme.outcome.quality_value_idr(net_idr)
         gain = integrity.provider_gain_idr(cost_saved, mission, courses.true_quality[course], sanction)
         return np.where(refusing, -np.inf, gain)
 
