@@ -336,3 +336,50 @@ def test_a_fake_forgoes_placement_pay():
     slope = outcome_pay.placement_slope(0.0, 2, 0.2, 1.0)
     value = outcome_pay.quality_value_idr(0.5, 850_000.0, slope)  # 21,250 per unit of quality
     assert integrity.provider_gain_idr(25_000.0, value, 0.4, 0.0) == pytest.approx(25_000.0 - 8_500.0)
+
+
+# ------------------------------------------------------------------ money is conserved, whatever the controls
+@st.composite
+def controls(draw):
+    """Overrides of tiny.yaml switching the integrity controls and outcome pay on at random."""
+    flag = lambda: str(draw(st.booleans())).lower()  # noqa: E731
+    return (
+        [
+            FAKE,
+            f"voucher.fake_completion.honesty_cost_median_idr={draw(st.sampled_from([1e5, 3e6, 18e6]))}",
+            f"voucher.fake_completion.side_payment={flag()}",
+            f"voucher.fake_completion.time_value_idr_per_hour={draw(st.sampled_from([0, 20000]))}",
+            f"voucher.completion_check.enabled={flag()}",
+            f"voucher.completion_check.detection_rate={draw(st.sampled_from([0.0, 0.3, 0.9]))}",
+            f"voucher.completion_check.cost_per_check_idr={draw(st.sampled_from([0, 15000]))}",
+            f"voucher.completion_check.clawback={flag()}",
+            f"voucher.completion_check.revoke_card={flag()}",
+            f"voucher.audits.enabled={flag()}",
+            f"voucher.audits.share={draw(st.sampled_from([0.1, 1.0]))}",
+            f"voucher.audits.catch_rate={draw(st.sampled_from([0.2, 1.0]))}",
+            f"voucher.audits.cost_per_audit_idr={draw(st.sampled_from([0, 3e7]))}",
+            f"voucher.audits.blacklist={flag()}",
+            f"voucher.outcome_pay.enabled={flag()}",
+            f"voucher.outcome_pay.share={draw(st.sampled_from([0.05, 0.5, 1.0]))}",
+            f"voucher.outcome_pay.placement_weeks={draw(st.integers(1, 8))}",
+        ],
+        draw(st.integers(100, 400)),
+        draw(st.integers(8, 30)),
+        draw(st.integers(0, 10_000)),
+    )
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None)
+@given(case=controls())
+def test_books_balance_whatever_the_controls(case):
+    overrides, size, weeks, seed = case
+    model = MarketModel(
+        build_world(load_scenario(TINY, overrides=overrides, size=size, weeks=weeks, seed=seed))
+    ).run()
+    balanced(model)
+    ledger, state = model.ledger, model.state
+    assert ledger.clawbacks >= 0 and ledger.outcome_paid <= ledger.outcome_withheld + 1e-6
+    assert (state.credit_left_idr >= 0).all()
+    only_fake = model.scheme.integrity.unlocked & (state.courses_completed == 1)
+    assert (state.skill[only_fake] == 0).all()
+    summarise(model)  # the registry accepts what the scheme reports
