@@ -16,6 +16,13 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
    ``simulation.schemes.platform_market``);
 6. the platform market closes the week (``simulation.schemes.platform_market``): providers settle,
    review prices, exit or enter, and the platforms re-rank.
+
+Issue 10's integrity mechanisms, each off by default (``simulation.schemes.voucher_integrity``,
+``simulation.schemes.voucher_outcome_pay``): at enrolment a buyer and the seller may fake the
+course (``voucher.fake_completion``); when courses end, a completion check may catch fakes
+(``voucher.completion_check``); after the cash, audits on price-review weeks claw back and
+blacklist (``voucher.audits``) and placement checks settle the pay withheld under
+``voucher.outcome_pay``.
 """
 
 from __future__ import annotations
