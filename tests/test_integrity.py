@@ -383,3 +383,25 @@ def test_books_balance_whatever_the_controls(case):
     only_fake = model.scheme.integrity.unlocked & (state.courses_completed == 1)
     assert (state.skill[only_fake] == 0).all()
     summarise(model)  # the registry accepts what the scheme reports
+
+
+def test_a_fake_course_ends_the_following_week():
+    model = MarketModel(build_world(load_scenario(TINY, overrides=[FAKE])))
+    seen = 0
+    for _ in range(8):
+        model.step()
+        faked = np.flatnonzero(model.scheme.integrity.faked)
+        assert (model.state.course_end_week[faked] == model.week).all()  # enrolled in week - 1
+        assert model.state.will_complete[faked].all()
+        seen += faked.size
+    assert seen > 0
+
+
+def test_prevalence_does_not_depend_on_the_sample_size():
+    # The decision is per person (keyed draws) and per course (expected quantities): the same real
+    # population simulated with four times the sample (a quarter of the scale) fakes as much,
+    # within sampling noise.
+    small, large = run(FAKE), run(FAKE, "size=8000")
+    assert large.scale == small.scale / 4
+    fakes = [summarise(m)["fake_completions"] / summarise(m)["participants_offered"] for m in (small, large)]
+    assert fakes[0] == pytest.approx(fakes[1], abs=0.012)  # ~2.5 standard errors of the small run
