@@ -405,3 +405,18 @@ def test_prevalence_does_not_depend_on_the_sample_size():
     assert large.scale == small.scale / 4
     fakes = [summarise(m)["fake_completions"] / summarise(m)["participants_offered"] for m in (small, large)]
     assert fakes[0] == pytest.approx(fakes[1], abs=0.012)  # ~2.5 standard errors of the small run
+
+
+def test_sellers_with_a_mission_never_fake_unless_allowed():
+    def faking_sellers(model: MarketModel) -> set[int]:
+        courses = np.flatnonzero(model.scheme.integrity.course_fakes > 0)
+        return {int(p) for p in np.unique(model.courses.provider[courses])}
+
+    knightly = ["providers.knightly_weight_idr=100000", "providers.knightly_share=0.5"]
+    refuse, allow = (
+        run(FAKE, *knightly),
+        run(FAKE, *knightly, "voucher.fake_completion.mission_refuses=false"),
+    )
+    mission = {p.provider_id for p in refuse.providers if p.mission_weight_idr > 0}
+    assert mission and faking_sellers(refuse) and not faking_sellers(refuse) & mission
+    assert faking_sellers(allow) & mission  # a Rp100,000 mission weighs little against the cash
