@@ -662,6 +662,93 @@ class Counselling(Frozen):
         return self.delay_weeks if self.active else 0
 
 
+class OutcomePay(Frozen):
+    """Outcome-based pay (issue 10, point 11; ``simulation.rules.outcome_pay``): a share of the
+    seller's receipts withheld at purchase and paid only if the trainee completes and is employed
+    (wage or business) ``placement_weeks`` after completing; else returned to the treasury. Off by
+    default."""
+
+    enabled: Flag = False
+    share: Share = Field(
+        0.1,
+        description="share of the seller's receipts (price net of commission) paid only on placement; "
+        "0.1 as Chile Joven's +10% placement bonus (CALIBRATION.md)",
+    )
+    placement_weeks: Weeks = Field(
+        13, description="weeks after completion at which placement is checked; assumption (3 months)"
+    )
+
+
+ProviderKind = Literal["online_only", "blended", "offline_centre", "public_blk"]
+
+
+class FakeCompletion(Frozen):
+    """Fake completion (issue 10, point 1; ``simulation.rules.integrity``): at enrolment a
+    participant and the course's provider may collude to certify the course without training. Off
+    by default. Every value is an assumption (no public prevalence figure exists; BPK 2023 found
+    weak attendance control, CALIBRATION.md "Quality, gaming and leakage")."""
+
+    enabled: Flag = False
+    honesty_cost_median_idr: Money = Field(
+        18_000_000.0,
+        description="median of a person's cost of cheating (honesty, stigma), IDR; log-normal "
+        "across people; assumption: with the other defaults, about 10% of incentive-motivated "
+        "and 2% of other first-course buyers would fake at 2020's Rp2.4 m incentive with no checks",
+    )
+    honesty_cost_sd_log: Sd = Field(1.0, description="sd of the log of the honesty cost; assumption")
+    incentive_motivated_factor: Annotated[float, *real_bounds(0.0, 1.0)] = Field(
+        0.5,
+        description="multiplies the honesty cost of people who joined for the cash "
+        "(people.incentive_motivated): they collude more readily; assumption",
+    )
+    time_value_idr_per_hour: Money = Field(
+        0.0, description="what an hour not spent in a course is worth to a participant, IDR; assumption"
+    )
+    side_payment: Flag = Field(
+        True,
+        description="the participant may pay the seller a cut of the cash (a kickback): the pair fakes "
+        "when their joint gain is positive; false: each must gain on its own; assumption",
+    )
+    mission_refuses: Flag = Field(
+        True,
+        description="a seller with a mission (a knightly provider, mission_weight_idr > 0) never "
+        "falsifies a certificate; false: it weighs the skill forgone like any cost; assumption",
+    )
+    refusing_types: tuple[ProviderKind, ...] = Field(
+        ("public_blk",), description="provider types that never collude (public centres); assumption"
+    )
+
+
+class CompletionCheck(Frozen):
+    """A post-test or attendance check required for completion (issue 10, point 8). Every
+    completion is checked; a fake one is caught with ``detection_rate`` (an honest one always
+    passes). Off by default."""
+
+    enabled: Flag = False
+    detection_rate: Share = Field(0.5, description="chance a fake completion fails the check; assumption")
+    cost_per_check_idr: Money = Field(
+        0.0, description="cost of checking one completion, real IDR, paid by the treasury; assumption"
+    )
+    clawback: Flag = Field(True, description="the provider repays its receipts for a course caught faked")
+    revoke_card: Flag = Field(
+        False, description="a participant caught faking loses the card (credit left forfeited)"
+    )
+
+
+class Audits(Frozen):
+    """Audits of sellers with clawbacks and blacklisting (issue 10, point 9). Each price-review
+    period every active seller is audited with chance ``share``; an audit finds each fake
+    completion since the seller's last audit with chance ``catch_rate``; a seller found repays the
+    receipts of the faked courses found and, with ``blacklist``, is delisted from every platform.
+    Off by default."""
+
+    enabled: Flag = False
+    share: Share = Field(0.1, description="chance an active seller is audited in a review period; assumption")
+    catch_rate: Share = Field(0.5, description="chance an audit finds a given fake completion; assumption")
+    cost_per_audit_idr: Money = Field(0.0, description="cost of one audit, real IDR; assumption")
+    blacklist: Flag = Field(True, description="a seller found faking is delisted from every platform")
+
+
 class Voucher(Frozen):
     """The demand-side scheme: credit to participants, courses sold on platforms (DESIGN §3)."""
 
@@ -693,6 +780,10 @@ class Voucher(Frozen):
     )
     free_alternatives: FreeAlternatives = FreeAlternatives()
     counselling: Counselling = Counselling()
+    fake_completion: FakeCompletion = FakeCompletion()
+    completion_check: CompletionCheck = CompletionCheck()
+    audits: Audits = Audits()
+    outcome_pay: OutcomePay = OutcomePay()
 
     @property
     def cap_idr(self) -> float:

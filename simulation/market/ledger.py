@@ -5,8 +5,10 @@ Amounts are simulated IDR (multiply by the world's scale for national totals). T
     treasury out + participants' top-ups = providers + platforms + participants + admin + curation
     + counselling
     (treasury out = credit spent + contract payments + incentives + surveys + allowances + admin
-    + curation + counselling - penalties; providers' receipts are net of the penalties they paid
-    back; curation is what the office spends reviewing courses, paid to its reviewers)
+    + curation + counselling + completion checks + audits - penalties - clawbacks - outcome pay
+    held (withheld, not paid); providers' receipts are net of the penalties and clawbacks they paid
+    back and of the outcome pay withheld until placement; curation is what the office spends
+    reviewing courses, paid to its reviewers; checks and audits are received by the office)
     credit issued = credit spent + credit forfeited + credit still on cards
 
 hold at every week; tests check them against independent sums over agents and participants.
@@ -35,6 +37,12 @@ class Ledger:
     allowances: float = 0.0  # the tender's allowance to trainees (cash to participants)
     curation: float = 0.0  # the office's cost of reviewing courses (voucher curation)
     counselling: float = 0.0  # counselling before purchase (voucher), paid to the counsellors
+    checks: float = 0.0  # completion checks (voucher.completion_check): paid by the treasury
+    audits: float = 0.0  # audits of sellers (voucher.audits): paid by the treasury
+    clawbacks: float = 0.0  # receipts for faked courses repaid by sellers (voucher), to the treasury
+    outcome_withheld: float = 0.0  # sellers' receipts withheld at purchase until placement (voucher)
+    outcome_paid: float = 0.0  # withheld receipts paid to sellers on placement
+    outcome_returned: float = 0.0  # withheld receipts returned to the treasury (no completion or placement)
 
     def record_purchases(self, credit_used: float, topups: float, commission: float) -> None:
         """Course purchases: credit and top-ups in, split into commission and provider receipts."""
@@ -52,6 +60,33 @@ class Ledger:
         """A penalty a contractor pays back (tender): out of its receipts, back to the treasury."""
         self.penalties += amount
         self.provider_receipts -= amount
+
+    def record_clawback(self, amount: float) -> None:
+        """Receipts a seller repays for courses found faked (voucher): back to the treasury."""
+        self.clawbacks += amount
+        self.provider_receipts -= amount
+
+    def record_withheld(self, amount: float) -> None:
+        """Receipts withheld from sellers at purchase until placement (outcome pay): they stay in
+        the treasury, out of the sellers' receipts."""
+        self.outcome_withheld += amount
+        self.provider_receipts -= amount
+
+    def record_outcome(self, paid: float, returned: float) -> None:
+        """Withheld receipts settled: ``paid`` to sellers on placement, ``returned`` for good."""
+        self.outcome_paid += paid
+        self.provider_receipts += paid
+        self.outcome_returned += returned
+
+    @property
+    def outcome_held(self) -> float:
+        """Withheld receipts not paid to sellers: returned, or still waiting for placement."""
+        return self.outcome_withheld - self.outcome_paid
+
+    def record_controls(self, checks: float, audits: float) -> None:
+        """Cost of completion checks and audits: out of the treasury, to the office."""
+        self.checks += checks
+        self.audits += audits
 
     def record_cash(self, incentives: float, surveys: float) -> None:
         """Cash paid to participants."""
@@ -82,16 +117,26 @@ class Ledger:
     @property
     def treasury_out(self) -> float:
         """Government money spent: credit used, contract payments, cash to participants, office,
-        curation and counselling, less the penalties contractors paid back."""
+        curation, counselling, checks and audits, less the penalties contractors and the
+        clawbacks sellers paid back, and less the receipts withheld for placement and not paid
+        (``outcome_held``)."""
         spent = self.credit_spent + self.contract_payments + self.cash_paid + self.admin - self.penalties
-        return spent + self.curation + self.counselling
+        spent += self.curation + self.counselling
+        if self.checks or self.audits or self.clawbacks:  # kept apart: the default sum stays bit for bit
+            spent += self.checks + self.audits - self.clawbacks
+        if self.outcome_withheld:
+            spent -= self.outcome_held
+        return spent
 
     @property
     def received(self) -> float:
-        """Money received by providers, platforms, participants (cash), the office, its course
-        reviewers and the counselling service."""
+        """Money received by providers, platforms, participants (cash), the office (its share,
+        and the checks and audits it runs), its course reviewers and the counselling service."""
         received = self.provider_receipts + self.platform_commission + self.cash_paid + self.admin
-        return received + self.curation + self.counselling
+        received += self.curation + self.counselling
+        if self.checks or self.audits:
+            received += self.checks + self.audits
+        return received
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

@@ -33,7 +33,7 @@ def summarise(model: MarketModel) -> dict[str, MetricValue]:
     check_scheme_metrics(scheme, own)
     shared = shared_values(model)
     values = {**{m.name: shared[m.name] for m in shared_metrics(scheme)}, **own}
-    return {m.name: values[m.name] for m in METRICS if scheme in m.schemes}
+    return {m.name: values[m.name] for m in METRICS if scheme in m.schemes and m.name in values}
 
 
 def undefined(metrics: dict[str, MetricValue]) -> dict[str, str]:

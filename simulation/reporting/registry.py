@@ -40,6 +40,7 @@ class Metric:
     ratio: tuple[str, str] | None = None  # (numerator, denominator) metrics: replications average each
     undefined: str = ""  # when the value is null, and why
     headline: bool = False  # in the comparison figure
+    optional: bool = False  # reported only when the scenario switches its mechanism on
 
 
 def _m(*args, **kwargs) -> Metric:
@@ -293,6 +294,38 @@ METRICS: tuple[Metric, ...] = (
        "awards that overrode the score", TENDER, "scheme"),
     _m("contractors", "whole", "providers", "contractors", "providers awarded at least one contract",
        TENDER, "scheme"),
+    # ---------------------------------------------------------------- integrity (voucher.fake_completion ...)
+    _m("fake_completions", "count", "real people", "fake completions",
+       "courses certified without training (voucher.fake_completion) that passed every check",
+       VOUCHER, "scheme", optional=True),
+    _m("fakes_caught_by_check", "count", "real people", "fakes caught by the completion check",
+       "fake completions the completion check caught (no completion, no incentive)",
+       VOUCHER, "scheme", optional=True),
+    _m("paid_without_training_idr", "idr", "real IDR", "paid without training",
+       "credit spent on faked courses plus the incentives and surveys fake completions unlocked, "
+       "less the receipts sellers repaid (clawbacks)", VOUCHER, "scheme", optional=True),
+    _m("incentive_without_training_share", "share", "share of incentive paid",
+       "incentive unlocked without training",
+       "share of the incentive paid that a fake completion unlocked", VOUCHER, "scheme",
+       undefined="no incentive was paid", optional=True),
+    _m("audits", "whole", "audits", "audits of sellers",
+       "audits of sellers (voucher.audits), all review periods", VOUCHER, "scheme", optional=True),
+    _m("providers_blacklisted", "whole", "providers", "sellers blacklisted",
+       "sellers an audit found faking and delisted from every platform", VOUCHER, "scheme",
+       optional=True),
+    _m("clawbacks_idr", "idr", "real IDR", "clawbacks",
+       "receipts for faked courses sellers repaid to the treasury (completion check and audits)",
+       VOUCHER, "scheme", optional=True),
+    _m("outcome_pay_withheld_idr", "idr", "real IDR", "outcome pay withheld",
+       "sellers' receipts withheld at purchase until placement (voucher.outcome_pay)", VOUCHER,
+       "scheme", optional=True),
+    _m("outcome_pay_paid_idr", "idr", "real IDR", "outcome pay paid",
+       "withheld receipts paid to sellers because the trainee was employed placement_weeks after "
+       "completing (the rest returned to the treasury, or still due at the end)", VOUCHER, "scheme",
+       optional=True),
+    _m("integrity_controls_cost_idr", "idr", "real IDR", "cost of checks and audits",
+       "cost of the completion checks and audits, in total_cost_idr", VOUCHER, "scheme",
+       optional=True),
 )
 # fmt: on
 
@@ -325,7 +358,9 @@ def check_scheme_metrics(scheme: str, values: dict) -> None:
         if scheme not in m.schemes:
             raise MetricError(f"metric {name!r} is not registered for scheme {scheme!r}")
     missing = [
-        m.name for m in METRICS if m.source == "scheme" and scheme in m.schemes and m.name not in values
+        m.name
+        for m in METRICS
+        if m.source == "scheme" and scheme in m.schemes and not m.optional and m.name not in values
     ]
     if missing:
         raise MetricError(f"scheme {scheme!r} does not compute {', '.join(missing)}")
@@ -345,6 +380,8 @@ def markdown_table() -> str:
             meaning += f". Estimand: {m.estimand}"
         if m.undefined:
             meaning += f". Null when {m.undefined}"
+        if m.optional:
+            meaning += ". Reported only when its mechanism is switched on"
         lines.append(f"| `{m.name}` | {m.unit} | {', '.join(m.schemes)} | {meaning} |")
     return "\n".join(lines)
 

@@ -71,6 +71,9 @@ class PlatformMarket:
         self.sellers_active_last_trading_week = 0  # sellers still active at its close
         self._stars: np.ndarray | None = None
         self.evidence: tuple[np.ndarray, ...] = ()  # per course, at a price review (review_evidence)
+        # Outcome pay (voucher.outcome_pay): the placement pay a seller expects per trainee per unit
+        # of quality, from its receipts per sale (IDR); None when the scheme pays none.
+        self.placement_value: Callable[[np.ndarray], np.ndarray] | None = None
         self.platforms = [Platform(model, p, self) for p in range(len(model.params.platforms))]
         self.sellers = self._sellers()
         self.refresh()
@@ -253,6 +256,8 @@ class PlatformMarket:
             model.params.pricing.review_weeks,
         )
         mission = np.array([p.mission_weight_idr for p in model.providers])[courses.provider]
+        if self.placement_value is not None:  # placement pay lost per unit shaded, like a mission
+            mission = mission + self.placement_value(receipts)
         curation = model.params.voucher.curation
         if curation.enabled and curation.rereview_weekly > 0:
             review_weeks = model.params.pricing.review_weeks

@@ -26,6 +26,13 @@ Listing rules (``simulation.rules.listing``: modes, minimum hours, price caps by
 and its cost) apply to the courses on sale at the start and to entrants' courses. Sales to a
 platform's own affiliates are tallied against their share of its listing and listed quality
 (``simulation.rules.self_preferencing``).
+
+Issue 10's integrity mechanisms, each off by default (``simulation.schemes.voucher_integrity``,
+``simulation.schemes.voucher_outcome_pay``): at enrolment a buyer and the seller may fake the
+course (``voucher.fake_completion``); when courses end, a completion check may catch fakes
+(``voucher.completion_check``); after the cash, audits on price-review weeks claw back and
+blacklist (``voucher.audits``) and placement checks settle the pay withheld under
+``voucher.outcome_pay``.
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ from simulation.rules.training import completion_probability, expected_stars, st
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
 from simulation.schemes.platform_market import PlatformMarket
+from simulation.schemes.voucher_integrity import IntegrityControls
+from simulation.schemes.voucher_outcome_pay import OutcomePayment
 
 if TYPE_CHECKING:
     from simulation.config.scenario import Scenario, Voucher
@@ -96,6 +105,10 @@ class VoucherScheme:
         courses = model.courses
         offered = courses.active & courses.listed.any(axis=1)  # after modes and curation
         self.quality_available = mean(courses.true_quality[offered])  # what the scheme offers, 0-1
+        self.integrity = IntegrityControls(self)  # fake completions, checks, audits (issue 10)
+        self.outcome = OutcomePayment(self)  # pay withheld until placement (issue 10)
+        if self.params.outcome_pay.enabled:
+            self.market.placement_value = self.outcome.quality_value_idr
 
     # ------------------------------------------------------------------ scheme interface
     def trading(self, week: int) -> bool:
@@ -141,6 +154,8 @@ class VoucherScheme:
             self._lottery(week, self.wave_weeks.index(week))
         self._finish_courses(week)
         self._pay_cash(week)
+        self.integrity.audit(week)
+        self.outcome.settle(week)
         self._close_cards(week)
         self.market.open_week(week)
         self._shop(week)
@@ -224,6 +239,8 @@ class VoucherScheme:
             "spending_on_free_content_share": self.appraised.free_content_share(),
             "counselling_cost_idr": model.ledger.counselling * model.scale,
             "vetoed_option_share": self.appraised.vetoed_share(),
+            **self.integrity.metrics(),
+            **self.outcome.metrics(),
         }
 
     def _rating_quality_correlation(self) -> float | None:
@@ -259,20 +276,26 @@ class VoucherScheme:
         self.week_flows["selected"] = winners.size
 
     def _finish_courses(self, week: int) -> None:
-        """Courses ending this week: completion, rating, skill, and the return to shopping."""
+        """Courses ending this week: completion, rating, skill, and the return to shopping. Fake
+        completions that pass the checks (``voucher_integrity``) complete unrated, with no skill."""
         model = self.model
         state, courses = model.state, model.courses
-        done = model.end_courses(week, HOLDING)
+        done, fakes = self.integrity.finish(week, model.end_courses(week, HOLDING))
         course = state.course[done]
         self._rate(week, done, course)
         taught = skill_quality(
             courses.true_quality[course], self.free_content()[course], self.params.free_alternatives
         )
         first = model.complete(week, done, taught)
+        if fakes.size:
+            first_fakes = model.complete(week, fakes, np.zeros(fakes.size, dtype=np.float32))
+            self.integrity.mark_unlocked(first_fakes)
+            first = np.concatenate([first, first_fakes])
         self.first_completers[week] = first
+        self.outcome.courses_ended(week, np.concatenate([done, fakes]) if fakes.size else done)
         respond = Draws.of(self.seed, "voucher:surveys", week).uniforms(first)
         state.survey_respondent[first] = respond < self.params.survey.response_rate
-        self.week_flows["completions"] = done.size
+        self.week_flows["completions"] = done.size + fakes.size
 
     def _rate(self, week: int, done: np.ndarray, course: np.ndarray) -> None:
         """The completers ``done`` rate the courses ``course`` they finished: honest stars from the
@@ -331,6 +354,7 @@ class VoucherScheme:
         labour = self.model.labour
         labour.add_cash(paid, incentive.amount_idr)
         labour.add_cash(answered, survey.amount_idr)
+        self.integrity.count_cash(paid, answered)
         ledger = self.model.ledger
         ledger.record_cash(incentives, surveys)
         ledger.charge_admin(incentives + surveys, self.params.admin_cost_share)
@@ -462,7 +486,8 @@ class VoucherScheme:
         state.credit_left_idr[buyers] -= credit_used
         state.topup_paid_idr[buyers] += topup
         commission = price.astype(np.float64) * self.market.commission_rates()[people.platform[buyers]]
-        self.market.book_sales(course, price - commission)
+        receipts = self.outcome.withhold(buyers, price - commission)  # less any pay held for placement
+        self.market.book_sales(course, receipts)
         on_sale = courses.listed & courses.active[:, np.newaxis]
         owner = model.provider_affiliation[courses.provider]
         self.affiliates.add(people.platform[buyers], course, owner, on_sale, courses.true_quality)
@@ -481,6 +506,10 @@ class VoucherScheme:
             courses.difficulty[course],
             model.params.completion,
         )
+        fake = self.integrity.collude(week, buyers, course, receipts, credit_used, price - commission)
+        if fake.any():  # a fake course ends the following week and is certified
+            weeks = np.where(fake, 1, weeks)
+            p_complete = np.where(fake, 1.0, p_complete)
         model.enrol(week, buyers, course, weeks.astype(np.int16), p_complete)
         self.purchases.add(
             price,
