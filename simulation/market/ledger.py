@@ -3,9 +3,11 @@
 Amounts are simulated IDR (multiply by the world's scale for national totals). The identities
 
     treasury out + participants' top-ups = providers + platforms + participants + admin
+                                           + identity checks
     (treasury out = credit spent + contract payments + incentives + surveys + allowances + admin
-    - penalties; providers' receipts are net of the penalties they paid back)
+    + identity checks - penalties; providers' receipts are net of the penalties they paid back)
     credit issued = credit spent + credit forfeited + credit still on cards
+    broker fees <= incentives + surveys (the part of participants' cash that brokers keep)
 
 hold at every week; tests check them against independent sums over agents and participants.
 """
@@ -31,6 +33,8 @@ class Ledger:
     contract_payments: float = 0.0  # paid to contractors under a tender
     penalties: float = 0.0  # paid back to the treasury by contractors found shading (tender)
     allowances: float = 0.0  # the tender's allowance to trainees (cash to participants)
+    identity_checks: float = 0.0  # paid for verifying applicants' identities (voucher)
+    broker_fees: float = 0.0  # of the cash paid to brokered accounts, what the brokers kept (voucher)
 
     def record_purchases(self, credit_used: float, topups: float, commission: float) -> None:
         """Course purchases: credit and top-ups in, split into commission and provider receipts."""
@@ -58,6 +62,15 @@ class Ledger:
         """The tender's allowance paid to trainees: out of the treasury, to participants."""
         self.allowances += amount
 
+    def record_identity_checks(self, amount: float) -> None:
+        """Identity checks of applicants: out of the treasury, to whoever verifies them."""
+        self.identity_checks += amount
+
+    def record_broker_fees(self, amount: float) -> None:
+        """Brokers' cut of cash paid to brokered accounts: a transfer from participants to
+        brokers inside ``cash_paid``, which moves no total."""
+        self.broker_fees += amount
+
     @property
     def cash_paid(self) -> float:
         """Cash paid to participants: incentives, surveys and allowances."""
@@ -70,13 +83,28 @@ class Ledger:
     @property
     def treasury_out(self) -> float:
         """Government money spent: credit used, contract payments, cash to participants, office,
-        less the penalties contractors paid back."""
-        return self.credit_spent + self.contract_payments + self.cash_paid + self.admin - self.penalties
+        identity checks, less the penalties contractors paid back."""
+        return (
+            self.credit_spent
+            + self.contract_payments
+            + self.cash_paid
+            + self.admin
+            + self.identity_checks
+            - self.penalties
+        )
 
     @property
     def received(self) -> float:
-        """Money received by providers, platforms, participants (cash) and the office."""
-        return self.provider_receipts + self.platform_commission + self.cash_paid + self.admin
+        """Money received by providers, platforms, participants (cash, of which brokers kept
+        ``broker_fees``), the office and the identity checks."""
+        return (
+            self.provider_receipts
+            + self.platform_commission
+            + (self.cash_paid - self.broker_fees)
+            + self.broker_fees
+            + self.admin
+            + self.identity_checks
+        )
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

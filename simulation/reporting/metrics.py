@@ -27,13 +27,17 @@ MetricValue = float | int | None
 def summarise(model: MarketModel) -> dict[str, MetricValue]:
     """Every registered metric of a finished run for its scheme, in the registry's order: the
     shared ones computed here, the scheme's own from ``model.scheme.metrics()`` (checked against
-    the registry)."""
+    the registry; an optional metric only if the scheme returned it)."""
     scheme = model.scheme_name
     own = model.scheme.metrics()
     check_scheme_metrics(scheme, own)
     shared = shared_values(model)
     values = {**{m.name: shared[m.name] for m in shared_metrics(scheme)}, **own}
-    return {m.name: values[m.name] for m in METRICS if scheme in m.schemes}
+    return {
+        m.name: values[m.name]
+        for m in METRICS
+        if scheme in m.schemes and (m.name in values or not m.optional)
+    }
 
 
 def undefined(metrics: dict[str, MetricValue]) -> dict[str, str]:

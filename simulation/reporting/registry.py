@@ -12,6 +12,10 @@ Kinds: ``count`` (real people or seats: simulated counts times the scale, or cou
 units where they belong to organisations, as seats contracted), ``whole`` (a count of
 organisations, lots or bids, not scaled), ``idr`` (real IDR),
 ``share`` (0-1), ``pp`` (percentage points), ``number`` (a plain number whose unit is in ``unit``).
+
+An ``optional`` metric belongs to a mechanism that is off by default: a scheme returns it only when
+the mechanism is on, and a summary of a run without the mechanism leaves it out (so that such a
+run's summary keeps the keys it had before the mechanism existed).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class Metric:
     ratio: tuple[str, str] | None = None  # (numerator, denominator) metrics: replications average each
     undefined: str = ""  # when the value is null, and why
     headline: bool = False  # in the comparison figure
+    optional: bool = False  # reported only by runs whose scheme returns it (its mechanism is on)
 
 
 def _m(*args, **kwargs) -> Metric:
@@ -125,6 +130,22 @@ METRICS: tuple[Metric, ...] = (
        "correlation across courses of mean stars and the true quality their raters received (courses "
        "with enough ratings)",
        VOUCHER, "scheme", headline=True, undefined="fewer than three courses with enough ratings"),
+    # ---------------------------------------------------------------- gaming by applicants
+    _m("brokered_share", "share", "share of recipients", "brokered accounts among recipients",
+       "recipients whose account a broker registered for someone outside the target group (only "
+       "with voucher.brokers on)", VOUCHER, "scheme", undefined="nobody was selected", optional=True),
+    _m("mistargeted_spending_idr", "idr", "IDR", "spending on brokered accounts",
+       "credit spent by and cash paid to brokered accounts (only with voucher.brokers on)",
+       VOUCHER, "scheme", optional=True),
+    _m("broker_fees_idr", "idr", "IDR", "brokers' fees",
+       "the brokers' cut of the cash paid to brokered accounts (only with voucher.brokers on)",
+       VOUCHER, "scheme", optional=True),
+    _m("brokered_detected", "count", "real people", "brokered accounts detected",
+       "brokered accounts the identity check detected and kept out of the lottery (only with "
+       "voucher.identity_check on)", VOUCHER, "scheme", optional=True),
+    _m("identity_check_cost_idr", "idr", "IDR", "identity check cost",
+       "cost of checking every applicant's identity, part of the total cost (only with "
+       "voucher.identity_check on)", VOUCHER, "scheme", optional=True),
     # ---------------------------------------------------------------- effects
     _m("itt_employment_pp", "pp", "pp", "effect of the offer (ITT)",
        "endline employment of those offered minus the comparison group, lottery stratum by stratum, "
@@ -280,7 +301,7 @@ def shared_metrics(scheme: str) -> list[Metric]:
 
 def check_scheme_metrics(scheme: str, values: dict) -> None:
     """Raise MetricError unless ``values`` holds exactly the scheme-computed metrics registered
-    for ``scheme``."""
+    for ``scheme`` (an optional one may be missing)."""
     for name in values:
         m = BY_NAME.get(name)
         if m is None:
@@ -290,7 +311,9 @@ def check_scheme_metrics(scheme: str, values: dict) -> None:
         if scheme not in m.schemes:
             raise MetricError(f"metric {name!r} is not registered for scheme {scheme!r}")
     missing = [
-        m.name for m in METRICS if m.source == "scheme" and scheme in m.schemes and m.name not in values
+        m.name
+        for m in METRICS
+        if m.source == "scheme" and scheme in m.schemes and m.name not in values and not m.optional
     ]
     if missing:
         raise MetricError(f"scheme {scheme!r} does not compute {', '.join(missing)}")

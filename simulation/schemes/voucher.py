@@ -16,6 +16,11 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
    ``simulation.schemes.platform_market``);
 6. the platform market closes the week (``simulation.schemes.platform_market``): providers settle,
    review prices, exit or enter, and the platforms re-rank.
+
+Gaming by applicants (issue 10, every part off by default): applicants who joined for the cash
+shop as incentive seekers (``choice.incentive_seekers``, ``simulation.rules.choice``); account
+brokers and the identity check against them (``voucher.brokers``, ``voucher.identity_check``,
+``simulation.schemes.brokers``) act in the lottery (1), completion (2), cash (3) and shopping (5).
 """
 
 from __future__ import annotations
@@ -28,16 +33,17 @@ from simulation.config.codes import MODE_NAMES
 from simulation.config.streams import stream
 from simulation.market.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
 from simulation.rules import kernels
-from simulation.rules.choice import Market, Shoppers, shop
+from simulation.rules.choice import INCENTIVE_SEEKER, ORDINARY, Market, Shoppers, shop
 from simulation.rules.keyed_draws import Draws
 from simulation.rules.statistics import herfindahl, mean, median, rating_quality_correlation, share
 from simulation.rules.training import completion_probability, expected_stars, stars
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
+from simulation.schemes.brokers import Brokerage, broker_choice
 from simulation.schemes.platform_market import PlatformMarket
 
 if TYPE_CHECKING:
-    from simulation.config.scenario import Scenario, Voucher
+    from simulation.config.scenario import Choice, Scenario, Voucher
     from simulation.model.market import MarketModel
 
 # Real ratings (simulated ratings x scale) a course needs to enter the rating-quality correlation:
@@ -66,6 +72,10 @@ class VoucherScheme:
         self.first_completers: dict[int, np.ndarray] = {}  # week -> rows completing a first course
         self.others = model.params.choice.other_courses_shown
         self.week_flows: dict[str, float] = {}
+        self.brokerage = Brokerage(
+            self.seed, len(model.people), self.params.brokers, self.params.identity_check
+        )
+        model.absent |= self.brokerage.brokered  # their holders take no course themselves
         self.admit_courses(np.arange(len(model.courses)), week=0)
         self.market = PlatformMarket(
             model, self.price_cap_idr, self.params.commission_cap, self.admit_courses
@@ -142,7 +152,7 @@ class VoucherScheme:
         selected = state.selected_week >= 0
         return Evaluation(
             offered=selected,
-            comparison=~selected,
+            comparison=~selected & ~self.brokerage.detected,  # the lottery is among verified applicants
             stratum=self.model.people.arrival_week.astype(np.int64),
             trained=state.courses_bought > 0,
         )
@@ -182,7 +192,15 @@ class VoucherScheme:
             "mismatch_rate": per_purchase(tally.mismatched),
             "median_weeks_to_first_training": float(np.median(waited)) if waited.size else None,
             "courses_delisted": self.market.delisted,
+            **self.brokerage.metrics(selected, model.scale),
+            **self._identity_check_metrics(),
         }
+
+    def _identity_check_metrics(self) -> dict[str, float]:
+        """What the identity check cost (real IDR), when it is on."""
+        if not self.params.identity_check.enabled:
+            return {}
+        return {"identity_check_cost_idr": self.model.ledger.identity_checks * self.model.scale}
 
     def _rating_quality_correlation(self) -> float | None:
         """Correlation across courses with at least ``MIN_REAL_RATINGS_FOR_CORRELATION`` real
@@ -205,6 +223,7 @@ class VoucherScheme:
         thin pool left unfilled in earlier waves are added to this one."""
         state = self.model.state
         pool = np.flatnonzero((state.status == NOT_SELECTED) & (self.model.people.arrival_week <= week))
+        pool = self.brokerage.screen(pool, self.model.ledger)  # detected accounts are not drawn
         due = sum(self.quota[: wave + 1]) - int(np.count_nonzero(state.selected_week >= 0))
         winners = Draws.of(self.seed, "lottery", wave).shuffled(pool)[: max(due, 0)]
         winners.sort()
@@ -228,7 +247,10 @@ class VoucherScheme:
         courses.rating_count += np.bincount(course, minlength=n)
         courses.rating_expected_sum += np.bincount(course, earned[course], minlength=n)
         courses.rated_quality_sum += np.bincount(course, courses.true_quality[course], minlength=n)
-        first = model.complete(week, done, courses.true_quality[course])
+        taught = courses.true_quality[course]
+        if self.brokerage.brokers.enabled:  # a brokered account's holder learns nothing
+            taught = np.where(self.brokerage.brokered[done], np.float32(0.0), taught)
+        first = model.complete(week, done, taught)
         self.first_completers[week] = first
         respond = Draws.of(self.seed, "voucher:surveys", week).uniforms(first)
         state.survey_respondent[first] = respond < self.params.survey.response_rate
@@ -249,12 +271,23 @@ class VoucherScheme:
         answered = asked[state.survey_respondent[asked]]
         incentives = incentive.amount_idr * paid.size
         surveys = survey.amount_idr * answered.size
-        labour = self.model.labour
-        labour.add_cash(paid, incentive.amount_idr)
-        labour.add_cash(answered, survey.amount_idr)
         ledger = self.model.ledger
+        for rows, amount in ((paid, incentive.amount_idr), (answered, survey.amount_idr)):
+            self._pay(rows, amount)
         ledger.record_cash(incentives, surveys)
         ledger.charge_admin(incentives + surveys, self.params.admin_cost_share)
+
+    def _pay(self, rows: np.ndarray, amount_idr: float) -> None:
+        """Cash of ``amount_idr`` to each of ``rows``: the job seekers' liquidity; a brokered
+        account's cash is received but is not its holder's liquidity, and the broker's cut is
+        booked (``Brokerage.pay``)."""
+        labour = self.model.labour
+        if not self.brokerage.brokers.enabled:
+            labour.add_cash(rows, amount_idr)
+            return
+        brokered = self.brokerage.pay(rows, amount_idr, self.model.ledger)
+        labour.add_cash(rows[~brokered], amount_idr)
+        labour.add_cash(rows[brokered], amount_idr, liquid=False)
 
     def _completers_since(self, week: int, lags: list[int]) -> np.ndarray:
         """Rows whose first completion was exactly one of ``lags`` weeks before ``week``."""
@@ -286,17 +319,33 @@ class VoucherScheme:
         returning = state.courses_bought[holders] > 0
         revisit = Draws.of(self.seed, "voucher:revisit", week).uniforms(holders)
         shoppers = holders[~returning | (revisit < model.params.choice.revisit_share)]
+        shoppers = shoppers[~(self.brokerage.brokered[shoppers] & (state.courses_bought[shoppers] > 0))]
         if shoppers.size == 0:
             return
         basket = self.shoppers(shoppers, week)
         keep = 1.0 - self.market.commission_rates()[model.people.platform[shoppers]]
-        tally = (self.market.week_demand, keep, self.market.alternative_prices())
         noise = Draws.of(self.seed, "voucher:shopping", week)
-        pick = shop(basket, self.course_facts(week), model.params.choice, noise, *tally)
+        brokered = self.brokerage.brokered[shoppers]
+        pick = np.empty(shoppers.size, dtype=np.int64)
+        choice = model.params.choice
+        for who, params in ((~brokered, choice), (brokered, broker_choice(choice, self.params.brokers))):
+            if who.all():  # everyone shops alike (always so with brokers off): one call
+                pick = self._picks(basket, keep, params, noise, week)
+            elif who.any():
+                pick[who] = self._picks(basket.subset(who), keep[who], params, noise, week)
         bought = pick >= 0
         buyers = shoppers[bought]
         course = basket.options[bought, pick[bought]]
         self._enrol(week, buyers, course)
+
+    def _picks(
+        self, basket: Shoppers, keep: np.ndarray, params: Choice, noise: Draws, week: int
+    ) -> np.ndarray:
+        """The column each shopper of ``basket`` picks (-1 = wait) under the weights ``params``;
+        adds what the choice sets are expected to bring to the week's demand tally (``keep``:
+        the provider's share of each shopper's purchase)."""
+        tally = (self.market.week_demand, keep, self.market.alternative_prices())
+        return shop(basket, self.course_facts(week), params, noise, *tally)
 
     def shoppers(self, rows: np.ndarray, week: int) -> Shoppers:
         """The participants ``rows`` as the shoppers of ``week``, with the courses each one sees.
@@ -313,7 +362,16 @@ class VoucherScheme:
             courses_bought=state.courses_bought[rows],
             last_course=state.course[rows],
             person=rows,
+            motive=self._motives(rows),
         )
+
+    def _motives(self, rows: np.ndarray) -> np.ndarray | None:
+        """Each shopper's motive (``simulation.rules.choice``): incentive seekers are those who
+        joined for the cash, when ``choice.incentive_seekers`` is on (else None: all ordinary)."""
+        if not self.model.params.choice.incentive_seekers.enabled:
+            return None
+        motivated = self.model.people.incentive_motivated[rows]
+        return np.where(motivated, INCENTIVE_SEEKER, ORDINARY).astype(np.int8)
 
     def choice_sets(self, shoppers: np.ndarray, week: int) -> np.ndarray:
         """Course ids each shopper sees [n, page + others] (int32, -1 = empty slot): their
@@ -360,6 +418,8 @@ class VoucherScheme:
         credit_used = np.minimum(price, state.credit_left_idr[buyers])
         topup = price - credit_used
         state.credit_left_idr[buyers] -= credit_used
+        brokered = self.brokerage.brokered[buyers]
+        self.brokerage.credit_spent_idr += float(credit_used[brokered].sum(dtype=np.float64))
         state.topup_paid_idr[buyers] += topup
         commission = price.astype(np.float64) * self.market.commission_rates()[people.platform[buyers]]
         self.market.book_sales(course, price - commission)
@@ -377,6 +437,8 @@ class VoucherScheme:
             courses.difficulty[course],
             model.params.completion,
         )
+        if self.brokerage.brokers.enabled:  # the broker clicks through the course
+            p_complete = np.where(brokered, np.float32(1.0), p_complete)
         model.enrol(week, buyers, course, weeks.astype(np.int16), p_complete)
         self.purchases.add(
             price, courses.true_quality[course], fit == 0, topup, courses.potential_quality[course]
@@ -445,9 +507,15 @@ def budget_in_use_idr(scenario: Scenario) -> float:
 
 def _package_cost_idr(scenario: Scenario) -> float:
     """Real IDR one simulated recipient's package commits: credit, incentive and surveys, with the
-    office's share, for the ``scenario.scale`` real recipients it stands for."""
+    office's share, for the ``scenario.scale`` real recipients it stands for; with the identity
+    check on, also the checks of the applicants each recipient stands for (1 +
+    ``population.control_per_recipient``)."""
     v = _voucher(scenario)
-    return v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale
+    package = v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale
+    if v.identity_check.enabled:
+        applicants = 1.0 + scenario.population.control_per_recipient
+        package += v.identity_check.cost_per_check_idr * applicants * scenario.scale
+    return package
 
 
 def _voucher(scenario: Scenario) -> Voucher:
