@@ -489,33 +489,40 @@ class PurchaseTally:
 
 def affordable_recipients(scenario: Scenario) -> int:
     """Simulated recipients the voucher selects: the target intake (``scenario.size``), or fewer
-    if the budget cannot pay their packages (credit, incentive, surveys and office cost). Each
-    still stands for ``scenario.scale`` real people: the programme then reaches fewer real
-    recipients and stays within its budget."""
+    if the budget cannot pay their packages (credit, incentive, surveys and office cost) once the
+    identity checks are paid for (``identity_checks_idr``). Each still stands for
+    ``scenario.scale`` real people: the programme then reaches fewer real recipients and stays
+    within its budget."""
     per_recipient = _package_cost_idr(scenario)
     if per_recipient <= 0:
         return scenario.size
-    return int(min(scenario.size, np.floor(_voucher(scenario).budget_idr / per_recipient)))
+    available = max(_voucher(scenario).budget_idr - identity_checks_idr(scenario), 0.0)
+    return int(min(scenario.size, np.floor(available / per_recipient)))
 
 
 def budget_in_use_idr(scenario: Scenario) -> float:
-    """The part of the voucher's budget its recipients' packages can take (real IDR): the budget,
-    or less when the intake (``size`` recipients) costs less than the budget."""
+    """The part of the voucher's budget its recipients' packages and the identity checks can take
+    (real IDR): the budget, or less when the intake (``size`` recipients) costs less than it."""
     packages = _package_cost_idr(scenario) * affordable_recipients(scenario)
-    return float(min(_voucher(scenario).budget_idr, packages))
+    return float(min(_voucher(scenario).budget_idr, packages + identity_checks_idr(scenario)))
 
 
 def _package_cost_idr(scenario: Scenario) -> float:
     """Real IDR one simulated recipient's package commits: credit, incentive and surveys, with the
-    office's share, for the ``scenario.scale`` real recipients it stands for; with the identity
-    check on, also the checks of the applicants each recipient stands for (1 +
-    ``population.control_per_recipient``)."""
+    office's share, for the ``scenario.scale`` real recipients it stands for."""
     v = _voucher(scenario)
-    package = v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale
-    if v.identity_check.enabled:
-        applicants = 1.0 + scenario.population.control_per_recipient
-        package += v.identity_check.cost_per_check_idr * applicants * scenario.scale
-    return package
+    return v.package_idr * (1.0 + v.admin_cost_share) * scenario.scale
+
+
+def identity_checks_idr(scenario: Scenario) -> float:
+    """Real IDR the identity check of every applicant costs (0 when it is off): each simulated
+    applicant (recipients and controls, as ``build_world`` draws them) stands for
+    ``scenario.scale`` real ones. The budget pays it before any package."""
+    check = _voucher(scenario).identity_check
+    if not check.enabled:
+        return 0.0
+    applicants = scenario.size + int(round(scenario.size * scenario.population.control_per_recipient))
+    return check.cost_per_check_idr * applicants * scenario.scale
 
 
 def _voucher(scenario: Scenario) -> Voucher:
