@@ -580,9 +580,10 @@ class Brokers(Frozen):
         "ineligible high-wage participants of ~5.5 m in 2021, 2.2%)",
     )
     fee_share: Share = Field(
-        0.25,
-        description="share of a brokered account's cash the broker keeps (assumption; the fee starts "
-        "at Rp300k, 12.5% of the 2020 incentive of Rp2.4 m, or is a cut after acceptance)",
+        0.12,
+        description="share of a brokered account's cash (incentive and surveys) the broker keeps: "
+        "the fee from Rp300k (kompas 2021) over the 2020 cash of Rp2.55 m, 12%, a lower bound (a cut "
+        "after acceptance may be larger: assumption)",
     )
     price_weight: Weight = Field(
         20.0, description="disutility per credit of price, in credits (assumption: steep, the cheapest)"
