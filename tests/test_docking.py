@@ -203,7 +203,9 @@ def replicate(shoppers: Shoppers, rows: np.ndarray, fresh: bool = False) -> Shop
     """The shoppers at ``rows`` (with repeats); ``fresh`` makes each copy a new person (its own
     draws) rather than the same person again."""
     columns = {
-        f.name: getattr(shoppers, f.name)[rows] for f in dataclasses.fields(Shoppers) if f.name != "person"
+        f.name: getattr(shoppers, f.name)[rows]
+        for f in dataclasses.fields(Shoppers)
+        if f.name != "person" and getattr(shoppers, f.name) is not None
     }
     person = np.arange(len(rows), dtype=np.int64) if fresh else shoppers.persons()[rows]
     return Shoppers(**columns, person=person)

@@ -749,6 +749,70 @@ class Audits(Frozen):
     blacklist: Flag = Field(True, description="a seller found faking is delisted from every platform")
 
 
+TasteFactor = Annotated[float, *real_bounds(0.0, 10.0)]  # a multiplier of a shopping-logit weight
+
+
+class IncentiveSeekers(Frozen):
+    """Shoppers who joined for the cash (``population.incentive_motivated_share``, 27% in 2020,
+    BPS) pick the course that unlocks the incentive with least effort: in their utility the
+    ordinary weights of ``choice`` are multiplied by these factors around the catalogue's mean
+    course, so that they change which course a seeker buys, not the wish to buy one
+    (``simulation.rules.choice``). Every factor is an assumption; all factors 1 is the same as off."""
+
+    enabled: Flag = False
+    quality_factor: TasteFactor = Field(
+        0.5, description="times choice.quality_weight (assumption: quality matters half as much)"
+    )
+    relevance_factor: TasteFactor = Field(
+        0.5, description="times choice.relevance_weight (assumption: own sector matters half as much)"
+    )
+    effort_factor: TasteFactor = Field(
+        3.0, description="times choice.effort_weight (assumption: difficulty deters three times as much)"
+    )
+    weeks_factor: TasteFactor = Field(
+        3.0, description="times choice.weeks_weight (assumption: each week of course, three times as much)"
+    )
+
+
+class Brokers(Frozen):
+    """Account brokers ("joki", CALIBRATION.md "Quality, gaming and leakage"): a share of the
+    voucher's applicants are accounts a broker registered for someone outside the target group
+    (or a borrowed identity). A brokered account buys the cheapest, shortest course on its page
+    (a steep logit), completes it, and the broker takes ``fee_share`` of the cash it is paid
+    (``simulation.schemes.brokers``)."""
+
+    enabled: Flag = False
+    share: Share = Field(
+        0.022,
+        description="share of applicants that are brokered accounts (suggested: BPK found 119,494 "
+        "ineligible high-wage participants of ~5.5 m in 2021, 2.2%)",
+    )
+    fee_share: Share = Field(
+        0.12,
+        description="share of a brokered account's cash (incentive and surveys) the broker keeps: "
+        "the fee from Rp300k (kompas 2021) over the 2020 cash of Rp2.55 m, 12%, a lower bound (a cut "
+        "after acceptance may be larger: assumption)",
+    )
+    price_weight: Weight = Field(
+        20.0, description="disutility per credit of price, in credits (assumption: steep, the cheapest)"
+    )
+    weeks_weight: Weight = Field(
+        5.0, description="disutility per week of course (assumption: steep, the shortest)"
+    )
+
+
+class IdentityCheck(Frozen):
+    """Verification of each applicant's identity (against population records) when they first
+    enter a lottery: a brokered account is detected with probability ``detection_rate`` and is
+    not selected; every check costs ``cost_per_check_idr`` (a new line of the ledger)."""
+
+    enabled: Flag = False
+    detection_rate: Share = Field(0.5, description="chance a brokered account is detected (assumption)")
+    cost_per_check_idr: Money = Field(
+        5000.0, description="cost per applicant checked, IDR (assumption: Rp5,000 per record check)"
+    )
+
+
 class Voucher(Frozen):
     """The demand-side scheme: credit to participants, courses sold on platforms (DESIGN §3)."""
 
@@ -784,6 +848,8 @@ class Voucher(Frozen):
     completion_check: CompletionCheck = CompletionCheck()
     audits: Audits = Audits()
     outcome_pay: OutcomePay = OutcomePay()
+    brokers: Brokers = Brokers()
+    identity_check: IdentityCheck = IdentityCheck()
 
     @property
     def cap_idr(self) -> float:
@@ -914,6 +980,7 @@ class Choice(Frozen):
     revisit_share: Share = Field(
         1.0, description="weekly chance that a holder who has bought a course visits again"
     )
+    incentive_seekers: IncentiveSeekers = IncentiveSeekers()
 
 
 class Completion(Frozen):

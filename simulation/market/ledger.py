@@ -3,13 +3,15 @@
 Amounts are simulated IDR (multiply by the world's scale for national totals). The identities
 
     treasury out + participants' top-ups = providers + platforms + participants + admin + curation
-    + counselling
+    + counselling + identity checks
     (treasury out = credit spent + contract payments + incentives + surveys + allowances + admin
-    + curation + counselling + completion checks + audits - penalties - clawbacks - outcome pay
-    held (withheld, not paid); providers' receipts are net of the penalties and clawbacks they paid
-    back and of the outcome pay withheld until placement; curation is what the office spends
-    reviewing courses, paid to its reviewers; checks and audits are received by the office)
+    + curation + counselling + identity checks + completion checks + audits - penalties -
+    clawbacks - outcome pay held (withheld, not paid); providers' receipts are net of the
+    penalties and clawbacks they paid back and of the outcome pay withheld until placement;
+    curation is what the office spends reviewing courses, paid to its reviewers; checks and audits
+    are received by the office; brokers' fees are a transfer inside the cash paid to participants)
     credit issued = credit spent + credit forfeited + credit still on cards
+    broker fees <= incentives + surveys (the part of participants' cash that brokers keep)
 
 hold at every week; tests check them against independent sums over agents and participants.
 """
@@ -43,6 +45,8 @@ class Ledger:
     outcome_withheld: float = 0.0  # sellers' receipts withheld at purchase until placement (voucher)
     outcome_paid: float = 0.0  # withheld receipts paid to sellers on placement
     outcome_returned: float = 0.0  # withheld receipts returned to the treasury (no completion or placement)
+    identity_checks: float = 0.0  # paid for verifying applicants' identities (voucher)
+    broker_fees: float = 0.0  # of the cash paid to brokered accounts, what the brokers kept (voucher)
 
     def record_purchases(self, credit_used: float, topups: float, commission: float) -> None:
         """Course purchases: credit and top-ups in, split into commission and provider receipts."""
@@ -105,6 +109,15 @@ class Ledger:
         """The office's cost of reviewing courses: out of the treasury, to its reviewers."""
         self.curation += amount
 
+    def record_identity_checks(self, amount: float) -> None:
+        """Identity checks of applicants: out of the treasury, to whoever verifies them."""
+        self.identity_checks += amount
+
+    def record_broker_fees(self, amount: float) -> None:
+        """Brokers' cut of cash paid to brokered accounts: a transfer from participants to
+        brokers inside ``cash_paid``, which moves no total."""
+        self.broker_fees += amount
+
     @property
     def cash_paid(self) -> float:
         """Cash paid to participants: incentives, surveys and allowances."""
@@ -117,11 +130,11 @@ class Ledger:
     @property
     def treasury_out(self) -> float:
         """Government money spent: credit used, contract payments, cash to participants, office,
-        curation, counselling, checks and audits, less the penalties contractors and the
-        clawbacks sellers paid back, and less the receipts withheld for placement and not paid
-        (``outcome_held``)."""
+        curation, counselling, identity checks, completion checks and audits, less the penalties
+        contractors and the clawbacks sellers paid back, and less the receipts withheld for
+        placement and not paid (``outcome_held``)."""
         spent = self.credit_spent + self.contract_payments + self.cash_paid + self.admin - self.penalties
-        spent += self.curation + self.counselling
+        spent += self.curation + self.counselling + self.identity_checks
         if self.checks or self.audits or self.clawbacks:  # kept apart: the default sum stays bit for bit
             spent += self.checks + self.audits - self.clawbacks
         if self.outcome_withheld:
@@ -130,10 +143,11 @@ class Ledger:
 
     @property
     def received(self) -> float:
-        """Money received by providers, platforms, participants (cash), the office (its share,
-        and the checks and audits it runs), its course reviewers and the counselling service."""
+        """Money received by providers, platforms, participants (cash, of which brokers kept
+        ``broker_fees``), the office (its share, and the checks and audits it runs), its course
+        reviewers, the counselling service and the identity checks."""
         received = self.provider_receipts + self.platform_commission + self.cash_paid + self.admin
-        received += self.curation + self.counselling
+        received += self.curation + self.counselling + self.identity_checks
         if self.checks or self.audits:
             received += self.checks + self.audits
         return received

@@ -113,12 +113,14 @@ class LabourMarket:
         self.loss[rows] = p.job_loss_weekly * np.exp(-p.skill_protects_job * matched_skill)
         self.business_odds_factor[rows] = np.exp(p.business_skill_effect * matched_skill)
 
-    def add_cash(self, rows: np.ndarray, amount_idr: float) -> None:
+    def add_cash(self, rows: np.ndarray, amount_idr: float, liquid: bool = True) -> None:
         """Programme cash of ``amount_idr`` (IDR per real person) paid to each of ``rows`` this week
-        (a row listed twice is paid twice): added to their liquidity (millions of IDR) and to the
-        cash they have received."""
+        (a row listed twice is paid twice): added to the cash they have received and, if
+        ``liquid``, to their liquidity (millions of IDR). Cash paid to a brokered account is not
+        its holder's job-search liquidity (``simulation.schemes.brokers``): ``liquid=False``."""
         np.add.at(self.cash_received_idr, rows, amount_idr)
-        np.add.at(self.liquidity, rows, np.float32(amount_idr / 1e6))
+        if liquid:
+            np.add.at(self.liquidity, rows, np.float32(amount_idr / 1e6))
 
     def step(self, week: int, in_course: np.ndarray) -> None:
         """Move everyone one week; ``in_course`` marks the treated paths locked into a course.

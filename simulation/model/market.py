@@ -47,6 +47,9 @@ class MarketModel(mesa.Model):
         self.courses: Courses = world.courses.copy()
         self.labour = LabourMarket(world)
         self.ledger = Ledger()
+        # Rows enrolled on paper who take no course themselves (a brokered account's holder,
+        # simulation.schemes.brokers): not locked into the course in the labour market.
+        self.absent = np.zeros(len(world.participants), dtype=bool)
         self.providers: list[Provider] = []
         self.provider_affiliation = np.zeros(0, dtype=np.int64)
         self.providers_entered = 0
@@ -59,7 +62,7 @@ class MarketModel(mesa.Model):
         week = self.week
         self.scheme.step(week)
         in_course = self.state.status == ENROLLED
-        self.labour.step(week, in_course)
+        self.labour.step(week, in_course & ~self.absent)
         self.records.append(self._record(week, in_course))
         self.week += 1
 

@@ -27,7 +27,7 @@ MetricValue = float | int | None
 def summarise(model: MarketModel) -> dict[str, MetricValue]:
     """Every registered metric of a finished run for its scheme, in the registry's order: the
     shared ones computed here, the scheme's own from ``model.scheme.metrics()`` (checked against
-    the registry)."""
+    the registry; an optional metric only if the scheme returned it)."""
     scheme = model.scheme_name
     own = model.scheme.metrics()
     check_scheme_metrics(scheme, own)

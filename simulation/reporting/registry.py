@@ -12,6 +12,10 @@ Kinds: ``count`` (real people or seats: simulated counts times the scale, or cou
 units where they belong to organisations, as seats contracted), ``whole`` (a count of
 organisations, lots or bids, not scaled), ``idr`` (real IDR),
 ``share`` (0-1), ``pp`` (percentage points), ``number`` (a plain number whose unit is in ``unit``).
+
+An ``optional`` metric belongs to a mechanism that is off by default: a scheme returns it only when
+the mechanism is on, and a summary of a run without the mechanism leaves it out (so that such a
+run's summary keeps the keys it had before the mechanism existed).
 """
 
 from __future__ import annotations
@@ -161,6 +165,22 @@ METRICS: tuple[Metric, ...] = (
        "what the office spent reviewing courses (voucher.curation.cost_per_review_idr per course "
        "reviewed, at listing and at re-reviews), inside total cost",
        VOUCHER, "scheme"),
+    # ---------------------------------------------------------------- gaming by applicants
+    _m("brokered_share", "share", "share of recipients", "brokered accounts among recipients",
+       "recipients whose account a broker registered for someone outside the target group (only "
+       "with voucher.brokers on)", VOUCHER, "scheme", undefined="nobody was selected", optional=True),
+    _m("mistargeted_spending_idr", "idr", "IDR", "spending on brokered accounts",
+       "credit spent by and cash paid to brokered accounts (only with voucher.brokers on)",
+       VOUCHER, "scheme", optional=True),
+    _m("broker_fees_idr", "idr", "IDR", "brokers' fees",
+       "the brokers' cut of the cash paid to brokered accounts (only with voucher.brokers on)",
+       VOUCHER, "scheme", optional=True),
+    _m("brokered_detected", "count", "real people", "brokered accounts detected",
+       "brokered accounts the identity check detected and kept out of the lottery (only with "
+       "voucher.identity_check on)", VOUCHER, "scheme", optional=True),
+    _m("identity_check_cost_idr", "idr", "IDR", "identity check cost",
+       "cost of checking every applicant's identity, part of the total cost (only with "
+       "voucher.identity_check on)", VOUCHER, "scheme", optional=True),
     # ---------------------------------------------------------------- effects
     _m("itt_employment_pp", "pp", "pp", "effect of the offer (ITT)",
        "endline employment of those offered minus the comparison group, lottery stratum by stratum, "
@@ -348,7 +368,7 @@ def shared_metrics(scheme: str) -> list[Metric]:
 
 def check_scheme_metrics(scheme: str, values: dict) -> None:
     """Raise MetricError unless ``values`` holds exactly the scheme-computed metrics registered
-    for ``scheme``."""
+    for ``scheme`` (an optional one may be missing)."""
     for name in values:
         m = BY_NAME.get(name)
         if m is None:

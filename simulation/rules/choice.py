@@ -24,11 +24,31 @@ only if it strictly beats waiting; among equal totals the first column wins.
 An option is infeasible (utility -inf) when its price exceeds the credit left (plus the allowed
 top-up), when it is an empty page slot, or when it is the course the shopper last took.
 A choice is the argmax of utility plus standard Gumbel noise, which samples the logit exactly.
+
+**Incentive seekers** (``choice.incentive_seekers``, off by default). A shopper who joined for the
+cash (``Shoppers.motive`` = ``INCENTIVE_SEEKER``, from ``people.incentive_motivated``) wants the
+course that unlocks the incentive with least effort. Each of four weights is multiplied by its
+factor, around the mean course of the catalogue, so that the factors change *which* course a
+seeker buys, not how keen they are to buy one (they want the cash at least as much):
+
+    u_seeker_ij = u_ij + (quality_factor - 1)   * quality_weight   * (q_j - mean q)
+                       + (relevance_factor - 1) * relevance_weight * ([s_j = s_i] - share of s_i)
+                       - (effort_factor - 1)    * effort_weight    * (d_j - mean d)
+                       - (weeks_factor - 1)     * weeks_weight     * (w_ij - mean_k w_ik)
+
+with quality_weight * q_j the quality term of the ordinary shopper's utility (``quality_term``:
+quality_weight x the expected quality from the stars, or the week's appraisal of it with free
+alternatives or counselling), d the difficulty, w_ij = ceil(hours_j / weekly hours
+of i), means over every course of the catalogue (``Market``) and "share of s_i" the share of its
+courses in the shopper's sector. It is still a logit on the same keyed noise: the seekers'
+utilities are a second block of columns of the taste and time tables (the shopper "kind" gains a
+motive dimension), so the kernel is unchanged, and with every factor 1 the second block equals
+the first and every pick is the one made with the mechanism off.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -39,6 +59,7 @@ from simulation.rules.kernels import choose_courses
 from simulation.rules.keyed_draws import Draws
 
 OUTSIDE = -1
+ORDINARY, INCENTIVE_SEEKER = 0, 1  # shopper motives (Shoppers.motive)
 
 
 @dataclass(frozen=True)
@@ -72,9 +93,25 @@ class Shoppers:
     courses_bought: np.ndarray  # int16 [n]
     last_course: np.ndarray  # int32 [n], -1 if none
     person: np.ndarray | None = None  # int64 [n], rows of the world's people (default 0 .. n-1)
+    motive: np.ndarray | None = None  # int8 [n], ORDINARY or INCENTIVE_SEEKER (default ORDINARY)
 
     def __len__(self) -> int:
         return int(self.options.shape[0])
+
+    def subset(self, mask: np.ndarray) -> Shoppers:
+        """The shoppers where ``mask`` [n] is True, each still keyed by its own person."""
+        columns: dict = {
+            f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[mask]
+            for f in fields(self)
+            if f.name != "person"
+        }
+        return Shoppers(**columns, person=self.persons()[mask])
+
+    def motives(self) -> np.ndarray:
+        """Each shopper's motive (int32; ORDINARY when none is given)."""
+        if self.motive is None:
+            return np.zeros(len(self), dtype=np.int32)
+        return np.asarray(self.motive, dtype=np.int32)
 
     def persons(self) -> np.ndarray:
         """Rows of the world's people, which key each shopper's draws."""
@@ -145,9 +182,9 @@ def utilities(shoppers: Shoppers, market: Market, params: Choice) -> np.ndarray:
     course id -1 reaches by negative indexing.
     """
     options = shoppers.options
-    kind, hours = shopper_columns(shoppers, market)
-    taste = taste_table(market, params)  # [courses + 1, region * 2 * sector]
-    time_cost = time_table(market, params, int(hours.max(initial=1)))  # [courses + 1, hours + 1]
+    kind, hours = shopper_columns(shoppers, market, params)
+    taste = taste_tables(market, params)  # [courses + 1, motive * region * 2 * sector]
+    time_cost = time_tables(market, params, max_hours(shoppers))  # [courses + 1, motive * (hours + 1)]
     u = taste.ravel()[options * taste.shape[1] + kind[:, None]]
     u -= time_cost.ravel()[options * time_cost.shape[1] + hours[:, None]]
     topup = priced(market)[options] - shoppers.credit_left_idr[:, None]
@@ -157,11 +194,23 @@ def utilities(shoppers: Shoppers, market: Market, params: Choice) -> np.ndarray:
     return np.where(infeasible, np.float32(-np.inf), u)
 
 
-def shopper_columns(shoppers: Shoppers, market: Market) -> tuple[np.ndarray, np.ndarray]:
-    """Each shopper's column in the taste table and whole weekly hours (int32 arrays)."""
-    n_sectors = market.log_vacancies.shape[0]
+def shopper_columns(shoppers: Shoppers, market: Market, params: Choice) -> tuple[np.ndarray, np.ndarray]:
+    """Each shopper's column in the taste tables and in the time tables (int32 arrays): within
+    the block of the shopper's motive (``taste_tables``, ``time_tables``), the kind (region x
+    internet x sector of interest) and the whole weekly hours."""
+    n_sectors, n_regions = market.log_vacancies.shape
     kind = (shoppers.region.astype(np.int32) * 2 + shoppers.internet) * n_sectors + shoppers.sector
-    return kind.astype(np.int32), np.rint(shoppers.weekly_hours).astype(np.int32)
+    hours = np.rint(shoppers.weekly_hours).astype(np.int32)
+    if not params.incentive_seekers.enabled:  # one block: every shopper is ordinary
+        return kind.astype(np.int32), hours
+    motive = shoppers.motives()
+    kind = kind + motive * (n_regions * 2 * n_sectors)
+    return kind.astype(np.int32), hours + motive * (max_hours(shoppers) + 1)
+
+
+def max_hours(shoppers: Shoppers) -> int:
+    """The largest whole weekly hours among ``shoppers`` (at least 1): the time table's width - 1."""
+    return int(np.rint(shoppers.weekly_hours).astype(np.int32).max(initial=1))
 
 
 def priced(market: Market) -> np.ndarray:
@@ -172,6 +221,60 @@ def priced(market: Market) -> np.ndarray:
 def copay_per_idr(market: Market, params: Choice) -> np.float32:
     """Disutility of one IDR of top-up."""
     return np.float32(params.copay_weight / max(market.credit_idr, 1.0))
+
+
+def taste_tables(market: Market, params: Choice) -> np.ndarray:
+    """``taste_table`` [courses + 1, kinds] and, with incentive seekers on, the seekers' beside it
+    [courses + 1, 2 * kinds] (float32)."""
+    ordinary = taste_table(market, params)
+    if not params.incentive_seekers.enabled:
+        return ordinary
+    return np.concatenate([ordinary, seeker_taste_table(market, params, ordinary)], axis=1)
+
+
+def time_tables(market: Market, params: Choice, max_hours: int) -> np.ndarray:
+    """``time_table`` [courses + 1, max_hours + 1] and, with incentive seekers on, the seekers'
+    beside it [courses + 1, 2 * (max_hours + 1)] (float32)."""
+    ordinary = time_table(market, params, max_hours)
+    if not params.incentive_seekers.enabled:
+        return ordinary
+    return np.concatenate([ordinary, seeker_time_table(market, params, ordinary)], axis=1)
+
+
+def seeker_taste_table(market: Market, params: Choice, ordinary: np.ndarray) -> np.ndarray:
+    """The taste table of incentive seekers: ``ordinary`` (``taste_table``) plus the quality,
+    relevance and effort terms of the module's formula, per course and kind (float32)."""
+    factors = params.incentive_seekers
+    n_sectors, n_regions = market.log_vacancies.shape
+    table = ordinary.copy()
+    if market.course_sector.shape[0] == 0:
+        return table
+    quality = quality_term(market, params)  # as the ordinary shopper values it (free content, counselling)
+    difficulty = market.course_difficulty.astype(np.float32)
+    relevant = (market.course_sector[:, None] == np.arange(n_sectors)[None, :]).astype(np.float32)
+    per_course = (factors.quality_factor - 1.0) * (quality - quality.mean()) - (
+        factors.effort_factor - 1.0
+    ) * params.effort_weight * (difficulty - difficulty.mean())
+    per_sector = (
+        (factors.relevance_factor - 1.0) * params.relevance_weight * (relevant - relevant.mean(axis=0))
+    )
+    shift = (per_course[:, None] + per_sector).astype(np.float32)  # [courses, sector]
+    table[:-1] += np.tile(shift, (1, n_regions * 2))  # columns: (region * 2 + internet) * sectors + sector
+    return table
+
+
+def seeker_time_table(market: Market, params: Choice, ordinary: np.ndarray) -> np.ndarray:
+    """The time table of incentive seekers: ``ordinary`` (``time_table``) plus the weeks term of
+    the module's formula, per course and whole weekly hours (float32)."""
+    table = ordinary.copy()
+    if market.course_hours.shape[0] == 0:
+        return table
+    weekly = np.arange(ordinary.shape[1], dtype=np.float32)
+    weekly[0] = 1.0
+    weeks = np.ceil(market.course_hours[:, None] / weekly[None, :])
+    extra = (params.incentive_seekers.weeks_factor - 1.0) * params.weeks_weight
+    table[:-1] += (extra * (weeks - weeks.mean(axis=0))).astype(np.float32)
+    return table
 
 
 def taste_table(market: Market, params: Choice) -> np.ndarray:
@@ -290,7 +393,7 @@ def shop(
     [courses] the alternative prices (default: the prices). The draws and picks do not depend on
     these.
     """
-    kind, hours = shopper_columns(shoppers, market)
+    kind, hours = shopper_columns(shoppers, market, params)
     share = np.ones(len(shoppers)) if provider_share is None else provider_share
     alt = market.price_idr if alt_price_idr is None else alt_price_idr
     n = market.price_idr.shape[0]
@@ -305,8 +408,8 @@ def shop(
         shoppers.credit_left_idr.astype(np.float32),
         shoppers.last_course.astype(np.int32),
         outside_utility(shoppers, params),
-        np.ascontiguousarray(taste_table(market, params).T),
-        np.ascontiguousarray(time_table(market, params, int(hours.max(initial=1))).T),
+        np.ascontiguousarray(taste_tables(market, params).T),
+        np.ascontiguousarray(time_tables(market, params, max_hours(shoppers)).T),
         priced(market),
         float(market.max_topup_idr),
         float(copay_per_idr(market, params)),

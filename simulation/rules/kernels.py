@@ -46,8 +46,9 @@ def choose_courses(
     ``-log(E)`` with the standard exponential ``E = -log(U)`` of the uniform ``U`` of slot ``j``
     keyed by (``persons[i]``, ``week``) (``keyed_draws.slot_uniform``), and waiting that of its
     own seed.
-    Tables are those of ``choice.taste_table`` and ``choice.time_table`` transposed (a
-    shopper's look-ups then stay in one contiguous row); ``price_idr`` has an extra last entry
+    Tables are those of ``choice.taste_tables`` and ``choice.time_tables`` transposed (a
+    shopper's look-ups then stay in one contiguous row; ``kind`` and ``hours`` are each shopper's
+    columns in them, ``choice.shopper_columns``); ``price_idr`` has an extra last entry
     (+inf) for the empty slot, reached by course id -1. Instead of ``u - log(E)`` for the
     exponential draw ``E``, the kernel compares ``w / E`` with the logit weight ``w = exp(u -
     reference)``: the same order (so the same picks, but for ties in the last bit), and ``w`` also

@@ -33,6 +33,11 @@ course (``voucher.fake_completion``); when courses end, a completion check may c
 (``voucher.completion_check``); after the cash, audits on price-review weeks claw back and
 blacklist (``voucher.audits``) and placement checks settle the pay withheld under
 ``voucher.outcome_pay``.
+
+Gaming by applicants (issue 10, every part off by default): applicants who joined for the cash
+shop as incentive seekers (``choice.incentive_seekers``, ``simulation.rules.choice``); account
+brokers and the identity check against them (``voucher.brokers``, ``voucher.identity_check``,
+``simulation.schemes.brokers``) act in the lottery (1), completion (2), cash (3) and shopping (5).
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from simulation.config.streams import stream
 from simulation.market.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
 from simulation.rules import kernels, listing, rating_gaming
 from simulation.rules.appraisal import appraisal
-from simulation.rules.choice import Market, Shoppers, shop
+from simulation.rules.choice import INCENTIVE_SEEKER, ORDINARY, Market, Shoppers, shop
 from simulation.rules.free_content import free_content, skill_quality
 from simulation.rules.keyed_draws import Draws
 from simulation.rules.self_preferencing import AffiliateTally
@@ -54,12 +59,13 @@ from simulation.rules.statistics import herfindahl, mean, median, rating_quality
 from simulation.rules.training import completion_probability, expected_stars, stars
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
+from simulation.schemes.brokers import Brokerage, broker_choice
 from simulation.schemes.platform_market import PlatformMarket
 from simulation.schemes.voucher_integrity import IntegrityControls
 from simulation.schemes.voucher_outcome_pay import OutcomePayment
 
 if TYPE_CHECKING:
-    from simulation.config.scenario import Scenario, Voucher
+    from simulation.config.scenario import Choice, Scenario, Voucher
     from simulation.model.market import MarketModel
 
 # Real ratings (simulated ratings x scale) a course needs to enter the rating-quality correlation:
@@ -94,6 +100,10 @@ class VoucherScheme:
         self.first_completers: dict[int, np.ndarray] = {}  # week -> rows completing a first course
         self.others = model.params.choice.other_courses_shown
         self.week_flows: dict[str, float] = {}
+        self.brokerage = Brokerage(
+            self.seed, len(model.people), self.params.brokers, self.params.identity_check
+        )
+        model.absent |= self.brokerage.brokered  # their holders take no course themselves
         self.admit_courses(np.arange(len(model.courses)), week=0)
         self.market = PlatformMarket(
             model,
@@ -191,7 +201,7 @@ class VoucherScheme:
         selected = state.selected_week >= 0
         return Evaluation(
             offered=selected,
-            comparison=~selected,
+            comparison=~selected & ~self.brokerage.detected,  # the lottery is among verified applicants
             stratum=self.model.people.arrival_week.astype(np.int64),
             trained=state.courses_bought > 0,
         )
@@ -241,7 +251,15 @@ class VoucherScheme:
             "vetoed_option_share": self.appraised.vetoed_share(),
             **self.integrity.metrics(),
             **self.outcome.metrics(),
+            **self.brokerage.metrics(selected, model.scale),
+            **self._identity_check_metrics(),
         }
+
+    def _identity_check_metrics(self) -> dict[str, float]:
+        """What the identity check cost (real IDR), when it is on."""
+        if not self.params.identity_check.enabled:
+            return {}
+        return {"identity_check_cost_idr": self.model.ledger.identity_checks * self.model.scale}
 
     def _rating_quality_correlation(self) -> float | None:
         """Correlation across courses with at least ``MIN_REAL_RATINGS_FOR_CORRELATION`` real
@@ -264,6 +282,7 @@ class VoucherScheme:
         thin pool left unfilled in earlier waves are added to this one."""
         state = self.model.state
         pool = np.flatnonzero((state.status == NOT_SELECTED) & (self.model.people.arrival_week <= week))
+        pool = self.brokerage.screen(pool, self.model.ledger)  # detected accounts are not drawn
         due = sum(self.quota[: wave + 1]) - int(np.count_nonzero(state.selected_week >= 0))
         winners = Draws.of(self.seed, "lottery", wave).shuffled(pool)[: max(due, 0)]
         winners.sort()
@@ -286,6 +305,8 @@ class VoucherScheme:
         taught = skill_quality(
             courses.true_quality[course], self.free_content()[course], self.params.free_alternatives
         )
+        if self.brokerage.brokers.enabled:  # a brokered account's holder learns nothing
+            taught = np.where(self.brokerage.brokered[done], np.float32(0.0), taught)
         first = model.complete(week, done, taught)
         if fakes.size:
             first_fakes = model.complete(week, fakes, np.zeros(fakes.size, dtype=np.float32))
@@ -351,13 +372,24 @@ class VoucherScheme:
         answered = asked[state.survey_respondent[asked]]
         incentives = incentive.amount_idr * paid.size
         surveys = survey.amount_idr * answered.size
-        labour = self.model.labour
-        labour.add_cash(paid, incentive.amount_idr)
-        labour.add_cash(answered, survey.amount_idr)
         self.integrity.count_cash(paid, answered)
         ledger = self.model.ledger
+        for rows, amount in ((paid, incentive.amount_idr), (answered, survey.amount_idr)):
+            self._pay(rows, amount)
         ledger.record_cash(incentives, surveys)
         ledger.charge_admin(incentives + surveys, self.params.admin_cost_share)
+
+    def _pay(self, rows: np.ndarray, amount_idr: float) -> None:
+        """Cash of ``amount_idr`` to each of ``rows``: the job seekers' liquidity; a brokered
+        account's cash is received but is not its holder's liquidity, and the broker's cut is
+        booked (``Brokerage.pay``)."""
+        labour = self.model.labour
+        if not self.brokerage.brokers.enabled:
+            labour.add_cash(rows, amount_idr)
+            return
+        brokered = self.brokerage.pay(rows, amount_idr, self.model.ledger)
+        labour.add_cash(rows[~brokered], amount_idr)
+        labour.add_cash(rows[brokered], amount_idr, liquid=False)
 
     def _completers_since(self, week: int, lags: list[int]) -> np.ndarray:
         """Rows whose first completion was exactly one of ``lags`` weeks before ``week``."""
@@ -395,19 +427,35 @@ class VoucherScheme:
             shoppers = shoppers[
                 (state.courses_bought[shoppers] > 0) | (week - state.selected_week[shoppers] >= delay)
             ]
+        shoppers = shoppers[~(self.brokerage.brokered[shoppers] & (state.courses_bought[shoppers] > 0))]
         if shoppers.size == 0:
             return
         basket = self.shoppers(shoppers, week)
         keep = 1.0 - self.market.commission_rates()[model.people.platform[shoppers]]
-        tally = (self.market.week_demand, keep, self.market.alternative_prices())
         noise = Draws.of(self.seed, "voucher:shopping", week)
         facts = self.course_facts(week)
         self.appraised.add_options(basket, facts)
-        pick = shop(basket, facts, model.params.choice, noise, *tally)
+        brokered = self.brokerage.brokered[shoppers]
+        pick = np.empty(shoppers.size, dtype=np.int64)
+        choice = model.params.choice
+        for who, params in ((~brokered, choice), (brokered, broker_choice(choice, self.params.brokers))):
+            if who.all():  # everyone shops alike (always so with brokers off): one call
+                pick = self._picks(basket, facts, keep, params, noise)
+            elif who.any():
+                pick[who] = self._picks(basket.subset(who), facts, keep[who], params, noise)
         bought = pick >= 0
         buyers = shoppers[bought]
         course = basket.options[bought, pick[bought]]
         self._enrol(week, buyers, course)
+
+    def _picks(
+        self, basket: Shoppers, facts: Market, keep: np.ndarray, params: Choice, noise: Draws
+    ) -> np.ndarray:
+        """The column each shopper of ``basket`` picks (-1 = wait) from the courses ``facts``
+        under the weights ``params``; adds what the choice sets are expected to bring to the
+        week's demand tally (``keep``: the provider's share of each shopper's purchase)."""
+        tally = (self.market.week_demand, keep, self.market.alternative_prices())
+        return shop(basket, facts, params, noise, *tally)
 
     def shoppers(self, rows: np.ndarray, week: int) -> Shoppers:
         """The participants ``rows`` as the shoppers of ``week``, with the courses each one sees.
@@ -424,7 +472,16 @@ class VoucherScheme:
             courses_bought=state.courses_bought[rows],
             last_course=state.course[rows],
             person=rows,
+            motive=self._motives(rows),
         )
+
+    def _motives(self, rows: np.ndarray) -> np.ndarray | None:
+        """Each shopper's motive (``simulation.rules.choice``): incentive seekers are those who
+        joined for the cash, when ``choice.incentive_seekers`` is on (else None: all ordinary)."""
+        if not self.model.params.choice.incentive_seekers.enabled:
+            return None
+        motivated = self.model.people.incentive_motivated[rows]
+        return np.where(motivated, INCENTIVE_SEEKER, ORDINARY).astype(np.int8)
 
     def choice_sets(self, shoppers: np.ndarray, week: int) -> np.ndarray:
         """Course ids each shopper sees [n, page + others] (int32, -1 = empty slot): their
@@ -484,6 +541,8 @@ class VoucherScheme:
         credit_used = np.minimum(price, state.credit_left_idr[buyers])
         topup = price - credit_used
         state.credit_left_idr[buyers] -= credit_used
+        brokered = self.brokerage.brokered[buyers]
+        self.brokerage.credit_spent_idr += float(credit_used[brokered].sum(dtype=np.float64))
         state.topup_paid_idr[buyers] += topup
         commission = price.astype(np.float64) * self.market.commission_rates()[people.platform[buyers]]
         receipts = self.outcome.withhold(buyers, price - commission)  # less any pay held for placement
@@ -510,6 +569,8 @@ class VoucherScheme:
         if fake.any():  # a fake course ends the following week and is certified
             weeks = np.where(fake, 1, weeks)
             p_complete = np.where(fake, 1.0, p_complete)
+        if self.brokerage.brokers.enabled:  # the broker clicks through the course
+            p_complete = np.where(brokered, np.float32(1.0), p_complete)
         model.enrol(week, buyers, course, weeks.astype(np.int16), p_complete)
         self.purchases.add(
             price,
@@ -602,20 +663,22 @@ class PurchaseTally:
 
 def affordable_recipients(scenario: Scenario) -> int:
     """Simulated recipients the voucher selects: the target intake (``scenario.size``), or fewer
-    if the budget cannot pay their packages (credit, incentive, surveys and office cost). Each
-    still stands for ``scenario.scale`` real people: the programme then reaches fewer real
-    recipients and stays within its budget."""
+    if the budget cannot pay their packages (credit, incentive, surveys and office cost) once the
+    identity checks are paid for (``identity_checks_idr``). Each still stands for
+    ``scenario.scale`` real people: the programme then reaches fewer real recipients and stays
+    within its budget."""
     per_recipient = _package_cost_idr(scenario)
     if per_recipient <= 0:
         return scenario.size
-    return int(min(scenario.size, np.floor(_voucher(scenario).budget_idr / per_recipient)))
+    available = max(_voucher(scenario).budget_idr - identity_checks_idr(scenario), 0.0)
+    return int(min(scenario.size, np.floor(available / per_recipient)))
 
 
 def budget_in_use_idr(scenario: Scenario) -> float:
-    """The part of the voucher's budget its recipients' packages can take (real IDR): the budget,
-    or less when the intake (``size`` recipients) costs less than the budget."""
+    """The part of the voucher's budget its recipients' packages and the identity checks can take
+    (real IDR): the budget, or less when the intake (``size`` recipients) costs less than it."""
     packages = _package_cost_idr(scenario) * affordable_recipients(scenario)
-    return float(min(_voucher(scenario).budget_idr, packages))
+    return float(min(_voucher(scenario).budget_idr, packages + identity_checks_idr(scenario)))
 
 
 def _package_cost_idr(scenario: Scenario) -> float:
@@ -624,6 +687,17 @@ def _package_cost_idr(scenario: Scenario) -> float:
     recipients it stands for."""
     v = _voucher(scenario)
     return (v.package_idr * (1.0 + v.admin_cost_share) + v.counselling.cost_idr) * scenario.scale
+
+
+def identity_checks_idr(scenario: Scenario) -> float:
+    """Real IDR the identity check of every applicant costs (0 when it is off): each simulated
+    applicant (recipients and controls, as ``build_world`` draws them) stands for
+    ``scenario.scale`` real ones. The budget pays it before any package."""
+    check = _voucher(scenario).identity_check
+    if not check.enabled:
+        return 0.0
+    applicants = scenario.size + int(round(scenario.size * scenario.population.control_per_recipient))
+    return check.cost_per_check_idr * applicants * scenario.scale
 
 
 def _voucher(scenario: Scenario) -> Voucher:
