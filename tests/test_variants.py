@@ -92,6 +92,11 @@ def test_voucher_blocks_leave_the_tender_unchanged(tiny_both):
         "ratings.noise_sd=3",
         "platforms.0.commission=0.01",
         "pricing.step_share=0.3",
+        "platforms.1.affiliated_providers=3",
+        "voucher.fake_completion.enabled=true",
+        "voucher.brokers.enabled=true",
+        "choice.incentive_seekers.enabled=true",
+        "ratings.gaming.fake_share_for_profit=0.3",
     )
     assert run_configuration(raw, "tiny", changed, 3, ["tender"], metrics) == base
 
@@ -149,3 +154,16 @@ def test_bad_override_in_a_variant_names_it(both_file, tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "variants.1 (bad)" in err and "credit_idr" in err
+
+
+def test_the_bundled_controls_file_fits_the_gaming_scenario():
+    """scenarios/variants/prakerja_2020_controls.yaml checks against prakerja_2020_gaming.yaml: every
+    variant validates, and every voucher-only variant changes only voucher blocks."""
+    from simulation.config.scenario import load_scenario
+
+    path = ROOT / "scenarios" / "variants" / "prakerja_2020_controls.yaml"
+    spec = va.load_variants(path)
+    scenario = load_scenario(ROOT / "scenarios" / "prakerja_2020_gaming.yaml")
+    raw = scenario.model_dump(mode="json")
+    assert va.check(raw, "prakerja_2020_gaming.yaml", spec, str(path)) == ["voucher", "tender"]
+    assert spec.reference == "gaming" and spec.variants[0].name == "no_gaming"
