@@ -44,3 +44,18 @@ TENDER_ARM = [
 def tiny_both():
     """The tiny scenario with a tender arm beside the voucher."""
     return load_scenario(TINY, TENDER_ARM)
+
+
+@pytest.fixture(scope="session")
+def both_file(tmp_path_factory):
+    """tiny.yaml with the tests' tender arm, as a scenario file (for the command line)."""
+    import yaml
+
+    from simulation.config.scenario import apply_override, read_yaml
+
+    raw = read_yaml(TINY)
+    for override in TENDER_ARM:
+        apply_override(raw, override)
+    path = tmp_path_factory.mktemp("scenario") / "tiny_both.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path

@@ -133,22 +133,6 @@ def test_cost_gap_is_a_difference_of_ratios_of_means():
 # --------------------------------------------------------------------------- run.py decompose
 
 
-@pytest.fixture(scope="module")
-def both_file(tmp_path_factory):
-    """tiny.yaml with the tests' tender arm, as a scenario file."""
-    import yaml
-
-    from simulation.config.scenario import apply_override, read_yaml
-    from tests.conftest import TENDER_ARM
-
-    raw = read_yaml(ROOT / "scenarios" / "tiny.yaml")
-    for override in TENDER_ARM:
-        apply_override(raw, override)
-    path = tmp_path_factory.mktemp("scenario") / "tiny_both.yaml"
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    return path
-
-
 def test_decompose_writes_the_table_and_the_waterfall(both_file, tmp_path, capsys):
     import simulation.cli as cli
     from simulation.experiments.decompose import FACTORS

@@ -9,24 +9,12 @@ import pytest
 import yaml
 
 from simulation import cli
-from simulation.config.scenario import ScenarioError, apply_override, read_yaml
+from simulation.config.scenario import ScenarioError
 from simulation.experiments import variants as va
 from simulation.experiments.paired import run_configuration
-from tests.conftest import TENDER_ARM
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--size", "300", "--weeks", "30"]
-
-
-@pytest.fixture(scope="module")
-def both_file(tmp_path_factory):
-    """tiny.yaml with the tests' tender arm, as a scenario file."""
-    raw = read_yaml(ROOT / "scenarios" / "tiny.yaml")
-    for override in TENDER_ARM:
-        apply_override(raw, override)
-    path = tmp_path_factory.mktemp("scenario") / "tiny_both.yaml"
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    return path
 
 
 def _spec_file(tmp_path: Path, spec: dict) -> Path:
