@@ -8,7 +8,7 @@ import pytest
 import simulation.cli as cli
 from simulation.runner import match_spending, run_scenario
 from simulation.schemes.voucher import budget_in_use_idr
-from tests.test_decomposition import SMALL, both_file, read_rows  # noqa: F401  (both_file: a fixture)
+from tests.test_decomposition import SMALL, read_rows
 
 
 @pytest.fixture(scope="module")
