@@ -47,18 +47,33 @@ def test_minimum_hours_by_hand():
 # ====================================================================== the scheme
 
 
-def test_short_courses_are_not_listed_and_entrants_design_to_the_minimum():
+def test_short_incumbents_are_redesigned_and_entrants_design_to_the_minimum():
+    # A rule announced with notice (the default, "redesign"): a course on sale at the opening
+    # shorter than 12 h is lengthened to 12 h and keeps its listing (before the review's fix it
+    # was delisted: ``not listed0[start < 12].any()``); every other course keeps its hours.
     model = model_of(["voucher.min_hours=12", "providers.entry_cost_idr=1.0e6"], weeks=30)
-    start = model.courses.hours.copy()
+    start = model.world.courses.hours
     n0 = start.size
     listed0 = model.courses.listed.any(axis=1)
+    world_listed = model.world.courses.listed.any(axis=1)
     assert (start < 12).any() and (start >= 12).any()
-    assert not listed0[start < 12].any()  # the courses on sale at the start: refused
-    # every course long enough keeps the listing it had in the world
-    np.testing.assert_array_equal(listed0[start >= 12], model.world.courses.listed.any(axis=1)[start >= 12])
+    np.testing.assert_array_equal(model.courses.hours, np.maximum(start, np.float32(12.0)))
+    np.testing.assert_array_equal(listed0, world_listed)  # nobody is delisted for being short
+    assert listed0[start < 12].any()
     model.run()
     assert len(model.courses) > n0, "entrants are needed for this test"
     assert (model.courses.hours[n0:] >= 12).all()  # entrants know the rule
+
+
+def test_short_incumbents_are_refused_when_the_rule_has_no_notice():
+    # min_hours_incumbents "delist": the courses on sale at the opening shorter than 12 h are not
+    # listed and keep their hours; the others keep the listing they had in the world.
+    model = model_of(["voucher.min_hours=12", "voucher.min_hours_incumbents=delist"])
+    start = model.world.courses.hours
+    listed0 = model.courses.listed.any(axis=1)
+    np.testing.assert_array_equal(model.courses.hours, start)
+    assert not listed0[start < 12].any()
+    np.testing.assert_array_equal(listed0[start >= 12], model.world.courses.listed.any(axis=1)[start >= 12])
 
 
 def test_hours_caps_bind_prices_and_zero_strength_is_off():

@@ -837,6 +837,11 @@ class Voucher(Frozen):
         description="listing rule: courses shorter than this many hours are not listed (0: none; the "
         "2023 normal scheme: 15 h, CALIBRATION.md 'Kartu Prakerja 2023 normal scheme')",
     )
+    min_hours_incumbents: Literal["redesign", "delist"] = Field(
+        "redesign",
+        description="listing rule: courses on sale when the scheme opens that are shorter than "
+        "min_hours are redesigned to it (a rule announced with notice; assumption) or not listed",
+    )
     price_cap_per_hour_idr: Money | None = Field(
         None,
         description="listing rule: a course's price cap is min(the cap, this x its hours), IDR per "

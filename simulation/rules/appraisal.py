@@ -35,10 +35,31 @@ class Appraisal:
 
     def quality_term(self, star_quality: np.ndarray, quality_weight: float) -> np.ndarray:
         """The quality term of each course's appeal [courses] (float32)."""
+        return self.quality_response(star_quality, quality_weight)[0]
+
+    def quality_response(
+        self, star_quality: np.ndarray, quality_weight: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The quality term [courses] (float32) and its left derivatives (float64 [courses]) in
+        the stars' quality and in the course's delivered quality through the counsellor's reading
+        (``free_content.quality_response``, slope f' in E[q]):
+
+            d term / d stars-quality = (1 - w) x f'
+            d term / d delivered q   = w x f' x [0 < reading < 1]
+
+        with w the information weight (0 and no reading when not counselled: the second slope is
+        0). The reading is clip(q + noise, 0, 1), so shading moves it one for one except where it
+        is clipped (at 0, or at 1 with q + noise above 1, shading a little leaves it unchanged)."""
         quality = star_quality
         if self.reading is not None:
             quality = counselling.informed_quality(star_quality, self.reading, self.information_weight)
-        return free_content.quality_term(quality, self.free, quality_weight, self.free_alternatives)
+        alternatives = self.free_alternatives
+        term, slope = free_content.quality_response(quality, self.free, quality_weight, alternatives)
+        if self.reading is None:
+            return term, slope, np.zeros(slope.shape)
+        w = self.information_weight
+        moves = (self.reading > 0.0) & (self.reading < 1.0)
+        return term, (1.0 - w) * slope, np.where(moves, w * slope, 0.0)
 
 
 def appraisal(

@@ -147,6 +147,35 @@ def quality_term(market: Market, params: Choice) -> np.ndarray:
     return market.appraisal.quality_term(star_quality, params.quality_weight)
 
 
+def quality_slopes(
+    market: Market, params: Choice, seeker_share: float
+) -> tuple[float | np.ndarray, np.ndarray | None]:
+    """How the shoppers' utility of each course falls per unit of quality its seller shades: the
+    slopes (left derivatives) of ``quality_term`` in the stars' quality and in the course's
+    delivered quality (read by a counsellor, at once; None when nobody is counselled), per course
+    [courses] (float64), or ``params.quality_weight`` itself (a float, the model before issue 10
+    bit for bit) with no appraisal and no incentive seekers. From the same function as the term
+    (``Appraisal.quality_response``, ``free_content.quality_response``):
+
+        stars slope   = m x (1 - w) x f'        delivered slope = m x w x f' x [0 < reading < 1]
+        f' = quality_weight, or 0 for a free-content course with E[q] <= free_quality
+        m  = 1 + seeker_share x (incentive_seekers.quality_factor - 1)   (1 when seekers are off)
+
+    m mixes ordinary shoppers (slope f') and incentive seekers (slope quality_factor x f'; the
+    catalogue mean they are centred on moves by 1/courses of that, ignored) by ``seeker_share``,
+    the population's share motivated by the cash. Approximations: that share stands for the
+    seekers' share of a course's shoppers, and both kinds have the same choice share (1 - P);
+    brokered accounts are counted as ordinary shoppers."""
+    seekers = params.incentive_seekers
+    mix = 1.0 + seeker_share * (seekers.quality_factor - 1.0) if seekers.enabled else 1.0
+    if market.appraisal is None:
+        return (params.quality_weight if mix == 1.0 else mix * params.quality_weight), None
+    _, stars, delivered = market.appraisal.quality_response(
+        expected_quality(market.displayed_stars), params.quality_weight
+    )
+    return mix * stars, (mix * delivered if market.appraisal.reading is not None else None)
+
+
 def demand_weight(market: Market, params: Choice) -> float:
     """Utility per log(local vacancies in the course's sector): counselling adds to it."""
     extra = 0.0 if market.appraisal is None else market.appraisal.extra_demand_weight

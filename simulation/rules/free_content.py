@@ -58,11 +58,30 @@ def quality_term(
 ) -> np.ndarray:
     """The quality term of each course's appeal [courses] (float32): quality_weight x E[q], or for
     a course whose content is free elsewhere quality_weight x max(E[q] - free_quality, 0) +
-    certificate_value."""
+    certificate_value (``quality_response``'s first part)."""
+    return quality_response(expected_quality, free, quality_weight, params)[0]
+
+
+def quality_response(
+    expected_quality: np.ndarray, free: np.ndarray, quality_weight: float, params: FreeAlternatives
+) -> tuple[np.ndarray, np.ndarray]:
+    """The quality term of each course's appeal [courses] (float32, as ``quality_term``) and its
+    slope in E[q] [courses] (float64), one-sided: the LEFT derivative, the slope a seller faces
+    when it shades quality down,
+
+        d term / d E[q] = quality_weight                            (content not free elsewhere)
+                        = quality_weight x [E[q] > free_quality]    (content free elsewhere)
+
+    so a free-content course at or below the free material's quality (at the kink included) loses
+    no appeal by shading. The same function gives both, so the shading rule
+    (``simulation.schemes.platform_market``) cannot drift from the buyer's rule."""
     q = np.asarray(expected_quality, dtype=np.float32)
+    above = q > np.float32(params.free_quality)
     added = np.maximum(q - np.float32(params.free_quality), np.float32(0.0))
     free_term = quality_weight * added + params.certificate_value
-    return np.where(free, free_term, quality_weight * q).astype(np.float32)
+    term = np.where(free, free_term, quality_weight * q).astype(np.float32)
+    slope = np.where(np.asarray(free, dtype=bool) & ~above, 0.0, float(quality_weight))
+    return term, slope.astype(np.float64)
 
 
 def skill_quality(quality: np.ndarray, free: np.ndarray, params: FreeAlternatives) -> np.ndarray:

@@ -1,8 +1,13 @@
 """Listing rules a ministry can switch on (issue 10, point 7): minimum hours, price caps by hours.
 
-* Minimum hours (``voucher.min_hours`` = H): a course of h < H hours is not listed. The courses
-  on sale when the scheme opens were designed before the rule and are simply refused; a provider
-  entering later knows the rule and designs its courses at H hours at least (h' = max(h, H)).
+* Minimum hours (``voucher.min_hours`` = H): a course of h < H hours is not listed, so a
+  provider designs its courses at H hours at least, h' = max(h, H). A rule announced with notice
+  is assumed: the courses on sale when the scheme opens are redesigned to it as well (their hours
+  raised to H; ``voucher.min_hours_incumbents`` "redesign", the default), so the rule lengthens
+  courses rather than removing the short ones; "delist" refuses them instead (a rule without
+  notice: with hours ~ U(6, 20), 15 h removes about two thirds of them). Entrants always design to
+  the rule. A course's marginal cost does not depend on its hours, so a longer course costs its
+  provider nothing more (an assumption; its buyers see more weeks of study).
 * Price cap by hours (``voucher.price_cap_per_hour_idr`` = k): course c's price cap is
 
       cap_c = min(cap, floor(k x h_c / 1,000) x 1,000)        IDR,
@@ -41,5 +46,6 @@ def too_short(hours: np.ndarray, min_hours: float) -> np.ndarray:
 
 
 def designed_hours(hours: np.ndarray, min_hours: float) -> np.ndarray:
-    """Hours of an entrant's courses designed to the rule: max(h, min_hours) (float32)."""
+    """Hours of courses designed (entrants) or redesigned (incumbents) to the rule:
+    max(h, min_hours) (float32)."""
     return np.maximum(np.asarray(hours, dtype=np.float32), np.float32(min_hours))

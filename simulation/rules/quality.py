@@ -26,6 +26,8 @@ linear in s). With saving 0 nobody shades. Money in IDR per trainee per unit of 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from simulation.config.codes import HYBRID, OFFLINE, ONLINE
@@ -79,15 +81,43 @@ def shading_under_review(
     when catch_rate or listing_value is 0), ``catch_rate`` the chance of a review while the choice
     holds, ``listing_value_idr`` what delisting costs per trainee of the period (the listing's
     future margin). Ties go to the smaller shading. Arguments broadcast against ``potential``."""
+    check = Check(catch_rate, noise_sd, min_quality, listing_value_idr)
+    return shading_under_checks(potential, net_saving_idr, (check,), grid)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A noisy check of delivered quality that costs the seller ``value_idr`` (per trainee of the
+    period) when it reads below ``min_quality``: made with chance ``catch_rate`` while the choice
+    holds, with normal errors of sd ``noise_sd``."""
+
+    catch_rate: float
+    noise_sd: float
+    min_quality: float
+    value_idr: np.ndarray | float
+
+
+def shading_under_checks(
+    potential: np.ndarray, net_saving_idr: np.ndarray | float, checks: tuple[Check, ...], grid: int = 101
+) -> np.ndarray:
+    """``shading_under_review`` with several independent checks (curation's re-review, a
+    counsellor's veto): the s on the grid that maximises
+
+        net_saving x s - sum over checks k of catch_k x P_k(read below min_k | s) x value_k,
+
+    the expected losses added (first order: the chance of two checks failing at once is not
+    netted out). Ties go to the smaller shading."""
     from scipy.special import ndtr  # loaded when first needed: keeps ``import simulation`` light
 
     potential = np.asarray(potential, dtype=np.float64)
     net = np.broadcast_to(np.asarray(net_saving_idr, dtype=np.float64), potential.shape)
-    value = np.broadcast_to(np.asarray(listing_value_idr, dtype=np.float64), potential.shape)
     s = potential[..., None] * np.linspace(0.0, 1.0, grid)  # [..., grid]
-    gap = min_quality - (potential[..., None] - s)
-    caught = ndtr(gap / noise_sd) if noise_sd > 0 else (gap > 0).astype(np.float64)
-    gain = net[..., None] * s - catch_rate * caught * value[..., None]
+    gain = net[..., None] * s
+    for check in checks:
+        value = np.broadcast_to(np.asarray(check.value_idr, dtype=np.float64), potential.shape)
+        gap = check.min_quality - (potential[..., None] - s)
+        caught = ndtr(gap / check.noise_sd) if check.noise_sd > 0 else (gap > 0).astype(np.float64)
+        gain = gain - check.catch_rate * caught * value[..., None]
     return np.take_along_axis(s, np.argmax(gain, axis=-1)[..., None], axis=-1)[..., 0]
 
 
@@ -138,14 +168,18 @@ def rating_shrinkage(real_ratings: np.ndarray | float, prior_count: float) -> np
 
 def voucher_future_loss_idr(
     shrinkage: np.ndarray,
-    quality_weight: float,
+    quality_weight: float | np.ndarray,
     choice_share: np.ndarray,
     margin_idr: np.ndarray,
     reputation_weeks: float,
     review_weeks: float,
+    immediate_slope: np.ndarray | None = None,
 ) -> np.ndarray:
     """A voucher seller's expected loss of future sales per trainee per unit of quality shaded,
-    IDR: quality_weight x shrinkage x (1 - choice_share) x margin x reputation_weeks / review_weeks.
+    IDR:
+
+        quality_weight x shrinkage x (1 - choice_share) x margin x reputation_weeks / review_weeks
+        + immediate_slope x (1 - choice_share) x margin
 
     Ratings follow delivered quality: a unit of quality is 4 stars (``rules.training.stars``), of
     which the displayed stars carry the share ``shrinkage`` (``rating_shrinkage``); shoppers read
@@ -157,9 +191,20 @@ def voucher_future_loss_idr(
     new ratings come) while the saving accrues over the review period the choice holds for
     (``review_weeks``), hence the ratio. Approximations: linear in s (the rounding of stars and
     their cap at 5 are ignored), the choice share and margin as in the last review period.
+
+    ``quality_weight`` is the slope of the shoppers' utility in the stars' quality, a number or
+    one per course (``rules.choice.quality_slopes``: the choice's quality weight, less where
+    content is free elsewhere, counselling or incentive seekers weigh stars less). The immediate
+    term (``immediate_slope``, the slope in delivered quality that a counsellor reads at once;
+    None: none) has no rating lag: sales fall in the period the choice holds, so its ratio is 1.
+    Worked: slope 2, shrinkage 0.5, P 0.1, margin 100,000, 13 of 2 weeks: 2 x 0.5 x 0.9 x 1e5 x 6.5
+    = 585,000; plus an immediate slope 1: 1 x 0.9 x 1e5 = 90,000.
     All arguments per course; the result is per trainee, IDR.
     """
     shrinkage = np.asarray(shrinkage, dtype=np.float64)
     share = np.clip(np.asarray(choice_share, dtype=np.float64), 0.0, 1.0)
     margin = np.maximum(np.asarray(margin_idr, dtype=np.float64), 0.0)
-    return quality_weight * shrinkage * (1.0 - share) * margin * reputation_weeks / review_weeks
+    loss = quality_weight * shrinkage * (1.0 - share) * margin * reputation_weeks / review_weeks
+    if immediate_slope is None:
+        return loss
+    return loss + np.asarray(immediate_slope, dtype=np.float64) * (1.0 - share) * margin

@@ -37,7 +37,7 @@ from simulation.config.scenario import CommissionCap
 from simulation.config.streams import stream
 from simulation.market.agents import Platform
 from simulation.rules import listing, quality, rating_gaming
-from simulation.rules.choice import ExpectedDemand
+from simulation.rules.choice import ExpectedDemand, Market, quality_slopes
 from simulation.rules.pricing import alternative_prices, objective_per_impression
 
 RECENT_DECAY = 0.8  # weekly decay of the enrolment count that drives popularity ranking
@@ -74,6 +74,9 @@ class PlatformMarket:
         # Outcome pay (voucher.outcome_pay): the placement pay a seller expects per trainee per unit
         # of quality, from its receipts per sale (IDR); None when the scheme pays none.
         self.placement_value: Callable[[np.ndarray], np.ndarray] | None = None
+        # What shoppers see this week (the scheme's ``course_facts``): the shading rule reads the
+        # demand side's slope in quality from it (``rules.choice.quality_slopes``); None: stars only.
+        self.course_facts: Callable[[int], Market] | None = None
         self.platforms = [Platform(model, p, self) for p in range(len(model.params.platforms))]
         self.sellers = self._sellers()
         self.refresh()
@@ -221,7 +224,10 @@ class PlatformMarket:
         probability when shown, and the real ratings that will carry its stars (those given, and
         the period's expected sales, each rated on completion). The reputation lasts
         ``providers.reputation_weeks``, or the weeks left until the last cards expire if fewer (the
-        end game: stars read by nobody discipline nobody). Delivered quality = potential - shading;
+        end game: stars read by nobody discipline nobody). The shoppers' utility lost per unit
+        shaded is the choice's own slope (``quality_slopes``: free content, counselling's reading,
+        incentive seekers), and curation's re-reviews and structured counselling's veto add their
+        listing losses (``quality_checks``). Delivered quality = potential - shading;
         the stars shown are recomputed. Until a course's first review its provider gives full
         effort."""
         model = self.model
@@ -247,36 +253,67 @@ class PlatformMarket:
         fakes = self.fake_rating_shares()
         if fakes is not None:  # non-genuine 5s dilute how far delivered quality moves the stars
             shrinkage = shrinkage * (1.0 - fakes[1])
+        facts = self.course_facts(week) if self.course_facts is not None else None
+        stars_slope, delivered_slope = self.quality_slopes(facts)
         future = quality.voucher_future_loss_idr(
             shrinkage,
-            model.params.choice.quality_weight,
+            stars_slope,
             choice_share,
             margin,
             min(spec.reputation_weeks, self.weeks_left(week)),
             model.params.pricing.review_weeks,
+            delivered_slope,
         )
         mission = np.array([p.mission_weight_idr for p in model.providers])[courses.provider]
         if self.placement_value is not None:  # placement pay lost per unit shaded, like a mission
             mission = mission + self.placement_value(receipts)
-        curation = model.params.voucher.curation
-        if curation.enabled and curation.rereview_weekly > 0:
-            review_weeks = model.params.pricing.review_weeks
-            catch = 1.0 - (1.0 - curation.rereview_weekly) ** review_weeks  # reviewed while it holds
-            horizon = self.weeks_left(week)
-            listing_value = np.maximum(margin, 0.0) * horizon / review_weeks  # per trainee of the period
-            shaded = quality.shading_under_review(
-                courses.potential_quality,
-                saving - mission - future,
-                catch,
-                curation.review_noise_sd,
-                curation.min_quality,
-                listing_value,
-            )
+        checks = self.quality_checks(week, margin)
+        if checks:
+            net = saving - mission - future
+            shaded = quality.shading_under_checks(courses.potential_quality, net, checks)
         else:
             shaded = quality.shading(courses.potential_quality, saving, mission, future, 0.0)
         delivered = np.where(shown, courses.potential_quality - shaded, courses.true_quality)
         courses.true_quality[:] = delivered.astype(np.float32)
         self._stars = None
+
+    def quality_slopes(self, facts: Market | None) -> tuple[float | np.ndarray, np.ndarray | None]:
+        """The shoppers' utility lost per unit of quality shaded, through the stars and (when
+        counselled) at once through the counsellor's reading: ``rules.choice.quality_slopes`` on
+        this week's course facts, the one rule the shoppers' choice also uses, so the two cannot
+        drift (free content, counselling and incentive seekers included). Evaluated at the
+        course's present stars and delivered quality (a local, first-order slope)."""
+        params = self.model.params
+        if facts is None:
+            return params.choice.quality_weight, None
+        return quality_slopes(facts, params.choice, params.population.incentive_motivated_share)
+
+    def quality_checks(self, week: int, margin: np.ndarray) -> tuple[quality.Check, ...]:
+        """The checks of delivered quality a seller shading weighs (``quality.shading_under_checks``):
+
+        * curation's re-reviews (``voucher.curation.rereview_weekly`` > 0): reviewed while the
+          choice holds with chance 1 - (1 - rereview_weekly)^review_weeks, noise
+          ``review_noise_sd``, delisted below ``min_quality``, at a loss of max(margin, 0) x
+          weeks left / review_weeks per trainee of the period (the listing's future margin);
+        * structured counselling's veto: every shopper is counselled (chance 1), the reading has
+          noise ``reading_noise_sd`` (the seller does not know the counsellor's error), a course
+          read below ``veto_min_quality`` is vetoed for every shopper, at a loss of max(margin, 0)
+          per trainee of the period (the period's sales, until the seller's next review restores
+          its quality). The veto of courses in sectors of low local demand does not depend on
+          quality and is left out. First order, like curation: the expected losses are added."""
+        v = self.model.params.voucher
+        review_weeks = self.model.params.pricing.review_weeks
+        margin = np.maximum(margin, 0.0)
+        checks = []
+        curation = v.curation
+        if curation.enabled and curation.rereview_weekly > 0:
+            catch = 1.0 - (1.0 - curation.rereview_weekly) ** review_weeks  # reviewed while it holds
+            listing_value = margin * self.weeks_left(week) / review_weeks  # per trainee of the period
+            checks.append(quality.Check(catch, curation.review_noise_sd, curation.min_quality, listing_value))
+        counsel = v.counselling
+        if counsel.active and counsel.regime == "structured":
+            checks.append(quality.Check(1.0, counsel.reading_noise_sd, counsel.veto_min_quality, margin))
+        return tuple(checks)
 
     def _rereview(self, week: int) -> None:
         """Curation's re-reviews (``voucher.curation.rereview_weekly`` > 0): each listed course is

@@ -119,6 +119,12 @@ class VoucherScheme:
         self.outcome = OutcomePayment(self)  # pay withheld until placement (issue 10)
         if self.params.outcome_pay.enabled:
             self.market.placement_value = self.outcome.quality_value_idr
+        seekers = model.params.choice.incentive_seekers.enabled
+        if self.params.free_alternatives.enabled or self.params.counselling.active or seekers:
+            self.market.course_facts = self.course_facts  # the shading rule reads the shoppers' slope
+        seekers = model.params.choice.incentive_seekers.enabled
+        if self.params.free_alternatives.enabled or self.params.counselling.active or seekers:
+            self.market.course_facts = self.course_facts  # the shading rule reads the shoppers' slope
 
     # ------------------------------------------------------------------ scheme interface
     def trading(self, week: int) -> bool:
@@ -127,15 +133,17 @@ class VoucherScheme:
         return week <= self.wave_weeks[-1] or bool(((status == HOLDING) | (status == ENROLLED)).any())
 
     def admit_courses(self, course_ids: np.ndarray, week: int) -> None:
-        """New courses: an entrant's (``week`` > 0) designed to the minimum hours
-        (``rules.listing``); prices capped at each course's cap; each course's first price move up
-        or down at random (so that courses do not all cycle in step); courses of a mode the scheme
-        does not allow, or shorter than the minimum hours, are not listed; with curation, a noisy
-        review of each course and those below the minimum are not listed (its cost is booked for
-        the courses offered to a platform, not for training centres' tender-only courses)."""
+        """New courses: designed to the minimum hours (``rules.listing``), an entrant's
+        (``week`` > 0) always and the courses on sale at the opening unless
+        ``voucher.min_hours_incumbents`` is "delist" (the rule is assumed announced with notice);
+        prices capped at each course's cap; each course's first price move up or down at random
+        (so that courses do not all cycle in step); courses of a mode the scheme does not allow,
+        or shorter than the minimum hours, are not listed; with curation, a noisy review of each
+        course and those below the minimum are not listed (its cost is booked for the courses
+        offered to a platform, not for training centres' tender-only courses)."""
         courses = self.model.courses
         v = self.params
-        if week > 0 and v.min_hours > 0:
+        if v.min_hours > 0 and (week > 0 or v.min_hours_incumbents == "redesign"):
             courses.hours[course_ids] = listing.designed_hours(courses.hours[course_ids], v.min_hours)
         caps = listing.course_price_caps(
             courses.hours[course_ids], self.price_cap_idr, v.price_cap_per_hour_idr
