@@ -31,10 +31,15 @@ from simulation.rules.choice import (
     outside_utility,
     shop,
     utilities,
+    waiting_utility,
 )
 from simulation.rules.keyed_draws import Draws
 from simulation.schemes.brokers import broker_choice
-from simulation.schemes.voucher import affordable_recipients, identity_checks_idr
+from simulation.schemes.voucher import (
+    affordable_recipients,
+    identity_check_per_applicant_idr,
+    identity_checks_idr,
+)
 from tests.test_invariants import SETTINGS, close, scenarios
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
@@ -132,16 +137,25 @@ def test_incentive_seeker_probabilities_by_hand():
     # courses in the shopper's sector, share 1, so no term):
     #   A: (0.5 - 1) 2 (1 - 0.75) - (3 - 1) 0.5 (0.8 - 0.5) - (3 - 1) 0.2 (4 - 2.5) = -1.15
     #   B: (0.5 - 1) 2 (0.5 - 0.75) - (3 - 1) 0.5 (0.2 - 0.5) - (3 - 1) 0.2 (1 - 2.5) = +1.15
-    # so u_A = 0.65 + c, u_B = 2.85 + c; waiting 0. P(B) = e^2.642056 / (e^0.442056 + e^2.642056
-    # + 1) = 14.0423 / (1.5559 + 14.0423 + 1) = 0.846011; the ordinary shopper's P(B) = 0.429170.
+    # so u_A = 0.65 + c, u_B = 2.85 + c. Waiting is 0 for the ordinary shopper; the seeker's is
+    # moved by the change in the page's inclusive value (LSE = log sum exp):
+    #   LSE ordinary = log(e^1.592056 + e^1.492056) = log(4.913841 + 4.446227) = 2.236453
+    #   LSE seeker   = log(e^0.442056 + e^2.642056) = log(1.555903 + 14.042042) = 2.747139
+    # so the seeker waits at 0.510687. P(wait) = 1 / (1 + 4.913841 + 4.446227) = 0.096524 for
+    # both (the old rule, waiting at 0 for the seeker, gave 1 / 16.598 = 0.060). The ordinary
+    # shopper's P(B) = 4.446227 x 0.096524 = 0.429170; the seeker's P(B) = (1 - 0.096524) x
+    # 14.042042 / 15.597945 = 0.903476 x 0.900250 = 0.813353 (was 0.846011).
     c = 0.3 * math.log(0.5)
     params = seeker_choice(quality_factor=0.5, relevance_factor=0.5, effort_factor=3.0, weeks_factor=3.0)
     shoppers = two_shoppers(np.array([ORDINARY, INCENTIVE_SEEKER], dtype=np.int8))
     u = utilities(shoppers, two_courses(), params)
     assert u[0] == pytest.approx([1.8 + c, 1.7 + c], abs=1e-5)
     assert u[1] == pytest.approx([0.65 + c, 2.85 + c], abs=1e-5)
-    chance = logit_probabilities(u, outside_utility(shoppers, params))
-    assert chance[1, 1] == pytest.approx(0.846011, abs=1e-5)
+    wait = waiting_utility(shoppers, two_courses(), params)
+    assert wait == pytest.approx([0.0, 0.510687], abs=1e-5)
+    chance = logit_probabilities(u, wait)
+    assert chance[:, 2] == pytest.approx([0.096524, 0.096524], abs=1e-5)
+    assert chance[1, 1] == pytest.approx(0.813353, abs=1e-5)
     assert chance[0, 1] == pytest.approx(0.429170, abs=1e-5)
     # The compiled kernel draws the same picks as the numpy twin on the same keyed noise.
     many = Shoppers(
@@ -155,12 +169,70 @@ def test_incentive_seeker_probabilities_by_hand():
     picks = shop(many, two_courses(), params, draws)
     expected = choose(
         utilities(many, two_courses(), params),
-        outside_utility(many, params),
+        waiting_utility(many, two_courses(), params),
         draws.gumbels(many.persons(), 2),
     )
     assert np.array_equal(picks, expected)
     seekers = many.motive == INCENTIVE_SEEKER
-    assert np.mean(picks[seekers] == 1) == pytest.approx(0.846011, abs=0.02)  # 5000 draws: sd 0.005
+    assert np.mean(picks[seekers] == 1) == pytest.approx(0.813353, abs=0.02)  # 5000 draws: sd 0.006
+    assert np.mean(picks[seekers] == -1) == pytest.approx(0.096524, abs=0.02)  # sd 0.004
+
+
+def test_a_seeker_waits_as_often_as_an_ordinary_shopper_over_a_page():
+    # A page of eight courses of mixed sectors, quality, difficulty, length and price, two of
+    # of them likely out of reach of the credit left: the factors reorder the courses, yet a seeker's P(wait)
+    # is an ordinary shopper's (equal to float32 rounding), for every page and every factor.
+    rng = np.random.default_rng(5)
+    n_courses, n = 8, 6
+    market = Market(
+        course_sector=rng.integers(0, 3, n_courses).astype(np.int8),
+        course_mode=np.full(n_courses, ONLINE, dtype=np.int8),
+        course_hours=rng.uniform(6, 20, n_courses).astype(np.float32),
+        course_difficulty=rng.uniform(0, 1, n_courses).astype(np.float32),
+        price_idr=rng.uniform(100_000, 700_000, n_courses).astype(np.float32),
+        displayed_stars=rng.uniform(1, 5, n_courses),
+        log_vacancies=rng.uniform(0, 3, (3, 2)).astype(np.float32),
+        travel_cost_idr=np.zeros(2, dtype=np.float32),
+        credit_idr=1_000_000.0,
+        cap_idr=1_000_000.0,
+        max_topup_idr=0.0,
+    )
+    page = np.array([rng.permutation(n_courses)[:6] for _ in range(n)], dtype=np.int32)
+    page[0, 5] = -1  # an empty slot
+    base = dict(
+        options=page,
+        sector=rng.integers(0, 3, n).astype(np.int8),
+        region=rng.integers(0, 2, n).astype(np.int8),
+        internet=np.ones(n, dtype=bool),
+        weekly_hours=rng.integers(2, 10, n).astype(np.float32),
+        credit_left_idr=np.full(n, 600_000.0, dtype=np.float32),
+        courses_bought=rng.integers(0, 3, n).astype(np.int16),
+        last_course=np.full(n, -1, dtype=np.int32),
+    )
+    ordinary = Shoppers(**base, motive=np.full(n, ORDINARY, dtype=np.int8))
+    seeker = Shoppers(**base, motive=np.full(n, INCENTIVE_SEEKER, dtype=np.int8))
+    for factors in ((0.5, 0.5, 3.0, 3.0), (0.0, 2.0, 10.0, 0.1)):
+        params = seeker_choice(
+            **dict(
+                zip(
+                    ("quality_factor", "relevance_factor", "effort_factor", "weeks_factor"),
+                    factors,
+                    strict=True,
+                )
+            )
+        )
+        p_ordinary = logit_probabilities(
+            utilities(ordinary, market, params), waiting_utility(ordinary, market, params)
+        )
+        p_seeker = logit_probabilities(
+            utilities(seeker, market, params), waiting_utility(seeker, market, params)
+        )
+        assert p_seeker[:, -1] == pytest.approx(p_ordinary[:, -1], abs=1e-6)
+        assert p_ordinary[:, -1].min() > 0.0
+        assert np.abs(p_seeker[:, :-1] - p_ordinary[:, :-1]).max() > 0.02  # which course does change
+        # The old rule (waiting at the ordinary outside utility) made the seekers keener here.
+        old = logit_probabilities(utilities(seeker, market, params), outside_utility(seeker, params))
+        assert np.abs(old[:, -1] - p_ordinary[:, -1]).max() > 0.01
 
 
 def test_seekers_with_ordinary_weights_choose_as_the_ordinary():
@@ -325,9 +397,12 @@ def test_identity_check_detects_brokered_accounts_keeps_them_out_and_books_its_c
     groups = model.scheme.evaluation()
     assert not (groups.offered | groups.comparison)[brokerage.detected].any()
     assert (brokerage.brokered & ~brokerage.detected & groups.comparison).any()
-    # Each applicant checked once, at 5,000 IDR, inside the treasury's outflow.
+    # Each applicant checked once, at 5,000 IDR per real applicant, 7 real applicants per
+    # recipient shared among the simulated applicants, inside the treasury's outflow.
     assert brokerage.checked.sum() > selected.sum()
-    assert ledger.identity_checks == 5000.0 * brokerage.checked.sum()
+    per_applicant = 5000.0 * 7.0 * model.params.size / len(model.people)
+    assert brokerage.check_cost_idr == pytest.approx(per_applicant)
+    assert ledger.identity_checks == brokerage.check_cost_idr * brokerage.checked.sum()
     assert close(
         ledger.treasury_out,
         ledger.credit_spent + ledger.cash_paid + ledger.admin + ledger.identity_checks,
@@ -352,10 +427,35 @@ def test_identity_checks_are_paid_before_packages():
         ],
         size=400,
     )
-    applicants = 400 + round(400 * base.population.control_per_recipient)
-    assert identity_checks_idr(checked) == 100_000 * applicants * base.scale
+    # Rp100,000 x 7 real applicants per recipient x the real recipients of the intake.
+    real_recipients = base.population.recipients_represented
+    assert identity_checks_idr(checked) == pytest.approx(100_000 * 7.0 * real_recipients)
     assert identity_checks_idr(base) == 0.0
     assert affordable_recipients(checked) <= affordable_recipients(base)
+
+
+def test_the_identity_check_costs_the_same_whatever_the_control_sample():
+    # The control group's size is the evaluation's choice; the check covers the real applicants.
+    # tiny.yaml, Rp5,000 a check, 7 applicants per recipient (the default): cost = 5,000 x 7 x
+    # recipients_represented at control_per_recipient 0.25 and 1.0 alike (the old rule charged
+    # 5,000 x size x (1 + control) x scale: 1.25 vs 2 times the recipients, a 60% gap). Per
+    # simulated applicant, 5,000 x 7 x 400 / 500 = 28,000 vs 5,000 x 7 x 400 / 800 = 17,500.
+    costs, per_applicant = [], []
+    for control in (0.25, 1.0):
+        s = load_scenario(TINY, overrides=[*CHECK, f"population.control_per_recipient={control}"], size=400)
+        costs.append(identity_checks_idr(s))
+        per_applicant.append(identity_check_per_applicant_idr(s, 400 + round(400 * control)))
+        assert costs[-1] == pytest.approx(5000 * 7.0 * s.population.recipients_represented)
+    assert costs[0] == costs[1]
+    assert per_applicant == pytest.approx([28_000.0, 17_500.0])
+    # In a run, the booked cost is the same up to the share of applicants who never entered a pool.
+    booked = []
+    for control in (0.25, 1.0):
+        model = run([*CHECK, f"population.control_per_recipient={control}"], weeks=30)
+        brokerage = model.scheme.brokerage
+        assert model.ledger.identity_checks == brokerage.check_cost_idr * brokerage.checked.sum()
+        booked.append(summarise(model)["identity_check_cost_idr"] / brokerage.checked.mean())
+    assert booked[0] == pytest.approx(booked[1], rel=1e-9)
 
 
 @st.composite
@@ -392,8 +492,13 @@ def test_books_balance_with_brokers_and_checks(case):
     assert ledger.broker_fees <= ledger.cash_paid + 1e-6
     check = s.voucher.identity_check
     assert ledger.identity_checks == (
-        check.cost_per_check_idr * brokerage.checked.sum() if check.enabled else 0.0
+        brokerage.check_cost_idr * brokerage.checked.sum() if check.enabled else 0.0
     )
+    if check.enabled:
+        assert close(
+            brokerage.check_cost_idr * len(model.people),
+            check.cost_per_check_idr * check.applicants_per_recipient * s.size,
+        )
     assert ledger.treasury_out * model.scale <= s.voucher.budget_idr * (1 + 1e-9)
     assert not (brokerage.detected & (model.state.selected_week >= 0)).any()
     assert (model.labour.liquidity[flag] == 0).all()

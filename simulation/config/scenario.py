@@ -756,8 +756,10 @@ class IncentiveSeekers(Frozen):
     """Shoppers who joined for the cash (``population.incentive_motivated_share``, 27% in 2020,
     BPS) pick the course that unlocks the incentive with least effort: in their utility the
     ordinary weights of ``choice`` are multiplied by these factors around the catalogue's mean
-    course, so that they change which course a seeker buys, not the wish to buy one
-    (``simulation.rules.choice``). Every factor is an assumption; all factors 1 is the same as off."""
+    course, and their waiting utility is moved by the change in their page's inclusive value,
+    LSE(u_seeker) - LSE(u_ordinary), so that the factors change which course a seeker buys but
+    not their chance of buying one (``simulation.rules.choice``). Every factor is an assumption;
+    all factors 1 is the same as off."""
 
     enabled: Flag = False
     quality_factor: TasteFactor = Field(
@@ -804,12 +806,20 @@ class Brokers(Frozen):
 class IdentityCheck(Frozen):
     """Verification of each applicant's identity (against population records) when they first
     enter a lottery: a brokered account is detected with probability ``detection_rate`` and is
-    not selected; every check costs ``cost_per_check_idr`` (a new line of the ledger)."""
+    not selected. The check covers the programme's real applicants, not the evaluation's sample:
+    it costs ``cost_per_check_idr`` x ``applicants_per_recipient`` x the real recipients of the
+    intake (``population.recipients_represented``), whatever ``population.control_per_recipient``
+    (a new line of the ledger; ``simulation.schemes.brokers``)."""
 
     enabled: Flag = False
     detection_rate: Share = Field(0.5, description="chance a brokered account is detected (assumption)")
     cost_per_check_idr: Money = Field(
         5000.0, description="cost per applicant checked, IDR (assumption: Rp5,000 per record check)"
+    )
+    applicants_per_recipient: Annotated[float, *real_bounds(1.0, 100.0)] = Field(
+        7.0,
+        description="real applicants checked per recipient (2020: 40 m accounts by Oct 2020 for "
+        "about 5.5 m recipients, acceptance about 14%, CALIBRATION.md: about 7)",
     )
 
 

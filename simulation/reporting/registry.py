@@ -179,7 +179,8 @@ METRICS: tuple[Metric, ...] = (
        "brokered accounts the identity check detected and kept out of the lottery (only with "
        "voucher.identity_check on)", VOUCHER, "scheme", optional=True),
     _m("identity_check_cost_idr", "idr", "IDR", "identity check cost",
-       "cost of checking every applicant's identity, part of the total cost (only with "
+       "cost of checking every real applicant's identity (voucher.identity_check.applicants_per_recipient "
+       "per recipient), part of the total cost (only with "
        "voucher.identity_check on)", VOUCHER, "scheme", optional=True),
     # ---------------------------------------------------------------- effects
     _m("itt_employment_pp", "pp", "pp", "effect of the offer (ITT)",

@@ -28,8 +28,7 @@ A choice is the argmax of utility plus standard Gumbel noise, which samples the 
 **Incentive seekers** (``choice.incentive_seekers``, off by default). A shopper who joined for the
 cash (``Shoppers.motive`` = ``INCENTIVE_SEEKER``, from ``people.incentive_motivated``) wants the
 course that unlocks the incentive with least effort. Each of four weights is multiplied by its
-factor, around the mean course of the catalogue, so that the factors change *which* course a
-seeker buys, not how keen they are to buy one (they want the cash at least as much):
+factor:
 
     u_seeker_ij = u_ij + (quality_factor - 1)   * quality_weight   * (q_j - mean q)
                        + (relevance_factor - 1) * relevance_weight * ([s_j = s_i] - share of s_i)
@@ -40,10 +39,21 @@ with quality_weight * q_j the quality term of the ordinary shopper's utility (``
 quality_weight x the expected quality from the stars, or the week's appraisal of it with free
 alternatives or counselling), d the difficulty, w_ij = ceil(hours_j / weekly hours
 of i), means over every course of the catalogue (``Market``) and "share of s_i" the share of its
-courses in the shopper's sector. It is still a logit on the same keyed noise: the seekers'
-utilities are a second block of columns of the taste and time tables (the shopper "kind" gains a
-motive dimension), so the kernel is unchanged, and with every factor 1 the second block equals
-the first and every pick is the one made with the mechanism off.
+courses in the shopper's sector. The factors change *which* course a seeker buys, not how keen
+they are to buy one: centring on the catalogue does not achieve that by itself (a shopper's page
+is not the catalogue, and more spread-out utilities raise the logit's inclusive value), so each
+seeker's waiting utility is moved by the change in the inclusive value of their own page
+(``inclusive_value_shift``):
+
+    outside_seeker_i = outside_i + LSE_j(u_seeker_ij) - LSE_j(u_ij),   LSE_j(x_j) = log sum_j e^x_j
+
+over the feasible options j of the shopper's page. Then P(wait) = e^outside_i / (e^outside_i +
+e^LSE_j(u_ij)) is the ordinary shopper's exactly, and among the courses the seeker's own
+utilities decide. It is still a logit on the same keyed noise: the seekers' utilities are a
+second block of columns of the taste and time tables (the shopper "kind" gains a motive
+dimension) and their waiting utility is an input like anyone's, so the kernel is unchanged; with
+every factor 1 the second block equals the first, the shift is 0 and every pick is the one made
+with the mechanism off.
 """
 
 from __future__ import annotations
@@ -343,6 +353,44 @@ def outside_utility(shoppers: Shoppers, params: Choice) -> np.ndarray:
     )
 
 
+def waiting_utility(shoppers: Shoppers, market: Market, params: Choice) -> np.ndarray:
+    """Utility of waiting [n] as the shoppers weigh it this week (float32): ``outside_utility``
+    plus, for an incentive seeker, ``inclusive_value_shift`` (the same as ``outside_utility``
+    when incentive seekers are off)."""
+    outside = outside_utility(shoppers, params)
+    if not params.incentive_seekers.enabled:
+        return outside
+    return (outside + inclusive_value_shift(shoppers, market, params)).astype(np.float32)
+
+
+def inclusive_value_shift(shoppers: Shoppers, market: Market, params: Choice) -> np.ndarray:
+    """LSE_j(u_seeker_ij) - LSE_j(u_ij) [n] (float64) for each incentive seeker i, over the
+    feasible options j of their page, with u_seeker the seeker's utilities and u the ordinary
+    shopper's (``utilities`` with the motive set to ORDINARY); 0 for ordinary shoppers and for a
+    page with no feasible option. Added to a seeker's waiting utility, it keeps their chance of
+    waiting that of an ordinary shopper (module docstring)."""
+    shift = np.zeros(len(shoppers))
+    seekers = shoppers.motives() == INCENTIVE_SEEKER
+    if not params.incentive_seekers.enabled or not seekers.any():
+        return shift
+    group = shoppers.subset(seekers)
+    as_seeker = utilities(group, market, params)
+    as_ordinary = utilities(replace(group, motive=np.zeros(len(group), dtype=np.int8)), market, params)
+    seeker_value, ordinary_value = log_sum_exp(as_seeker), log_sum_exp(as_ordinary)
+    feasible = np.isfinite(seeker_value) & np.isfinite(ordinary_value)  # else no option: no shift
+    shift[seekers] = np.where(feasible, seeker_value - np.where(feasible, ordinary_value, 0.0), 0.0)
+    return shift
+
+
+def log_sum_exp(utility: np.ndarray) -> np.ndarray:
+    """log sum_j exp(utility_ij) [n] (float64; -inf for a row with no finite entry)."""
+    full = utility.astype(np.float64)
+    top = full.max(axis=1, initial=-np.inf)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return safe + np.log(np.exp(full - safe[:, None]).sum(axis=1))
+
+
 def gumbel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Standard Gumbel draws (float64) from a sequential generator, for tests that need noise of
     their own (the model's shoppers draw theirs keyed by person: ``keyed_draws.Draws.gumbels``)."""
@@ -412,7 +460,7 @@ def shop(
     alt_price_idr: np.ndarray | None = None,
 ) -> np.ndarray:
     """Column picked by each shopper (-1 = wait), drawn by the compiled kernel. Identical to
-    ``choose(utilities(s, m, p), outside_utility(s, p), draws.gumbels(s.persons(), J))``: each
+    ``choose(utilities(s, m, p), waiting_utility(s, m, p), draws.gumbels(s.persons(), J))``: each
     shopper's noise is keyed by the person, the week and the slot.
 
     The same pass adds to ``demand`` (when given) what this week's choice sets are expected to
@@ -436,7 +484,7 @@ def shop(
         hours,
         shoppers.credit_left_idr.astype(np.float32),
         shoppers.last_course.astype(np.int32),
-        outside_utility(shoppers, params),
+        waiting_utility(shoppers, market, params),
         np.ascontiguousarray(taste_tables(market, params).T),
         np.ascontiguousarray(time_tables(market, params, max_hours(shoppers)).T),
         priced(market),
@@ -478,7 +526,7 @@ def expected_demand(
     share = np.broadcast_to(np.asarray(provider_share, dtype=np.float64)[:, None], shown.shape)[shown]
     alt_price = market.price_idr if alt_price_idr is None else alt_price_idr
     u = utilities(shoppers, market, params)
-    outside = outside_utility(shoppers, params)
+    outside = waiting_utility(shoppers, market, params)
     u_alt = utilities(shoppers, replace(market, price_idr=alt_price), params).astype(np.float64)
     chance = logit_probabilities(u, outside)[:, :-1]
     alt_chance = alt_probabilities(u, outside, u_alt, chance)

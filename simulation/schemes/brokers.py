@@ -10,8 +10,14 @@ Both mechanisms are off by default (``voucher.brokers``, ``voucher.identity_chec
   person's keyed uniform of purpose ``voucher:brokered`` (drawn for every applicant, before and
   independently of the lottery): brokered accounts are applicants in both arms of the lottery,
   in the same expected share, and no other draw moves.
-* **Identity check.** Every applicant is checked once, when first in a lottery's pool, at
-  ``cost_per_check_idr`` each (the ledger's ``identity_checks``, part of the treasury's outflow);
+* **Identity check.** Every applicant is checked once, when first in a lottery's pool. The check
+  covers the programme's real applicants, ``applicants_per_recipient`` per real recipient, not the
+  evaluation's sample: each simulated applicant checked books ``cost_per_check_idr`` x
+  ``applicants_per_recipient`` x size / (simulated applicants) simulated IDR
+  (``voucher.identity_check_per_applicant_idr``), so that checking them all costs
+  cost_per_check_idr x applicants_per_recipient x real recipients, whatever
+  ``population.control_per_recipient`` (the ledger's ``identity_checks``, part of the treasury's
+  outflow). Applicants who never enter a pool are never checked;
   a brokered account is detected iff V_i < ``detection_rate`` (keyed uniform ``voucher:identity_
   check``; nobody else is flagged). Detected accounts are never selected: their places go to the
   next applicants of the draw. They also leave the evaluation: the lottery is among verified
@@ -53,10 +59,15 @@ class Brokerage:
     """Which applicants are brokered accounts, which were checked and detected, and what the
     accounts received (simulated IDR: multiply by the scale for national totals)."""
 
-    def __init__(self, seed: int, n: int, brokers: Brokers, check: IdentityCheck):
+    def __init__(
+        self, seed: int, n: int, brokers: Brokers, check: IdentityCheck, check_cost_idr: float = 0.0
+    ):
+        """``check_cost_idr``: simulated IDR booked per applicant checked
+        (``voucher.identity_check_per_applicant_idr``)."""
         self.seed = seed
         self.brokers = brokers
         self.check = check
+        self.check_cost_idr = check_cost_idr
         rows = np.arange(n, dtype=np.int64)
         self.brokered = np.zeros(n, dtype=bool)
         if brokers.enabled:
@@ -81,7 +92,7 @@ class Brokerage:
         self.checked[new] = True
         draw = Draws.of(self.seed, "voucher:identity_check", 0).uniforms(new)
         self.detected[new[self.brokered[new] & (draw < self.check.detection_rate)]] = True
-        ledger.record_identity_checks(self.check.cost_per_check_idr * new.size)
+        ledger.record_identity_checks(self.check_cost_idr * new.size)
         return pool[~self.detected[pool]]
 
     def pay(self, rows: np.ndarray, amount_idr: float, ledger: Ledger) -> np.ndarray:

@@ -101,7 +101,11 @@ class VoucherScheme:
         self.others = model.params.choice.other_courses_shown
         self.week_flows: dict[str, float] = {}
         self.brokerage = Brokerage(
-            self.seed, len(model.people), self.params.brokers, self.params.identity_check
+            self.seed,
+            len(model.people),
+            self.params.brokers,
+            self.params.identity_check,
+            identity_check_per_applicant_idr(model.params, len(model.people)),
         )
         model.absent |= self.brokerage.brokered  # their holders take no course themselves
         self.admit_courses(np.arange(len(model.courses)), week=0)
@@ -698,14 +702,33 @@ def _package_cost_idr(scenario: Scenario) -> float:
 
 
 def identity_checks_idr(scenario: Scenario) -> float:
-    """Real IDR the identity check of every applicant costs (0 when it is off): each simulated
-    applicant (recipients and controls, as ``build_world`` draws them) stands for
-    ``scenario.scale`` real ones. The budget pays it before any package."""
+    """Real IDR the identity check of every real applicant costs (0 when it is off):
+
+        cost_per_check_idr x applicants_per_recipient x size x scale
+
+    (size x scale: the real recipients of the intake). It does not depend on the evaluation's
+    control sample (``population.control_per_recipient``), which only decides how many simulated
+    applicants share this cost (``identity_check_per_applicant_idr``). The budget pays it before
+    any package."""
     check = _voucher(scenario).identity_check
     if not check.enabled:
         return 0.0
-    applicants = scenario.size + int(round(scenario.size * scenario.population.control_per_recipient))
-    return check.cost_per_check_idr * applicants * scenario.scale
+    return check.cost_per_check_idr * check.applicants_per_recipient * scenario.size * scenario.scale
+
+
+def identity_check_per_applicant_idr(scenario: Scenario, applicants: int) -> float:
+    """Simulated IDR booked for checking one of the ``applicants`` simulated applicants (the
+    world's people: recipients and controls; 0 when the check is off):
+
+        cost_per_check_idr x applicants_per_recipient x size / applicants
+
+    so that checking all of them books ``identity_checks_idr`` / scale, whatever the control
+    sample: each simulated applicant stands for applicants_per_recipient x size x scale /
+    applicants real ones."""
+    check = _voucher(scenario).identity_check
+    if not check.enabled or applicants <= 0:
+        return 0.0
+    return check.cost_per_check_idr * check.applicants_per_recipient * scenario.size / applicants
 
 
 def _voucher(scenario: Scenario) -> Voucher:
