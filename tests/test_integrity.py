@@ -49,13 +49,53 @@ def core(model: MarketModel) -> dict:
 # ------------------------------------------------------------------ the rule, by hand
 def test_participant_gain_by_hand():
     # Cash the first completion unlocks in 2020: 600,000 x 4 + 50,000 x 3 x 0.9 = 2,535,000.
-    # Check catches with d = 0.2, no sanction, 10 hours worth 10,000 each, honesty cost 1,500,000:
-    # 0.8 x 2,535,000 + 100,000 - 0 - 1,500,000 = 2,028,000 + 100,000 - 1,500,000 = 628,000.
-    gain = integrity.participant_gain_idr(2_535_000.0, 0.2, 0.0, 10.0, 10_000.0, np.array([1_500_000.0]))
-    assert gain == pytest.approx([628_000.0])
+    # Check catches with d = 0.2; an honest course completes with p_h = 0.7; no sanction, 10 hours
+    # worth 10,000 each, honesty cost 150,000:
+    # (1 - 0.2 - 0.7) x 2,535,000 + 100,000 - 0 - 150,000 = 253,500 - 50,000 = 203,500.
+    gain = integrity.participant_gain_idr(2_535_000.0, 0.2, 0.7, 0.0, 10.0, 10_000.0, np.array([150_000.0]))
+    assert gain == pytest.approx([203_500.0])
+    # Against an honest course that completes with 0.95, a check catching 0.2 makes the cash a
+    # loss: (1 - 0.2 - 0.95) x 2,535,000 = -380,250; + 100,000 - 150,000 = -430,250. (The old rule,
+    # against no cash at all, gave 0.8 x 2,535,000 - 50,000 = 1,978,000 > 0.)
+    gain = integrity.participant_gain_idr(2_535_000.0, 0.2, 0.95, 0.0, 10.0, 10_000.0, np.array([150_000.0]))
+    assert gain == pytest.approx([-430_250.0])
     # Honesty cost: median 18 m at z = 0; halved for an incentive-motivated person; e^1 at z = 1.
     h = integrity.honesty_cost_idr(np.array([0.0, 0.0, 1.0]), np.array([False, True, False]), 18e6, 1.0, 0.5)
     assert h == pytest.approx([18e6, 9e6, 18e6 * np.e])
+
+
+def test_listing_loss_by_hand():
+    # V = Rp40 m a week x 20 weeks left = Rp800 m; pi = 0.6. A seller with no fakes on its record
+    # (F = 0) loses L = 800 m per unit of the audit's chance: the fake raises P(found | audited)
+    # from 0 to 0.6, i.e. by 0.6 x 800 m = 480 m in expectation. With F = 2 already, the fake only
+    # raises it from 0.84 to 1 - 0.4^3 = 0.936, by 0.096 = 0.6 x 0.4^2, so L = 0.16 x 800 m = 128 m.
+    value = np.array([800e6, 800e6])
+    loss = integrity.listing_loss_idr(value, np.array([0.0, 2.0]), 0.6)
+    assert loss == pytest.approx([800e6, 128e6])
+    found = integrity.found_faking_chance(np.array([2.0, 3.0]), 0.2, 0.5)
+    assert found[1] - found[0] == pytest.approx(0.6 * loss[1] / 800e6)
+    # The whole listing is at stake: q_a = 0.19 (audited at least once), a Rp850,000 receipt and
+    # no check: E[sanction] = 0.19 x 0.5 x (850,000 + 800 m) = 0.095 x 800,850,000 = 76,080,750.
+    sanction = integrity.expected_sanction_idr(0.0, 0.0, 0.19, 0.095, 850_000.0, loss[0])
+    assert sanction == pytest.approx(76_080_750.0)
+
+
+def test_collusion_chance_by_hand():
+    # Median honesty cost 1 m, sd of log 1. A joint gain of 1 m -> Phi(0) = 0.5; e^-1 m ->
+    # Phi(-1) = 0.158655; a loss -> 0; a refusing seller (-inf) -> 0.
+    buyer = np.array([600_000.0, np.exp(-1) * 1e6 - 400_000.0, -100_000.0, 600_000.0])
+    seller = np.array([400_000.0, 400_000.0, 50_000.0, -np.inf])
+    chance = integrity.collusion_chance(buyer, seller, np.full(4, 1e6), 1.0, side_payment=True)
+    assert chance == pytest.approx([0.5, 0.158655, 0.0, 0.0], abs=1e-6)
+    # Without a side payment: the buyer's 600,000 alone -> Phi(ln 0.6) = Phi(-0.510826) = 0.304736,
+    # and only where the seller gains on its own.
+    alone = integrity.collusion_chance(buyer, seller, np.full(4, 1e6), 1.0, side_payment=False)
+    assert alone == pytest.approx([0.304736, 0.0, 0.0, 0.0], abs=1e-6)
+    # It is the mean of the realised decision over the honesty draws.
+    z = np.random.default_rng(1).standard_normal(200_000)
+    h = integrity.honesty_cost_idr(z, np.zeros(z.size, bool), 1e6, 1.0, 1.0)
+    real = integrity.colludes(np.full(z.size, 600_000.0) - h, np.full(z.size, 400_000.0), True).mean()
+    assert real == pytest.approx(0.5, abs=0.005)
 
 
 def test_seller_gain_and_collusion_by_hand():
@@ -83,47 +123,70 @@ def test_seller_gain_and_collusion_by_hand():
     assert not integrity.colludes(buyer, np.array([-np.inf]), side_payment=True).any()  # refusing
 
 
-def test_audit_finds_a_binomial_share_of_fakes():
-    # No fakes or not audited: nothing found. Two fakes, catch 0.5: P(0) = 0.25, P(<= 1) = 0.75, so
-    # the uniform 0.5 gives 1 and 0.9 gives 2; catch 1 finds all.
-    fakes = np.array([0, 2, 2, 2, 5])
-    audited = np.array([True, True, True, False, True])
-    u = np.array([0.5, 0.5, 0.9, 0.9, 0.3])
-    assert integrity.found_in_audit(fakes, audited, u, 0.5).tolist()[:4] == [0, 1, 2, 0]
-    assert integrity.found_in_audit(fakes, audited, u, 1.0).tolist() == [0, 2, 2, 0, 5]
+def test_audit_finds_a_seller_faking_with_a_smooth_chance():
+    # A fake is found by an audit with pi = d + (1 - d) c: d = 0.2, c = 0.5: 0.2 + 0.8 x 0.5 = 0.6.
+    assert integrity.fake_found_chance(0.2, 0.5) == pytest.approx(0.6)
+    # A seller with E expected real fakes is found with 1 - 0.4^E: E = 0 -> 0, 1 -> 0.6, 2 -> 0.84,
+    # 0.5 -> 1 - sqrt(0.4) = 0.36754 (a fraction of a fake counts: no lumps of ``scale`` fakes).
+    chance = integrity.found_faking_chance(np.array([0.0, 1.0, 2.0, 0.5]), 0.2, 0.5)
+    assert chance == pytest.approx([0.0, 0.6, 0.84, 1 - 0.4**0.5])
     assert integrity.audit_catch_chance(0.0, 1.0, 10.0) == 0.0
     assert integrity.audit_catch_chance(1.0, 0.4, 1.0) == pytest.approx(0.4)
 
 
 # ------------------------------------------------------------------ comparative statics
-def prevalence(incentive: float, detection: float, mission: float, refusing: bool = False) -> float:
-    """Share of 20,000 first-course buyers who fake (side payments; a 1 m course, 15% commission)."""
+def prevalence(
+    incentive: float,
+    detection: float,
+    mission: float,
+    refusing: bool = False,
+    p_honest: float = 0.95,
+    median: float = 2.5e6,
+) -> float:
+    """Share of 20,000 first-course buyers who fake (side payments; a 10-hour, 1 m course, 15%
+    commission; an honest course completes with ``p_honest``; honesty costs of median ``median``,
+    the scenario's by default)."""
     rng = np.random.default_rng(0)
     motivated = rng.random(20_000) < 0.27
-    h = integrity.honesty_cost_idr(rng.standard_normal(20_000), motivated, 18e6, 1.0, 0.5)
-    buyer = integrity.participant_gain_idr(incentive, detection, 0.0, 10.0, 0.0, h)
+    h = integrity.honesty_cost_idr(rng.standard_normal(20_000), motivated, median, 1.0, 0.5)
+    buyer = integrity.participant_gain_idr(incentive, detection, p_honest, 0.0, 10.0, 10_000.0, h)
     sanction = integrity.expected_sanction_idr(detection, 850_000.0, 0.0, 0.0, 850_000.0, 0.0)
     seller = integrity.provider_gain_idr(25_000.0, mission, 0.5, sanction)
     seller = np.full(h.size, -np.inf if refusing else float(seller))
     return float(integrity.colludes(buyer, seller, side_payment=True).mean())
 
 
-def test_prevalence_rises_with_the_incentive():
-    shares = [prevalence(i, 0.0, 0.0) for i in (0.0, 600_000.0, 2_535_000.0, 5_000_000.0)]
+def test_prevalence_and_the_incentive():
+    # The fake adds (1 - d - p_h) to the chance of the cash: with no check an honest course's 5%
+    # failure makes more cash a (small) reason to fake; with a check catching more fakes (d = 0.1)
+    # than honest courses fail (0.05), more cash makes faking less attractive (joint gain at no
+    # cash 100,000 + 25,000 - 0.1 x 850,000 = 40,000; each Rp1 of cash takes 0.05 off it; a lower
+    # honesty cost, median 0.5 m, so that some fake at all).
+    incentives = (0.0, 600_000.0, 2_535_000.0, 5_000_000.0)
+    shares = [prevalence(i, 0.0, 0.0) for i in incentives]
     assert shares[0] < shares[1] < shares[2] < shares[3]
-    # The suggested 2020 calibration: a modest share at Rp2.4 m (about 10% of the incentive-
-    # motivated, 2% of the others: 0.27 x 0.10 + 0.73 x 0.024 ~ 4.5%).
-    assert 0.03 < shares[2] < 0.06
+    checked = [prevalence(i, 0.1, 0.0, median=0.5e6) for i in incentives]
+    assert checked[0] > checked[1] > checked[2] >= checked[3]
+    # A course that would rarely be completed honestly (p_h 0.5) is faked more for the cash.
+    assert prevalence(2_535_000.0, 0.0, 0.0, p_honest=0.5) > 3 * shares[2]
+    # At 2020's Rp2.535 m with no check: joint gain 0.05 x 2,535,000 + 100,000 + 25,000 = 251,750;
+    # others fake with Phi(ln(251,750 / 2.5 m)) = Phi(-2.296) = 1.1%, the incentive-motivated
+    # (median 1.25 m) with Phi(-1.603) = 5.4%: 0.73 x 1.1% + 0.27 x 5.4% = 2.3%. (The scenario's
+    # courses and completion chances vary: there 10.7% and 1.6%.)
+    assert shares[2] == pytest.approx(0.73 * 0.01084 + 0.27 * 0.05444, abs=0.004)
 
 
 def test_prevalence_falls_with_detection():
-    shares = [prevalence(2_535_000.0, d, 0.0) for d in (0.0, 0.2, 0.5, 0.9)]
-    assert shares[0] > shares[1] > shares[2] > shares[3]
+    # Against an honest course that fails 5% of the time, a check catching 2% or 4% of fakes
+    # already removes much of the fake's edge (and its clawback costs the seller d x 850,000); one
+    # catching 20% ends it: (1 - 0.2 - 0.95) x 2,535,000 + 100,000 + 25,000 - 170,000 < 0.
+    shares = [prevalence(2_535_000.0, d, 0.0) for d in (0.0, 0.02, 0.04, 0.2)]
+    assert shares[0] > shares[1] > shares[2] > shares[3] == 0.0
 
 
 def test_prevalence_depends_on_the_sellers_type():
     for_profit = prevalence(2_535_000.0, 0.0, 0.0)
-    mission = prevalence(2_535_000.0, 0.0, 2_000_000.0)  # a seller weighting the skill forgone
+    mission = prevalence(2_535_000.0, 0.0, 100_000.0)  # a seller weighting the skill forgone
     assert for_profit > mission > prevalence(2_535_000.0, 0.0, 0.0, refusing=True) == 0.0
 
 
@@ -143,7 +206,7 @@ def test_joint_gain_never_rises_with_detection(incentive, d, step, repaid, listi
     d2 = min(d + step, 1.0)
 
     def joint(det: float) -> float:
-        buyer = integrity.participant_gain_idr(incentive, det, 0.0, 10.0, 0.0, h)
+        buyer = integrity.participant_gain_idr(incentive, det, 0.9, 0.0, 10.0, 0.0, h)
         seller = integrity.provider_gain_idr(
             25_000.0, 0.0, 0.5, integrity.expected_sanction_idr(det, repaid, q_a, p_a, repaid, listing)
         )
@@ -201,11 +264,15 @@ def test_the_completion_check_catches_its_rate_and_books_its_cost():
     cost = 20_000
     # Participants who ignore the check (no anticipation is not a setting: at detection 0.3 the
     # buyers still fake when the joint gain survives); caught ones get no completion and no cash.
+    # Faking is made common (an hour is worth Rp200,000, honesty costs little), so that the pairs
+    # still fake against the check.
     model = run(
         FAKE,
         CHECK,
         "voucher.completion_check.detection_rate=0.3",
         f"voucher.completion_check.cost_per_check_idr={cost}",
+        "voucher.fake_completion.time_value_idr_per_hour=200000",
+        "voucher.fake_completion.honesty_cost_median_idr=100000",
     )
     got = summarise(model)
     caught, passed = got["fakes_caught_by_check"], got["fake_completions"]
@@ -240,7 +307,10 @@ def test_an_audit_claws_back_and_blacklists_a_seller_found_faking():
     course = seller.courses[0]
     controls._grow(len(model.courses))
     controls.course_fakes[course] = 2.0 / model.scale  # two real fakes
-    controls.course_fake_receipts_idr[course] = 1000.0
+    controls.course_expected_sales[course] = 2.0 / model.scale  # two real sales, both faked:
+    controls.seller_chance[seller.provider_id], controls.seller_buyers[seller.provider_id] = 1.0, 1.0
+    # E = 2, catch 1: found with 1 - 0^2 = 1
+    controls.course_fake_receipts_idr[course] = 1000.0  # catch 1: all repaid
     receipts, cash = model.ledger.provider_receipts, seller.cash_idr
     week = model.params.pricing.review_weeks * 2
     audits_before, cost_before = controls.totals["audits"], model.ledger.audits
@@ -420,3 +490,53 @@ def test_sellers_with_a_mission_never_fake_unless_allowed():
     mission = {p.provider_id for p in refuse.providers if p.mission_weight_idr > 0}
     assert mission and faking_sellers(refuse) and not faking_sellers(refuse) & mission
     assert faking_sellers(allow) & mission  # a Rp100,000 mission weighs little against the cash
+
+
+def test_an_audit_finds_the_same_expected_fakes_at_any_scale():
+    # A seller expected to sell 8 real courses since its last audit, each faked with chance 0.25:
+    # E = 2 real fakes, whatever the scale (8 / scale simulated expected sales x 0.25 x scale).
+    # With catch 0.5 and no check: found with 1 - 0.5^2 = 0.75. The old rule rounded the seller's
+    # simulated fakes x scale: at scale 40 a seller had 0 or 40 fakes (found with 0 or ~1).
+    found = []
+    for size in (500, 4000):
+        model = MarketModel(build_world(load_scenario(TINY, overrides=[FAKE, AUDITS], size=size)))
+        controls, seller = model.scheme.integrity, model.providers[0]
+        controls._grow(len(model.courses))
+        controls.course_expected_sales[seller.courses[0]] = 8.0 / model.scale
+        controls.seller_chance[0], controls.seller_buyers[0] = 1.0, 4.0
+        expected = controls._expected_fakes_by_provider()[0]
+        assert expected == pytest.approx(2.0)
+        found.append(float(integrity.found_faking_chance(np.array([expected]), 0.0, 0.5)[0]))
+    assert found == pytest.approx([0.75, 0.75])
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="review P1-1 residual: which sellers fake still depends on --size (sampled buyers and "
+    "expected profits); the audit's finding rule no longer does",
+)
+def test_blacklisting_does_not_depend_on_the_sample_size():
+    # The same real programme simulated at size 500 (scale 40) and 4,000 (scale 5), audits of 30%
+    # of sellers a review period, fakes made common (an hour worth Rp400,000). The old rule (found
+    # > 0 among round(simulated fakes x scale)) blacklisted 0.4 sellers at size 500 against 2.4 at
+    # 4,000 (honesty median Rp60 m, 16 seeds). The new finding rule (1 - (1 - pi)^E, E from
+    # expected sales) still gives 1.3 against 2.9 here (16 seeds): fewer sellers fake at all at
+    # size 500 (E > 0 at 13% of audits against 27%), a decision-side dependence left open.
+    def blacklisted(size: int) -> float:
+        counts = [
+            summarise(
+                MarketModel(
+                    build_world(
+                        load_scenario(
+                            TINY, overrides=[FAKE, AUDITS, "voucher.audits.share=0.3"], size=size, seed=s
+                        )
+                    )
+                ).run()
+            )["providers_blacklisted"]
+            for s in range(1, 13)
+        ]
+        return float(np.mean(counts))
+
+    small, large = blacklisted(500), blacklisted(4000)
+    assert small > 2 and large > 2  # fakes are found at all
+    assert small == pytest.approx(large, abs=1.5)

@@ -690,10 +690,12 @@ class FakeCompletion(Frozen):
 
     enabled: Flag = False
     honesty_cost_median_idr: Money = Field(
-        18_000_000.0,
+        2_500_000.0,
         description="median of a person's cost of cheating (honesty, stigma), IDR; log-normal "
         "across people; assumption: with the other defaults, about 10% of incentive-motivated "
-        "and 2% of other first-course buyers would fake at 2020's Rp2.4 m incentive with no checks",
+        "and 2% of other first-course buyers fake at 2020's Rp2.4 m incentive with no checks "
+        "(prakerja_2020_gaming at --size 20000: 10.7% and 1.6%); the fake is weighed against an "
+        "honest course's chance of the cash (rules.integrity), so the gain is small",
     )
     honesty_cost_sd_log: Sd = Field(1.0, description="sd of the log of the honesty cost; assumption")
     incentive_motivated_factor: Annotated[float, *real_bounds(0.0, 1.0)] = Field(
@@ -702,7 +704,9 @@ class FakeCompletion(Frozen):
         "(people.incentive_motivated): they collude more readily; assumption",
     )
     time_value_idr_per_hour: Money = Field(
-        0.0, description="what an hour not spent in a course is worth to a participant, IDR; assumption"
+        10_000.0,
+        description="what an hour not spent in a course is worth to a participant, IDR; assumption: "
+        "about half the 2020 minimum wage per hour (jobseekers' time is worth less than a wage)",
     )
     side_payment: Flag = Field(
         True,

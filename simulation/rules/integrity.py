@@ -6,9 +6,12 @@ paid and saves its delivery cost, nobody gains skill. Both must want it.
 
 Participant i, buying a course of ``hours`` hours, colludes if (IDR)
 
-    gain_i = (1 - d) x I + v x hours - d x S - h_i > 0,
+    gain_i = (1 - d - p_h) x I + v x hours - d x S - h_i > 0,
 
-where I is the cash the first completion unlocks (incentive x months + surveys x count x response
+against an honest completion of the same course: p_h is the chance the participant would complete
+it honestly (``rules.completion.completion_probability``, computed at enrolment), so the fake adds
+(1 - d - p_h) to the chance of the cash (negative when the check catches more fakes than honest
+courses fail); I is the cash the first completion unlocks (incentive x months + surveys x count x response
 rate) while it is still pending (else 0), d the chance the fake is caught (the completion check's
 detection rate; the participant anticipates it), S what a caught participant loses (the credit
 left on the card when ``completion_check.revoke_card``, else 0), v the value of an hour not spent
@@ -16,9 +19,8 @@ in a course, and h_i the person's cost of cheating (honesty, stigma): log-normal
 ``honesty_cost_median_idr``, sd of log ``honesty_cost_sd_log``, times
 ``incentive_motivated_factor`` for those who joined for the cash (assumption: they cheat more
 readily), from a keyed draw fixed per person. Types in ``refusing_types`` (public centres by
-default) never collude. Simplification: the participant weighs the fake
-against not receiving the cash, not against an honest completion's chance of it (the honest
-course's hours enter through v).
+default) never collude. The honest course's hours enter through v; its skill and a caught
+participant's loss of the course are not valued (assumption).
 
 The course's seller gains, per faked trainee (IDR),
 
@@ -31,10 +33,27 @@ check catches the fake, R_c the receipts it repays then (net of commission, with
 ``completion_check.clawback``, else 0), q_a the chance the seller is audited before the market
 closes (an audit finds every failed check on its record), p_a the chance an audit finds a fake that passed the
 check (the chance of an audit before the market closes times the chance it finds this fake,
-``audit_catch_chance``), R the receipts it repays then and L the listing it loses if blacklisted, per
-trainee (its margin per sale x weeks left / review weeks, as curation's re-reviews value a
-listing; a first-order approximation: each fake adds its chance of detection to the chance of
-losing the listing).
+``audit_catch_chance``), R the receipts it repays then (an audit repays ``catch_rate`` of the
+receipts of the fakes since the seller's last audit: the expected share found) and L what this fake
+adds to the expected loss of the listing (``listing_loss_idr``, with ``blacklist``):
+
+    L = (1 - pi)^F x V,   pi = d + (1 - d) x c_a,
+
+where V is the seller's listing value (its expected weekly profit over the last weeks, real IDR,
+never below 0, x the weeks left in the market), c_a the audit's ``catch_rate``, pi the chance an
+audit finds a given fake (failed check on the record, or found), and F the seller's expected real
+fakes since its last audit. The fake raises the chance an audit finds the seller faking from
+1 - (1 - pi)^F to 1 - (1 - pi)^(F + 1), by pi (1 - pi)^F; times q_a (an audit comes) this is the
+q_a pi L of the sanction above (p_c q_a L + (1 - p_c) q_a c_a L = q_a pi L). The seller's whole
+listing is at stake, not a margin per trainee: one fake found costs every later sale.
+
+An audit (``found_faking_chance``) finds an audited seller faking with chance 1 - (1 - pi)^E, E
+the expected real number of fakes since its last audit: its courses' expected sales since then
+(the sum of the logit probabilities of the shoppers shown them) x scale x its buyers' mean chance
+of colluding (``collusion_chance``: the honesty cost's log-normal distribution at the pair's gain).
+E, unlike a count of simulated fakes times the scale, does not come in lumps of ``scale`` real
+fakes. (Which sellers fake at all still varies with ``--size`` through the sampled buyers and
+expected profits: tests/test_integrity.py, the xfail.)
 
 With ``side_payment`` (default) the buyer may pay the seller a cut of the cash (a kickback, as
 registration brokers took a cut, CALIBRATION.md): the pair fakes when gain_i + gain_p > 0 (they
@@ -72,14 +91,17 @@ def honesty_cost_idr(
 def participant_gain_idr(
     incentive_idr: np.ndarray | float,
     detection: float,
+    p_honest: np.ndarray | float,
     sanction_idr: np.ndarray | float,
     hours: np.ndarray | float,
     time_value_idr_per_hour: float,
     honesty_cost: np.ndarray,
 ) -> np.ndarray:
-    """A participant's gain from a fake completion, IDR: (1 - d) I + v hours - d S - h."""
+    """A participant's gain from a fake completion rather than an honest course, IDR:
+    (1 - d - p_h) I + v hours - d S - h, p_h the chance of completing the course honestly."""
     return (
-        (1.0 - detection) * np.asarray(incentive_idr, dtype=np.float64)
+        (1.0 - detection - np.asarray(p_honest, dtype=np.float64))
+        * np.asarray(incentive_idr, dtype=np.float64)
         + time_value_idr_per_hour * np.asarray(hours, dtype=np.float64)
         - detection * np.asarray(sanction_idr, dtype=np.float64)
         - honesty_cost
@@ -138,14 +160,50 @@ def audit_catch_chance(share: float, catch_rate: float, periods_left: float) -> 
     return catch_rate * (1.0 - (1.0 - share) ** max(periods_left, 0.0))
 
 
-def found_in_audit(
-    fakes: np.ndarray, audited: np.ndarray, uniforms: np.ndarray, catch_rate: float
+def collusion_chance(
+    gain_before_honesty_idr: np.ndarray,
+    seller_gain_idr: np.ndarray,
+    honesty_scale_idr: np.ndarray,
+    sd_log: float,
+    side_payment: bool,
 ) -> np.ndarray:
-    """Fake completions an audit finds [sellers]: for each audited seller with ``fakes`` fake
-    completions since its last audit, a binomial(fakes, catch_rate) count, drawn by inversion
-    from one uniform per seller (so a seller's draw does not depend on the others')."""
-    from scipy.stats import binom  # loaded when first needed: keeps ``import simulation`` light
+    """Chance each pair fakes before the buyer's honesty cost is drawn, over its log-normal
+    distribution (median ``honesty_scale_idr``: the median times the person's factor; sd of log
+    ``sd_log``). With a side payment, P(h < g_b + g_p); without, P(h < g_b) if g_p > 0, else 0:
 
-    fakes = np.asarray(fakes, dtype=np.int64)
-    found = binom.ppf(uniforms, fakes, catch_rate)
-    return np.where(audited & (fakes > 0), np.nan_to_num(found), 0).astype(np.int64)
+        P(h < y) = Phi((ln y - ln median) / sd_log) for y > 0, 0 otherwise."""
+    from scipy.special import ndtr  # loaded when first needed: keeps ``import simulation`` light
+
+    y = gain_before_honesty_idr + seller_gain_idr if side_payment else gain_before_honesty_idr
+    y = np.where(np.isfinite(y), y, 0.0)
+    log_y = np.log(np.maximum(y, 1e-300))
+    if sd_log > 0:
+        chance = ndtr((log_y - np.log(honesty_scale_idr)) / sd_log)
+    else:
+        chance = (y > honesty_scale_idr).astype(np.float64)
+    chance = np.where(y > 0, chance, 0.0)
+    if not side_payment:
+        chance = np.where(seller_gain_idr > 0, chance, 0.0)
+    return chance
+
+
+def fake_found_chance(detection: float, catch_rate: float) -> float:
+    """Chance an audit finds a given fake: it failed the completion check (on the record) or
+    passed it and the audit catches it: pi = d + (1 - d) c."""
+    return detection + (1.0 - detection) * catch_rate
+
+
+def found_faking_chance(expected_fakes: np.ndarray, detection: float, catch_rate: float) -> np.ndarray:
+    """Chance an audit finds a seller faking [sellers]: 1 - (1 - pi)^E, E its expected real fakes
+    since its last audit (a smooth expectation, not a count of simulated fakes x scale)."""
+    miss = 1.0 - fake_found_chance(detection, catch_rate)
+    return 1.0 - miss ** np.maximum(np.asarray(expected_fakes, dtype=np.float64), 0.0)
+
+
+def listing_loss_idr(listing_value_idr: np.ndarray, expected_fakes: np.ndarray, pi: float) -> np.ndarray:
+    """What one more fake adds to the listing's expected loss, given an audit, per unit of the
+    chance an audit finds it: L = (1 - pi)^F V (module docstring), F the seller's expected real
+    fakes since its last audit, V its listing value (real IDR)."""
+    return (1.0 - pi) ** np.maximum(np.asarray(expected_fakes, dtype=np.float64), 0.0) * np.asarray(
+        listing_value_idr, dtype=np.float64
+    )

@@ -577,7 +577,9 @@ class VoucherScheme:
             courses.difficulty[course],
             model.params.completion,
         )
-        fake = self.integrity.collude(week, buyers, course, receipts, credit_used, price - commission)
+        fake = self.integrity.collude(
+            week, buyers, course, receipts, credit_used, price - commission, p_complete
+        )
         if fake.any():  # a fake course ends the following week and is certified
             weeks = np.where(fake, 1, weeks)
             p_complete = np.where(fake, 1.0, p_complete)

@@ -10,9 +10,12 @@ voucher's participants, courses and sellers and books the money:
   no completion, no incentive, the seller repays its receipts (``clawback``), the card may be
   revoked (``revoke_card``, credit left forfeited); fakes that pass complete with no skill;
 * every price-review week (``audit``), with ``voucher.audits``, each active seller is audited with
-  chance ``share`` (stream ``voucher:audits``); the audit finds each of its fakes since its last
-  audit with chance ``catch_rate``; the seller repays the receipts of those found and, with
-  ``blacklist``, is delisted from every platform and exits.
+  chance ``share`` (stream ``voucher:audits``); it repays ``catch_rate`` of the receipts of its
+  fakes since its last audit (the expected share found) and is found faking with chance
+  1 - (1 - pi)^E (``rules.integrity.found_faking_chance``: E its expected real fakes since its
+  last audit: its expected sales x scale x its buyers' mean chance of colluding, not a lumpy count
+  of simulated fakes x scale); found, with ``blacklist``, it is delisted from every platform and
+  exits.
 
 Money: checks and audits are out of the treasury (``Ledger.record_controls``), clawbacks back into
 it (``Ledger.record_clawback``); the seller's cash and its courses' net revenue fall by what it
@@ -49,9 +52,19 @@ class IntegrityControls:
         self.fake_receipts_idr = np.zeros(n)  # the seller's net receipts for the current fake
         self.course_fakes = np.zeros(len(model.courses))  # fakes passed since the seller's last audit
         self.course_fake_receipts_idr = np.zeros(len(model.courses))  # their receipts, simulated IDR
-        self.course_flagged = np.zeros(len(model.courses))  # fakes the check caught, on the record
+        self.course_expected_sales = np.zeros(len(model.courses))  # expected sales since the last audit
+        self.seller_chance = np.zeros(len(model.providers))  # sum of its buyers' collusion chances
+        self.seller_buyers = np.zeros(len(model.providers))  # its buyers (simulated), since the start
         self.honesty_idr = np.zeros(0)
+        self.honesty_scale_idr = np.zeros(0)  # each person's median honesty cost (times the factor)
         if self.fake.enabled:
+            self.honesty_scale_idr = integrity.honesty_cost_idr(
+                np.zeros(n),
+                model.people.incentive_motivated,
+                self.fake.honesty_cost_median_idr,
+                0.0,
+                self.fake.incentive_motivated_factor,
+            )
             rows = np.arange(n, dtype=np.int64)
             z = Draws.of(scheme.seed, "fake_completion:honesty", 0).normals(rows)
             self.honesty_idr = integrity.honesty_cost_idr(
@@ -78,19 +91,33 @@ class IntegrityControls:
         receipts_idr: np.ndarray,
         credit_idr: np.ndarray,
         net_idr: np.ndarray,
+        p_honest: np.ndarray,
     ) -> np.ndarray:
         """Which of this week's purchases are faked (bool per buyer; ``rules.integrity``).
         ``receipts_idr`` is what the seller is paid now per purchase (what a clawback takes back),
         ``credit_idr`` the credit it used, ``net_idr`` the price net of commission (with outcome
-        pay, the receipts plus the pay held for placement); IDR per person."""
+        pay, the receipts plus the pay held for placement); IDR per person. ``p_honest`` is each
+        buyer's chance of completing the course honestly (what the fake is weighed against)."""
         fake = np.zeros(buyers.size, dtype=bool)
-        if not self.fake.enabled or buyers.size == 0:
+        if not self.fake.enabled:
             return fake
-        fake = integrity.colludes(
-            self._buyer_gain(buyers, course),
-            self._seller_gain(week, course, receipts_idr, net_idr),
+        self._grow(len(self.model.courses))
+        self.course_expected_sales += self.scheme.market.week_demand.sales
+        if buyers.size == 0:
+            return fake
+        before_honesty = self._buyer_gain(buyers, course, p_honest)
+        seller = self._seller_gain(week, course, receipts_idr, net_idr)
+        fake = integrity.colludes(before_honesty - self.honesty_idr[buyers], seller, self.fake.side_payment)
+        chance = integrity.collusion_chance(
+            before_honesty,
+            seller,
+            self.honesty_scale_idr[buyers],
+            self.fake.honesty_cost_sd_log,
             self.fake.side_payment,
         )
+        owner, n = self.model.courses.provider[course], len(self.model.providers)
+        self.seller_chance += np.bincount(owner, chance, minlength=n)
+        self.seller_buyers += np.bincount(owner, minlength=n)
         self.faked[buyers] = fake
         self.fake_receipts_idr[buyers] = np.where(fake, receipts_idr, 0.0)
         self.totals["credit_idr"] += float(credit_idr[fake].sum(dtype=np.float64))
@@ -98,7 +125,8 @@ class IntegrityControls:
         market.week_trainees -= np.bincount(course[fake], minlength=market.week_trainees.size)
         return fake
 
-    def _buyer_gain(self, buyers: np.ndarray, course: np.ndarray) -> np.ndarray:
+    def _buyer_gain(self, buyers: np.ndarray, course: np.ndarray, p_honest: np.ndarray) -> np.ndarray:
+        """Each buyer's gain from faking before its honesty cost, IDR (``participant_gain_idr``)."""
         v, state = self.scheme.params, self.model.state
         cash = v.incentive.amount_idr * v.incentive.months
         cash += v.survey.amount_idr * v.survey.count * v.survey.response_rate
@@ -107,17 +135,23 @@ class IntegrityControls:
         return integrity.participant_gain_idr(
             pending,
             self.detection(),
+            np.asarray(p_honest, dtype=np.float64),
             sanction,
             self.model.courses.hours[course],
             self.fake.time_value_idr_per_hour,
-            self.honesty_idr[buyers],
+            np.zeros(buyers.size),
         )
 
     def _seller_gain(
         self, week: int, course: np.ndarray, receipts_idr: np.ndarray, net_idr: np.ndarray
     ) -> np.ndarray:
         """Each seller's gain from faking, IDR per trainee; a fake forgoes the placement pay that
-        the quality it would teach earns (outcome pay: like a mission, ``rules.outcome_pay``)."""
+        the quality it would teach earns (outcome pay: like a mission, ``rules.outcome_pay``).
+        With ``blacklist`` the listing term is L = (1 - pi)^F V (``rules.integrity``): V the
+        seller's mean expected weekly profit over its last weeks (real IDR, ``Provider.
+        recent_expected_profits_idr``; before its first week, this week's expected profit; 0 when
+        negative: a seller expecting losses has no listing to lose) x the weeks left,
+        F its expected real fakes since its last audit."""
         model, market = self.model, self.scheme.market
         courses, providers = model.courses, model.providers
         owner = courses.provider[course]
@@ -135,8 +169,23 @@ class IntegrityControls:
             periods = weeks_left / review_weeks
             audited = integrity.audit_catch_chance(self.audits.share, 1.0, periods)
             audit_catch = integrity.audit_catch_chance(self.audits.share, self.audits.catch_rate, periods)
-        margin = np.maximum(receipts_idr - courses.marginal_cost_idr[course], 0.0)
-        listing = margin * weeks_left / review_weeks if self.audits.blacklist else 0.0
+        listing: np.ndarray | float = 0.0
+        if self.audits.enabled and self.audits.blacklist:
+            demand = market.week_demand  # this week's expected margin: a seller with no history yet
+            margin_now = demand.net_revenue_idr - demand.sales * market.delivery_cost_idr()
+            now = np.bincount(courses.provider, margin_now, minlength=len(providers)) * model.scale
+            now -= model.params.providers.fixed_cost_weekly_idr
+            weekly = np.array(
+                [
+                    np.mean(p.recent_expected_profits_idr)
+                    if p.recent_expected_profits_idr
+                    else now[p.provider_id]
+                    for p in providers
+                ]
+            )
+            value = np.maximum(weekly, 0.0) * weeks_left
+            pi = integrity.fake_found_chance(self.detection(), self.audits.catch_rate)
+            listing = integrity.listing_loss_idr(value, self._expected_fakes_by_provider(), pi)[owner]
         sanction = integrity.expected_sanction_idr(
             self.detection(),
             receipts_idr if self.check.clawback else 0.0,
@@ -172,7 +221,6 @@ class IntegrityControls:
         course = self.model.state.course[passed]
         n = len(self.model.courses)
         self._grow(n)
-        self.course_flagged += np.bincount(self.model.state.course[fakes[caught]], minlength=n)
         self.course_fakes += np.bincount(course, minlength=n)
         self.course_fake_receipts_idr += np.bincount(course, self.fake_receipts_idr[passed], minlength=n)
         self.totals["fakes"] += passed.size
@@ -212,7 +260,25 @@ class IntegrityControls:
         if extra > 0:
             self.course_fakes = np.concatenate([self.course_fakes, np.zeros(extra)])
             self.course_fake_receipts_idr = np.concatenate([self.course_fake_receipts_idr, np.zeros(extra)])
-            self.course_flagged = np.concatenate([self.course_flagged, np.zeros(extra)])
+            self.course_expected_sales = np.concatenate([self.course_expected_sales, np.zeros(extra)])
+        sellers = len(self.model.providers) - self.seller_buyers.size  # entrants
+        if sellers > 0:
+            self.seller_chance = np.concatenate([self.seller_chance, np.zeros(sellers)])
+            self.seller_buyers = np.concatenate([self.seller_buyers, np.zeros(sellers)])
+
+    def _expected_fakes_by_provider(self) -> np.ndarray:
+        """Each seller's expected real fakes since its last audit [providers]: its expected sales
+        since then (the sum of the logit probabilities of the shoppers shown its courses, smooth in
+        the sample) x scale x its buyers' mean chance of colluding (since the start)."""
+        model = self.model
+        self._grow(len(model.courses))
+        sales = np.bincount(
+            model.courses.provider, self.course_expected_sales, minlength=len(model.providers)
+        )
+        rate = np.divide(
+            self.seller_chance, self.seller_buyers, out=np.zeros(sales.size), where=self.seller_buyers > 0
+        )
+        return sales * rate * model.scale
 
     # ------------------------------------------------------------------ cash and audits
     def count_cash(self, paid: np.ndarray, answered: np.ndarray) -> None:
@@ -224,8 +290,12 @@ class IntegrityControls:
         self.totals["surveys_idr"] += v.survey.amount_idr * int(self.unlocked[answered].sum())
 
     def audit(self, week: int) -> None:
-        """Audits of a review week: each active seller with chance ``share``; found fakes are
-        repaid, and with ``blacklist`` the seller is delisted everywhere and exits."""
+        """Audits of a review week: each active seller with chance ``share``. An audited seller
+        repays ``catch_rate`` x the receipts of its passed fakes since its last audit (the share
+        an audit finds, in expectation), and is found faking with chance 1 - (1 - pi)^E
+        (``rules.integrity.found_faking_chance``, uniform ``u_find``), pi = d + (1 - d) c, E its
+        expected real fakes since its last audit; with ``blacklist`` a seller found is delisted
+        everywhere and exits."""
         spec, model = self.audits, self.model
         if not spec.enabled or week == 0 or week % model.params.pricing.review_weeks:
             return
@@ -236,18 +306,17 @@ class IntegrityControls:
         active = np.zeros(len(providers), dtype=bool)
         active[[p.provider_id for p in self.scheme.market.sellers if p.active]] = True
         audited = active & (u_audit < spec.share)
-        per_provider = np.bincount(courses.provider, self.course_fakes, minlength=len(providers))
-        fakes = np.rint(per_provider * model.scale).astype(np.int64)  # real fakes: scale-free odds
-        found = integrity.found_in_audit(fakes, audited, u_find, spec.catch_rate)
-        share_found = np.divide(found, fakes, out=np.zeros(fakes.size), where=fakes > 0)
-        repaid = self.course_fake_receipts_idr * share_found[courses.provider]
-        self._claw_back(np.arange(len(courses)), repaid)
-        flagged = np.bincount(courses.provider, self.course_flagged, minlength=len(providers)) > 0
-        found_faking = (found > 0) | (audited & flagged)  # an audit reads the failed checks too
+        chance = integrity.found_faking_chance(
+            self._expected_fakes_by_provider(), self.detection(), spec.catch_rate
+        )
+        found_faking = audited & (u_find < chance)  # an audit reads the failed checks too
         cleared = audited[courses.provider]  # an audit clears the record since the last one
+        self._claw_back(
+            np.arange(len(courses)), np.where(cleared, spec.catch_rate * self.course_fake_receipts_idr, 0.0)
+        )
         self.course_fakes[cleared] = 0.0
         self.course_fake_receipts_idr[cleared] = 0.0
-        self.course_flagged[cleared] = 0.0
+        self.course_expected_sales[cleared] = 0.0
         model.ledger.record_controls(0.0, spec.cost_per_audit_idr * int(audited.sum()) / model.scale)
         self.totals["audits"] += int(audited.sum())
         if spec.blacklist:
