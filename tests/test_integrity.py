@@ -540,3 +540,31 @@ def test_blacklisting_does_not_depend_on_the_sample_size():
     small, large = blacklisted(500), blacklisted(4000)
     assert small > 2 and large > 2  # fakes are found at all
     assert small == pytest.approx(large, abs=1.5)
+
+
+def test_the_listing_at_stake_is_the_sellers_expected_profit_by_hand():
+    # Audits (share 0.1 a review period, catch 0.5), blacklisting, no check: d = 0, pi = 0.5. In
+    # week 2 of tiny.yaml the market runs to week 6 + 12 = 18: 16 weeks left, 4 review periods of
+    # 4 weeks: q_a = 1 - 0.9^4 = 0.3439, p_a = 0.5 q_a = 0.17195. A seller with no fakes on its
+    # record (F = 0) and a mean expected weekly profit of Rp3 m (weeks of 2 m and 4 m) has V =
+    # 3 m x 16 = 48 m at stake: its sanction per fake rises by p_a x 48 m = 8,253,600 over a
+    # seller expecting losses (V = 0).
+    model = MarketModel(build_world(load_scenario(TINY, overrides=[FAKE, AUDITS])))
+    for _ in range(2):
+        model.step()
+    controls, seller = model.scheme.integrity, model.providers[0]
+    assert model.params.pricing.review_weeks == 4 and model.scheme.market.weeks_left(2) == 16
+    controls._grow(len(model.courses))
+    controls.course_expected_sales[:] = 0.0  # F = 0
+    course = np.array([seller.courses[0]])
+    receipts = np.array([500_000.0])
+
+    def gain(profits: list[float]) -> float:
+        seller.recent_expected_profits_idr.clear()
+        seller.recent_expected_profits_idr.extend(profits)
+        return float(controls._seller_gain(2, course, receipts, receipts)[0])
+
+    p_a = 0.5 * (1 - 0.9**4)
+    assert p_a == pytest.approx(0.17195)
+    assert gain([-1.0]) - gain([2e6, 4e6]) == pytest.approx(p_a * 48e6)
+    assert p_a * 48e6 == pytest.approx(8_253_600)
