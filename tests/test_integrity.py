@@ -172,7 +172,7 @@ def test_prevalence_and_the_incentive():
     # At 2020's Rp2.535 m with no check: joint gain 0.05 x 2,535,000 + 100,000 + 25,000 = 251,750;
     # others fake with Phi(ln(251,750 / 2.5 m)) = Phi(-2.296) = 1.1%, the incentive-motivated
     # (median 1.25 m) with Phi(-1.603) = 5.4%: 0.73 x 1.1% + 0.27 x 5.4% = 2.3%. (The scenario's
-    # courses and completion chances vary: there 10.7% and 1.6%.)
+    # courses and completion chances vary: there 12.9% and 2.1%.)
     assert shares[2] == pytest.approx(0.73 * 0.01084 + 0.27 * 0.05444, abs=0.004)
 
 

@@ -694,7 +694,7 @@ class FakeCompletion(Frozen):
         description="median of a person's cost of cheating (honesty, stigma), IDR; log-normal "
         "across people; assumption: with the other defaults, about 10% of incentive-motivated "
         "and 2% of other first-course buyers fake at 2020's Rp2.4 m incentive with no checks "
-        "(prakerja_2020_gaming at --size 20000: 10.7% and 1.6%); the fake is weighed against an "
+        "(prakerja_2020_gaming at --size 20000: 12.9% and 2.1%); the fake is weighed against an "
         "honest course's chance of the cash (rules.integrity), so the gain is small",
     )
     honesty_cost_sd_log: Sd = Field(1.0, description="sd of the log of the honesty cost; assumption")
