@@ -379,3 +379,22 @@ def test_kernel_matches_numpy_twin_with_free_alternatives_and_vetoes():
     assert vetoed.any() and np.isneginf(u[vetoed]).all()
     bought = picks >= 0
     assert bought.any() and not vetoed[bought, picks[bought]].any()
+
+
+def test_the_counsellors_reading_is_reported_on_the_stars_scale():
+    """Leniency 1.5 stars lifts the stars' quality by 1.5 / 4 = 0.375. A course read at 0.2 and
+    shown at 5 stars (star quality 1) is expected, at weight 0.5, at 0.5 x 1 + 0.5 x (0.2 + 0.375)
+    = 0.7875 (the quality term: quality_weight 2 x 0.7875 = 1.575). A course rated honestly and
+    unsaturated, q = 0.4, shows star quality 0.4 + 0.375 = 0.775, and the counsellor's reading 0.4
+    reported as 0.775 leaves its expected quality unchanged: counselling adds the course's own
+    deviation, not a shift of the whole scale."""
+    from simulation.config.scenario import Counselling
+    from simulation.rules.appraisal import appraisal
+
+    counsel = Counselling(regime="guided", information_weight=0.5, reading_noise_sd=0.0)
+    quality = np.array([0.2, 0.4], np.float32)
+    vacancies = np.ones((2, 1))
+    found = appraisal(0, quality, np.zeros(2, np.int8), vacancies, FreeAlternatives(), counsel, 1.5)
+    assert found is not None
+    term = found.quality_term(np.array([1.0, 0.775], np.float32), 2.0)
+    assert term == pytest.approx([1.575, 2.0 * 0.775], abs=1e-6)

@@ -32,6 +32,7 @@ class Appraisal:
     information_weight: float = 0.0  # weight of the reading in expected quality
     extra_demand_weight: float = 0.0  # utility added per log(local vacancies)
     veto: np.ndarray | None = None  # bool [courses, region], vetoed (structured choice)
+    reading_offset: float = 0.0  # added to the reading in the mix: the stars' scale (leniency / 4)
 
     def quality_term(self, star_quality: np.ndarray, quality_weight: float) -> np.ndarray:
         """The quality term of each course's appeal [courses] (float32)."""
@@ -52,7 +53,8 @@ class Appraisal:
         is clipped (at 0, or at 1 with q + noise above 1, shading a little leaves it unchanged)."""
         quality = star_quality
         if self.reading is not None:
-            quality = counselling.informed_quality(star_quality, self.reading, self.information_weight)
+            reported = self.reading + np.float32(self.reading_offset)  # on the stars' scale
+            quality = counselling.informed_quality(star_quality, reported, self.information_weight)
         alternatives = self.free_alternatives
         term, slope = free_content.quality_response(quality, self.free, quality_weight, alternatives)
         if self.reading is None:
@@ -69,10 +71,19 @@ def appraisal(
     vacancies: np.ndarray,
     free_params: FreeAlternatives,
     counsel: Counselling,
+    leniency: float = 0.0,
 ) -> Appraisal | None:
     """This week's appraisal of the courses (None when both mechanisms are off): content flags,
     and under a counselled regime the readings, their weight, the extra demand weight and
-    (structured) the vetoes given this week's ``vacancies`` [sector, region]."""
+    (structured) the vetoes given this week's ``vacancies`` [sector, region].
+
+    The counsellor reports its reading on the stars' scale: shoppers read quality from stars as
+    (stars - 1) / 4, and the ratings' average ``leniency`` (stars) lifts them by leniency / 4, so
+    the reading enters the mix as r + leniency / 4. A course rated honestly and without noise then
+    shows the same expected quality with or without counselling; what counselling adds is the
+    course's own deviation (noise, course-level leniency, bought ratings, shading not yet rated),
+    not a shift of the whole scale. The veto compares the reading itself with
+    ``veto_min_quality``."""
     if not free_params.enabled and not counsel.active:
         return None
     free = free_content.free_content(seed, true_quality.shape[0], free_params)
@@ -86,4 +97,5 @@ def appraisal(
         counsel.information_weight,
         counsel.extra_demand_weight,
         counselling.vetoes(reading, course_sector, vacancies, counsel),
+        leniency / 4.0,
     )

@@ -9,7 +9,11 @@ experiment as choice regimes (issue 10 point 10; CALIBRATION.md, "Quality, gamin
 
   and the expected quality a shopper reads becomes the mix
 
-      E[q_c] = (1 - information_weight) x (stars_c - 1) / 4 + information_weight x r_c,
+      E[q_c] = (1 - information_weight) x (stars_c - 1) / 4
+               + information_weight x (r_c + leniency / 4),
+
+  the reading reported on the stars' scale (``ratings.leniency``, the ratings' average lift, which
+  shoppers read into the stars; ``simulation.rules.appraisal``),
 
   and local demand weighs more: demand utility (demand_weight + extra_demand_weight) x
   log(local vacancies in the course's sector).
@@ -19,8 +23,9 @@ experiment as choice regimes (issue 10 point 10; CALIBRATION.md, "Quality, gamin
       r_c < veto_min_quality   or   vacancies[sector_c, region] < veto_min_demand_ratio x
                                      mean over sectors of vacancies[., region].
 
-Worked (guided, weight 0.5): a course showing 5 stars (0 -> 1 on the star scale) that the
-counsellor reads at 0.2 is expected at 0.5 x 1 + 0.5 x 0.2 = 0.6.
+Worked (guided, weight 0.5, no leniency): a course showing 5 stars (0 -> 1 on the star scale)
+that the counsellor reads at 0.2 is expected at 0.5 x 1 + 0.5 x 0.2 = 0.6; with leniency 1.5
+stars, at 0.5 x 1 + 0.5 x (0.2 + 0.375) = 0.7875.
 
 Every recipient of a counselled regime is counselled once, at selection, at
 ``cost_per_recipient_idr`` (real IDR; booked in the ledger's ``counselling`` inside treasury_out

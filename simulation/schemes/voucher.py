@@ -537,6 +537,7 @@ class VoucherScheme:
                 model.world.vacancies[week],
                 self.params.free_alternatives,
                 self.params.counselling,
+                model.params.ratings.leniency,
             ),
         )
 
