@@ -105,20 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _scenario_options(decompose, schemes=False)
     decompose.add_argument(
-        "--replications",
-        type=_at_least_two,
-        default=5,
-        metavar="N",
-        help="seeds per configuration (default 5)",
-    )
-    decompose.add_argument(
         "--shapley", action="store_true", help="also average each factor's contribution over every order"
     )
-    decompose.add_argument("--workers", type=_positive_int, help="run on a local Dask cluster of N processes")
-    decompose.add_argument(
-        "--out", type=Path, help="output folder (default results/<scenario>-decomposition-<time>)"
-    )
-    decompose.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _experiment_options(decompose, "configuration", "decomposition")
     curve = sub.add_parser(
         "curve", help="additional jobs against money spent for every scheme, across budget levels"
     )
@@ -130,16 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="M1,M2,...",
         help="budget multipliers applied to every scheme's budget (default 0.25,0.5,1)",
     )
-    curve.add_argument(
-        "--replications",
-        type=_at_least_two,
-        default=5,
-        metavar="N",
-        help="seeds per budget level (default 5)",
-    )
-    curve.add_argument("--workers", type=_positive_int, help="run on a local Dask cluster of N processes")
-    curve.add_argument("--out", type=Path, help="output folder (default results/<scenario>-curve-<time>)")
-    curve.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _experiment_options(curve, "budget level", "curve")
     variants = sub.add_parser(
         "variants",
         help="one scenario under named sets of overrides (e.g. each control), on paired seeds",
@@ -152,19 +132,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a variants file (YAML): the variants, their overrides and the reference",
     )
-    variants.add_argument(
-        "--replications",
-        type=_at_least_two,
-        default=5,
-        metavar="N",
-        help="seeds per variant (default 5)",
-    )
-    variants.add_argument("--workers", type=_positive_int, help="run on a local Dask cluster of N processes")
-    variants.add_argument(
-        "--out", type=Path, help="output folder (default results/<scenario>-variants-<time>)"
-    )
-    variants.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _experiment_options(variants, "variant", "variants")
     return parser
+
+
+def _experiment_options(p: argparse.ArgumentParser, unit: str, folder: str) -> None:
+    """The options every paired experiment shares: seeds per ``unit``, a local Dask cluster, the
+    output folder (default results/<scenario>-``folder``-<time>) and the progress bar."""
+    p.add_argument(
+        "--replications", type=_at_least_two, default=5, metavar="N", help=f"seeds per {unit} (default 5)"
+    )
+    p.add_argument("--workers", type=_positive_int, help="run on a local Dask cluster of N processes")
+    p.add_argument("--out", type=Path, help=f"output folder (default results/<scenario>-{folder}-<time>)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def _scenario_options(p: argparse.ArgumentParser, schemes: bool = True) -> None:
