@@ -15,10 +15,10 @@ import math
 import shutil
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simulation.config.scenario import ScenarioError, load_scenario, read_yaml, scenario_dir
 from simulation.reporting.outputs import (
@@ -361,69 +361,85 @@ def _local_cluster(workers: int | None):
         client.cluster.close()
 
 
-def cmd_curve(args: argparse.Namespace, argv: list[str]) -> int:
-    from simulation.experiments import cost_curve as cc
-
+def _paired_experiment(
+    args: argparse.Namespace,
+    argv: list[str],
+    folder: str,
+    check: Callable[[dict, str], object],
+    run: Callable[..., Any],
+    write: Callable[..., Path],
+    show: Callable[[Any], str],
+    files: str,
+    record: Callable[[Any], dict] = lambda result: {},
+    schemes: list[str] | None = None,
+) -> int:
+    """A paired experiment on the scenario (``decompose``, ``curve``, ``variants``): load and
+    ``check`` it (exit 2 before anything runs), ``run(raw, source, seed, client, progress)`` in this
+    process or on a local Dask cluster (``--workers``), ``write(result, out_dir, provenance,
+    unique, staging)`` atomically into results/<scenario>-``folder``-<time> (or ``--out``), with
+    ``record(result)`` added to the provenance, then print ``show(result)``."""
     start = now_iso()
-    scenario = _load(args)
+    scenario = _load(args)  # the user's file, overrides, seed, size and weeks: exit 2 if bad
     raw = scenario.model_dump(mode="json")
     source = str(args.scenario)
-    cc.check(raw, source, args.budgets)
-    out_dir = args.out or default_out_dir(f"{scenario.name}-curve")
+    check(raw, source)
+    out_dir = args.out or default_out_dir(f"{scenario.name}-{folder}")
     staging = start_output(out_dir, unique=args.out is None)
     try:
         with _local_cluster(args.workers) as client:
             progress = not args.no_progress and sys.stderr.isatty()
-            table, runs = cc.curve(
-                raw, source, args.budgets, args.replications, scenario.seed, client=client, progress=progress
-            )
-        record = {
-            **provenance(scenario, scenario.seed, ["run.py", *argv], start, None, args.replications),
-            "budget_multipliers": list(args.budgets),
-        }
-        written = cc.write(table, runs, out_dir, record, unique=args.out is None, staging=staging)
+            result = run(raw, source, scenario.seed, client, progress)
+        command = ["run.py", *argv]
+        base = provenance(scenario, scenario.seed, command, start, schemes, args.replications)
+        written = write(result, out_dir, {**base, **record(result)}, args.out is None, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    print(cc.format_curve(table))
-    print(f"\nresults written to {written}/ (curve.csv, cost_curve.png)")
+    print(show(result))
+    print(f"\nresults written to {written}/ ({files})")
     return EXIT_OK
+
+
+def cmd_curve(args: argparse.Namespace, argv: list[str]) -> int:
+    from simulation.experiments import cost_curve as cc
+
+    return _paired_experiment(
+        args,
+        argv,
+        "curve",
+        check=lambda raw, source: cc.check(raw, source, args.budgets),
+        run=lambda raw, source, seed, client, progress: cc.curve(
+            raw, source, args.budgets, args.replications, seed, client=client, progress=progress
+        ),
+        write=lambda found, out, rec, unique, staging: cc.write(
+            found[0], found[1], out, rec, unique, staging
+        ),
+        show=lambda found: cc.format_curve(found[0]),
+        files="curve.csv, cost_curve.png",
+        record=lambda found: {"budget_multipliers": list(args.budgets)},
+    )
 
 
 def cmd_variants(args: argparse.Namespace, argv: list[str]) -> int:
     from simulation.experiments import variants as va
 
-    start = now_iso()
-    scenario = _load(args)
     spec = va.load_variants(args.variants)
-    raw = scenario.model_dump(mode="json")
-    source = str(args.scenario)
-    va.check(raw, source, spec, str(args.variants))
-    out_dir = args.out or default_out_dir(f"{scenario.name}-variants")
-    staging = start_output(out_dir, unique=args.out is None)
-    try:
-        with _local_cluster(args.workers) as client:
-            progress = not args.no_progress and sys.stderr.isatty()
-            result = va.compare_variants(
-                raw,
-                source,
-                spec,
-                args.replications,
-                scenario.seed,
-                client=client,
-                progress=progress,
-                spec_source=str(args.variants),
-            )
-        record = {
-            **provenance(scenario, scenario.seed, ["run.py", *argv], start, None, args.replications),
+    spec_source = str(args.variants)
+    return _paired_experiment(
+        args,
+        argv,
+        "variants",
+        check=lambda raw, source: va.check(raw, source, spec, spec_source),
+        run=lambda raw, source, seed, client, progress: va.compare_variants(
+            raw, source, spec, args.replications, seed, client, progress, spec_source
+        ),
+        write=va.write,
+        show=va.format_table,
+        files="variants.csv, runs.csv, variants.png",
+        record=lambda result: {
             "variants": spec.model_dump(mode="json"),
             "replication_seeds": result.seeds,
-        }
-        written = va.write(result, out_dir, record, unique=args.out is None, staging=staging)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    print(va.format_table(result))
-    print(f"\nresults written to {written}/ (variants.csv, runs.csv, variants.png)")
-    return EXIT_OK
+        },
+    )
 
 
 def _spending_line(match) -> str:
@@ -487,32 +503,23 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
 def cmd_decompose(args: argparse.Namespace, argv: list[str]) -> int:
     from simulation.experiments import decompose as dc
 
-    start = now_iso()
-    scenario = _load(args)  # the user's file, overrides, seed, size and weeks: exit 2 if bad
-    raw = scenario.model_dump(mode="json")
-    source = str(args.scenario)
-    dc.check(raw, source)
-    out_dir = args.out or default_out_dir(f"{scenario.name}-decomposition")
-    staging = start_output(out_dir, unique=args.out is None)
-    try:
-        with _local_cluster(args.workers) as client:
-            progress = not args.no_progress and sys.stderr.isatty()
-            result = dc.decompose(
-                raw, source, args.replications, scenario.seed, args.shapley, client=client, progress=progress
-            )
-        record = {
-            **provenance(
-                scenario, scenario.seed, ["run.py", *argv], start, list(dc.dec.SCHEMES), args.replications
-            ),
+    return _paired_experiment(
+        args,
+        argv,
+        "decomposition",
+        check=dc.check,
+        run=lambda raw, source, seed, client, progress: dc.decompose(
+            raw, source, args.replications, seed, args.shapley, client=client, progress=progress
+        ),
+        write=dc.write,
+        show=dc.format_steps,
+        files="decomposition.csv, waterfall.png",
+        record=lambda result: {
             "factors": dc.factors_table().to_dict(orient="records"),
             "replication_seeds": result.seeds,
-        }
-        written = dc.write(result, out_dir, record, unique=args.out is None, staging=staging)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    print(dc.format_steps(result))
-    print(f"\nresults written to {written}/ (decomposition.csv, waterfall.png)")
-    return EXIT_OK
+        },
+        schemes=list(dc.dec.SCHEMES),
+    )
 
 
 def _sweep_security(args: argparse.Namespace):

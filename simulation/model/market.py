@@ -52,6 +52,7 @@ class MarketModel(mesa.Model):
         self.absent = np.zeros(len(world.participants), dtype=bool)
         self.providers: list[Provider] = []
         self.provider_affiliation = np.zeros(0, dtype=np.int64)
+        self.provider_mission_idr = np.zeros(0)  # each provider's mission weight, IDR per unit of skill
         self.providers_entered = 0
         self.records: list[dict] = []
         self._add_providers(world.providers, np.arange(len(self.courses)))
@@ -189,6 +190,7 @@ class MarketModel(mesa.Model):
             Provider(self, first + k, specs, k, owned)
         self.providers = sorted(self.agents_by_type[Provider], key=lambda p: p.provider_id)
         self.provider_affiliation = np.array([p.affiliated_platform for p in self.providers])
+        self.provider_mission_idr = np.array([p.mission_weight_idr for p in self.providers], dtype=float)
 
     # ------------------------------------------------------------------ inspection and records
     def participant(self, row: int) -> Participant:

@@ -153,7 +153,7 @@ class PlatformMarket:
         if gaming.fake_share_for_profit <= 0 and gaming.fake_share_mission <= 0:
             return None
         model = self.model
-        mission = np.array([p.mission_weight_idr for p in model.providers])[model.courses.provider]
+        mission = model.provider_mission_idr[model.courses.provider]
         phi = rating_gaming.fake_share(mission <= 0, gaming)
         return phi, rating_gaming.counted_fake_share(phi, gaming.filter_rate)
 
@@ -264,7 +264,7 @@ class PlatformMarket:
             model.params.pricing.review_weeks,
             delivered_slope,
         )
-        mission = np.array([p.mission_weight_idr for p in model.providers])[courses.provider]
+        mission = model.provider_mission_idr[courses.provider]
         if self.placement_value is not None:  # placement pay lost per unit shaded, like a mission
             mission = mission + self.placement_value(receipts)
         checks = self.quality_checks(week, margin)
@@ -357,7 +357,7 @@ class PlatformMarket:
         per impression (``rules.pricing.objective_per_impression``, IDR) at the price and at the
         alternative price; whether it was shown; whether anyone shown it could buy it at either."""
         courses, model = self.model.courses, self.model
-        knightly = np.array([p.knightly_weight_idr for p in model.providers])[courses.provider]
+        knightly = model.provider_mission_idr[courses.provider]
         sales, alt_sales = courses.period_expected_sales, courses.period_alt_expected_sales
         facts = (courses.period_impressions, self.delivery_cost_idr(), courses.true_quality, knightly)
         return (

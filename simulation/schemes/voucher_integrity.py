@@ -155,7 +155,7 @@ class IntegrityControls:
         model, market = self.model, self.scheme.market
         courses, providers = model.courses, model.providers
         owner = courses.provider[course]
-        mission = np.array([p.mission_weight_idr for p in providers])[owner]
+        mission = model.provider_mission_idr[owner]
         refusing = np.array(
             [
                 p.kind in self.fake.refusing_types or (self.fake.mission_refuses and p.mission_weight_idr > 0)
