@@ -1,10 +1,11 @@
-"""Command line: ``run``, ``check``, ``list``, ``sweep``, ``analyze``, ``rerun``, ``decompose``, ``curve`` and
-``variants`` (``python run.py SCENARIO`` means ``run``).
+"""Command line: ``run``, ``check``, ``list``, ``sweep``, ``analyze``, ``rerun``, ``decompose``, ``curve``,
+``variants`` and ``reproduce`` (``python run.py SCENARIO`` means ``run``).
 
 Exit codes: 0 success; 2 bad input (a one-paragraph message, no traceback); 1 internal error, or
 the disk filled up while writing (one line; nothing partial is left); 3 a sweep finished with
-failed runs (each recorded in the results folder); 4 ``rerun`` reproduced a summary that differs
-from the recorded one; 130 interrupted (Ctrl-C), with one line saying what was saved.
+failed runs (each recorded in the results folder; ``reproduce`` then writes no report); 4
+``rerun`` reproduced a summary that differs from the recorded one; 130 interrupted (Ctrl-C), with
+one line saying what was saved.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_RUNS_FAILED = 0, 1, 2, 3
 EXIT_DIFFERS = 4  # rerun: the summary reproduced differs from the recorded one
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it
-COMMANDS = ("run", "check", "list", "sweep", "analyze", "rerun", "decompose", "curve", "variants")
+COMMANDS = (
+    "run", "check", "list", "sweep", "analyze", "rerun", "decompose", "curve", "variants", "reproduce",
+)  # fmt: skip
 RERUN_KEYS = ("scenario", "seed", "schemes", "replications")  # what provenance.json must hold to rerun
 
 
@@ -133,7 +136,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="a variants file (YAML): the variants, their overrides and the reference",
     )
     _experiment_options(variants, "variant", "variants")
+    _reproduce_parser(sub)
     return parser
+
+
+def _reproduce_parser(sub) -> None:
+    reproduce = sub.add_parser(
+        "reproduce",
+        help="run a named experiment (scenarios/experiments/) and write its report with checks",
+        description="Run a named experiment and write report.md: the question, the set-up, the checks "
+        "(expectation, measured value with its 95%% CI, pass or fail, source), results and figures. "
+        "Exits 0 when the experiment ran, whether or not its checks pass; the same command resumes "
+        "an interrupted experiment.",
+    )
+    reproduce.add_argument("name", nargs="?", help="experiment name (see --list) or a spec file")
+    reproduce.add_argument("--list", action="store_true", help="list the experiments and stop")
+    reproduce.add_argument(
+        "--quick", action="store_true", help="the reduced version (fewer people, replications and arms)"
+    )
+    reproduce.add_argument(
+        "--out", type=Path, help="results folder (default results/experiments/<name>[-quick])"
+    )
+    reproduce.add_argument("--workers", type=_positive_int, help="run on a local Dask cluster of N processes")
+    reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def _experiment_options(p: argparse.ArgumentParser, unit: str, folder: str) -> None:
@@ -249,6 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "decompose": cmd_decompose,
             "curve": cmd_curve,
             "variants": cmd_variants,
+            "reproduce": cmd_reproduce,
         }
         return commands[args.command](args, argv)
     except (BadInput, ScenarioError, OutputError) as err:
@@ -440,6 +466,52 @@ def cmd_variants(args: argparse.Namespace, argv: list[str]) -> int:
             "replication_seeds": result.seeds,
         },
     )
+
+
+def cmd_reproduce(args: argparse.Namespace, argv: list[str]) -> int:
+    from simulation.experiments import experiment as ex
+
+    if args.list:
+        for path in ex.list_experiments():
+            try:
+                found = ex.load_experiment(path)
+                print(f"{found.name:<16} {found.title}")
+            except ScenarioError as err:
+                print(f"{path.stem:<16} (invalid: {err})")
+        return EXIT_OK
+    if not args.name:
+        raise BadInput("reproduce: name an experiment (run.py reproduce --list shows them)")
+    experiment = ex.load_experiment(ex.find_experiment(args.name))
+    from simulation.experiments.reproduce import default_folder, reproduce
+    from simulation.experiments.store import StoreError
+
+    folder = args.out or default_folder(experiment, args.quick)
+    try:
+        with _local_cluster(args.workers) as client:
+            result = reproduce(
+                experiment,
+                args.quick,
+                folder,
+                client,
+                progress=not args.no_progress and sys.stderr.isatty(),
+                command=" ".join(["uv run run.py", *argv]),
+            )
+    except StoreError as err:
+        raise BadInput(str(err)) from None
+    if not result.ok:
+        print(
+            f"{folder}: {len(result.sweep.failed):,} of {result.sweep.runs:,} runs failed (see "
+            f"{folder}/failures/); no report written. Run the same command to retry them.",
+            file=sys.stderr,
+        )
+        return EXIT_RUNS_FAILED
+    assert result.checks is not None
+    passed = int((result.checks.verdict == "pass").sum())
+    judged = int((result.checks.verdict != "not run").sum())
+    for _, row in result.checks.iterrows():
+        print(f"  {row['verdict']:<8} {row['check']} ({row['scheme']}, {row['arm']})")
+    print(f"{folder / 'report.md'}: {passed} of {judged} checks pass")
+    return EXIT_OK
 
 
 def _spending_line(match) -> str:

@@ -196,12 +196,12 @@ def decompose(
     n = len(seeds)
     runs = {c: results[k * n : (k + 1) * n] for k, c in enumerate(configs)}
     names = factor_names(factors)
-    steps = _table(dec.sequential(names), runs, names, "sequential")
-    table_shapley = _table(dec.shapley(names), runs, names, "shapley") if shapley else None
+    steps = steps_table(dec.sequential(names), runs, names, "sequential")
+    table_shapley = steps_table(dec.shapley(names), runs, names, "shapley") if shapley else None
     return Decomposition(steps, table_shapley, _runs_table(runs, seeds, factors), seeds, tuple(factors))
 
 
-def _table(
+def steps_table(
     contributions: list[tuple[str, dec.Combination]],
     runs: dict[dec.Configuration, list[dict]],
     names: list[str],

@@ -61,9 +61,11 @@ def run_one(
     for override in [*fixed, *run.overrides]:
         apply_override(raw, override)
     scenario = validate(raw, source=source)
-    summary = run_scenario(scenario, schemes=schemes, seed=run.seed).summary
+    run_schemes = list(run.schemes) if run.schemes is not None else schemes
+    summary = run_scenario(scenario, schemes=run_schemes, seed=run.seed).summary
     wall = time.perf_counter() - start
     rows = []
+    arm = {} if run.arm is None else {"arm": run.arm}
     for scheme, values in summary["schemes"].items():
         kept = values if metrics is None else {name: values.get(name) for name in metrics}
         rows.append(
@@ -73,12 +75,31 @@ def run_one(
                 "replication": run.replication,
                 "seed": run.seed,
                 "scheme": scheme,
+                **arm,
                 **run.values,
                 **kept,
                 "wall_s": wall,
             }
         )
     return rows
+
+
+@dataclass(frozen=True)
+class Design:
+    """Everything a results folder runs: the runs, the base scenario and what is kept of each run.
+
+    ``fingerprint`` identifies the design (a folder holding another is refused) and ``manifest``
+    is written once, when the folder is created (it must hold ``runs``, the number of runs)."""
+
+    label: str  # the progress bar's
+    runs: list[RunSpec]
+    fingerprint: str
+    manifest: dict
+    base_raw: dict
+    source: str
+    fixed: list[str]
+    schemes: list[str] | None
+    metrics: list[str] | None
 
 
 def sweep(
@@ -94,8 +115,27 @@ def sweep(
     """
     folder = Path(folder) if folder is not None else Path("results") / spec.name
     runs = design(spec)
+    plan = Design(
+        label=spec.name,
+        runs=runs,
+        fingerprint=fingerprint(spec),
+        manifest=_manifest(spec, runs),
+        base_raw=read_yaml(Path(spec.base)),
+        source=str(spec.base),
+        fixed=list(spec.set),
+        schemes=list(spec.schemes) if spec.schemes else None,
+        metrics=list(spec.metrics) if spec.metrics else None,
+    )
+    return execute(plan, folder, executor, progress)
+
+
+def execute(plan: Design, folder: Path | str, executor: Any = None, progress: bool = False) -> SweepResult:
+    """Run every pending run of ``plan`` into ``folder`` (see :func:`sweep`): a run with a stored
+    result is not run again (resume), a corrupt one is moved aside and run again."""
+    folder = Path(folder)
+    runs = plan.runs
     try:
-        store = ResultStore.open(folder, fingerprint(spec), _manifest(spec, runs))
+        store = ResultStore.open(folder, plan.fingerprint, plan.manifest)
         integrity = store.repair()  # corrupt run files are moved aside: their runs are pending again
     except OSError as err:
         if not is_disk_full(err) or isinstance(err, StoreError):
@@ -103,19 +143,12 @@ def sweep(
         raise DiskFull(err.errno, f"{folder}: {err.strerror} while preparing the sweep folder") from None
     pending_ids = set(store.pending([run.run_id for run in runs]))
     pending = [run for run in runs if run.run_id in pending_ids]
-    base_raw = read_yaml(Path(spec.base))
-    args = (
-        base_raw,
-        str(spec.base),
-        list(spec.set),
-    )
-    schemes: list[str] | None = list(spec.schemes) if spec.schemes else None
-    metrics = list(spec.metrics) if spec.metrics else None
+    args = (plan.base_raw, plan.source, plan.fixed)
     bar = tqdm(
-        total=len(runs), initial=len(runs) - len(pending), desc=spec.name, unit="run", disable=not progress
+        total=len(runs), initial=len(runs) - len(pending), desc=plan.label, unit="run", disable=not progress
     )
     try:
-        _execute(store, pending, args, schemes, metrics, executor, fingerprint(spec)[:12], bar)
+        _execute(store, pending, args, plan.schemes, plan.metrics, executor, plan.fingerprint[:12], bar)
     except KeyboardInterrupt:
         bar.close()
         _save_status(store, runs)

@@ -472,18 +472,26 @@ def _did_you_mean(root: type, loc: tuple[Any, ...]) -> str:
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run of a sweep: a design point, a replication, its parameter values and its seed."""
+    """One run of a sweep: a design point, a replication, its parameter values and its seed.
+
+    An experiment's run (:mod:`simulation.experiments.reproduce`) also names its ``arm`` (stored
+    as a column of its rows), carries the arm's own ``settings`` (``KEY.PATH=VALUE``, applied
+    after the sweep's ``set`` and before the values) and may run only some ``schemes``."""
 
     run_id: int
     point: int
     replication: int
     values: dict[str, float | int | str] = field(hash=False)
     seed: int
+    arm: str | None = None
+    settings: tuple[str, ...] = ()
+    schemes: tuple[str, ...] | None = None
 
     @property
     def overrides(self) -> list[str]:
-        """``path=value`` strings for :func:`simulation.config.scenario.apply_override` (after ``set``)."""
-        return [f"{path}={render_value(value)}" for path, value in self.values.items()]
+        """The arm's settings, then ``path=value`` strings of the values, for
+        :func:`simulation.config.scenario.apply_override` (after ``set``)."""
+        return [*self.settings, *(f"{path}={render_value(value)}" for path, value in self.values.items())]
 
 
 def render_value(value: Any) -> str:

@@ -221,7 +221,7 @@ def summarise(runs: pd.DataFrame, spec: VariantsSpec, schemes: Sequence[str]) ->
             mine = part[part.scheme == scheme].sort_values("seed")
             ref = reference[reference.scheme == scheme].sort_values("seed")
             for name in spec.all_metrics:
-                level, diff = _stats(name, mine, ref)
+                level, diff = level_and_difference(name, mine, ref)
                 rows.append(
                     {
                         "variant": variant.name,
@@ -243,7 +243,7 @@ def summarise(runs: pd.DataFrame, spec: VariantsSpec, schemes: Sequence[str]) ->
     return pd.DataFrame(rows)
 
 
-def _stats(name: str, mine: pd.DataFrame, ref: pd.DataFrame) -> tuple[dict, dict]:
+def level_and_difference(name: str, mine: pd.DataFrame, ref: pd.DataFrame) -> tuple[dict, dict]:
     """(level, paired difference from the reference) of one metric."""
     ratio = registry.BY_NAME[name].ratio
     if ratio:
