@@ -1038,6 +1038,11 @@ class Ratings(Frozen):
     gaming: RatingGaming = Field(
         RatingGaming(), description="course leniency, non-genuine ratings and their filtering (off)"
     )
+    shown: Flag = Field(
+        True,
+        description="platforms display the stars (false: every course shows prior_stars, as an "
+        "unrated one; ratings are still collected; an experiment's lever, not a calibrated value)",
+    )
 
 
 ModeFactor = Annotated[float, *real_bounds(0.0, 2.0, above=True)]  # a multiplier of skill gained

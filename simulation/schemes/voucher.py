@@ -16,7 +16,9 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
    plus a few other courses and buy one or wait (``simulation.rules.choice``; how they appraise a
    course beyond its stars, free alternatives and counselling: ``simulation.rules.appraisal``);
    enrolment pays the
-   provider the price less the platform's commission; the same step tallies each course's
+   provider the price less the platform's commission, the credit paying (1 - s) x price and
+   the buyer s x price plus any top-up (co-payment ``voucher.copay_share`` = s, 0 by default;
+   the tender has none); the same step tallies each course's
    impressions and expected sales and receipts (the providers' evidence, see
    ``simulation.schemes.platform_market``);
 6. the platform market closes the week (``simulation.schemes.platform_market``): providers settle,
