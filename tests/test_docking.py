@@ -284,11 +284,14 @@ def test_docking_with_topups_on_tiny_inputs():
     assert topups > 0  # some feasible options do need a top-up
 
 
-@pytest.mark.parametrize("max_topup_idr", [0.0, 2.0e5])
-def test_docking_on_synthetic_market(max_topup_idr):
-    """Empty slots and pages, top-ups, last courses on the page, all modes, free and capped prices."""
+@pytest.mark.parametrize(
+    ("max_topup_idr", "copay_share"), [(0.0, 0.0), (2.0e5, 0.0), (0.0, 0.3), (2.0e5, 0.25), (0.0, 1.0)]
+)
+def test_docking_on_synthetic_market(max_topup_idr, copay_share):
+    """Empty slots and pages, top-ups, co-payments (up to the whole price), last courses on the
+    page, all modes, free and capped prices."""
     rng = np.random.default_rng(7)
-    market = synthetic_market(rng, max_topup_idr=max_topup_idr)
+    market = dataclasses.replace(synthetic_market(rng, max_topup_idr=max_topup_idr), copay_share=copay_share)
     shoppers = synthetic_shoppers(rng, 4000, 12, len(market.price_idr))
     noise, picks = noise_and_shop(shoppers, market, PARAMS, seed=9)
     counts = assert_docked(shoppers, market, PARAMS, noise, recorded=picks)

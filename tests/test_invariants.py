@@ -73,7 +73,8 @@ def scenarios(draw):
     v = s.voucher
     funded = v.package_idr * (1 + v.admin_cost_share) * s.population.recipients_represented
     budget = max(draw(PACKAGE_SHARE) * funded, 1.0)
-    return [*overrides, f"voucher.budget_idr={budget!r}"], size, weeks, seed
+    copay = draw(st.sampled_from([0.0, 0.0, 0.2, 0.5, 1.0]))  # co-payment share (0: off, the default)
+    return [*overrides, f"voucher.budget_idr={budget!r}", f"voucher.copay_share={copay}"], size, weeks, seed
 
 
 def run(case) -> tuple:
@@ -148,8 +149,13 @@ def test_books_balance_and_credit_is_accounted_for(case):
     completed = state.courses_completed > 0
     assert (state.incentive_received_idr[~completed] == 0).all()
     assert (state.incentive_received_idr <= v.incentive.amount_idr * v.incentive.months).all()
-    if not v.topup_allowed:
+    # Own money: the co-payment share of every price at least, exactly that without top-ups.
+    if not v.topup_allowed and v.copay_share == 0:
         assert ledger.topups == 0
+    bought = ledger.credit_spent + ledger.topups
+    assert ledger.topups >= v.copay_share * bought * (1 - 1e-6) - 1e-6  # float32 prices x (1 - s)
+    if not v.topup_allowed:
+        assert abs(ledger.topups - v.copay_share * bought) <= 1e-6 * bought + 1e-6
 
     # Prices stay within [0, cap] (cap = the price cap, else the credit).
     assert (courses.price_idr >= 0).all()

@@ -835,6 +835,14 @@ class Voucher(Frozen):
     price_cap_idr: Money | None = Field(None, description="defaults to the credit")
     topup_allowed: Flag = False
     max_topup_idr: Money = 0.0
+    copay_share: Share = Field(
+        0.0,
+        description="co-payment (coinsurance): share s of every course's price the participant pays "
+        "from her own money, the credit paying (1 - s) x price; own money = s x price + max(0, "
+        "(1 - s) x price - credit left) (the second part only with top-ups, at most max_topup_idr); "
+        "0: off. Assumption, a design lever: Kartu Prakerja had none (CALIBRATION.md 'multiple "
+        "courses': bought while total price <= credit, no own money)",
+    )
     purchase_deadline_weeks: Weeks = 4
     credit_validity_weeks: Weeks = 26
     waves: Wave
@@ -1029,6 +1037,11 @@ class Ratings(Frozen):
     )
     gaming: RatingGaming = Field(
         RatingGaming(), description="course leniency, non-genuine ratings and their filtering (off)"
+    )
+    shown: Flag = Field(
+        True,
+        description="platforms display the stars (false: every course shows prior_stars, as an "
+        "unrated one; ratings are still collected; an experiment's lever, not a calibrated value)",
     )
 
 

@@ -13,7 +13,8 @@ Amounts are simulated IDR (multiply by the world's scale for national totals). T
     credit issued = credit spent + credit forfeited + credit still on cards
     broker fees <= incentives + surveys (the part of participants' cash that brokers keep)
 
-hold at every week; tests check them against independent sums over agents and participants.
+(participants' top-ups: all their own money, the co-payment share of each price and any top-up above
+the credit left) hold at every week; tests check them against independent sums over agents and participants.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Ledger:
     credit_issued: float = 0.0
     credit_spent: float = 0.0
     credit_forfeited: float = 0.0
-    topups: float = 0.0  # participants' own money paid on top of credit
+    topups: float = 0.0  # participants' own money: co-payments (voucher.copay_share) and top-ups above credit
     provider_receipts: float = 0.0
     platform_commission: float = 0.0
     incentives: float = 0.0  # post-training cash incentive

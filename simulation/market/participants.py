@@ -63,7 +63,7 @@ class ProgrammeState:
     skill: np.ndarray  # float32, skill gained (quality units)
     matched_skill: np.ndarray  # float32, skill weighted by its match to own sector
     incentive_received_idr: np.ndarray  # float32
-    topup_paid_idr: np.ndarray  # float32, own money paid on top of credit
+    topup_paid_idr: np.ndarray  # float32, own money paid: co-payments and top-ups above credit
 
     @classmethod
     def empty(cls, n: int) -> ProgrammeState:

@@ -24,11 +24,12 @@ For option ``j`` (a course id; ``-1`` an empty page slot) of a shopper::
         - mode penalty: online:  no_internet_penalty if no internet
                         offline: travel_weight * travel_cost[own region] / credit
                         hybrid:  half of each
-        - copay_weight         * max(0, price_j - credit left) / credit
+        - copay_weight         * (s * price_j + max(0, (1 - s) * price_j - credit left)) / credit
 
-with ``credit`` floored at 1 IDR. ``u_j = -inf`` (infeasible) for an empty slot, when the top-up
-``price_j - credit left`` exceeds ``max_topup_idr`` (0 when top-ups are not allowed), or when ``j``
-is the course the shopper took last. Waiting is worth ``outside_utility + outside_shift_per_course
+with ``credit`` floored at 1 IDR and ``s`` the co-payment share (``Market.copay_share``; 0: the
+top-up rule alone). ``u_j = -inf`` (infeasible) for an empty slot, when the top-up
+``(1 - s) * price_j - credit left`` exceeds ``max_topup_idr`` (0 when top-ups are not allowed), or
+when ``j`` is the course the shopper took last. Waiting is worth ``outside_utility + outside_shift_per_course
 * courses bought``. The shopper adds standard Gumbel noise to every option and to waiting and takes
 the largest total; a course is bought only if it beats waiting strictly, and among equal courses
 the first column wins (the same tie rules as :func:`simulation.rules.choice.choose`).
@@ -95,7 +96,7 @@ class ShopperAgent(mesa.Agent):
         if course < 0 or course == self.last_course:
             return NEG_INF
         price = m.price_idr[course]
-        topup_idr = price - self.credit_left_idr
+        topup_idr = (1.0 - m.copay_share) * price - self.credit_left_idr
         if topup_idr > m.max_topup_idr:
             return NEG_INF
         credit = m.credit_unit_idr
@@ -119,7 +120,7 @@ class ShopperAgent(mesa.Agent):
             u -= 0.5 * offline_internet + 0.5 * travel
         else:
             raise ValueError(f"course {course}: unknown mode {mode}")
-        u -= p.copay_weight * max(topup_idr, 0.0) / credit
+        u -= p.copay_weight * (m.copay_share * price + max(topup_idr, 0.0)) / credit
         return u
 
     def utilities(self) -> list[float]:
@@ -189,6 +190,7 @@ class ReferenceShoppingModel(mesa.Model):
         self.credit_unit_idr = max(float(market.credit_idr), 1.0)  # money -> utility divisor
         self.cap_idr = float(market.cap_idr)
         self.max_topup_idr = float(market.max_topup_idr)
+        self.copay_share = float(market.copay_share)  # share of a price paid from own money
         self.shoppers: list[ShopperAgent] = [
             agent_class(self, row, opts, sec, reg, net, hrs, cred, bought, last)
             for row, (opts, sec, reg, net, hrs, cred, bought, last) in enumerate(

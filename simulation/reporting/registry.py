@@ -100,15 +100,29 @@ METRICS: tuple[Metric, ...] = (
     _m("median_listed_price_idr", "idr", "IDR", "median listed price",
        "median price of the courses listed on the platforms at the end", VOUCHER, "scheme",
        headline=True, undefined="no course listed"),
+    _m("price_paid_cv", "number", "ratio (sd / mean)", "price paid: coefficient of variation",
+       "dispersion of prices paid: standard deviation over mean of the purchase prices, over all "
+       "purchases (enrolment-weighted)", VOUCHER, "scheme", undefined="no purchase"),
+    _m("mean_listed_price_idr", "idr", "IDR", "mean listed price",
+       "mean price of the courses listed on the platforms at the end (those of the median)", VOUCHER,
+       "scheme", undefined="no course listed"),
+    _m("listed_price_cv", "number", "ratio (sd / mean)", "listed price: coefficient of variation",
+       "dispersion of listed prices: standard deviation over mean of the prices of the courses "
+       "listed on the platforms at the end", VOUCHER, "scheme", undefined="no course listed"),
     _m("share_purchases_at_cap", "share", "share of purchases", "purchases at the cap",
        "purchases priced at the price cap (the credit unless a cap is set)", VOUCHER, "scheme",
        undefined="no purchase"),
     _m("share_purchases_with_topup", "share", "share of purchases", "purchases with a top-up",
-       "purchases the buyer topped up from own money", VOUCHER, "scheme", undefined="no purchase"),
+       "purchases the buyer topped up from own money above the credit left (a co-payment alone, "
+       "voucher.copay_share, is not a top-up)", VOUCHER, "scheme", undefined="no purchase"),
     _m("mean_true_quality_enrolled", "number", "quality, 0-1", "true quality enrolled (0-1)",
        "quality taught per enrolment (expected skill gain, 0-1): a course's true quality (voucher), "
        "the quality a contractor delivers (tender)", source="scheme", headline=True,
        undefined="no enrolment"),
+    _m("top_sellers_true_quality", "number", "quality, 0-1", "true quality of the best sellers (0-1)",
+       "quality taught per enrolment in the best sellers: the 10% of courses offered on the platforms "
+       "(at least one) with the most enrolments, each at the mean delivered quality its buyers "
+       "received, weighted by its enrolments", VOUCHER, "scheme", undefined="the best sellers sold nothing"),
     _m("mean_true_quality_available", "number", "quality, 0-1", "true quality offered (0-1)",
        "mean quality of what the scheme offers: the courses listed on the platforms at the start, "
        "each once (voucher); the contracts awarded, at their delivered quality, weighted by their "

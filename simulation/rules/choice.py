@@ -11,7 +11,7 @@ All functions are pure and vectorised over shoppers (rows) and options (columns)
          - weeks_weight     * ceil(hours_j / own weekly hours)
          - mode penalties   (online without internet; travel to offline courses, per credit;
                              a hybrid course costs half of each)
-         - copay_weight     * max(0, price_j - credit left) / credit
+         - copay_weight     * own money_ij / credit
 
 With a week's appraisal (``Market.appraisal``; ``simulation.rules.appraisal``) the quality term
 values a course whose content is free elsewhere by what it adds, quality_weight x max(E[q] -
@@ -21,8 +21,22 @@ weight grows by ``extra_demand_weight``, and courses a counsellor vetoes are inf
 and the outside option (wait this week) has ``outside_utility + outside_shift * courses bought``.
 Money is divided by the credit floored at 1 IDR; weekly hours are whole hours. A course is bought
 only if it strictly beats waiting; among equal totals the first column wins.
-An option is infeasible (utility -inf) when its price exceeds the credit left (plus the allowed
-top-up), when it is an empty page slot, or when it is the course the shopper last took.
+An option is infeasible (utility -inf) when the credit it needs exceeds the credit left (plus the
+allowed top-up), when it is an empty page slot, or when it is the course the shopper last took.
+
+**Co-payment** (``voucher.copay_share`` = s, 0 by default; ``Market.copay_share``). The credit
+pays (1 - s) x price of a course and the shopper s x price from her own money, plus any top-up
+above the credit left (only where top-ups are allowed, at most ``max_topup_idr``):
+
+    credit needed_ij = (1 - s) * price_j
+    own money_ij     = s * price_j + max(0, credit needed_ij - credit left_i)
+    feasible        iff credit needed_ij <= credit left_i + max top-up
+
+With s = 0 this is the top-up rule alone (own money = the top-up; without top-ups, 0), computed
+by the same code as before the co-payment existed. The sellers' price learning reads demand
+through ``expected_demand`` and the kernel's tally, so it sees the co-payment: with s > 0 each
+IDR of price costs the shopper ``copay_weight`` x s / credit of utility, and demand falls with
+price. The tender has no counterpart: its trainees pay nothing (a stated asymmetry).
 A choice is the argmax of utility plus standard Gumbel noise, which samples the logit exactly.
 
 **Incentive seekers** (``choice.incentive_seekers``, off by default). A shopper who joined for the
@@ -88,6 +102,7 @@ class Market:
     cap_idr: float  # the price cap
     max_topup_idr: float  # 0 when top-ups are not allowed
     appraisal: Appraisal | None = None  # free alternatives and counselling (None: neither)
+    copay_share: float = 0.0  # share of each price paid from own money (voucher.copay_share)
 
 
 @dataclass(frozen=True)
@@ -226,11 +241,35 @@ def utilities(shoppers: Shoppers, market: Market, params: Choice) -> np.ndarray:
     time_cost = time_tables(market, params, max_hours(shoppers))  # [courses + 1, motive * (hours + 1)]
     u = taste.ravel()[options * taste.shape[1] + kind[:, None]]
     u -= time_cost.ravel()[options * time_cost.shape[1] + hours[:, None]]
-    topup = priced(market)[options] - shoppers.credit_left_idr[:, None]
+    price = priced(market)[options]
+    if market.copay_share > 0:
+        return with_copayment(u, price, shoppers, options, market, params)
+    topup = price - shoppers.credit_left_idr[:, None]
     infeasible = (topup > market.max_topup_idr) | (options == shoppers.last_course[:, None])
     if market.max_topup_idr > 0:
         u -= copay_per_idr(market, params) * np.maximum(topup, np.float32(0.0))
     return np.where(infeasible, np.float32(-np.inf), u)
+
+
+def with_copayment(
+    u: np.ndarray, price: np.ndarray, shoppers: Shoppers, options: np.ndarray, market: Market, params: Choice
+) -> np.ndarray:
+    """``u`` [n, J] less the disutility of own money under a co-payment, -inf where infeasible
+    (module docstring: credit needed = (1 - s) price, own money = s price + the top-up), float32
+    as the kernel computes it (``copay_shares``)."""
+    share, keep = copay_shares(market)
+    price = np.where(options < 0, np.float32(0.0), price)  # an empty slot: infeasible below
+    topup = keep * price - shoppers.credit_left_idr[:, None]
+    infeasible = (topup > market.max_topup_idr) | (options == shoppers.last_course[:, None]) | (options < 0)
+    own = share * price + np.maximum(topup, np.float32(0.0))
+    u -= copay_per_idr(market, params) * np.where(infeasible, np.float32(0.0), own)
+    return np.where(infeasible, np.float32(-np.inf), u)
+
+
+def copay_shares(market: Market) -> tuple[np.float32, np.float32]:
+    """The co-payment share s and the credit's share 1 - s of a price (float32, as the kernel
+    multiplies prices by them)."""
+    return np.float32(market.copay_share), np.float32(1.0) - np.float32(market.copay_share)
 
 
 def shopper_columns(shoppers: Shoppers, market: Market, params: Choice) -> tuple[np.ndarray, np.ndarray]:
@@ -258,7 +297,7 @@ def priced(market: Market) -> np.ndarray:
 
 
 def copay_per_idr(market: Market, params: Choice) -> np.float32:
-    """Disutility of one IDR of top-up."""
+    """Disutility of one IDR of own money (a top-up or a co-payment)."""
     return np.float32(params.copay_weight / max(market.credit_idr, 1.0))
 
 
@@ -490,6 +529,7 @@ def shop(
         priced(market),
         float(market.max_topup_idr),
         float(copay_per_idr(market, params)),
+        *copay_shares(market),
         np.asarray(share, dtype=np.float64),
         priced(replace(market, price_idr=alt)),
         np.append(appeal_factor(market, params, alt), 0.0),

@@ -33,6 +33,8 @@ def choose_courses(
     price_idr: np.ndarray,
     max_topup_idr: float,
     copay_per_idr: float,
+    copay_share: np.float32,
+    credit_share: np.float32,
     provider_share: np.ndarray,
     alt_price_idr: np.ndarray,
     alt_factor: np.ndarray,
@@ -61,13 +63,25 @@ def choose_courses(
     ``alt_price_idr[c]`` (same extra last entry), every other slot unchanged (``alt_factor[c]``:
     exp of the change in the course's appeal, ``choice.course_appeal``). Times the prices, these
     are ``choice.expected_demand`` (``choice.ExpectedDemand.add``).
+
+    ``copay_share`` s and ``credit_share`` 1 - s (float32, ``choice.copay_shares``): with s > 0
+    a slot needs (1 - s) x price of credit and costs s x price plus any top-up of own money
+    (``choice.with_copayment``); with s = 0 the top-up rule alone, as before the co-payment.
     """
     n, width = options.shape
     picks = np.empty(n, dtype=np.int64)
     weight, alt = np.empty(width), np.empty(width)
     counted = np.zeros(0, dtype=tally[0].dtype)  # a second pass must not count impressions again
     args = (options, kind, hours, credit_left_idr, last_course, taste, time_cost)
-    prices = (price_idr, alt_price_idr, alt_factor, max_topup_idr, np.float32(copay_per_idr))
+    prices = (
+        price_idr,
+        alt_price_idr,
+        alt_factor,
+        max_topup_idr,
+        np.float32(copay_per_idr),
+        copay_share,
+        credit_share,
+    )
     k0, k1 = np.int64(key[0]), np.int64(key[1])
     for i in range(n):
         seed, wait_seed = person_seeds(np.int64(persons[i]), week, k0, k1)
@@ -119,8 +133,24 @@ def slot_weights(
     infeasible; ``u`` as ``choice.utilities``) and into ``alt`` the same at each slot course's
     alternative price (may overflow to inf); returns the sum of ``weight``. Counts each course
     shown in ``impressions`` unless that is empty. ``prices``: (price, alternative price, its
-    appeal factor, top-up allowed, co-payment disutility per IDR)."""
-    price_idr, alt_price_idr, alt_factor, max_topup_idr, copay = prices
+    appeal factor, top-up allowed, disutility per IDR of own money, co-payment share s, 1 - s)."""
+    price_idr, alt_price_idr, alt_factor, max_topup_idr, copay, share, keep = prices
+    if share > 0.0:
+        return copaid_slot_weights(
+            i,
+            reference,
+            weight,
+            alt,
+            impressions,
+            prices,
+            options,
+            kind,
+            hours,
+            credit_left_idr,
+            last_course,
+            taste,
+            time_cost,
+        )
     credit, last, row, column = credit_left_idr[i], last_course[i], kind[i], hours[i]
     count = impressions.shape[0] > 0
     total = 0.0
@@ -145,6 +175,53 @@ def slot_weights(
             both = np.exp(np.float64(u) - reference)
             weight[j] = both if feasible else 0.0
             alt[j] = both * alt_factor[course] if alt_feasible else 0.0
+        total += weight[j]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def copaid_slot_weights(
+    i: int,
+    reference: float,
+    weight: np.ndarray,
+    alt: np.ndarray,
+    impressions: np.ndarray,
+    prices: tuple,
+    options: np.ndarray,
+    kind: np.ndarray,
+    hours: np.ndarray,
+    credit_left_idr: np.ndarray,
+    last_course: np.ndarray,
+    taste: np.ndarray,
+    time_cost: np.ndarray,
+) -> float:  # pragma: no cover - compiled; part of choose_courses
+    """``slot_weights`` under a co-payment s > 0 (``choice.with_copayment``): a slot needs
+    (1 - s) x price of credit, feasible if that is within the credit left plus the allowed top-up,
+    and costs ``copay`` x (s x price + max(0, (1 - s) x price - credit left)) of utility, at the
+    price and at the alternative price alike; float32 as in numpy."""
+    price_idr, alt_price_idr, alt_factor, max_topup_idr, copay, share, keep = prices
+    credit, last, row, column = credit_left_idr[i], last_course[i], kind[i], hours[i]
+    count = impressions.shape[0] > 0
+    zero = np.float32(0.0)
+    total = 0.0
+    for j in range(options.shape[1]):
+        course = options[i, j]
+        if count and course >= 0:
+            impressions[course] += 1
+        weight[j] = 0.0
+        alt[j] = 0.0
+        if course < 0 or course == last:
+            continue
+        price, alt_price = price_idr[course], alt_price_idr[course]
+        topup, alt_topup = keep * price - credit, keep * alt_price - credit
+        feasible, alt_feasible = topup <= max_topup_idr, alt_topup <= max_topup_idr
+        u = taste[row, course] - time_cost[column, course]
+        if feasible:
+            own = share * price + max(topup, zero)
+            weight[j] = np.exp(np.float64(u - copay * own) - reference)
+        if alt_feasible:
+            alt_own = share * alt_price + max(alt_topup, zero)
+            alt[j] = np.exp(np.float64(u - copay * alt_own) - reference) * alt_factor[course]
         total += weight[j]
     return total
 

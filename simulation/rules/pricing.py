@@ -42,6 +42,12 @@ the first move that lowers it, so:
   the price), the price rises or falls to the profit-maximising price given competitors' prices
   and then alternates between the grid points on either side of it; while the market's
   conditions stay the same, the distribution of prices settles.
+
+A co-payment (``voucher.copay_share`` = s) acts through the same evidence, in two opposite ways:
+each IDR of price costs the shopper ``copay_weight`` x s / credit of utility, so demand falls
+with price (prices fall); and a course needs only (1 - s) x price of credit, so shoppers whose
+credit left was below the price can now buy it (prices rise). Which wins is an empirical matter
+of the weights: at the 2020 calibration (copay_weight 2) the second does.
 """
 
 from __future__ import annotations

@@ -23,6 +23,22 @@ the choice is all or nothing; with them (``voucher.curation.rereview_weekly``), 
 below the minimum quality is delisted, and sellers shade only as far as the risk of losing the
 listing allows (``rules.quality.shading_under_review``). The ratings follow the delivered quality,
 with the lag of the ratings already given (``Courses.expected_mean_rating``).
+
+Hidden ratings (``ratings.shown`` false, an experiment's lever). Completers still rate and the
+ratings are still counted (the rating metrics read them), but the platforms display none: every
+course shows what an unrated course shows, ``prior_stars`` (rounded as stars are), so
+
+* every shopper's expected quality from stars is (prior_stars - 1) / 4 for every course;
+* the ``rating`` ranking, whose score is stars + 1e-6 x recent enrolments, ranks as it ranks
+  unrated courses, by popularity (the neutral fallback; ``popularity`` and ``sponsored`` lose only
+  their tie-break on stars);
+* a counsellor's reading (``voucher.counselling``) is unaffected: it reads delivered quality;
+* sellers' shading sees that stars no longer move demand: the stars' slope of the shoppers'
+  utility in quality is 0 (``quality_slopes``), so only the mission, the counsellor's reading
+  and the checks restrain shading.
+
+The tender has no ratings to hide: its past-performance record is the office's, not shown to
+trainees (no asymmetry).
 """
 
 from __future__ import annotations
@@ -135,6 +151,9 @@ class PlatformMarket:
         courses = self.model.courses
         if self._stars is None or self._stars.shape[0] != len(courses):
             r = self.model.params.ratings
+            if not r.shown:  # hidden: every course shows what an unrated course shows
+                self._stars = np.full(len(courses), np.round(r.prior_stars, 1))
+                return self._stars
             self._stars = courses.displayed_stars(
                 r.prior_stars, r.prior_count, self.model.scale, courses.expected_mean_rating()
             )
@@ -282,11 +301,19 @@ class PlatformMarket:
         counselled) at once through the counsellor's reading: ``rules.choice.quality_slopes`` on
         this week's course facts, the one rule the shoppers' choice also uses, so the two cannot
         drift (free content, counselling and incentive seekers included). Evaluated at the
-        course's present stars and delivered quality (a local, first-order slope)."""
+        course's present stars and delivered quality (a local, first-order slope). With the
+        ratings hidden (``ratings.shown`` false) the stars' slope is 0: shading moves no stars
+        anyone sees."""
         params = self.model.params
         if facts is None:
-            return params.choice.quality_weight, None
-        return quality_slopes(facts, params.choice, params.population.incentive_motivated_share)
+            stars, delivered = params.choice.quality_weight, None
+        else:
+            stars, delivered = quality_slopes(
+                facts, params.choice, params.population.incentive_motivated_share
+            )
+        if not params.ratings.shown:
+            stars = 0.0 * stars
+        return stars, delivered
 
     def quality_checks(self, week: int, margin: np.ndarray) -> tuple[quality.Check, ...]:
         """The checks of delivered quality a seller shading weighs (``quality.shading_under_checks``):

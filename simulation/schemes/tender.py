@@ -32,6 +32,9 @@ Weekly process (DESIGN §3, tender); the decision rules are in ``simulation.rule
    ``past_performance_weight``, is the quality it delivered; an uninspected contractor's record is
    the quality it declared (the office sees nothing else).
 
+Trainees pay nothing: the voucher's co-payment (``voucher.copay_share``) has no counterpart here,
+a stated asymmetry; nor do hidden ratings (``ratings.shown``), as no ratings are shown to trainees.
+
 Units. What belongs to organisations and the market is in REAL units, independent of the sample's
 size: centres' capacity, lots, the minimum lot, seats awarded and the budget (real seats, real IDR).
 Each contract's simulated seats, which simulated people fill, are its real seats / scale, rounded

@@ -16,7 +16,9 @@ Weekly process (DESIGN §3, voucher), every step vectorised over participants:
    plus a few other courses and buy one or wait (``simulation.rules.choice``; how they appraise a
    course beyond its stars, free alternatives and counselling: ``simulation.rules.appraisal``);
    enrolment pays the
-   provider the price less the platform's commission; the same step tallies each course's
+   provider the price less the platform's commission, the credit paying (1 - s) x price and
+   the buyer s x price plus any top-up (co-payment ``voucher.copay_share`` = s, 0 by default;
+   the tender has none); the same step tallies each course's
    impressions and expected sales and receipts (the providers' evidence, see
    ``simulation.schemes.platform_market``);
 6. the platform market closes the week (``simulation.schemes.platform_market``): providers settle,
@@ -71,6 +73,7 @@ if TYPE_CHECKING:
 # Real ratings (simulated ratings x scale) a course needs to enter the rating-quality correlation:
 # about 5 simulated ratings at the calibrated scale of 55 real recipients per simulated one.
 MIN_REAL_RATINGS_FOR_CORRELATION = 250
+TOP_SELLERS_SHARE = 0.1  # the best sellers: this share of the courses offered, by enrolments
 
 
 @register("voucher")
@@ -221,7 +224,12 @@ class VoucherScheme:
     def metrics(self) -> dict[str, float | int | None]:
         """Voucher-specific summary metrics (purchases, prices, ratings, cards, sellers).
 
-        ``median_listed_price_idr``: over courses on sale on at least one platform at the end;
+        ``median_listed_price_idr``, ``mean_listed_price_idr``, ``listed_price_cv``: over courses
+        on sale on at least one platform at the end (``listed_price_metrics``);
+        ``price_paid_cv``: over purchases (``PurchaseTally.price_cv``);
+        ``top_sellers_true_quality``: the delivered quality the best sellers' buyers received
+        (``PurchaseTally.top_sellers_quality``) among the courses ever offered on a platform (on
+        sale now, or bought);
         ``mean_true_quality_available``: mean true quality (0-1) of the courses listed on at least
         one platform at the start, after the scheme's admission rules (modes, curation), i.e. what
         the scheme offers; ``active_providers``: sellers on the platforms still active in the last
@@ -238,7 +246,12 @@ class VoucherScheme:
             "revoked_share": share(state.status == REVOKED, selected),
             "incentive_received_share": share(state.incentive_received_idr > 0, selected),
             "mean_price_paid_idr": per_purchase(tally.price_sum_idr),
+            "price_paid_cv": tally.price_cv(),
             "median_listed_price_idr": median(courses.price_idr[courses.active & courses.listed.any(axis=1)]),
+            **listed_price_metrics(courses.price_idr[courses.active & courses.listed.any(axis=1)]),
+            "top_sellers_true_quality": tally.top_sellers_quality(
+                courses.enrolments, courses.listed.any(axis=1) | (courses.enrolments > 0)
+            ),
             "share_purchases_at_cap": per_purchase(tally.at_cap),
             "share_purchases_with_topup": per_purchase(tally.with_topup),
             "mean_true_quality_enrolled": per_purchase(tally.quality_sum),
@@ -409,6 +422,17 @@ class VoucherScheme:
         found = [rows for rows in cohorts if rows is not None]
         return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
+    def credit_needed(self, price_idr: np.ndarray | float) -> np.ndarray | float:
+        """Credit courses of ``price_idr`` need (float32 IDR, any shape): (1 - copay_share) x price,
+        as the shoppers reckon it (``choice.copay_shares``); the prices themselves (unchanged) when
+        there is no co-payment, and where a price is not finite (no course on sale)."""
+        share = self.params.copay_share
+        price = np.asarray(price_idr, dtype=np.float32)
+        if share == 0:
+            return price_idr
+        keep = np.float32(1.0) - np.float32(share)
+        return np.where(np.isfinite(price), keep * np.where(np.isfinite(price), price, 0), price)
+
     def _close_cards(self, week: int) -> None:
         """Revoke cards unused by the deadline; end cards past validity or unable to buy."""
         state, courses = self.model.state, self.model.courses
@@ -417,7 +441,10 @@ class VoucherScheme:
         deadline = self.params.purchase_deadline_weeks + self.params.counselling.wait_weeks
         revoke = holding & (state.courses_bought == 0) & (age >= deadline)
         cheapest = _min(courses.price_idr[courses.active & courses.listed.any(axis=1)])
-        broke = state.credit_left_idr + self.params.max_topup_idr * self.params.topup_allowed < cheapest
+        broke = (
+            state.credit_left_idr + self.params.max_topup_idr * self.params.topup_allowed
+            < self.credit_needed(cheapest)
+        )
         expire = holding & ~revoke & ((age >= self.params.credit_validity_weeks) | broke)
         closed = np.flatnonzero(revoke | expire)
         self.model.ledger.credit_forfeited += float(state.credit_left_idr[closed].sum(dtype=np.float64))
@@ -530,6 +557,7 @@ class VoucherScheme:
             credit_idr=self.params.credit_idr,
             cap_idr=self.price_cap_idr,
             max_topup_idr=self.params.max_topup_idr if self.params.topup_allowed else 0.0,
+            copay_share=self.params.copay_share,
             appraisal=appraisal(
                 self.seed,
                 courses.true_quality,
@@ -551,8 +579,9 @@ class VoucherScheme:
         model = self.model
         state, people, courses = model.state, model.people, model.courses
         price = courses.price_idr[course]
-        credit_used = np.minimum(price, state.credit_left_idr[buyers])
-        topup = price - credit_used
+        needed = np.asarray(self.credit_needed(price), dtype=np.float32)
+        credit_used = np.minimum(needed, state.credit_left_idr[buyers])
+        topup = price - credit_used  # own money: the co-payment and any top-up above the credit
         state.credit_left_idr[buyers] -= credit_used
         brokered = self.brokerage.brokered[buyers]
         self.brokerage.credit_spent_idr += float(credit_used[brokered].sum(dtype=np.float64))
@@ -591,9 +620,10 @@ class VoucherScheme:
             price,
             courses.true_quality[course],
             fit == 0,
-            topup,
+            needed - credit_used,  # the top-up above the credit left (0 with a co-payment alone)
             courses.potential_quality[course],
             _at(self.market.course_caps_idr(), course),
+            course,
         )
         self.week_flows["enrolments"] = buyers.size
         self.week_flows["credit_spent_idr"] = spent
@@ -648,6 +678,8 @@ class PurchaseTally:
         self.shading_sum = 0.0  # potential less delivered quality, summed over purchases
         self.mismatched = 0
         self.with_topup = 0
+        self.price_square_sum = 0.0  # IDR^2, for the spread of prices paid
+        self.course_quality_sum = np.zeros(0)  # per course: delivered quality summed over its purchases
         self.price_edges_idr = np.linspace(0.0, max(cap_idr, 1000.0), self.PRICE_BINS + 1)
         self.price_counts = np.zeros(self.PRICE_BINS, dtype=np.int64)
 
@@ -659,12 +691,17 @@ class PurchaseTally:
         topup: np.ndarray,
         potential: np.ndarray | None = None,
         cap_idr: np.ndarray | None = None,
+        course: np.ndarray | None = None,
     ) -> None:
         """Add one week's purchases (arrays over purchases); ``quality`` is the delivered quality,
         ``potential`` the quality at full effort (default: the delivered one, no shading),
-        ``cap_idr`` each bought course's price cap (default: the scheme's single cap)."""
+        ``cap_idr`` each bought course's price cap (default: the scheme's single cap), ``course``
+        the course bought (for the best sellers' quality; default: not tallied by course)."""
         self.count += price.size
         self.price_sum_idr += float(price.sum(dtype=np.float64))
+        self.price_square_sum += float(np.square(price, dtype=np.float64).sum())
+        if course is not None:
+            self.add_course_quality(course, quality)
         cap = self.cap_idr if cap_idr is None else cap_idr
         self.at_cap += int(np.count_nonzero(price >= cap - 0.5))
         self.quality_sum += float(quality.sum(dtype=np.float64))
@@ -674,6 +711,59 @@ class PurchaseTally:
         self.with_topup += int(np.count_nonzero(topup > 0))
         clipped = np.minimum(price, self.price_edges_idr[-1])  # top-ups may exceed the cap
         self.price_counts += np.histogram(clipped, bins=self.price_edges_idr)[0]
+
+    def add_course_quality(self, course: np.ndarray, quality: np.ndarray) -> None:
+        """Add each purchase's delivered quality to its course's sum (the array grows with entrants)."""
+        n = max(self.course_quality_sum.size, int(course.max(initial=-1)) + 1)
+        if n > self.course_quality_sum.size:
+            self.course_quality_sum = np.concatenate(
+                [self.course_quality_sum, np.zeros(n - self.course_quality_sum.size)]
+            )
+        self.course_quality_sum += np.bincount(course, quality.astype(np.float64), minlength=n)
+
+    def price_cv(self) -> float | None:
+        """Coefficient of variation (population sd / mean) of the prices paid over all purchases,
+        from the running sums: sqrt(max(E[p^2] - E[p]^2, 0)) / E[p] (None: no purchase, or a mean
+        of 0)."""
+        if self.count == 0 or self.price_sum_idr <= 0:
+            return None
+        mean_price = self.price_sum_idr / self.count
+        variance = max(self.price_square_sum / self.count - mean_price**2, 0.0)
+        return float(np.sqrt(variance) / mean_price)
+
+    def top_sellers_quality(self, enrolments: np.ndarray, offered: np.ndarray) -> float | None:
+        """Enrolment-weighted mean delivered quality (0-1) of the best sellers: the
+        k = max(1, ceil(TOP_SELLERS_SHARE x courses offered)) courses ``offered`` [courses] with
+        the most ``enrolments`` [courses] (ties: the lower course id), each weighted by its
+        enrolments and valued at the mean quality its buyers received (``course_quality_sum`` /
+        enrolments). The catalogue does not grow with the sample (--size), enrolments do in
+        proportion, so k and the ranking are the same at every size but for sampling noise.
+        None when the best sellers sold nothing."""
+        candidates = np.flatnonzero(offered)
+        if candidates.size == 0:
+            return None
+        k = max(1, int(np.ceil(TOP_SELLERS_SHARE * candidates.size)))
+        top = candidates[np.argsort(-enrolments[candidates], kind="stable")[:k]]
+        sold = float(enrolments[top].sum())
+        if sold <= 0:
+            return None
+        quality = np.zeros(enrolments.size)
+        quality[: self.course_quality_sum.size] = self.course_quality_sum[: enrolments.size]
+        return float(quality[top].sum() / sold)
+
+
+def listed_price_metrics(price_idr: np.ndarray) -> dict[str, float | None]:
+    """Mean (IDR) and coefficient of variation (population sd / mean) of the listed prices
+    ``price_idr`` [courses listed]; None for both when no course is listed (the cv also when the
+    mean is 0)."""
+    if price_idr.size == 0:
+        return {"mean_listed_price_idr": None, "listed_price_cv": None}
+    price = price_idr.astype(np.float64)
+    mean_price = float(price.mean())
+    return {
+        "mean_listed_price_idr": mean_price,
+        "listed_price_cv": float(price.std() / mean_price) if mean_price > 0 else None,
+    }
 
 
 def affordable_recipients(scenario: Scenario) -> int:
