@@ -28,8 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "scenarios" / "tiny.yaml"
 EXPECTED = {
     "rct_2020",
+    "copay",
+    "credit_level",
     "tender_scoring",
     "monitoring",
+    "ratings",
     "budget_neutral",
     "decomposition",
     "gaming_controls",

@@ -158,7 +158,8 @@ def judge(check: Check, stats: dict) -> tuple[str, str]:
         inside = (check.low is None or mean >= check.low) and (check.high is None or mean <= check.high)
         return (PASS, "") if inside else (FAIL, "the mean lies outside the expected range")
     if low is None or high is None:
-        return FAIL, "no confidence interval (fewer than two replications with a value)"
+        why = stats.get("why_no_value") or "fewer than two replications with a value"
+        return FAIL, f"no confidence interval ({why})"
     if check.expect == "positive":
         return (PASS, "") if low > 0 else (FAIL, "the 95% CI reaches 0 or below")
     if check.expect == "negative":
