@@ -317,33 +317,48 @@ def arms_figure(found: Plan, summary: pd.DataFrame, metrics: list[str]):
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
     for ax, name in zip(axes.flat, metrics, strict=False):
         metric = registry.BY_NAME[name]
-        for k, scheme in enumerate(found.schemes):
+        scale, unit = _axis_scale(summary[summary.metric == name]["mean"], metric.kind, metric.unit)
+        shown = [
+            s
+            for s in found.schemes
+            if summary[(summary.metric == name) & (summary.scheme == s)]["mean"].notna().any()
+        ]
+        for k, scheme in enumerate(shown):
             part = summary[(summary.metric == name) & (summary.scheme == scheme)]
             part = part.set_index("arm").reindex([a.name for a in found.arms])
-            mean = part["mean"].astype(float).to_numpy()
-            if not np.isfinite(mean).any():
-                continue
-            low = part["ci_low"].astype(float).to_numpy()
-            high = part["ci_high"].astype(float).to_numpy()
+            mean = part["mean"].astype(float).to_numpy() / scale
+            low = part["ci_low"].astype(float).to_numpy() / scale
+            high = part["ci_high"].astype(float).to_numpy() / scale
             err = np.vstack([mean - low, high - mean])
             err = np.where(np.isfinite(err), err, 0.0)
             if numeric:
                 x = np.array([a.x for a in found.arms], dtype=float)
                 ax.errorbar(x, mean, yerr=err, marker="o", capsize=3, label=scheme)
             else:
-                x = np.arange(len(found.arms)) + 0.4 * k - 0.2 * (len(found.schemes) - 1)
+                x = np.arange(len(found.arms)) + 0.4 * k - 0.2 * (len(shown) - 1)
                 ax.bar(x, mean, width=0.38, yerr=err, capsize=3, label=scheme)
         if not numeric:
             ax.set_xticks(
                 range(len(found.arms)), [a.title for a in found.arms], rotation=30, ha="right", fontsize=8
             )
         ax.set_title(metric.label, fontsize=10)
-        ax.set_ylabel(metric.unit, fontsize=8)
+        ax.set_ylabel(unit, fontsize=8)
         ax.legend(fontsize=8)
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def _axis_scale(values: pd.Series, kind: str, unit: str) -> tuple[float, str]:
+    """(divisor, axis label): IDR in Rp thousand/million/billion/trillion by the largest value."""
+    if kind != "idr":
+        return 1.0, unit
+    largest = float(np.nanmax(np.abs(values.astype(float)))) if values.notna().any() else 0.0
+    for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
+        if largest >= scale:
+            return scale, f"Rp {word}" + (" per " + unit.split(" per ", 1)[1] if " per " in unit else "")
+    return 1.0, unit
 
 
 def _waterfall(found: Plan, runs: pd.DataFrame):
