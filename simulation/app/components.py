@@ -77,24 +77,31 @@ def css_name(key: str) -> str:
     return "lever-" + key.replace(".", "-")
 
 
-def table_markdown(comparison: Comparison) -> str:
-    """The comparison table as Markdown: a row per metric, a column per scheme and difference."""
-    table = comparison.table
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines)
+TABLE_STYLE = "border-collapse: collapse; font-size: 0.9em"
+CELL_STYLE = "padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: right"
+
+
+def table_html(comparison: Comparison) -> str:
+    """The comparison table as an HTML table (cells escaped): a row per metric, a column per
+    scheme and per paired difference."""
+    html = comparison.table.to_html(index=False, border=0, escape=True)
+    html = html.replace("<table", f'<table style="{TABLE_STYLE}"', 1)
+    for tag in ("th", "td"):
+        html = html.replace(f"<{tag}>", f'<{tag} style="{CELL_STYLE}">')
+    return html
 
 
 @solara.component
 def ComparisonTable(comparison: Comparison):
-    """The comparison table with its heading: means and 95% CI half-widths over the replications."""
+    """The comparison table with its heading: means and 95% CI half-widths over the replications.
+    (HTML, not Markdown: Solara's Markdown fetches a maths library from the internet.)"""
     n = comparison.replications["n"]
-    solara.Markdown(
-        f"**{comparison.scenario}**, {comparison.size:,} simulated recipients, root seed "
-        f"{comparison.seed}: mean ± 95% CI half-width over {n} paired replications"
+    solara.Text(
+        f"{comparison.scenario}, {comparison.size:,} simulated recipients, root seed {comparison.seed}: "
+        f"mean ± 95% CI half-width over {n} paired replications",
+        style={"font-weight": "bold"},
     )
-    with solara.Div(classes=["comparison-table"]):
-        solara.Markdown(table_markdown(comparison))
+    solara.HTML(tag="div", unsafe_innerHTML=table_html(comparison), classes=["comparison-table"])
 
 
 @solara.component

@@ -8,6 +8,11 @@ import solara
 from simulation.app.components import Explorer
 
 TITLE = "Training vouchers vs tendered training"
+INTRO = (
+    "The same synthetic labour market, run under a Kartu Prakerja-style voucher and a BLK-style tender "
+    "with common random numbers. Move the levers and press Run: the table shows each scheme's mean and "
+    "the paired difference, with 95% confidence intervals over the replications."
+)
 
 
 @solara.component
@@ -15,11 +20,6 @@ def Page():
     """The whole page: a title, a line of explanation and the explorer."""
     solara.Title(TITLE)
     with solara.Column(style={"padding": "12px"}):
-        solara.Markdown(
-            f"## {TITLE}\n"
-            "The same synthetic labour market, run under a Kartu Prakerja-style voucher and a "
-            "BLK-style tender with common random numbers. Move the levers, press **Run**: the table "
-            "shows each scheme's mean and its paired difference, with 95% confidence intervals over "
-            "the replications."
-        )
+        solara.HTML(tag="h2", unsafe_innerHTML=TITLE)
+        solara.Text(INTRO)
         Explorer()
