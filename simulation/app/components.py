@@ -108,9 +108,9 @@ def ComparisonTable(comparison: Comparison):
 def ComparisonFigures(comparison: Comparison):
     """Price against quality, the weekly flows, and the paired comparison with CIs."""
     with solara.Row(style={"flex-wrap": "wrap"}):
-        solara.FigureMatplotlib(figures.price_quality_figure(comparison), format="png", dpi=90)
-        solara.FigureMatplotlib(figures.weekly_figure(comparison), format="png", dpi=90)
-    solara.FigureMatplotlib(figures.comparison_figure(comparison), format="png", dpi=90)
+        solara.FigureMatplotlib(figures.price_quality_figure(comparison), format="png", dpi=80)
+        solara.FigureMatplotlib(figures.weekly_figure(comparison), format="png", dpi=80)
+    solara.FigureMatplotlib(figures.comparison_figure(comparison), format="png", dpi=80)
 
 
 @solara.component

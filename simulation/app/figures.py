@@ -23,7 +23,7 @@ def price_quality_figure(comparison: Comparison) -> Figure:
     IDR) against true quality (0-1), area by enrolments, courses that exited in grey."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6, 4.2), layout="constrained")
+    fig = Figure(figsize=(5.2, 3.9), layout="constrained")
     ax = fig.subplots()
     courses = comparison.courses[comparison.courses["scheme"] == "voucher"]
     if courses.empty:
@@ -49,7 +49,7 @@ def weekly_figure(comparison: Comparison) -> Figure:
     each scheme, with the never-selected comparison group, in the first replication."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6, 4.8), layout="constrained")
+    fig = Figure(figsize=(5.2, 3.9), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
     series = comparison.timeseries
     for i, name in enumerate(comparison.schemes):
