@@ -229,7 +229,8 @@ def run_comparison(
         raise ScenarioError(
             f"replications: expected 2 or more, for confidence intervals (got {replications!r})"
         )
-    built = build_scenario(scenario, lever_values, size, seed, extra_overrides)
+    extra = list(extra_overrides)
+    built = build_scenario(scenario, lever_values, size, seed, extra)
     seeds = replication_seeds(built.seed, replications)
     first = run_scenario(built, seed=seeds[0])  # the figures' run: replication 1, with its tables
     runs = [first.summary["schemes"]]
@@ -249,7 +250,7 @@ def run_comparison(
         table=comparison_table(stats),
         courses=first.courses,
         timeseries=first.timeseries,
-        overrides=[*lever_overrides(lever_values), *extra_overrides],
+        overrides=[*lever_overrides(lever_values), *extra],
     )
 
 
