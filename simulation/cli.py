@@ -1,5 +1,5 @@
 """Command line: ``run``, ``check``, ``list``, ``sweep``, ``analyze``, ``rerun``, ``decompose``, ``curve``,
-``variants`` and ``reproduce`` (``python run.py SCENARIO`` means ``run``).
+``variants``, ``reproduce`` and ``app`` (``python run.py SCENARIO`` means ``run``).
 
 Exit codes: 0 success; 2 bad input (a one-paragraph message, no traceback); 1 internal error, or
 the disk filled up while writing (one line; nothing partial is left); 3 a sweep finished with
@@ -39,7 +39,7 @@ EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_RUNS_FAILED = 0, 1, 2, 3
 EXIT_DIFFERS = 4  # rerun: the summary reproduced differs from the recorded one
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it
 COMMANDS = (
-    "run", "check", "list", "sweep", "analyze", "rerun", "decompose", "curve", "variants", "reproduce",
+    "run", "check", "list", "sweep", "analyze", "rerun", "decompose", "curve", "variants", "reproduce", "app",
 )  # fmt: skip
 RERUN_KEYS = ("scenario", "seed", "schemes", "replications")  # what provenance.json must hold to rerun
 
@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _experiment_options(variants, "variant", "variants")
     _reproduce_parser(sub)
+    _app_parser(sub)
     return parser
 
 
@@ -275,6 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "curve": cmd_curve,
             "variants": cmd_variants,
             "reproduce": cmd_reproduce,
+            "app": cmd_app,
         }
         return commands[args.command](args, argv)
     except (BadInput, ScenarioError, OutputError) as err:
@@ -626,6 +628,29 @@ def cmd_analyze(args: argparse.Namespace, argv: list[str]) -> int:
     print(report["text"])
     for path in report["figures"]:
         print(f"figure: {path}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- app (the web page)
+
+
+def _app_parser(sub: Any) -> None:
+    app = sub.add_parser("app", help="serve a web page to compare the schemes under levers you move")
+    app.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
+    app.add_argument("--port", type=_positive_int, default=8765, help="port to listen on (default 8765)")
+    app.add_argument("--no-open", action="store_true", help="do not open a browser")
+
+
+def cmd_app(args: argparse.Namespace, argv: list[str]) -> int:
+    from simulation.app.serve import DEFAULT_HOST, ServeError, is_loopback, serve
+
+    host = args.host or DEFAULT_HOST  # never another address unless --host says so
+    if not is_loopback(host):
+        _warn(f"serving on {host}: anyone who can reach this machine there can use the page and run models")
+    try:
+        serve(host, args.port, open_browser=not args.no_open)
+    except ServeError as err:
+        raise BadInput(str(err)) from None
     return EXIT_OK
 
 
