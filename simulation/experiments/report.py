@@ -181,24 +181,7 @@ def _results_tables(experiment: Experiment, found: Plan, summary: pd.DataFrame) 
         "",
     ]
     for scheme in found.schemes:
-        part = summary[summary.scheme == scheme]
-        shown = [n for n in names if (part.metric == n).any()]
-        if not shown:
-            continue
-        lines += [
-            f"**{scheme}**",
-            "",
-            "| arm | " + " | ".join(registry.BY_NAME[n].label for n in shown) + " |",
-            "|---|" + "---|" * len(shown),
-        ]
-        for arm in found.arms:
-            cells = []
-            for name in shown:
-                row = part[(part.arm == arm.name) & (part.metric == name)]
-                cells.append(_cell(row, registry.BY_NAME[name].kind))
-            reused = " (reused)" if bool(part[part.arm == arm.name].reused_from_reference.all()) else ""
-            lines.append(f"| {_escape(arm.title)}{reused} | " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += _arm_table(found, summary[summary.scheme == scheme], names, _cell, f"**{scheme}**")
     return lines
 
 
@@ -207,23 +190,32 @@ def _spread_table(experiment: Experiment, found: Plan, summary: pd.DataFrame) ->
     names = experiment.all_metrics[:MAX_TABLE_METRICS]
     lines = ["**Spread across replications** (standard deviation over replications)", ""]
     for scheme in found.schemes:
-        part = summary[summary.scheme == scheme]
-        shown = [n for n in names if (part.metric == n).any()]
-        lines += [
-            "| arm | " + " | ".join(registry.BY_NAME[n].label for n in shown) + " |",
-            "|---|" + "---|" * len(shown),
-        ]
-        for arm in found.arms:
-            cells = []
-            for name in shown:
-                row = part[(part.arm == arm.name) & (part.metric == name)]
-                sd = None if row.empty else row.iloc[0]["sd"]
-                cells.append(
-                    "—" if sd is None or pd.isna(sd) else format_value(float(sd), registry.BY_NAME[name].kind)
-                )
-            lines.append(f"| {_escape(arm.title)} | " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += _arm_table(found, summary[summary.scheme == scheme], names, _sd_cell, f"*{scheme}*")
     return lines
+
+
+def _arm_table(found: Plan, part: pd.DataFrame, names: list[str], cell, title: str) -> list[str]:
+    """One row per arm, one column per metric the scheme defines; ``cell(rows, kind)`` fills a cell."""
+    shown = [n for n in names if (part.metric == n).any()]
+    if not shown:
+        return []
+    lines = [
+        title,
+        "",
+        "| arm | " + " | ".join(registry.BY_NAME[n].label for n in shown) + " |",
+        "|---|" + "---|" * len(shown),
+    ]
+    for arm in found.arms:
+        mine = part[part.arm == arm.name]
+        cells = [cell(mine[mine.metric == name], registry.BY_NAME[name].kind) for name in shown]
+        reused = " (reused)" if len(mine) and bool(mine.reused_from_reference.all()) else ""
+        lines.append(f"| {_escape(arm.title)}{reused} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _sd_cell(row: pd.DataFrame, kind: str) -> str:
+    sd = None if row.empty else row.iloc[0]["sd"]
+    return "—" if sd is None or pd.isna(sd) else format_value(float(sd), kind)
 
 
 def _cell(row: pd.DataFrame, kind: str) -> str:
