@@ -136,6 +136,11 @@ def test_level_and_the_rules_of_passing():
     assert ch.judge(_check(expect="within", high=10.0), stats)[0] == ch.FAIL
     assert ch.judge(_check(expect="positive"), stats)[0] == ch.PASS
     assert ch.judge(_check(expect="negative"), stats)[0] == ch.FAIL
+    # materiality: the CI (8.52, 13.48) is above 0, but a mean of 11 is below a material size of 12
+    assert ch.judge(_check(expect="positive", min_effect=10.0), stats)[0] == ch.PASS
+    verdict, reason = ch.judge(_check(expect="positive", min_effect=12.0), stats)
+    assert verdict == ch.FAIL and "material" in reason
+    assert ch.rule_text(_check(expect="negative", min_effect=3.0)) == "95% CI below 0 and mean <= -3"
     verdict, reason = ch.judge(_check(expect="positive"), {"mean": float("nan")})
     assert verdict == ch.FAIL and "no finite value" in reason
 

@@ -14,8 +14,9 @@ replication and their intervals come from the spread of these paired values:
   (metric units per unit of x).
 
 A check passes (``expect``): ``positive`` if the interval's lower end is above 0; ``negative`` if
-its upper end is below 0; ``within`` if the mean lies in [low, high]; ``covers`` if the interval
-contains ``value``. A check whose value cannot be measured (no finite values, fewer than two
+its upper end is below 0 (with ``min_effect`` the mean must also be at least that far from 0);
+``within`` if the mean (not its interval) lies in [low, high]; ``covers`` if the interval contains
+``value``. A check whose value cannot be measured (no finite values, fewer than two
 replications for an interval) fails, and says why.
 """
 
@@ -160,10 +161,19 @@ def judge(check: Check, stats: dict) -> tuple[str, str]:
     if low is None or high is None:
         why = stats.get("why_no_value") or "fewer than two replications with a value"
         return FAIL, f"no confidence interval ({why})"
+    material = check.min_effect or 0.0
     if check.expect == "positive":
-        return (PASS, "") if low > 0 else (FAIL, "the 95% CI reaches 0 or below")
+        if low <= 0:
+            return FAIL, "the 95% CI reaches 0 or below"
+        return (PASS, "") if mean >= material else (FAIL, f"the mean is below the material size {material:g}")
     if check.expect == "negative":
-        return (PASS, "") if high < 0 else (FAIL, "the 95% CI reaches 0 or above")
+        if high >= 0:
+            return FAIL, "the 95% CI reaches 0 or above"
+        return (
+            (PASS, "")
+            if mean <= -material
+            else (FAIL, f"the mean is above -{material:g}, too small to matter")
+        )
     assert check.value is not None  # the spec's validation ensures it
     inside = low <= check.value <= high
     return (PASS, "") if inside else (FAIL, f"the 95% CI does not contain {check.value:g}")
@@ -171,10 +181,13 @@ def judge(check: Check, stats: dict) -> tuple[str, str]:
 
 def rule_text(check: Check) -> str:
     """How the check passes, in words."""
-    if check.expect == "positive":
-        return "95% CI above 0"
-    if check.expect == "negative":
-        return "95% CI below 0"
+    if check.expect in ("positive", "negative"):
+        positive = check.expect == "positive"
+        text = f"95% CI {'above' if positive else 'below'} 0"
+        if check.min_effect:
+            bound = check.min_effect if positive else -check.min_effect
+            text += f" and mean {'>=' if positive else '<='} {bound:g}"
+        return text
     if check.expect == "covers":
         return f"95% CI contains {check.value:g}"
     bounds = [

@@ -40,9 +40,11 @@ arm; a ``difference`` is the paired difference of a metric between two arms (``v
 NAME}``) or two schemes on the same runs (``versus: {scheme: NAME}``); a ``slope`` is the least
 squares slope of a metric on the arms' x, replication by replication. Each has a 95% confidence
 interval over replications (common random numbers: the differences and slopes are paired).
-``expect: positive`` passes when the whole interval lies above 0, ``negative`` below 0; ``within``
-when the mean lies in [``low``, ``high``]; ``covers`` when the interval contains ``value`` (e.g.
-a published estimate). ``arm`` may list several arms: the check is then made in each.
+``expect: positive`` passes when the whole interval lies above 0, ``negative`` below 0 (and, with
+``min_effect``, the mean is at least that far from 0: an effect too small to matter fails);
+``within`` when the mean (not its interval) lies in [``low``, ``high``]; ``covers`` when the
+interval contains ``value`` (e.g. a published estimate). ``arm`` may list several arms: the check
+is then made in each.
 
 Errors never escape as tracebacks: :func:`load_experiment` raises :class:`ExperimentError` naming
 the spec file and the key.
@@ -164,6 +166,11 @@ class Check(Frozen):
     low: float | None = None
     high: float | None = None
     value: float | None = None
+    min_effect: float | None = Field(
+        None,
+        ge=0,
+        description="positive/negative: the mean must also be at least this far from 0 (materiality)",
+    )
     expectation: str = Field(min_length=1, description="the expectation in words, with its unit")
     source: str = Field(min_length=1, description="where the expectation comes from")
 
@@ -187,6 +194,8 @@ class Check(Frozen):
             raise ValueError(f"'versus' belongs to a difference, not a {self.kind}")
         if self.expect == "within" and (self.low is None and self.high is None):
             raise ValueError("expect: within needs 'low', 'high' or both")
+        if self.min_effect is not None and self.expect not in ("positive", "negative"):
+            raise ValueError("'min_effect' belongs to expect: positive or negative")
         if self.expect == "covers" and self.value is None:
             raise ValueError("expect: covers needs 'value'")
         if self.low is not None and self.high is not None and not self.low <= self.high:

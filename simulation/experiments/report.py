@@ -90,9 +90,10 @@ def markdown(
         "## Checks",
         "",
         "A check passes by its rule: for `95% CI above/below 0` the whole 95% confidence interval over "
-        "replications lies on the expected side of zero; for `95% CI contains` it contains the published "
-        "value; for `mean >= / <=` the mean lies in the expected range. Differences and slopes are paired "
-        "replication by replication (common random numbers).",
+        "replications lies on the expected side of zero (and, where a size is given, the mean is at least "
+        "that large: an effect too small to matter fails); for `95% CI contains` it contains the published "
+        "value; for `mean >= / <=` the mean alone lies in the expected range. Differences and slopes are "
+        "paired replication by replication (common random numbers).",
         "",
         *_checks_table(checks),
         "",

@@ -114,7 +114,9 @@ def _view_metrics(experiment: Experiment) -> tuple[str, ...]:
 
 def fingerprint(experiment: Experiment, found: Plan, metrics: list[str]) -> str:
     """sha256 of what determines the runs: the base scenario with its fixed overrides, the arms,
-    schemes, metrics, seed and replications (not the checks, title or notes: the report)."""
+    schemes, metrics (in the order collected: checks' metrics first), seed and replications. Not
+    the checks' rules, expectations or sources, the title or the notes: they make the report only,
+    so editing them and running the same command rewrites the report from the stored runs."""
     content = {
         "format": FORMAT,
         "base": found.raw,
