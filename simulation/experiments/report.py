@@ -158,6 +158,8 @@ def _checks_table(checks: pd.DataFrame) -> list[str]:
     for _, row in checks.iterrows():
         kind = registry.BY_NAME[row["metric"]].kind
         unit = _slope_unit(row) if row["kind"] == "slope" else ""
+        if unit and kind == "idr" and row["mean"] is not None and abs(float(row["mean"])) < 1000:
+            kind = "number"  # IDR per IDR (a pass-through), not an amount of money
         measured = _with_ci(row["mean"], row["ci_low"], row["ci_high"], kind, diff=row["kind"] != "level")
         result = {"pass": "**pass**", "fail": "**FAIL**"}.get(row["verdict"], row["verdict"])
         if row.get("reason"):
