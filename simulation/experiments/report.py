@@ -218,7 +218,7 @@ def _arm_table(found: Plan, part: pd.DataFrame, names: list[str], cell, title: s
 
 def _sd_cell(row: pd.DataFrame, kind: str) -> str:
     sd = None if row.empty else row.iloc[0]["sd"]
-    return "—" if sd is None or pd.isna(sd) else format_value(float(sd), kind)
+    return "—" if sd is None or pd.isna(sd) else format_value(float(sd), "number" if kind == "pp" else kind)
 
 
 def _cell(row: pd.DataFrame, kind: str) -> str:
