@@ -22,10 +22,13 @@ replications for an interval) fails, and says why.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from simulation.experiments.experiment import Check, Experiment, Plan
+from simulation.experiments.formatting import format_value
 from simulation.reporting import registry
 from simulation.reporting.compare import ratio_stats, replication_stats
 
@@ -47,7 +50,7 @@ def evaluate(experiment: Experiment, found: Plan, runs: pd.DataFrame) -> pd.Data
                 "arm": arm,
                 "versus": _versus_text(check),
                 "expectation": check.expectation,
-                "rule": rule_text(check),
+                "rule": rule_text(check, _bound_format(check)),
                 "source": check.source,
             }
             named = [] if check.kind == "slope" else [arm, check.versus.arm if check.versus else None]
@@ -179,22 +182,34 @@ def judge(check: Check, stats: dict) -> tuple[str, str]:
     return (PASS, "") if inside else (FAIL, f"the 95% CI does not contain {check.value:g}")
 
 
-def rule_text(check: Check) -> str:
-    """How the check passes, in words."""
+def rule_text(check: Check, fmt: Callable[[float], str] = "{:g}".format) -> str:
+    """How the check passes, in words; ``fmt`` writes its bounds."""
     if check.expect in ("positive", "negative"):
         positive = check.expect == "positive"
         text = f"95% CI {'above' if positive else 'below'} 0"
         if check.min_effect:
             bound = check.min_effect if positive else -check.min_effect
-            text += f" and mean {'>=' if positive else '<='} {bound:g}"
+            text += f" and mean {'>=' if positive else '<='} {fmt(bound)}"
         return text
     if check.expect == "covers":
-        return f"95% CI contains {check.value:g}"
+        return f"95% CI contains {fmt(float(check.value or 0.0))}"
     bounds = [
-        f">= {check.low:g}" if check.low is not None else "",
-        f"<= {check.high:g}" if check.high is not None else "",
+        f">= {fmt(check.low)}" if check.low is not None else "",
+        f"<= {fmt(check.high)}" if check.high is not None else "",
     ]
     return "mean " + " and ".join(b for b in bounds if b)
+
+
+def _bound_format(check: Check) -> Callable[[float], str]:
+    """Bounds in the metric's units (money in Rp, shares in percent); a slope of IDR on IDR, such
+    as a pass-through, stays a plain number."""
+    kind = registry.BY_NAME[check.metric].kind
+
+    def fmt(value: float) -> str:
+        plain = check.kind == "slope" and kind == "idr" and abs(value) < 1000
+        return format_value(value, "number" if plain else kind, signed=check.kind != "level" and value != 0)
+
+    return fmt
 
 
 def _finite(value) -> float | None:

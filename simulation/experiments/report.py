@@ -16,6 +16,7 @@ import pandas as pd
 
 from simulation.experiments import checks as ch
 from simulation.experiments.experiment import Experiment, Plan
+from simulation.experiments.formatting import format_value
 from simulation.experiments.reproduce import (
     HEADLINE,
     MAX_TABLE_METRICS,
@@ -238,26 +239,6 @@ def _with_ci(mean, low, high, kind: str, diff: bool = False) -> str:
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return text
     return f"{text} [{format_value(float(low), kind, diff)}, {format_value(float(high), kind, diff)}]"
-
-
-def format_value(value: float, kind: str, signed: bool = False) -> str:
-    """A value for the report, by the metric's kind: IDR scaled to k/m/bn/T, shares in percent,
-    pp and differences signed."""
-    sign = "+" if signed or kind == "pp" else ""
-    if kind == "idr":
-        size = abs(value)
-        lead = "−" if value < 0 else ("+" if signed else "")
-        for scale, suffix in ((1e12, " T"), (1e9, " bn"), (1e6, " m"), (1e3, "k")):
-            if size >= scale:
-                return f"{lead}Rp{size / scale:,.3g}{suffix}"
-        return f"{lead}Rp{size:,.0f}"
-    if kind == "share":
-        return f"{100 * value:{sign}.1f}%" if not signed else f"{100 * value:+.1f} pp"
-    if kind == "pp":
-        return f"{value:+.2f}"
-    if kind in ("count", "whole"):
-        return f"{value:{sign},.0f}" if abs(value) >= 100 else f"{value:{sign}.3g}"
-    return f"{value:{sign}.3g}"
 
 
 def _escape(text: str) -> str:
