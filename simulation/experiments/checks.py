@@ -29,8 +29,9 @@ import pandas as pd
 
 from simulation.experiments.experiment import Check, Experiment, Plan
 from simulation.experiments.formatting import format_value
+from simulation.experiments.variants import level_and_difference
 from simulation.reporting import registry
-from simulation.reporting.compare import ratio_stats, replication_stats
+from simulation.reporting.compare import replication_stats
 
 PASS, FAIL, NOT_RUN = "pass", "fail", "not run"
 
@@ -86,14 +87,14 @@ def measure(check: Check, found: Plan, runs: pd.DataFrame, arm: str) -> dict:
         return _pick(slope_stats(check.metric, check.scheme, found, runs))
     mine = part(runs, arm, check.scheme)
     if check.kind == "level":
-        return _pick(level_stats(check.metric, mine))
+        return _pick(level_and_difference(check.metric, mine, mine)[0])
     assert check.versus is not None  # the spec's validation ensures it
     other = (
         part(runs, check.versus.arm, check.scheme)
         if check.versus.arm is not None
         else part(runs, arm, str(check.versus.scheme))
     )
-    return _pick(difference_stats(check.metric, mine, other))
+    return _pick(level_and_difference(check.metric, *_paired(mine, other))[1])
 
 
 def part(runs: pd.DataFrame, arm: str, scheme: str) -> pd.DataFrame:
@@ -101,28 +102,10 @@ def part(runs: pd.DataFrame, arm: str, scheme: str) -> pd.DataFrame:
     return runs[(runs.arm == arm) & (runs.scheme == scheme)].sort_values("replication")
 
 
-def level_stats(metric: str, rows: pd.DataFrame) -> dict:
-    ratio = registry.BY_NAME[metric].ratio
-    if ratio:
-        num, den = ratio
-        return ratio_stats([_values(rows, num)], [_values(rows, den)], [1.0])
-    return replication_stats(_values(rows, metric))
-
-
-def difference_stats(metric: str, mine: pd.DataFrame, other: pd.DataFrame) -> dict:
-    """Paired by replication: only replications present in both count."""
+def _paired(mine: pd.DataFrame, other: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two sets of rows on the replications both hold, in the same order."""
     common = sorted(set(mine.replication) & set(other.replication))
-    mine = mine[mine.replication.isin(common)]
-    other = other[other.replication.isin(common)]
-    ratio = registry.BY_NAME[metric].ratio
-    if ratio:
-        num, den = ratio
-        return ratio_stats(
-            [_values(mine, num), _values(other, num)], [_values(mine, den), _values(other, den)], [1.0, -1.0]
-        )
-    a = np.array(_values(mine, metric), dtype=float)
-    b = np.array(_values(other, metric), dtype=float)
-    return replication_stats((a - b).tolist())
+    return mine[mine.replication.isin(common)], other[other.replication.isin(common)]
 
 
 def slope_stats(metric: str, scheme: str, found: Plan, runs: pd.DataFrame) -> dict:
@@ -138,12 +121,6 @@ def slope_stats(metric: str, scheme: str, found: Plan, runs: pd.DataFrame) -> di
         if keep.sum() >= 2 and np.ptp(x[keep]) > 0:
             slopes.append(float(np.polyfit(x[keep], y[keep], 1)[0]))
     return replication_stats(slopes)
-
-
-def _values(rows: pd.DataFrame, column: str) -> list[float | None]:
-    if column not in rows:
-        return [float("nan")] * len(rows)
-    return [float(v) for v in pd.to_numeric(rows[column], errors="coerce").astype(float)]
 
 
 def _pick(stats: dict) -> dict:

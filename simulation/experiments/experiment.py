@@ -317,9 +317,6 @@ class Plan:
     replications: int
     quick: bool
 
-    def arm(self, name: str) -> Arm:
-        return next(a for a in self.arms if a.name == name)
-
     def schemes_of(self, arm: Arm) -> tuple[str, ...]:
         return tuple(arm.schemes) if arm.schemes is not None else self.schemes
 

@@ -158,7 +158,7 @@ def _checks_table(checks: pd.DataFrame) -> list[str]:
     ]
     for _, row in checks.iterrows():
         kind = registry.BY_NAME[row["metric"]].kind
-        unit = _slope_unit(row) if row["kind"] == "slope" else ""
+        unit = " per unit of x" if row["kind"] == "slope" else ""
         if unit and kind == "idr" and row["mean"] is not None and abs(float(row["mean"])) < 1000:
             kind = "number"  # IDR per IDR (a pass-through), not an amount of money
         measured = _with_ci(row["mean"], row["ci_low"], row["ci_high"], kind, diff=row["kind"] != "level")
@@ -171,10 +171,6 @@ def _checks_table(checks: pd.DataFrame) -> list[str]:
             f"{row['rule']} | {measured}{unit} | {result} | {_escape(row['source'])} |"
         )
     return lines
-
-
-def _slope_unit(row: pd.Series) -> str:
-    return " per unit of x"
 
 
 def _results_tables(experiment: Experiment, found: Plan, summary: pd.DataFrame) -> list[str]:

@@ -237,11 +237,11 @@ def decomposition_runs(found: Plan, runs: pd.DataFrame) -> dict:
     factors removed), one ``{scheme: {metric: value}}`` per replication."""
     from simulation.experiments.decompose import FACTORS, configurations
 
-    shapley = len(found.arms) > len(FACTORS)
+    ran = {a.name for a in found.arms}
     out = {}
-    for configuration in configurations(FACTORS, shapley):
+    for configuration in configurations(FACTORS, shapley=True):  # every subset; keep those that ran
         name = decompose_arm_name(configuration)
-        if name not in {a.name for a in found.arms}:
+        if name not in ran:
             continue
         part = runs[runs.arm == name]
         replications = []
