@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from simulation.model.market import MarketModel
 from simulation.model.world import World, build_world
 from simulation.reporting.compare import paired_difference, replication_seeds, summarise_replications
 from simulation.reporting.metrics import summarise, undefined
+from simulation.rules.parallel import threads
 
 
 @dataclass
@@ -56,7 +58,7 @@ def run_scenario(
     seed = scenario.seed if seed is None else seed
     schemes = list(schemes or scenario.scheme_names)
     world = build_world(scenario, seed)
-    models = {name: run_scheme(world, name, progress) for name in schemes}
+    models = run_schemes(world, schemes, progress)
     summary: dict[str, Any] = {
         "scenario": scenario.name,
         "seed": seed,
@@ -137,12 +139,25 @@ def match_spending(
 def replicate(scenario: Scenario, schemes: list[str], seed: int) -> dict[str, dict]:
     """One replication: every scheme on the world of ``seed``; returns {scheme: metrics}."""
     world = build_world(scenario, seed)
-    return {name: summarise(run_scheme(world, name)) for name in schemes}
+    return {name: summarise(model) for name, model in run_schemes(world, schemes).items()}
 
 
 def run_scheme(world: World, scheme: str, progress: bool = False) -> MarketModel:
     """Run one scheme on a world and return the finished model."""
     return MarketModel(world, scheme).run(progress=progress, label=scheme)
+
+
+def run_schemes(world: World, schemes: list[str], progress: bool = False) -> dict[str, MarketModel]:
+    """Run each scheme on the world, at the same time on threads when the machine has more than
+    one core (``simulation.rules.parallel.threads``), and return the finished models in the order
+    of ``schemes``. The schemes share only the world, which is read-only
+    (``simulation.model.world.read_only``), and each draws from its own streams, so the models
+    are the same as when run one after the other; their compiled kernels release the GIL."""
+    if len(schemes) < 2 or threads() < 2:
+        return {name: run_scheme(world, name, progress) for name in schemes}
+    with ThreadPoolExecutor(max_workers=len(schemes), thread_name_prefix="scheme") as pool:
+        running = {name: pool.submit(run_scheme, world, name, progress) for name in schemes}
+        return {name: future.result() for name, future in running.items()}
 
 
 def course_table(model: MarketModel) -> pd.DataFrame:

@@ -172,3 +172,36 @@ def test_organisations_and_labour_demand_do_not_depend_on_the_number_of_simulate
     assert_same_arrays(a.providers, b.providers)
     assert_same_arrays(a.courses, b.courses)
     assert np.array_equal(a.vacancies, b.vacancies)
+
+
+def test_schemes_run_at_once_give_what_they_give_one_after_the_other(monkeypatch):
+    """``run_schemes`` runs the schemes of one world on threads (two or more cores) and their
+    kernels over blocks of rows: the same models, week by week, as one scheme after the other on
+    one thread. Blocks of 300 rows make the kernels split even this small world."""
+    from simulation.rules import parallel
+    from simulation.runner import run_schemes
+
+    scenario = load_scenario(
+        Path(__file__).resolve().parent.parent / "scenarios" / "prakerja_2020.yaml", size=1500, weeks=30
+    )
+    world = build_world(scenario)
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
+    alone = run_schemes(world, ["voucher", "tender"])
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "3")
+    monkeypatch.setattr(parallel, "MIN_BLOCK_ROWS", 300)
+    assert len(parallel.blocks(len(world.participants))) == 3
+    together = run_schemes(world, ["voucher", "tender"])
+    for name in ("voucher", "tender"):
+        frames = (pd.DataFrame(m[name].records) for m in (together, alone))
+        pd.testing.assert_frame_equal(*frames, check_exact=True)
+        assert_same_arrays(together[name].state, alone[name].state)
+        for column in ("employed", "twin_employed", "business", "liquidity", "endline_weeks_employed"):
+            assert np.array_equal(getattr(together[name].labour, column), getattr(alone[name].labour, column))
+
+
+def test_the_world_is_read_only():
+    world = build_world(small())
+    with pytest.raises(ValueError, match="read-only"):
+        world.participants.motivation[0] = 0.5
+    with pytest.raises(ValueError, match="read-only"):
+        world.vacancies[0, 0, 0] = 2.0

@@ -132,3 +132,43 @@ def test_choice_sets_kernel_matches_numpy_statement(tiny_world):
         shown = row[row >= 0]
         assert shown.size == np.unique(shown).size  # no course twice
     assert set(np.unique(got[:, width:])) - {-1} <= set(model.scheme.market.listing_flat.tolist())
+
+
+def test_shopping_in_blocks_is_shopping_block_by_block(tiny_world, monkeypatch):
+    """``shop`` runs blocks of ``SHOPPER_BLOCK`` shoppers at once on threads: the picks are each
+    shopper's own, so exactly those of one pass; each block tallies from zero and the blocks'
+    tallies are added in block order, so the tally is exactly the sum of the blocks shopped one by
+    one, whatever the number of threads, and equals one pass up to rounding."""
+    from simulation.rules import choice
+
+    model = MarketModel(tiny_world)
+    for _ in range(3):
+        model.step()
+    rows = np.flatnonzero(model.state.selected_week >= 0)
+    basket, market = model.scheme.shoppers(rows, model.week), model.scheme.course_facts(3)
+    params, n = model.params.choice, len(model.courses)
+    one_pass = ExpectedDemand.zeros(n)
+    whole = shop(basket, market, params, DRAWS, one_pass)
+    block = len(basket) // 3 + 1  # three blocks
+    monkeypatch.setattr(choice, "SHOPPER_BLOCK", block)
+    by_hand = ExpectedDemand.zeros(n)
+    parts = []
+    for start in range(0, len(basket), block):
+        part = ExpectedDemand.zeros(n)
+        rows_of_block = np.zeros(len(basket), dtype=bool)
+        rows_of_block[start : start + block] = True
+        parts.append(shop(basket.subset(rows_of_block), market, params, DRAWS, part))
+        for total, added in zip(vars(by_hand).values(), vars(part).values(), strict=True):
+            total += added
+    assert len(parts) == 3
+    for threads in ("1", "3"):
+        monkeypatch.setenv("NUMBA_NUM_THREADS", threads)
+        blocked = ExpectedDemand.zeros(n)
+        picks = shop(basket, market, params, DRAWS, blocked)
+        np.testing.assert_array_equal(picks, whole)
+        np.testing.assert_array_equal(picks, np.concatenate(parts))
+        for name in ("impressions", "sales", "alt_sales"):  # receipts: the sum times the price
+            np.testing.assert_array_equal(getattr(blocked, name), getattr(by_hand, name), err_msg=name)
+        for name, total in vars(by_hand).items():
+            np.testing.assert_allclose(getattr(blocked, name), total, rtol=1e-14, err_msg=name)
+            np.testing.assert_allclose(getattr(blocked, name), getattr(one_pass, name), rtol=1e-12)

@@ -97,6 +97,29 @@ def test_a_lottery_order_is_each_persons_own():
     np.testing.assert_array_equal(fewer, order[order != order[10]])
 
 
+@pytest.mark.parametrize("count", [0, 1, 7, 500, 1666, 1667, 5000])
+def test_the_first_winners_are_the_head_of_the_lottery_order(count):
+    draws = Draws.of(3, "lottery", 0)
+    pool = np.arange(0, 5000, 3)  # 1,667 applicants
+    np.testing.assert_array_equal(draws.first(pool, count), draws.shuffled(pool)[:count])
+
+
+class TiedDraws(Draws):
+    """Uniforms rounded to tenths, so that many persons tie: ties must go by row."""
+
+    def uniforms(self, persons, slot=0):
+        return np.round(super().uniforms(persons, slot), 1)
+
+
+@pytest.mark.parametrize("count", [1, 3, 40, 99])
+def test_ties_at_the_cutoff_go_by_row_as_in_the_full_order(count):
+    draws = TiedDraws(Draws.of(4, "lottery", 1).key, 1)
+    pool = np.arange(300, 100, -2)  # rows not in order, 100 applicants
+    order = draws.shuffled(pool)
+    assert np.unique(draws.uniforms(pool)).size <= 11  # ties everywhere
+    np.testing.assert_array_equal(draws.first(pool, count), order[:count])
+
+
 def test_normals_are_standard_normal():
     z = Draws.of(5, "voucher:ratings", 2).normals(np.arange(100_000))
     assert abs(z.mean()) < 0.02 and abs(z.std() - 1.0) < 0.02

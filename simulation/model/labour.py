@@ -55,8 +55,9 @@ import numpy as np
 
 from simulation.config.scenario import Labour
 from simulation.model.world import World
-from simulation.rules.kernels import employment_week
+from simulation.rules.kernels import employment_block, hire_scales
 from simulation.rules.keyed_draws import person_uniforms32, purpose_key
+from simulation.rules.parallel import over_blocks
 
 
 class LabourMarket:
@@ -124,9 +125,10 @@ class LabourMarket:
 
     def step(self, week: int, in_course: np.ndarray) -> None:
         """Move everyone one week; ``in_course`` marks the treated paths locked into a course.
-        Liquidity then decays by one week's spending."""
+        Liquidity then decays by one week's spending, and in the endline window each path's weeks
+        employed and in business are counted. One compiled pass, block by block on the cores
+        (``simulation.rules.parallel``); each person's uniform is their keyed draw (``draws``)."""
         p = self.params
-        u = self.draws(week)
         inverse_odds = np.exp(-self.group_logit[week]).astype(np.float32)  # per group, no skill
         crowding = p.displacement.crowding if p.displacement.enabled else 0.0
         rates = np.array(
@@ -139,31 +141,20 @@ class LabourMarket:
             ],
             dtype=np.float32,
         )
-        employment_week(
-            u,
-            self.group,
-            inverse_odds,
-            self.find_odds_factor,
-            self.loss,
-            in_course,
-            np.float32(1.0 - p.lock_in),
-            np.float32(p.job_loss_weekly),
-            self.employed,
-            self.twin_employed,
-            self.business,
-            self.twin_business,
-            self.liquidity,
-            self.business_odds_factor,
-            rates,
-            self.cell,
-            self.cells,
-        )
-        self.liquidity *= self.cash_keep
-        if week >= self.weeks - p.endline_weeks:
-            self.endline_weeks_employed += self.employed
-            self.twin_endline_weeks_employed += self.twin_employed
-            self.endline_weeks_business += self.business
-            self.twin_endline_weeks_business += self.twin_business
+        lock_in_keep = np.float32(1.0 - p.lock_in)
+        scale_hire = hire_scales(
+            self.group, inverse_odds, self.find_odds_factor, in_course, lock_in_keep, self.employed,
+            self.twin_employed, self.liquidity, rates, self.cell, self.cells,
+        )  # fmt: skip
+        over_blocks(
+            employment_block, len(self.rows), week, self.key, np.zeros(0, dtype=np.float32),
+            self.group, inverse_odds, self.find_odds_factor, self.loss, in_course, lock_in_keep,
+            np.float32(p.job_loss_weekly), self.employed, self.twin_employed, self.business,
+            self.twin_business, self.liquidity, self.business_odds_factor, rates, self.cell,
+            scale_hire, self.cash_keep, week >= self.weeks - p.endline_weeks,
+            self.endline_weeks_employed, self.twin_endline_weeks_employed,
+            self.endline_weeks_business, self.twin_endline_weeks_business,
+        )  # fmt: skip
 
     def draws(self, week: int) -> np.ndarray:
         """Everyone's uniform draw of ``week`` (float32, in (0, 1)), keyed by person and week."""

@@ -64,7 +64,18 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
         )
         providers = stack_specs([providers, centres])
         courses.append(centre_courses)
+    read_only(participants, vacancies)
     return World(scenario, seed, recipients, participants, vacancies, providers, courses)
+
+
+def read_only(participants: Participants, vacancies: np.ndarray) -> None:
+    """Lock the arrays every scheme reads and none may write: the participants' columns and the
+    vacancy index. The schemes of one world may then run at the same time
+    (``simulation.runner.run_schemes``) without one seeing another's writes."""
+    for column in vars(participants).values():
+        if isinstance(column, np.ndarray):
+            column.setflags(write=False)
+    vacancies.setflags(write=False)
 
 
 def draw_participants(
@@ -77,7 +88,7 @@ def draw_participants(
     urban_share = np.array([r.urban_share for r in regions])[region]
     internet_share = np.array([r.internet_access for r in regions])[region]
     interest = sector_interest(scenario, vacancies_now)  # [region, sector]
-    sector = _draw_rows(rng, interest[region])
+    sector = _draw_rows(rng, interest, region)
     incentive_motivated = rng.random(n) < pop.incentive_motivated_share
     motivation = (1.0 - incentive_motivated) + rng.normal(0.0, 0.3, n)
     platform = rng.choice(
@@ -124,11 +135,17 @@ def sector_interest(scenario: Scenario, vacancies_now: np.ndarray) -> np.ndarray
     return (1.0 - noise) * demand + noise / demand.shape[1]
 
 
-def _draw_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
-    """One categorical draw per row of a [n, k] probability matrix (inverse CDF)."""
+def _draw_rows(rng: np.random.Generator, probabilities: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """One categorical draw per person from row ``row[i]`` of a [rows, k] probability matrix
+    (inverse CDF on one uniform each): the number of the row's cumulative probabilities below
+    u x their total. Each row's cumulative sums are computed once, not once per person."""
     cdf = np.cumsum(probabilities, axis=1)
-    u = rng.random(probabilities.shape[0]) * cdf[:, -1]
-    return (u[:, None] > cdf).sum(axis=1)
+    u = rng.random(row.shape[0]) * cdf[row, -1]
+    drawn = np.empty(row.shape[0], dtype=np.int64)
+    for r in range(cdf.shape[0]):  # a few regions, not participants
+        mine = row == r
+        drawn[mine] = np.searchsorted(cdf[r], u[mine], side="left")  # how many are < u
+    return drawn
 
 
 def draw_providers(

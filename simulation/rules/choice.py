@@ -81,8 +81,14 @@ from simulation.config.scenario import Choice
 from simulation.rules.appraisal import Appraisal
 from simulation.rules.kernels import choose_courses
 from simulation.rules.keyed_draws import Draws
+from simulation.rules.parallel import in_order
 
 OUTSIDE = -1
+# Shoppers per block of the shopping kernel (``shop``): the blocks of a large week run at once on
+# the cores, each tallying expected demand from zero, the tallies then added block by block. The
+# block is fixed, not the number of threads, so the sums (and everything after them) are the same
+# on any machine; a week of fewer shoppers is one block, summed exactly as one pass.
+SHOPPER_BLOCK = 131_072
 ORDINARY, INCENTIVE_SEEKER = 0, 1  # shopper motives (Shoppers.motive)
 
 
@@ -507,37 +513,56 @@ def shop(
     ``provider_share`` [n] is the share of the price the provider keeps from each shopper's
     purchase (1 - the commission of the shopper's platform; default 1); ``alt_price_idr``
     [courses] the alternative prices (default: the prices). The draws and picks do not depend on
-    these.
+    these. Shoppers are taken in blocks of ``SHOPPER_BLOCK``, run at once on the cores.
     """
     kind, hours = shopper_columns(shoppers, market, params)
     share = np.ones(len(shoppers)) if provider_share is None else provider_share
     alt = market.price_idr if alt_price_idr is None else alt_price_idr
-    n = market.price_idr.shape[0]
-    tally = (np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
-    picks = choose_courses(
+    per_shopper = (
         shoppers.persons(),
-        draws.week,
-        draws.key,
         shoppers.options,
         kind,
         hours,
         shoppers.credit_left_idr.astype(np.float32),
         shoppers.last_course.astype(np.int32),
         waiting_utility(shoppers, market, params),
+    )
+    shared = (
         np.ascontiguousarray(taste_tables(market, params).T),
         np.ascontiguousarray(time_tables(market, params, max_hours(shoppers)).T),
         priced(market),
         float(market.max_topup_idr),
         float(copay_per_idr(market, params)),
         *copay_shares(market),
-        np.asarray(share, dtype=np.float64),
-        priced(replace(market, price_idr=alt)),
-        np.append(appeal_factor(market, params, alt), 0.0),
-        tally,
     )
+    alternative = (priced(replace(market, price_idr=alt)), np.append(appeal_factor(market, params, alt), 0.0))
+    n = market.price_idr.shape[0]
+    share = np.asarray(share, dtype=np.float64)
+
+    def block(start: int, stop: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        tally = (np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
+        persons, options, kind, hours, credit, last, waiting = (c[start:stop] for c in per_shopper)
+        picks = choose_courses(
+            persons, draws.week, draws.key, options, kind, hours, credit, last, waiting,
+            *shared, share[start:stop], *alternative, tally,
+        )  # fmt: skip
+        return picks, tally
+
+    done = in_order(block, shopper_blocks(len(shoppers)))
+    picks, tally = done[0]
+    for _, more in done[1:]:  # block by block, in order: the sums do not depend on the threads
+        for total, part in zip(tally, more, strict=True):
+            total += part
     if demand is not None:
         demand.add(tally, market.price_idr.astype(np.float64), np.asarray(alt, dtype=np.float64))
-    return picks
+    return np.concatenate([picks for picks, _ in done]) if len(done) > 1 else picks
+
+
+def shopper_blocks(n: int) -> list[tuple[int, int]]:
+    """(start, stop) of the blocks of ``SHOPPER_BLOCK`` shoppers that ``shop`` runs at once; one
+    block when there are fewer shoppers."""
+    edges = [*range(0, n, SHOPPER_BLOCK), n] if n > SHOPPER_BLOCK else [0, n]
+    return list(zip(edges[:-1], edges[1:], strict=True))
 
 
 def appeal_factor(market: Market, params: Choice, alt_price_idr: np.ndarray) -> np.ndarray:

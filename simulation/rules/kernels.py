@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulation.rules.keyed_draws import person_seeds, slot_uniform, uniform64
+from simulation.rules.keyed_draws import person_seeds, slot_uniform, uniform32, uniform64
 
 OVERFLOW = 1e300  # logit weights summing beyond this are recomputed relative to the best option
 
@@ -300,14 +300,103 @@ def employment_week(
       course; starts a business if u >= 1 - b, else finds a wage job if u < f (a business start
       never depends on f). With displacement, f is first multiplied by the cell's factor
       (H0 / H1) ** crowding when H1 > H0, H0 = sum over the cell's twins not working of their f,
-      H1 = the same over the treated paths not working (a first pass over everyone);
+      H1 = the same over the treated paths not working (a first pass over everyone,
+      ``hire_scales``);
     * treated path, working: a wage job is lost if u < loss[i], a business closes if u < exit;
     * twin: the same with find_odds_factor = business_odds_factor = 1, no cash, no lock-in, no
       displacement and loss = ``twin_loss``.
 
     All arithmetic is float32, as in the numpy formulation; with no business (start odds 0), no
-    cash effect and no crowding it is the two-state chain exactly.
+    cash effect and no crowding it is the two-state chain exactly. The model runs the same
+    transitions through ``employment_block``, which draws ``u`` itself, block by block.
     """
+    scale_hire = hire_scales(
+        group, inverse_odds, find_odds_factor, in_course, lock_in_keep, employed, twin_employed,
+        liquidity, rates, cell, cells,
+    )  # fmt: skip
+    no_key = np.zeros(2, dtype=np.uint32)
+    tallies = np.zeros(0, dtype=np.int16)
+    employment_block(
+        0, u.shape[0], 0, no_key, u, group, inverse_odds, find_odds_factor, loss, in_course,
+        lock_in_keep, twin_loss, employed, twin_employed, business, twin_business, liquidity,
+        business_odds_factor, rates, cell, scale_hire, np.float32(1.0), False,
+        tallies, tallies, tallies, tallies,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def hire_scales(
+    group: np.ndarray,
+    inverse_odds: np.ndarray,
+    find_odds_factor: np.ndarray,
+    in_course: np.ndarray,
+    lock_in_keep: np.float32,
+    employed: np.ndarray,
+    twin_employed: np.ndarray,
+    liquidity: np.ndarray,
+    rates: np.ndarray,
+    cell: np.ndarray,
+    cells: int,
+) -> np.ndarray:  # pragma: no cover - compiled; part of employment_week
+    """The factor (H0 / H1) ** crowding multiplying the treated paths' wage hazards in each cell
+    (float32 [cells]; 1 where H1 <= H0, everywhere when crowding, ``rates[4]``, is 0): H0 sums the
+    wage hazards of the cell's twins not working, H1 those of its treated paths not working, over
+    every row in order (``employment_week``)."""
+    one = np.float32(1.0)
+    cash_search, crowding = rates[2], rates[4]
+    scale_hire = np.ones(cells, dtype=np.float32)
+    if crowding <= 0:
+        return scale_hire
+    h0 = np.zeros(cells, dtype=np.float64)
+    h1 = np.zeros(cells, dtype=np.float64)
+    for i in range(group.shape[0]):
+        odds = inverse_odds[group[i]]
+        if not twin_employed[i]:
+            h0[cell[i]] += one / (one + odds)
+        if not employed[i]:
+            cash = np.float32(np.exp(-cash_search * liquidity[i])) if cash_search != 0 else one
+            h1[cell[i]] += wage_hazard(odds, find_odds_factor[i], cash, in_course[i], lock_in_keep)
+    for c in range(cells):
+        if h1[c] > h0[c]:
+            scale_hire[c] = np.float32((h0[c] / h1[c]) ** crowding)
+    return scale_hire
+
+
+@njit(cache=True, nogil=True)
+def employment_block(
+    start: int,
+    stop: int,
+    week: int,
+    key: np.ndarray,
+    u: np.ndarray,
+    group: np.ndarray,
+    inverse_odds: np.ndarray,
+    find_odds_factor: np.ndarray,
+    loss: np.ndarray,
+    in_course: np.ndarray,
+    lock_in_keep: np.float32,
+    twin_loss: np.float32,
+    employed: np.ndarray,
+    twin_employed: np.ndarray,
+    business: np.ndarray,
+    twin_business: np.ndarray,
+    liquidity: np.ndarray,
+    business_odds_factor: np.ndarray,
+    rates: np.ndarray,
+    cell: np.ndarray,
+    scale_hire: np.ndarray,
+    cash_keep: np.float32,
+    endline: bool,
+    weeks_employed: np.ndarray,
+    twin_weeks_employed: np.ndarray,
+    weeks_business: np.ndarray,
+    twin_weeks_business: np.ndarray,
+) -> None:  # pragma: no cover - compiled; tests recompute every transition in numpy
+    """``employment_week``'s transitions for rows ``start`` to ``stop`` - 1, with the cells'
+    ``scale_hire`` (``hire_scales``). Row i's uniform is ``u[i]``, or when ``u`` is empty its
+    keyed draw ``keyed_draws.uniform32(i, week, 0, key)`` (what ``person_uniforms32`` gives).
+    Then, as the weekly step does after the chain, liquidity decays (``liquidity[i] *=
+    cash_keep``) and, if ``endline``, the four endline week counters add the new states."""
     one = np.float32(1.0)
     start_odds, exit_rate, cash_search, cash_business, crowding = (
         rates[0],
@@ -317,52 +406,47 @@ def employment_week(
         rates[4],
     )
     twin_start = start_odds / (one + start_odds)
-    scale_hire = np.ones(cells, dtype=np.float32)
-    if crowding > 0:
-        h0 = np.zeros(cells, dtype=np.float64)
-        h1 = np.zeros(cells, dtype=np.float64)
-        for i in range(u.shape[0]):
-            odds = inverse_odds[group[i]]
-            if not twin_employed[i]:
-                h0[cell[i]] += one / (one + odds)
-            if not employed[i]:
-                cash = np.float32(np.exp(-cash_search * liquidity[i])) if cash_search != 0 else one
-                h1[cell[i]] += wage_hazard(odds, find_odds_factor[i], cash, in_course[i], lock_in_keep)
-        for c in range(cells):
-            if h1[c] > h0[c]:
-                scale_hire[c] = np.float32((h0[c] / h1[c]) ** crowding)
-    for i in range(u.shape[0]):
+    drawn = u.shape[0] == 0
+    k0, k1 = np.int64(key[0]), np.int64(key[1])
+    for i in range(start, stop):
+        ui = uniform32(np.int64(i), week, 0, k0, k1) if drawn else u[i]
         odds = inverse_odds[group[i]]
         if employed[i]:
             if business[i]:
-                employed[i] = u[i] >= exit_rate
+                employed[i] = ui >= exit_rate
                 business[i] = employed[i]
             else:
-                employed[i] = u[i] >= loss[i]
+                employed[i] = ui >= loss[i]
         else:
             cash = np.float32(np.exp(-cash_search * liquidity[i])) if cash_search != 0 else one
             find = wage_hazard(odds, find_odds_factor[i], cash, in_course[i], lock_in_keep)
             if crowding > 0:
                 find *= scale_hire[cell[i]]
-            start = np.float32(0.0)
+            begin = np.float32(0.0)
             if start_odds > 0:
                 o = start_odds * business_odds_factor[i]
                 if cash_business != 0:
                     o *= np.float32(np.exp(cash_business * liquidity[i]))
-                start = o / (one + o)
+                begin = o / (one + o)
                 if in_course[i]:
-                    start *= lock_in_keep
-            business[i] = u[i] >= one - start
-            employed[i] = business[i] or u[i] < find
+                    begin *= lock_in_keep
+            business[i] = ui >= one - begin
+            employed[i] = business[i] or ui < find
         if twin_employed[i]:
             if twin_business[i]:
-                twin_employed[i] = u[i] >= exit_rate
+                twin_employed[i] = ui >= exit_rate
                 twin_business[i] = twin_employed[i]
             else:
-                twin_employed[i] = u[i] >= twin_loss
+                twin_employed[i] = ui >= twin_loss
         else:
-            twin_business[i] = u[i] >= one - twin_start
-            twin_employed[i] = twin_business[i] or u[i] < one / (one + odds)
+            twin_business[i] = ui >= one - twin_start
+            twin_employed[i] = twin_business[i] or ui < one / (one + odds)
+        liquidity[i] *= cash_keep
+        if endline:
+            weeks_employed[i] += employed[i]
+            twin_weeks_employed[i] += twin_employed[i]
+            weeks_business[i] += business[i]
+            twin_weeks_business[i] += twin_business[i]
 
 
 @njit(cache=True, nogil=True)
@@ -381,23 +465,45 @@ def choice_sets(
     page ``pages[platform, sector]``, then ``others`` courses drawn uniformly from the platform's
     listing ``listing_flat[start:end]``, the k-th with the keyed uniform of (``persons[i]``,
     ``week``, slot k); a drawn course already in the shopper's set leaves its slot empty (-1), so
-    that no course is offered twice."""
-    n = platform.shape[0]
+    that no course is offered twice. (``choice_sets_block`` fills the rows of a block.)"""
+    options = np.empty((platform.shape[0], pages.shape[2] + others), dtype=np.int32)
+    choice_sets_block(
+        0, platform.shape[0], options, persons, week, key, platform, sector, pages, listing_start,
+        listing_flat,
+    )  # fmt: skip
+    return options
+
+
+@njit(cache=True, nogil=True)
+def choice_sets_block(
+    start: int,
+    stop: int,
+    options: np.ndarray,
+    persons: np.ndarray,
+    week: int,
+    key: np.ndarray,
+    platform: np.ndarray,
+    sector: np.ndarray,
+    pages: np.ndarray,
+    listing_start: np.ndarray,
+    listing_flat: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Rows ``start`` to ``stop`` - 1 of ``choice_sets`` into ``options`` [n, page width +
+    others] (int32), the number of others being the columns beyond the page."""
     width = pages.shape[2]
-    options = np.empty((n, width + others), dtype=np.int32)
+    others = options.shape[1] - width
     k0, k1 = np.int64(key[0]), np.int64(key[1])
-    for i in range(n):
+    for i in range(start, stop):
         p = platform[i]
         for k in range(width):
             options[i, k] = pages[p, sector[i], k]
-        start = listing_start[p]
-        count = listing_start[p + 1] - start
+        first = listing_start[p]
+        count = listing_start[p + 1] - first
         for k in range(others):
             draw = uniform64(np.int64(persons[i]), week, k, k0, k1)
-            course = listing_flat[start + int(draw * count)] if count > 0 else -1
+            course = listing_flat[first + int(draw * count)] if count > 0 else -1
             for shown in range(width + k):  # a course already shown leaves the slot empty
                 if options[i, shown] == course:
                     course = -1
                     break
             options[i, width + k] = course
-    return options

@@ -56,6 +56,7 @@ from simulation.rules.appraisal import appraisal
 from simulation.rules.choice import INCENTIVE_SEEKER, ORDINARY, Market, Shoppers, shop
 from simulation.rules.free_content import free_content, skill_quality
 from simulation.rules.keyed_draws import Draws
+from simulation.rules.parallel import over_blocks
 from simulation.rules.self_preferencing import AffiliateTally
 from simulation.rules.statistics import herfindahl, mean, median, rating_quality_correlation, share
 from simulation.rules.training import completion_probability, expected_stars, stars
@@ -309,7 +310,7 @@ class VoucherScheme:
         pool = np.flatnonzero((state.status == NOT_SELECTED) & (self.model.people.arrival_week <= week))
         pool = self.brokerage.screen(pool, self.model.ledger)  # detected accounts are not drawn
         due = sum(self.quota[: wave + 1]) - int(np.count_nonzero(state.selected_week >= 0))
-        winners = Draws.of(self.seed, "lottery", wave).shuffled(pool)[: max(due, 0)]
+        winners = Draws.of(self.seed, "lottery", wave).first(pool, due)
         winners.sort()
         state.status[winners] = HOLDING
         state.selected_week[winners] = week
@@ -528,17 +529,14 @@ class VoucherScheme:
         random from the same platform's listing (``simulation.rules.kernels.choice_sets``)."""
         model = self.model
         draws = Draws.of(self.seed, "voucher:choice_sets", week)
-        return kernels.choice_sets(
-            shoppers.astype(np.int64),
-            draws.week,
-            draws.key,
-            model.people.platform[shoppers],
-            model.people.sector[shoppers],
-            self.market.pages,
-            self.market.listing_start,
-            self.market.listing_flat,
-            self.others,
-        )
+        market = self.market
+        options = np.empty((shoppers.size, market.pages.shape[2] + self.others), dtype=np.int32)
+        over_blocks(
+            kernels.choice_sets_block, shoppers.size, options, shoppers.astype(np.int64), draws.week,
+            draws.key, model.people.platform[shoppers], model.people.sector[shoppers], market.pages,
+            market.listing_start, market.listing_flat,
+        )  # fmt: skip
+        return options
 
     def course_facts(self, week: int) -> Market:
         """Course-level facts a shopper sees this week."""
