@@ -51,7 +51,7 @@ import numpy as np
 from simulation.config.codes import MODE_NAMES
 from simulation.config.streams import stream
 from simulation.market.participants import ENROLLED, FINISHED, HOLDING, NOT_SELECTED, REVOKED
-from simulation.rules import kernels, listing, rating_gaming
+from simulation.rules import census, kernels, listing, rating_gaming
 from simulation.rules.appraisal import appraisal
 from simulation.rules.choice import INCENTIVE_SEEKER, ORDINARY, Market, Shoppers, shop
 from simulation.rules.free_content import free_content, skill_quality
@@ -102,6 +102,7 @@ class VoucherScheme:
         self._leniency: np.ndarray | None = None  # each course's own leniency, stars (None: none)
         self.appraised = AppraisalTally()
         self.first_completers: dict[int, np.ndarray] = {}  # week -> rows completing a first course
+        self._holders = np.zeros(0, dtype=np.int64)  # rows holding credit once the week's cards closed
         self.others = model.params.choice.other_courses_shown
         self.week_flows: dict[str, float] = {}
         self.brokerage = Brokerage(
@@ -190,24 +191,24 @@ class VoucherScheme:
     def record(self, week: int) -> dict:
         """This week's flows and stocks (real people and IDR, i.e. scaled), and employment rates
         by lottery group."""
-        state, scale = self.model.state, self.model.scale
-        selected = state.selected_week >= 0
-        n_selected = np.count_nonzero(selected)
-        n_control = selected.size - n_selected
-        employed = self.model.labour.employed
-        employed_selected = np.count_nonzero(employed & selected)
+        state, scale, labour = self.model.state, self.model.scale, self.model.labour
+        n_selected, employed_selected, twins_employed, employed, holding = (
+            int(count)
+            for count in census.employment_counts(
+                state.selected_week, labour.employed, labour.twin_employed, state.status, HOLDING
+            )
+        )
+        n_control = state.selected_week.size - n_selected
         listed = self.market.listed_courses()
         return {
             **{name: value * scale for name, value in self.week_flows.items()},
             "active_providers": sum(p.active for p in self.market.sellers),
             "active_courses": listed.size,
             "median_listed_price_idr": median(self.model.courses.price_idr[listed]),
-            "holding_credit": np.count_nonzero(state.status == HOLDING) * scale,
+            "holding_credit": holding * scale,
             "employment_rate_selected": _ratio(employed_selected, n_selected),
-            "employment_rate_twin_selected": _ratio(
-                np.count_nonzero(self.model.labour.twin_employed & selected), n_selected
-            ),
-            "employment_rate_control": _ratio(np.count_nonzero(employed) - employed_selected, n_control),
+            "employment_rate_twin_selected": _ratio(twins_employed, n_selected),
+            "employment_rate_control": _ratio(employed - employed_selected, n_control),
         }
 
     def evaluation(self) -> Evaluation:
@@ -435,30 +436,31 @@ class VoucherScheme:
         return np.where(np.isfinite(price), keep * np.where(np.isfinite(price), price, 0), price)
 
     def _close_cards(self, week: int) -> None:
-        """Revoke cards unused by the deadline; end cards past validity or unable to buy."""
-        state, courses = self.model.state, self.model.courses
-        holding = state.status == HOLDING
-        age = week - state.selected_week
-        deadline = self.params.purchase_deadline_weeks + self.params.counselling.wait_weeks
-        revoke = holding & (state.courses_bought == 0) & (age >= deadline)
+        """Revoke cards unused by the deadline; end cards past validity or unable to buy
+        (``census.close_cards``, one pass). Keeps the rows still holding credit for ``_shop``."""
+        state, courses, v = self.model.state, self.model.courses, self.params
         cheapest = _min(courses.price_idr[courses.active & courses.listed.any(axis=1)])
-        broke = (
-            state.credit_left_idr + self.params.max_topup_idr * self.params.topup_allowed
-            < self.credit_needed(cheapest)
+        closed, revoked, self._holders = census.close_cards(
+            state.status,
+            state.selected_week,
+            state.courses_bought,
+            state.credit_left_idr,
+            week,
+            v.purchase_deadline_weeks + v.counselling.wait_weeks,
+            v.credit_validity_weeks,
+            np.float32(v.max_topup_idr * v.topup_allowed),
+            np.float32(self.credit_needed(cheapest)),  # compared in float32, as numpy would
+            np.array([HOLDING, REVOKED, FINISHED], dtype=np.int64),
         )
-        expire = holding & ~revoke & ((age >= self.params.credit_validity_weeks) | broke)
-        closed = np.flatnonzero(revoke | expire)
         self.model.ledger.credit_forfeited += float(state.credit_left_idr[closed].sum(dtype=np.float64))
         state.credit_left_idr[closed] = 0.0
-        state.status[np.flatnonzero(revoke)] = REVOKED
-        state.status[np.flatnonzero(expire)] = FINISHED
-        self.week_flows["revoked"] = int(revoke.sum())
+        self.week_flows["revoked"] = int(np.count_nonzero(revoked))
 
     def _shop(self, week: int) -> None:
         """Holders of credit pick a course from their page or wait; buyers enrol."""
         model = self.model
         state = model.state
-        holders = np.flatnonzero(state.status == HOLDING)
+        holders = self._holders  # still holding after _close_cards, ascending
         returning = state.courses_bought[holders] > 0
         revisit = Draws.of(self.seed, "voucher:revisit", week).uniforms(holders)
         shoppers = holders[~returning | (revisit < model.params.choice.revisit_share)]
