@@ -741,7 +741,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scenario", default=str(DEFAULT_SCENARIO))
     parser.add_argument("--weeks", type=int, default=None, help="override the scenario's weeks")
     parser.add_argument("--schemes", default="voucher", help="comma-separated schemes run per tier")
-    parser.add_argument("--repeats", type=int, default=3, help="best of this many calls for the floors")
+    parser.add_argument("--repeats", type=int, default=3, help="the floors: best of at least this many calls")
     parser.add_argument("--plot", default=None, help="write a stacked bar of phases per tier (PNG)")
     parser.add_argument("--vectorised-shoppers", type=int, default=1_000_000)
     parser.add_argument("--reference-shoppers", type=int, default=20_000)

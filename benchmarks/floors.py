@@ -111,11 +111,17 @@ def shopping_floor(
     return picks
 
 
+MIN_TIMED_S = 0.2  # best_of calls the work at least this long in all (small inputs take microseconds)
+MAX_CALLS = 1000
+
+
 def best_of(repeats: int, work: Callable[[], object], setup: Callable[[], object] | None = None) -> float:
-    """Shortest wall time of ``repeats`` calls of ``work()``, seconds; ``setup()`` (untimed) runs
-    before each call, e.g. to copy arrays the work changes in place."""
-    times = []
-    for _ in range(repeats):
+    """Shortest wall time of calls of ``work()``, seconds: ``repeats`` calls, or more (up to
+    ``MAX_CALLS``) until ``MIN_TIMED_S`` has been spent in them, so that a call of microseconds is
+    not one clock reading; ``setup()`` (untimed) runs before each call, e.g. to copy arrays the
+    work changes in place."""
+    times: list[float] = []
+    while len(times) < repeats or (sum(times) < MIN_TIMED_S and len(times) < MAX_CALLS):
         if setup is not None:
             setup()
         start = time.perf_counter()
