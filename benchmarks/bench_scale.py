@@ -1,46 +1,116 @@
-"""Scale benchmark: the voucher scheme at growing sizes, and the shopping step against Mesa agents.
+"""Scale benchmark: where the time goes at growing sizes, how far the hot kernels are from their
+floors, how time and memory grow with size, and the shopping step against Mesa agents.
 
 Usage::
 
-    uv run benchmarks/bench_scale.py [--tiers 10k,100k,1m,national]
+    uv run benchmarks/bench_scale.py [--tiers 10k,100k,1m,national] [--schemes voucher,tender]
                                      [--scenario scenarios/prakerja_2020.yaml] [--weeks N]
+                                     [--repeats 3] [--plot phases.png]
 
 For each tier (simulated recipients: ``10k``, ``100k``, ``1m``, ``national`` = 5,509,055, or a
-plain integer) a fresh Python process loads the scenario at that size, builds the world and runs
-the voucher scheme through the public API (``load_scenario``, ``build_world``,
-``MarketModel(world, "voucher").run()``), so that the peak resident memory it reports
-(``ru_maxrss``) belongs to that tier alone. One line per tier gives the participants simulated
-(recipients and never-selected controls), wall seconds (world build, run, total; imports are
-excluded), participant-weeks per second of run time and peak memory in MB.
+plain integer) a fresh Python process does what ``run.py run`` does: imports the package, loads
+the scenario at that size, ``run_scenario`` (builds the world, runs each scheme, summarises), and
+writes the results folder with its figures (``write_results``, into a temporary folder). Its
+peak resident memory (``ru_maxrss``) belongs to that tier alone.
+
+**Phases.** The child times each phase: ``imports``, ``world`` (``load_scenario`` and
+``build_world``), per scheme ``setup`` (the model) and every weekly component of ``COMPONENTS``
+(each method wrapped in the child only, nothing in ``simulation/`` is edited), ``metrics`` (what
+``run_scenario`` does after the weeks), ``outputs`` and ``figures`` (``write_results``), and
+``other``, the rest, so that the phases add up to the total. Every row is exclusive time: a
+component nested in another (``shop/choice.shop/kernel`` inside ``shop/choice.shop`` inside
+``shop``) is counted in its own row only.
+
+**Floors** (``benchmarks/floors.py``). The inputs of the labour kernel in the middle week of the
+run and of the week's largest call of the shopping kernel are saved during the run (to disk, so
+that memory is not inflated; the time taken is reported apart and not counted); after the
+outputs, the kernels run again on them, best of ``--repeats``, against floor kernels that draw
+the same random numbers and stream the same bytes but do no model arithmetic. ratio = achieved
+throughput / floor throughput (1.0 = at the floor).
+
+**Growth.** Over the tiers run, least squares of log(seconds) and log(peak MB) on log(rows) give
+the exponents (1 = linear); small tiers carry fixed costs (imports, organisations, compilation),
+so the fit over the tiers of at least 100k recipients is given too when there are two of them.
 
 Then the weekly shopping decision is timed on realistic inputs (participants of the scenario after
 its first lottery waves, each with its real page of courses, rows replicated to the sizes wanted):
 the vectorised numpy path ``utilities + outside_utility + gumbel + choose``, the fused production
-kernel ``simulation.rules.choice.shop`` when present, and the plain-Mesa reference
+kernel ``simulation.rules.choice.shop``, and the plain-Mesa reference
 (``simulation.model.reference``: one agent per shopper, scalar Python, each drawing its own noise).
-Rates are shoppers per second of the decision alone (building the inputs or the agents excluded).
 
-The last line is one JSON object with every figure and ``speedup_vs_agent_reference``: the model's
-shopping step (the kernel) in shoppers/s divided by the reference's; the numpy twin's ratio is
-reported as ``speedup_numpy_twin_vs_agent_reference``. See benchmarks/README.md for the goals.
+The last line is one JSON object with every figure; see benchmarks/README.md for the keys and goals.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib
 import json
+import math
 import re
 import resource
 import subprocess
 import sys
+import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCENARIO = ROOT / "scenarios" / "prakerja_2020.yaml"
 NATIONAL = 5_509_055  # Kartu Prakerja recipients in 2020
 SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000}
 GOALS = {"default_size_s": 10.0, "national_s": 60.0, "national_mb": 4096.0, "speedup": 50.0}
+LARGE_TIER = 100_000  # recipients: the growth fit is also given over tiers at least this large
+
+# The weekly components timed, per scheme ("*": every scheme): (phase, module, attribute). Each
+# attribute (a function, or a method as "Class.method") is replaced in the child by a timed
+# wrapper; a name that no longer exists stops the benchmark with a message naming it. A "/" in a
+# phase marks a component called inside the one before the "/" (its time is counted in its own
+# row only). Functions imported by name are wrapped where they are called from.
+COMPONENTS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "*": (("setup", "simulation.model.market", "MarketModel.__init__"),),
+    "voucher": (
+        ("lottery", "simulation.schemes.voucher", "VoucherScheme._lottery"),
+        ("finish courses", "simulation.schemes.voucher", "VoucherScheme._finish_courses"),
+        ("pay cash", "simulation.schemes.voucher", "VoucherScheme._pay_cash"),
+        ("integrity.audit", "simulation.schemes.voucher_integrity", "IntegrityControls.audit"),
+        ("outcome.settle", "simulation.schemes.voucher_outcome_pay", "OutcomePayment.settle"),
+        ("close cards", "simulation.schemes.voucher", "VoucherScheme._close_cards"),
+        ("market.open_week", "simulation.schemes.platform_market", "PlatformMarket.open_week"),
+        ("shop", "simulation.schemes.voucher", "VoucherScheme._shop"),
+        ("shop/choice sets", "simulation.schemes.voucher", "VoucherScheme.choice_sets"),
+        ("shop/choice.shop", "simulation.schemes.voucher", "shop"),
+        ("shop/choice.shop/kernel", "simulation.rules.choice", "choose_courses"),
+        ("market.close_week", "simulation.schemes.platform_market", "PlatformMarket.close_week"),
+    ),
+    "tender": (
+        ("plan", "simulation.schemes.tender", "TenderScheme._plan"),
+        ("procure", "simulation.schemes.tender", "TenderScheme._procure"),
+        ("finish cohorts", "simulation.schemes.tender", "TenderScheme._finish_cohorts"),
+        ("close contracts", "simulation.schemes.tender", "TenderScheme._close_contracts"),
+        ("outreach", "simulation.schemes.tender", "TenderScheme._outreach"),
+        ("seat cohorts", "simulation.schemes.tender", "TenderScheme._seat_cohorts"),
+    ),
+    "**": (
+        ("labour", "simulation.model.labour", "LabourMarket.step"),
+        ("labour/draws", "simulation.model.labour", "person_uniforms32"),
+        ("labour/kernel", "simulation.model.labour", "employment_week"),
+        ("record", "simulation.model.market", "MarketModel._record"),
+    ),
+}
+# The model kernels whose inputs are saved for the floors (and whose calls are counted), where
+# they are called from: the labour draws and kernel, the shopping kernel.
+FLOOR_TARGETS = {
+    "draws": ("simulation.model.labour", "person_uniforms32"),
+    "labour": ("simulation.model.labour", "employment_week"),
+    "shopping": ("simulation.rules.choice", "choose_courses"),
+}
+CAPTURE = "(capture for the floors)"  # not a phase: excluded from every total
 
 
 def parse_tier(text: str) -> tuple[str, int]:
@@ -78,42 +148,308 @@ def load(scenario_path: str, size: int | None, weeks: int | None):
     return load_scenario(scenario_path, [f"labour.endline_weeks={endline}"], size=size, weeks=weeks)
 
 
+# --------------------------------------------------------------------------- phase clock (child)
+
+
+class PhaseClock:
+    """Exclusive wall seconds per phase: time inside a phase and not inside a phase opened within
+    it. ``scheme`` prefixes the weekly components' phases."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.nested: list[float] = []  # per open phase, the seconds of the phases opened within it
+        self.scheme = ""
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        self.nested.append(0.0)
+        try:
+            yield
+        finally:
+            inclusive = time.perf_counter() - start
+            self.seconds[name] += inclusive - self.nested.pop()
+            self.calls[name] += 1
+            if self.nested:
+                self.nested[-1] += inclusive
+
+    def timed(self, function: Callable, label: str) -> Callable:
+        """``function`` timed as the current scheme's phase ``label``."""
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with self.phase(f"{self.scheme}: {label}"):
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+def resolve(module: str, attribute: str) -> tuple[Any, str, Callable]:
+    """(owner, name, current value) of ``module:attribute`` (``Class.method`` allowed); stops the
+    benchmark with a message naming it if it does not exist."""
+    owner: Any = importlib.import_module(module)
+    *path, name = attribute.split(".")
+    try:
+        for part in path:
+            owner = getattr(owner, part)
+        return owner, name, getattr(owner, name)
+    except AttributeError:
+        raise SystemExit(
+            f"bench_scale.py: {module}.{attribute} no longer exists; update COMPONENTS or FLOOR_TARGETS "
+            "in benchmarks/bench_scale.py"
+        ) from None
+
+
+def components(schemes: list[str]) -> list[tuple[str, str, str]]:
+    """The components timed for ``schemes``: ``COMPONENTS`` rows in table order, each once."""
+    keys = ["*", *[s for s in COMPONENTS if s in schemes], "**"]
+    return [row for key in keys for row in COMPONENTS[key]]
+
+
+def phase_order(schemes: list[str]) -> list[str]:
+    """Every phase of a tier, in the order printed."""
+    order = ["imports", "world"]
+    for scheme in schemes:
+        keys = ["*", scheme, "**"] if scheme in COMPONENTS else ["*", "**"]
+        order += [f"{scheme}: {label}" for key in keys for label, _, _ in COMPONENTS[key]]
+        order.append(f"{scheme}: other")
+    return [*order, "metrics", "outputs", "figures", "other"]
+
+
+# --------------------------------------------------------------------------- kernel inputs (child)
+
+
+class KernelInputs:
+    """Inputs of the hot kernels saved during the run for the floors (arrays to ``folder`` as
+    .npy, so that holding them costs no memory): the labour draws' and kernel's of week ``week``
+    per scheme, and per scheme the shopping kernel's largest call. Also counts the shoppers."""
+
+    def __init__(self, clock: PhaseClock, folder: Path) -> None:
+        self.clock, self.folder = clock, folder
+        self.week = -1  # the week whose labour inputs are saved: set once the scenario is loaded
+        self.originals: dict[str, Callable] = {}
+        self.labour: dict[str, list] = {}  # scheme -> [draws args, kernel args]
+        self.shopping: dict[str, tuple] = {}  # scheme -> kernel args of the largest call
+        self.shoppers: dict[str, int] = defaultdict(int)  # scheme -> shoppers over all calls
+
+    def install(self) -> None:
+        """Wrap the kernels of ``FLOOR_TARGETS`` where they are called from."""
+        for target, (module, attribute) in FLOOR_TARGETS.items():
+            owner, name, original = resolve(module, attribute)
+            self.originals[target] = original
+            setattr(owner, name, getattr(self, f"_{target}")(original))
+
+    def _draws(self, original: Callable) -> Callable:
+        @functools.wraps(original)
+        def draws(rows, week, *rest):
+            if week == self.week and self.clock.scheme not in self.labour:
+                self.labour[self.clock.scheme] = [self.save((rows, week, *rest))]
+            return original(rows, week, *rest)
+
+        return draws
+
+    def _labour(self, original: Callable) -> Callable:
+        @functools.wraps(original)
+        def kernel(*args):
+            saved = self.labour.get(self.clock.scheme)
+            if saved is not None and len(saved) == 1:
+                saved.append(self.save(args))
+            return original(*args)
+
+        return kernel
+
+    def _shopping(self, original: Callable) -> Callable:
+        @functools.wraps(original)
+        def kernel(*args):
+            scheme, n = self.clock.scheme, len(args[0])
+            self.shoppers[scheme] += n
+            largest = self.shopping.get(scheme)
+            if largest is None or n > len(largest[0]):
+                self.shopping[scheme] = self.save(args)
+            return original(*args)
+
+        return kernel
+
+    def save(self, values: tuple) -> tuple:
+        """``values`` with every array written to a file and loaded back lazily (a LazyArray)."""
+        import numpy as np
+
+        with self.clock.phase(CAPTURE):
+            saved: list = []
+            for value in values:
+                if isinstance(value, tuple):
+                    saved.append(self.save(value))
+                elif isinstance(value, np.ndarray):
+                    path = Path(tempfile.mkstemp(suffix=".npy", dir=self.folder)[1])
+                    np.save(path, value)
+                    saved.append(LazyArray(path, len(value)))
+                else:
+                    saved.append(value)
+            return tuple(saved)
+
+
+class LazyArray:
+    """An array saved to ``path``: ``len`` without loading it, ``load`` to read it."""
+
+    def __init__(self, path: Path, length: int) -> None:
+        self.path, self.length = path, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def load(self):
+        import numpy as np
+
+        return np.load(self.path)
+
+
+def loaded(values: tuple) -> tuple:
+    """``values`` saved by ``KernelInputs.save`` with every array read back."""
+    return tuple(
+        loaded(v) if isinstance(v, tuple) else v.load() if isinstance(v, LazyArray) else v for v in values
+    )
+
+
 # --------------------------------------------------------------------------- one tier (child)
 
 
-def run_tier(scenario_path: str, size: int, weeks: int | None, schemes: list[str]) -> dict:
-    """Build the world at ``size`` and run each scheme on it; called in a fresh process per tier."""
-    start = time.perf_counter()
-    from simulation import MarketModel, build_world
+def install_phases(clock: PhaseClock, schemes: list[str]) -> None:
+    """Wrap every component of ``schemes``, and the runner's world and per-scheme runs."""
+    import simulation.runner as runner
 
-    imported = time.perf_counter()
-    scenario = load(scenario_path, size, weeks)
-    world = build_world(scenario)
-    built = time.perf_counter()
-    run_s = {}
-    for scheme in schemes:
-        began = time.perf_counter()
-        MarketModel(world, scheme).run()
-        run_s[scheme] = round(time.perf_counter() - began, 3)
-    ran = time.perf_counter()
-    rows = len(world.participants)
+    for label, module, attribute in components(schemes):
+        owner, name, original = resolve(module, attribute)
+        setattr(owner, name, clock.timed(original, label))
+    build_world, run_scheme = runner.build_world, runner.run_scheme
+
+    def world(*args, **kwargs):
+        with clock.phase("world"):
+            return build_world(*args, **kwargs)
+
+    def run(world, scheme, *args, **kwargs):
+        clock.scheme = scheme
+        try:
+            with clock.phase(f"{scheme}: other"):
+                return run_scheme(world, scheme, *args, **kwargs)
+        finally:
+            clock.scheme = ""
+
+    runner.build_world, runner.run_scheme = world, run
+
+
+def simulate_and_write(
+    clock: PhaseClock, inputs: KernelInputs, scenario_path: str, size: int, weeks: int | None, schemes, out
+):
+    """What ``run.py run`` does after its imports, each part in its phase (the labour inputs of
+    the middle week saved in ``inputs``); returns the result and the peak memory (MB) after the
+    runs and the summary."""
+    from simulation.cli import format_table
+    from simulation.reporting import outputs
+    from simulation.runner import run_scenario
+
+    with clock.phase("figures"):  # matplotlib loads here, as in write_results
+        from simulation.reporting import figures
+    save_figures = figures.save_figures
+
+    def timed_figures(*args, **kwargs):
+        with clock.phase("figures"):
+            return save_figures(*args, **kwargs)
+
+    figures.save_figures = timed_figures
+    with clock.phase("world"):
+        scenario = load(scenario_path, size, weeks)
+    inputs.week = scenario.weeks // 2
+    with clock.phase("metrics"):
+        result = run_scenario(scenario, schemes=schemes)
+    ran_mb = peak_mb()
+    with clock.phase("outputs"):
+        record = outputs.provenance(scenario, result.seed, ["bench_scale.py"], outputs.now_iso(), schemes)
+        outputs.write_results(result, out / "results", record)
+        format_table(result)
+    return result, ran_mb
+
+
+def run_tier(scenario_path: str, size: int, weeks: int | None, schemes: list[str], repeats: int) -> dict:
+    """Everything ``run.py run`` does at ``size``, by phase, then the floors; called in a fresh
+    process per tier."""
+    start = time.perf_counter()
+    clock = PhaseClock()
+    with tempfile.TemporaryDirectory(prefix="bench_scale-") as folder:
+        with clock.phase("imports"):
+            import simulation.cli  # noqa: F401  what run.py imports first
+            import simulation.runner  # noqa: F401  and then to run
+
+            inputs = KernelInputs(clock, Path(folder))
+            inputs.install()
+            install_phases(clock, schemes)
+        result, ran_mb = simulate_and_write(clock, inputs, scenario_path, size, weeks, schemes, Path(folder))
+        whole = time.perf_counter() - start
+        peak_with_outputs = peak_mb()
+        floors = measure_floors(inputs, schemes, repeats)
+    return tier_result(clock, result, schemes, whole, ran_mb, peak_with_outputs, floors, inputs)
+
+
+def tier_result(clock, result, schemes, whole, ran_mb, peak_with_outputs, floors, inputs) -> dict:
+    """The child's figures: phases (adding up to ``end_to_end_s``), the former summary keys,
+    memory and floors."""
+    phases = {name: clock.seconds.get(name, 0.0) for name in phase_order(schemes)}
+    capture = clock.seconds.get(CAPTURE, 0.0)
+    phases["other"] = whole - capture - sum(phases.values())
+    by_scheme = {s: sum(v for k, v in phases.items() if k.startswith(f"{s}: ")) for s in schemes}
+    rows, weeks = int(result.summary["simulated_participants"]), result.scenario.weeks
+    run_s = sum(by_scheme.values())
+    for scheme, labour in floors["labour"].items():
+        labour["in_run_rows_per_s"] = round(
+            rows * weeks / (phases[f"{scheme}: labour/draws"] + phases[f"{scheme}: labour/kernel"])
+        )
+    for scheme, shopping in floors["shopping"].items():
+        kernel_s = phases[f"{scheme}: shop/choice.shop/kernel"]
+        shopping["in_run_shoppers"] = inputs.shoppers[scheme]
+        shopping["in_run_shoppers_per_s"] = round(inputs.shoppers[scheme] / kernel_s) if kernel_s else None
     return {
-        "size": size,
+        "size": result.scenario.size,
         "participants": rows,
-        "weeks": scenario.weeks,
+        "weeks": weeks,
         "schemes": schemes,
-        "import_s": round(imported - start, 3),
-        "build_s": round(built - imported, 3),
-        "run_s": round(ran - built, 3),
-        "run_s_by_scheme": run_s,
-        "total_s": round(ran - imported, 3),
-        "participant_weeks_per_s": round(rows * scenario.weeks * len(schemes) / (ran - built)),
-        "peak_mb": round(peak_mb(), 1),
+        "import_s": round(phases["imports"], 3),
+        "build_s": round(phases["world"], 3),
+        "run_s": round(run_s, 3),
+        "run_s_by_scheme": {s: round(v, 3) for s, v in by_scheme.items()},
+        "total_s": round(phases["world"] + run_s, 3),
+        "end_to_end_s": round(whole - capture, 3),
+        "participant_weeks_per_s": round(rows * weeks * len(schemes) / run_s),
+        "peak_mb": round(ran_mb, 1),
+        "peak_mb_with_outputs": round(peak_with_outputs, 1),
+        "phases": {name: round(s, 4) for name, s in phases.items()},
+        "phase_calls": {name: clock.calls.get(name, 0) for name in phases},
+        "capture_s": round(capture, 3),
+        "floors": floors,
     }
 
 
+def measure_floors(inputs: KernelInputs, schemes: list[str], repeats: int) -> dict:
+    """The labour kernel of each scheme's middle week and each scheme's largest shopping call,
+    again on their saved inputs, against their floors (``benchmarks/floors.py``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import floors
+
+    labour = {}
+    for scheme in schemes:
+        saved = inputs.labour.get(scheme)
+        if saved is None or len(saved) < 2:
+            continue
+        draws, kernel = (inputs.originals[k] for k in ("draws", "labour"))
+        labour[scheme] = floors.labour_floor_ratio(loaded(saved[0]), loaded(saved[1]), kernel, draws, repeats)
+    shopping = {
+        scheme: floors.shopping_floor_ratio(loaded(args), inputs.originals["shopping"], repeats)
+        for scheme, args in inputs.shopping.items()
+    }
+    return {"labour": labour, "shopping": shopping}
+
+
 def tier_in_subprocess(
-    name: str, size: int, scenario_path: str, weeks: int | None, schemes: list[str]
+    name: str, size: int, scenario_path: str, weeks: int | None, schemes: list[str], repeats: int
 ) -> dict:
     """Run one tier in a fresh interpreter and return its result (the child's last stdout line)."""
     command = [
@@ -125,14 +461,20 @@ def tier_in_subprocess(
         scenario_path,
         "--schemes",
         ",".join(schemes),
+        "--repeats",
+        str(repeats),
     ]
     if weeks is not None:
         command += ["--weeks", str(weeks)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     if done.returncode != 0:
         sys.stderr.write(done.stderr)
+        sys.stderr.write(done.stdout)
         raise SystemExit(f"tier {name} failed (exit code {done.returncode})")
     return {"tier": name, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+# --------------------------------------------------------------------------- printing
 
 
 def tier_line(r: dict) -> str:
@@ -142,6 +484,124 @@ def tier_line(r: dict) -> str:
         f"build {r['build_s']:7.2f} s  run {r['run_s']:7.2f} s  total {r['total_s']:7.2f} s | "
         f"{r['participant_weeks_per_s']:>12,} participant-weeks/s | peak {r['peak_mb']:8.1f} MB"
     )
+
+
+def tier_block(r: dict) -> list[str]:
+    """The tier's phase table (seconds, share of the end-to-end total) and its floor lines."""
+    total = r["end_to_end_s"]
+    lines = [
+        tier_line(r),
+        f"  end to end {total:.2f} s (imports, run.py's work, outputs); peak {r['peak_mb']:.1f} MB "
+        f"through the runs, {r['peak_mb_with_outputs']:.1f} MB with the outputs",
+        f"  {'phase':<40} {'seconds':>9} {'share':>7} {'calls':>7}",
+    ]
+    for name, seconds in r["phases"].items():
+        share = seconds / total if total > 0 else 0.0
+        lines.append(f"  {name:<40} {seconds:9.3f} {share:7.1%} {r['phase_calls'][name]:7,}")
+    lines.append(f"  {'total':<40} {sum(r['phases'].values()):9.3f} {1:7.1%}")
+    lines.append(f"  (saving the kernels' inputs for the floors took {r['capture_s']:.2f} s, not counted)")
+    return lines + floor_lines(r["floors"])
+
+
+def floor_lines(floors: dict) -> list[str]:
+    lines = []
+    for scheme, f in floors["labour"].items():
+        lines.append(
+            f"  floor, labour ({scheme}, week {f['week']}, {f['rows']:,} rows): draws+kernel "
+            f"{f['achieved_rows_per_s'] / 1e6:8.1f} m rows/s, floor {f['floor_rows_per_s'] / 1e6:8.1f} m "
+            f"rows/s, ratio {f['ratio']:.2f} (draws {f['draws_s'] * 1e3:.1f} ms + kernel "
+            f"{f['kernel_s'] * 1e3:.1f} ms; in the run {f['in_run_rows_per_s'] / 1e6:.1f} m rows/s)"
+        )
+    for scheme, f in floors["shopping"].items():
+        in_run = f["in_run_shoppers_per_s"]
+        lines.append(
+            f"  floor, shopping ({scheme}, week {f['week']}, {f['shoppers']:,} shoppers x {f['slots']} "
+            f"slots): kernel {f['achieved_shoppers_per_s'] / 1e6:6.2f} m shoppers/s, floor "
+            f"{f['floor_shoppers_per_s'] / 1e6:6.2f} m shoppers/s, ratio {f['ratio']:.2f} "
+            f"(in the run {'-' if in_run is None else f'{in_run / 1e6:.2f} m'} shoppers/s)"
+        )
+    return lines
+
+
+# --------------------------------------------------------------------------- growth with size
+
+
+def growth_exponent(rows: list[float], values: list[float]) -> float | None:
+    """Least-squares slope of log(value) on log(rows): value ~ rows ** slope (1 = linear). None
+    with fewer than two distinct sizes or a value that is not positive."""
+    if len(set(rows)) < 2 or any(v <= 0 for v in values) or len(rows) != len(values):
+        return None
+    x = [math.log(r) for r in rows]
+    y = [math.log(v) for v in values]
+    mx, my = sum(x) / len(x), sum(y) / len(y)
+    sxx = sum((a - mx) ** 2 for a in x)
+    return sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / sxx
+
+
+def growth(tiers: list[dict]) -> dict:
+    """Exponents over every tier and over the tiers of at least ``LARGE_TIER`` recipients (when
+    two or more): world, each scheme's run, world + runs, end to end, peak memory."""
+
+    def exponents(chosen: list[dict]) -> dict | None:
+        if len({t["participants"] for t in chosen}) < 2:
+            return None
+        rows = [t["participants"] for t in chosen]
+        series = {"world": [t["build_s"] for t in chosen]}
+        for scheme in chosen[0]["schemes"]:
+            series[scheme] = [t["run_s_by_scheme"][scheme] for t in chosen]
+        series |= {
+            "total": [t["total_s"] for t in chosen],
+            "end_to_end": [t["end_to_end_s"] for t in chosen],
+            "peak_mb": [t["peak_mb"] for t in chosen],
+        }
+        fitted = {name: growth_exponent(rows, values) for name, values in series.items()}
+        return {"tiers": [t["tier"] for t in chosen], **{k: _round(v) for k, v in fitted.items()}}
+
+    return {"all": exponents(tiers), "large": exponents([t for t in tiers if t["size"] >= LARGE_TIER])}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def growth_lines(fits: dict) -> list[str]:
+    lines = ["growth with size: exponent of rows, least squares of log value on log rows (1 = linear)"]
+    for key, note in (("all", "every tier (small ones carry fixed costs)"), ("large", "tiers >= 100k")):
+        fit = fits[key]
+        if fit is None:
+            lines.append(f"  {note}: fewer than two sizes, no fit")
+            continue
+        values = ", ".join(f"{k} {'-' if v is None else f'{v:.2f}'}" for k, v in fit.items() if k != "tiers")
+        lines.append(f"  {note} ({','.join(fit['tiers'])}): {values}")
+    return lines
+
+
+def plot_phases(tiers: list[dict], path: str, smallest: float = 2.0) -> None:
+    """A stacked bar per tier of each phase's share of the end-to-end time, % (matplotlib, Agg);
+    phases under ``smallest`` % in every tier are stacked together as "smaller phases"."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shares = {
+        name: [100 * t["phases"].get(name, 0.0) / t["end_to_end_s"] for t in tiers]
+        for name in dict.fromkeys(name for t in tiers for name in t["phases"])
+    }
+    shown = {name: s for name, s in shares.items() if max(s) >= smallest}
+    rest = [100 - sum(s[k] for s in shown.values()) for k in range(len(tiers))]
+    fig, ax = plt.subplots(figsize=(2.0 + 1.4 * len(tiers), 7))
+    colours = plt.get_cmap("tab20").colors
+    bottom = [0.0] * len(tiers)
+    for k, (name, share) in enumerate([*shown.items(), ("smaller phases", rest)]):
+        colour = "lightgrey" if name == "smaller phases" else colours[k % len(colours)]
+        ax.bar(range(len(tiers)), share, bottom=bottom, color=colour, label=name)
+        bottom = [b + s for b, s in zip(bottom, share, strict=True)]
+    ax.set_xticks(range(len(tiers)), [f"{t['tier']}\n{t['end_to_end_s']:.1f} s" for t in tiers])
+    ax.set_ylabel("share of the end-to-end time, %")
+    ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", reverse=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
 
 
 # --------------------------------------------------------------------------- shopping step
@@ -165,14 +625,16 @@ def shopping_inputs(scenario_path: str, sample_size: int = 20_000, weeks: int = 
 
 
 def replicate(shoppers, n: int):
-    """``n`` shoppers: the rows of ``shoppers`` repeated in order."""
+    """``n`` shoppers: the rows of ``shoppers`` repeated in order (a field left None stays None)."""
     import dataclasses
 
     import numpy as np
 
     rows = np.resize(np.arange(len(shoppers)), n)
     columns = {
-        f.name: getattr(shoppers, f.name)[rows] for f in dataclasses.fields(shoppers) if f.name != "person"
+        f.name: None if getattr(shoppers, f.name) is None else getattr(shoppers, f.name)[rows]
+        for f in dataclasses.fields(shoppers)
+        if f.name != "person"
     }
     return type(shoppers)(**columns, person=np.arange(n, dtype=np.int64))  # each copy its own draws
 
@@ -279,20 +741,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scenario", default=str(DEFAULT_SCENARIO))
     parser.add_argument("--weeks", type=int, default=None, help="override the scenario's weeks")
     parser.add_argument("--schemes", default="voucher", help="comma-separated schemes run per tier")
+    parser.add_argument("--repeats", type=int, default=3, help="the floors: best of at least this many calls")
+    parser.add_argument("--plot", default=None, help="write a stacked bar of phases per tier (PNG)")
     parser.add_argument("--vectorised-shoppers", type=int, default=1_000_000)
     parser.add_argument("--reference-shoppers", type=int, default=20_000)
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     scenario_path = str(Path(args.scenario).resolve())
+    schemes = args.schemes.split(",")
 
     if args.child is not None:
-        print(json.dumps(run_tier(scenario_path, args.child, args.weeks, args.schemes.split(","))))
+        print(json.dumps(run_tier(scenario_path, args.child, args.weeks, schemes, args.repeats)))
         return
 
     tiers = []
     for name, size in args.tiers:
-        tiers.append(tier_in_subprocess(name, size, scenario_path, args.weeks, args.schemes.split(",")))
-        print(tier_line(tiers[-1]), flush=True)
+        tiers.append(tier_in_subprocess(name, size, scenario_path, args.weeks, schemes, args.repeats))
+        print("\n".join(tier_block(tiers[-1])), flush=True)
+    fits = growth(tiers)
+    print("\n".join(growth_lines(fits)))
+    if args.plot:
+        plot_phases(tiers, args.plot)
+        print(f"phases plotted to {args.plot}")
     shopping = bench_shopping(scenario_path, args.vectorised_shoppers, args.reference_shoppers)
     for line in shopping_lines(shopping):
         print(line)
@@ -304,6 +774,7 @@ def main(argv: list[str] | None = None) -> None:
         "scenario": str(Path(scenario_path).relative_to(ROOT, walk_up=True)),
         "weeks": args.weeks,
         "tiers": tiers,
+        "growth": fits,
         "shopping": shopping,
         "speedup_vs_agent_reference": round(speedup, 1),
         "speedup_numpy_twin_vs_agent_reference": round(shopping["vectorised_shoppers_per_s"] / reference, 1),

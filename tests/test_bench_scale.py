@@ -1,0 +1,114 @@
+"""The pure logic of benchmarks/bench_scale.py: tiers, the growth fit, exclusive phase times, and
+that its table of timed components names methods that exist (nothing here is timed)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def bench():
+    path = ROOT / "benchmarks" / "bench_scale.py"
+    spec = importlib.util.spec_from_file_location("bench_scale", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tiers_parse(bench):
+    assert bench.parse_tiers("10k, 1.5m,national,2500") == [
+        ("10k", 10_000),
+        ("1.5m", 1_500_000),
+        ("national", bench.NATIONAL),
+        ("2500", 2500),
+    ]
+
+
+def test_growth_exponent_recovers_a_power_law(bench):
+    rows = [12_500, 125_000, 1_250_000, 6_886_319]
+    assert bench.growth_exponent(rows, [3e-6 * r for r in rows]) == pytest.approx(1.0)
+    assert bench.growth_exponent(rows, [2.0 * r**1.5 for r in rows]) == pytest.approx(1.5)
+    assert bench.growth_exponent(rows, [7.0] * 4) == pytest.approx(0.0)
+
+
+def test_growth_exponent_by_hand(bench):
+    """Two points (10, 1) and (1000, 10): slope log(10) / log(1000 / 10) = 0.5; three points
+    (1, 1), (10, 10), (100, 10): slope 0.5 by the normal equations (x = 0, 1, 2 decades; y = 0, 1,
+    1; sum (x - 1)(y - 2/3) / sum (x - 1)^2 = 1 / 2)."""
+    assert bench.growth_exponent([10, 1000], [1.0, 10.0]) == pytest.approx(0.5)
+    assert bench.growth_exponent([1, 10, 100], [1.0, 10.0, 10.0]) == pytest.approx(0.5)
+
+
+def test_a_fixed_cost_flattens_the_fit_over_small_tiers(bench):
+    """Time = 5 s + 1 us per row: over 10k..1m the exponent is far below 1, over the large tiers
+    nearer to it; the fit over the tiers >= 100k leaves the small one out."""
+    sizes = [10_000, 100_000, 1_000_000, 5_000_000]
+    tiers = [
+        {
+            "tier": str(n),
+            "size": n,
+            "participants": n,
+            "schemes": ["voucher"],
+            "build_s": 1e-6 * n,
+            "run_s_by_scheme": {"voucher": 5.0 + 1e-6 * n},
+            "total_s": 5.0 + 2e-6 * n,
+            "end_to_end_s": 15.0 + 2e-6 * n,
+            "peak_mb": 300.0 + 1e-4 * n,
+        }
+        for n in sizes
+    ]
+    fits = bench.growth(tiers)
+    assert fits["all"]["tiers"] == [str(n) for n in sizes]
+    assert fits["large"]["tiers"] == [str(n) for n in sizes[1:]]
+    assert fits["all"]["world"] == pytest.approx(1.0)
+    assert fits["all"]["voucher"] < fits["large"]["voucher"] < 1.0
+    assert bench.growth(tiers[:2])["large"] is None  # one tier >= 100k: no fit
+
+
+def test_growth_needs_two_sizes_and_positive_values(bench):
+    assert bench.growth_exponent([100, 100], [1.0, 2.0]) is None
+    assert bench.growth_exponent([100, 1000], [1.0, 0.0]) is None
+
+
+def test_phases_are_exclusive_and_add_up(bench, monkeypatch):
+    """A fake clock: the outer phase lasts 10 s, an inner one 3 s within it, called twice in all;
+    the outer keeps 10 - 3 - 1 = 6 s, and the seconds add up to the 10 s elapsed."""
+    ticks = iter([0.0, 2.0, 5.0, 7.0, 8.0, 10.0])
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: next(ticks))
+    clock = bench.PhaseClock()
+    inner = clock.timed(lambda: None, "inner")
+    clock.scheme = "voucher"
+    with clock.phase("outer"):
+        inner()  # 2.0 -> 5.0
+        inner()  # 7.0 -> 8.0
+    assert dict(clock.seconds) == {"voucher: inner": 4.0, "outer": 6.0}
+    assert clock.calls["voucher: inner"] == 2
+    assert sum(clock.seconds.values()) == 10.0
+
+
+def test_every_timed_component_exists(bench):
+    """The table names methods of the current model (a rename must be reflected in it)."""
+    schemes = [key for key in bench.COMPONENTS if not key.startswith("*")]
+    targets = [(module, attribute) for _, module, attribute in bench.components(schemes)]
+    for module, attribute in [*targets, *bench.FLOOR_TARGETS.values()]:
+        _, _, value = bench.resolve(module, attribute)
+        assert callable(value), f"{module}.{attribute}"
+
+
+def test_a_missing_component_stops_with_its_name(bench):
+    with pytest.raises(SystemExit, match="simulation.model.labour.LabourMarket.no_such_step"):
+        bench.resolve("simulation.model.labour", "LabourMarket.no_such_step")
+
+
+def test_phase_order_lists_each_scheme_then_the_rest(bench):
+    order = bench.phase_order(["voucher", "tender"])
+    assert order[:3] == ["imports", "world", "voucher: setup"]
+    assert order[-4:] == ["metrics", "outputs", "figures", "other"]
+    assert "voucher: shop/choice.shop/kernel" in order and "tender: seat cohorts" in order
+    assert order.index("voucher: other") < order.index("tender: setup")
+    assert len(order) == len(set(order))
