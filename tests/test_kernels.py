@@ -172,3 +172,17 @@ def test_shopping_in_blocks_is_shopping_block_by_block(tiny_world, monkeypatch):
         for name, total in vars(by_hand).items():
             np.testing.assert_allclose(getattr(blocked, name), total, rtol=1e-14, err_msg=name)
             np.testing.assert_allclose(getattr(blocked, name), getattr(one_pass, name), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_add_at_is_numpys_add_at(dtype):
+    from simulation.rules.kernels import add_at
+
+    rng = np.random.default_rng(5)
+    base = rng.uniform(0, 3, 50).astype(dtype)
+    rows = rng.integers(0, 50, 400)  # many rows listed several times
+    amount = dtype(0.1)
+    expected, got = base.copy(), base.copy()
+    np.add.at(expected, rows, amount)
+    add_at(got, rows, amount)
+    np.testing.assert_array_equal(got, expected)

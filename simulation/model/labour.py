@@ -55,7 +55,7 @@ import numpy as np
 
 from simulation.config.scenario import Labour
 from simulation.model.world import World
-from simulation.rules.kernels import employment_block, hire_scales
+from simulation.rules.kernels import add_at, employment_block, hire_scales
 from simulation.rules.keyed_draws import person_uniforms32, purpose_key
 from simulation.rules.parallel import over_blocks
 
@@ -119,9 +119,9 @@ class LabourMarket:
         (a row listed twice is paid twice): added to the cash they have received and, if
         ``liquid``, to their liquidity (millions of IDR). Cash paid to a brokered account is not
         its holder's job-search liquidity (``simulation.schemes.brokers``): ``liquid=False``."""
-        np.add.at(self.cash_received_idr, rows, amount_idr)
+        add_at(self.cash_received_idr, rows, np.float64(amount_idr))
         if liquid:
-            np.add.at(self.liquidity, rows, np.float32(amount_idr / 1e6))
+            add_at(self.liquidity, rows, np.float32(amount_idr / 1e6))
 
     def step(self, week: int, in_course: np.ndarray) -> None:
         """Move everyone one week; ``in_course`` marks the treated paths locked into a course.

@@ -507,3 +507,13 @@ def choice_sets_block(
                     course = -1
                     break
             options[i, width + k] = course
+
+
+@njit(cache=True, nogil=True)
+def add_at(
+    target: np.ndarray, rows: np.ndarray, amount: float | np.floating
+) -> None:  # pragma: no cover - compiled
+    """``np.add.at(target, rows, amount)``: ``amount`` (of ``target``'s type) added to
+    ``target[r]`` for each entry r of ``rows`` in turn, a row listed twice getting it twice."""
+    for r in rows:
+        target[r] += amount

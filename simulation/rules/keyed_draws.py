@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from simulation.rules.parallel import over_blocks
+
 M0, M1 = 0xD2511F53, 0xCD9E8D57  # Philox4x32 multipliers
 W0, W1 = 0x9E3779B9, 0xBB67AE85  # Weyl key increments
 MASK32 = 0xFFFFFFFF
@@ -103,6 +105,16 @@ def person_uniforms(persons: np.ndarray, week: int, slot: int, key: np.ndarray) 
 
 
 @njit(cache=True, nogil=True)
+def person_uniforms_block(
+    start: int, stop: int, out: np.ndarray, persons: np.ndarray, week: int, slot: int, key: np.ndarray
+) -> None:
+    """``person_uniforms`` for entries ``start`` to ``stop`` - 1 of ``persons``, into ``out``."""
+    k0, k1 = np.int64(key[0]), np.int64(key[1])
+    for i in range(start, stop):
+        out[i] = uniform64(np.int64(persons[i]), week, slot, k0, k1)
+
+
+@njit(cache=True, nogil=True)
 def person_uniforms32(persons: np.ndarray, week: int, slot: int, key: np.ndarray) -> np.ndarray:
     """float32 uniforms in (0, 1), one per entry of ``persons``, for (week, slot)."""
     k0, k1 = np.int64(key[0]), np.int64(key[1])
@@ -162,8 +174,11 @@ class Draws:
         return cls(purpose_key(root_seed, purpose), int(week))
 
     def uniforms(self, persons: np.ndarray, slot: int = 0) -> np.ndarray:
-        """One float64 uniform in (0, 1) per person."""
-        return person_uniforms(np.asarray(persons, dtype=np.int64), self.week, slot, self.key)
+        """One float64 uniform in (0, 1) per person (``person_uniforms``, in blocks on the cores)."""
+        persons = np.asarray(persons, dtype=np.int64)
+        out = np.empty(persons.shape[0])
+        over_blocks(person_uniforms_block, persons.shape[0], out, persons, self.week, slot, self.key)
+        return out
 
     def normals(self, persons: np.ndarray) -> np.ndarray:
         """One standard normal per person (Box-Muller on the person's slots 0 and 1)."""
