@@ -69,7 +69,7 @@ class LabourMarket:
         self.params = params
         self.seed = world.seed
         self.key = purpose_key(world.seed, "labour")
-        self.rows = np.arange(len(people), dtype=np.int64)
+        self.n = len(people)
         self.weeks = world.scenario.weeks
         n = len(people)
         regions = len(world.scenario.regions)
@@ -147,7 +147,7 @@ class LabourMarket:
             self.twin_employed, self.liquidity, rates, self.cell, self.cells,
         )  # fmt: skip
         over_blocks(
-            employment_block, len(self.rows), week, self.key, np.zeros(0, dtype=np.float32),
+            employment_block, self.n, week, self.key, np.zeros(0, dtype=np.float32),
             self.group, inverse_odds, self.find_odds_factor, self.loss, in_course, lock_in_keep,
             np.float32(p.job_loss_weekly), self.employed, self.twin_employed, self.business,
             self.twin_business, self.liquidity, self.business_odds_factor, rates, self.cell,
@@ -158,7 +158,7 @@ class LabourMarket:
 
     def draws(self, week: int) -> np.ndarray:
         """Everyone's uniform draw of ``week`` (float32, in (0, 1)), keyed by person and week."""
-        return person_uniforms32(self.rows, week, 0, self.key)
+        return person_uniforms32(np.arange(self.n, dtype=np.int64), week, 0, self.key)
 
     def endline_rate(self) -> tuple[np.ndarray, np.ndarray]:
         """Share of endline weeks employed, per person: (treated path, twin)."""

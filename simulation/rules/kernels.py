@@ -96,10 +96,11 @@ def choose_courses(
         best_ratio = 0.0  # the largest w / E so far; infeasible slots have w = 0
         pick = -1
         for j in range(width):
-            ratio = weight[j] / -np.log(slot_uniform(seed, j))
-            if ratio > best_ratio:
-                best_ratio = ratio
-                pick = j
+            if weight[j] > 0.0:  # an infeasible slot (weight 0) is never picked: no draw needed
+                ratio = weight[j] / -np.log(slot_uniform(seed, j))
+                if ratio > best_ratio:
+                    best_ratio = ratio
+                    pick = j
             if weight[j] > 0.0 or alt[j] > 0.0:
                 course = options[i, j]
                 chance = weight[j] * per_weight
