@@ -262,12 +262,29 @@ def cohort_target(sim_seats: int, cohorts: int, index: int, phase: float) -> int
     return min(sim_seats, math.floor(sim_seats * (index + 1) / cohorts + phase))
 
 
+def cohort_targets(
+    sim_seats: np.ndarray, cohorts: np.ndarray, index: np.ndarray, phase: np.ndarray
+) -> np.ndarray:
+    """``cohort_target`` of many contracts at once (int64 arrays of seats and cohort counts, the
+    cohort index of each, float64 phases in [0, 1)): the same numbers, contract by contract. The
+    caller passes only valid indices (0 <= index < cohorts)."""
+    sim_seats = np.asarray(sim_seats, dtype=np.int64)
+    quota = sim_seats * (np.asarray(index, dtype=np.int64) + 1) / np.asarray(cohorts, dtype=np.int64)
+    return np.minimum(sim_seats, np.floor(quota + np.asarray(phase, dtype=np.float64)).astype(np.int64))
+
+
 def affordable_seats(budget_left_idr: float, price_idr: float) -> int:
     """Whole seats a budget still pays for at a price per seat, IDR: floor(left / price), never
     negative. A price of zero or less is refused."""
     if not price_idr > 0:
         raise ValueError(f"price must be positive, got {price_idr}")
     return max(int(budget_left_idr // price_idr), 0)
+
+
+def affords_a_seat(budget_left_idr: np.ndarray, price_idr: np.ndarray) -> np.ndarray:
+    """Whether ``affordable_seats`` is at least one, element by element (IDR arrays; prices
+    positive): floor(left / price) >= 1, with the floor division ``affordable_seats`` uses."""
+    return np.floor_divide(budget_left_idr, price_idr) >= 1.0
 
 
 def bid_prices(
