@@ -9,7 +9,9 @@ of numbers whatever the outcome, so the random stream stays aligned across scena
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -363,6 +365,38 @@ def award(score: np.ndarray, favouritism: float, rng: np.random.Generator) -> in
         return min(int(n * (u / favouritism)), n - 1)
     best = int(np.argmax(score))  # first maximum: lowest index on ties
     return best if np.isfinite(score[best]) else -1
+
+
+def award_order(
+    score: np.ndarray, favouritism: float, rng: np.random.Generator
+) -> Iterator[tuple[int, bool]]:
+    """The bids of one lot in the order they win as the lot is split, one ``award`` after another
+    among the bids not yet served: yields (bid index, favoured), favoured when the winner is not
+    the best valid bid left (none left counts as none best). Each step draws one number of
+    ``rng`` as ``award`` does, when the next winner is asked for; it stops when every bid has won
+    or ``award`` finds no valid bid (after that step's draw), so the caller that stops asking
+    draws no further number. The same winners and draws as calling ``award`` on the scores of
+    the bids left, in index order, after each win."""
+    score = np.asarray(score, dtype=np.float64)
+    ranking = np.argsort(-score, kind="stable").tolist()  # best first, ties by lower index
+    valid = np.isfinite(score).tolist()
+    left = list(range(score.size))  # bids not yet served, in index order
+    served = [False] * score.size
+    best_at = 0
+    while left:
+        while served[ranking[best_at]]:
+            best_at += 1
+        best = ranking[best_at] if valid[ranking[best_at]] else -1
+        u = rng.random()
+        if u < favouritism:
+            won = left[min(int(len(left) * (u / favouritism)), len(left) - 1)]
+        elif best < 0:
+            return
+        else:
+            won = best
+        served[won] = True
+        del left[bisect.bisect_left(left, won)]
+        yield won, won != best
 
 
 def shading(

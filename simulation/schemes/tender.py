@@ -161,8 +161,8 @@ class TenderScheme:
         return {
             **{name: value * scale for name, value in self.week_flows.items()},
             "open_contracts": int(np.count_nonzero(running)),
-            "active_providers": np.unique(book.provider[running]).size,
-            "active_courses": np.unique(book.course[running]).size,
+            "active_providers": np.count_nonzero(np.bincount(book.provider[running])),
+            "active_courses": np.count_nonzero(np.bincount(book.course[running])),
             "median_listed_price_idr": float("nan"),  # nothing is listed under a tender
             "employment_rate_selected": mean(employed[seated]) if seated.any() else float("nan"),
             "employment_rate_twin_selected": mean(self.model.labour.twin_employed[seated])
@@ -315,12 +315,13 @@ class TenderScheme:
         end = min((cycle + 1) * p.cycle_weeks, model.params.weeks)
         cohorts = max(0, (end - week) // p.course_weeks)
         capacity, late, missed = self._capacity_left(week, cohorts)
+        regions = np.array([pr.region for pr in model.providers])
         awards: list[Award] = []
         late_awards: list[Award] = []
         for sector, region, seats in zip(*self.plan, strict=True):
             self.tally["lots"] += 1
             self.tally["lot_seats"] += int(seats)
-            bids = self._bids(int(sector), int(region), int(seats), rng, capacity)
+            bids = self._bids((int(sector), int(region), int(seats)), rng, capacity, regions)
             if bids is None:
                 self.tally["lots_without_bidder"] += 1
             elif cohorts > 0:
@@ -358,16 +359,13 @@ class TenderScheme:
         total, late = capacity
         awards: list[Award] = []
         late_awards: list[Award] = []
-        open_ = np.arange(bids["provider"].size)  # bids not yet served, in their order
-        while left > 0 and open_.size:
-            score = bids["score"][open_]
-            best = int(np.argmax(score)) if np.isfinite(score).any() else -1
-            won = procurement.award(score, self.params.favouritism, rng)
-            if won < 0:
-                break
-            self.tally["favoured"] += int(won != best)
-            bid, open_ = int(open_[won]), np.delete(open_, won)
-            provider, price = int(bids["provider"][bid]), float(bids["price"][bid])
+        if left <= 0:
+            return awards, late_awards, budget_idr
+        provider_of, price_of = bids["provider"].tolist(), bids["price"].tolist()
+        declared_of, course_of = bids["declared"].tolist(), bids["course"].tolist()
+        for bid, favoured in procurement.award_order(bids["score"], self.params.favouritism, rng):
+            self.tally["favoured"] += int(favoured)
+            provider, price = provider_of[bid], price_of[bid]
             ready = int(total[provider] - late[provider])
             per_seat = price + self.params.allowance_idr  # the trainee's allowance, from the same budget
             n = min(left, ready + int(late[provider]), procurement.affordable_seats(budget_idr, per_seat))
@@ -377,12 +375,13 @@ class TenderScheme:
                 left -= n
                 on_late = max(n - ready, 0)
                 late[provider] -= on_late
-                declared = float(bids["declared"][bid])
-                course = int(bids["course"][bid])
+                declared, course = declared_of[bid], course_of[bid]
                 if n > on_late:
                     awards.append(Award(provider, course, sector, region, n - on_late, price, declared))
                 if on_late:
                     late_awards.append(Award(provider, course, sector, region, on_late, price, declared))
+            if left <= 0:
+                break
         return awards, late_awards, budget_idr
 
     def _capacity_left(self, week: int, cohorts: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -395,13 +394,20 @@ class TenderScheme:
         late, missed = self.supply.late_seats(week, cohorts)
         return self.supply.capacity_per_year(week) * weeks / WEEKS_PER_YEAR + late, late, missed
 
-    def _bids(self, sector: int, region: int, seats: int, rng: np.random.Generator, capacity: np.ndarray):
-        """The lot's bids as arrays (provider, course, price, declared, score), or None if no
-        provider can bid: it must teach the sector in the region and have at least one real seat of
+    def _bids(
+        self,
+        lot: tuple[int, int, int],
+        rng: np.random.Generator,
+        capacity: np.ndarray,
+        regions: np.ndarray,
+    ):
+        """The bids for ``lot`` (sector, region, real seats) as arrays (provider, course, price,
+        declared, score), or None if no provider can bid: ``regions`` is each provider's region;
+        a bidder must teach the sector in the region and have at least one real seat of
         capacity left. Prices follow cost, the number of rivals and the share of the lot (real
         seats) the bidder's real capacity can take."""
         p, model = self.params, self.model
-        regions = np.array([pr.region for pr in model.providers])
+        sector, region, seats = lot
         course = self.capability[:, sector]
         bidders = np.flatnonzero((regions == region) & (course >= 0) & (capacity >= 1.0))
         if bidders.size == 0:
