@@ -56,7 +56,7 @@ from simulation.config.streams import stream
 from simulation.market.participants import FINISHED, NOT_SELECTED
 from simulation.rules import procurement, quality
 from simulation.rules.keyed_draws import Draws
-from simulation.rules.statistics import herfindahl, mean, median, share
+from simulation.rules.statistics import herfindahl, median, share
 from simulation.rules.training import completion_probability
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
@@ -157,18 +157,16 @@ class TenderScheme:
         book = self._book()
         running = book.running(week)
         seated, comparison = self._groups()
-        employed = self.model.labour.employed
+        labour = self.model.labour
         return {
             **{name: value * scale for name, value in self.week_flows.items()},
             "open_contracts": int(np.count_nonzero(running)),
             "active_providers": np.count_nonzero(np.bincount(book.provider[running])),
             "active_courses": np.count_nonzero(np.bincount(book.course[running])),
             "median_listed_price_idr": float("nan"),  # nothing is listed under a tender
-            "employment_rate_selected": mean(employed[seated]) if seated.any() else float("nan"),
-            "employment_rate_twin_selected": mean(self.model.labour.twin_employed[seated])
-            if seated.any()
-            else float("nan"),
-            "employment_rate_control": mean(employed[comparison]) if comparison.any() else float("nan"),
+            "employment_rate_selected": _rate(labour.employed, seated),
+            "employment_rate_twin_selected": _rate(labour.twin_employed, seated),
+            "employment_rate_control": _rate(labour.employed, comparison),
         }
 
     def metrics(self) -> dict[str, float | int | None]:
@@ -665,15 +663,10 @@ class TenderScheme:
         (``allowance_idr`` each, booked in the ledger and charged office cost like other cash).
         Returns the seats filled (int64 [due contract])."""
         p, model = self.params, self.model
-        seats = np.zeros(due.size, dtype=np.int64)
-        offered = np.flatnonzero(taken > 0)
-        for j, k, n in zip(offered.tolist(), due[offered].tolist(), taken[offered].tolist(), strict=True):
+        seats = taken if p.payment == "per_seat" else self._commit_seats(due, taken)
+        filled = seats > 0
+        for k, n in zip(due[filled].tolist(), seats[filled].tolist(), strict=True):
             c = self.contracts[k]  # contracts, not participants
-            if p.payment != "per_seat":
-                n = self._commit(c.cycle, c.price_idr, n)
-            if n == 0:
-                continue
-            seats[j] = n
             c.seated += n
             if p.payment != "per_seat":
                 self._pay(c, procurement.contract_payment(c.price_idr, n, n, 0, p.payment, p.placement_share))
@@ -683,6 +676,25 @@ class TenderScheme:
                 model.ledger.charge_admin(p.allowance_idr * n, p.admin_cost_share)
         self.book.seated[due] += seats
         return seats
+
+    def _commit_seats(self, due: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+        """``_commit`` of ``wanted`` seats for each contract in ``due``, one after another in that
+        order; returns the seats promised (int64 [due contract]). While a cycle's budget pays for
+        every seat wanted, its promises are summed in one pass (a running sum, in the same order,
+        so the same floating sums); from the first contract it cannot pay in full, one by one."""
+        book, promised = self.book, wanted.copy()
+        budget = self._cycle_budget_idr() / self.model.scale
+        per_seat = book.price_idr[due] + self.params.allowance_idr
+        cycle_of = book.cycle[due]
+        for cycle in np.unique(cycle_of[wanted > 0]).tolist():
+            mine = np.flatnonzero((cycle_of == cycle) & (wanted > 0))
+            running = np.cumsum(np.concatenate(([self.committed_idr[cycle]], wanted[mine] * per_seat[mine])))
+            short = np.floor_divide(budget - running[:-1], per_seat[mine]) < wanted[mine]
+            paid_in_full = int(np.argmax(short)) if short.any() else mine.size
+            self.committed_idr[cycle] = running[paid_in_full]
+            for j in mine[paid_in_full:].tolist():  # the budget binds: contract by contract
+                promised[j] = self._commit(cycle, float(book.price_idr[due[j]]), int(wanted[j]))
+        return promised
 
     def _enrol(self, rows: np.ndarray, contract: np.ndarray, week: int) -> None:
         """Seat ``rows`` (simulated people) in ``contract`` (one per row): enrolment, completion
@@ -781,3 +793,10 @@ class TenderScheme:
         model.courses.net_revenue_idr[c.course] += amount_idr
         model.providers[c.provider].book(amount_idr * model.scale)
         self.week_flows["payments_idr"] += amount_idr
+
+
+def _rate(employed: np.ndarray, group: np.ndarray) -> float:
+    """Share of ``group`` (boolean [row]) employed (``employed``: 0/1 or boolean [row]), NaN for
+    an empty group: the mean of employed over the group, counted rather than gathered."""
+    n = np.count_nonzero(group)
+    return np.count_nonzero(employed & group) / n if n else float("nan")
