@@ -336,7 +336,10 @@ class TenderScheme:
         for c in self.contracts[len(self.contracts) - len(late_awards) :]:  # signed last, start later
             c.start_week = week + missed * p.course_weeks
             c.cohorts = min(cohorts - missed, c.seats)
-        self.book = ContractBook.of(self.contracts, len(model.params.sectors))
+        signed = len(awards) + len(late_awards)
+        self.book = self._book(signed).extended(
+            self.contracts[-signed:] if signed else [], len(model.params.sectors)
+        )
 
     def _award_lot(
         self,
@@ -354,11 +357,35 @@ class TenderScheme:
         procurement), both reduced in place; a winner's seats come from its ready capacity first.
         Returns the awards on ready capacity, those on late capacity, and the real budget left."""
         sector, region, left = lot
-        total, late = capacity
         awards: list[Award] = []
         late_awards: list[Award] = []
         if left <= 0:
             return awards, late_awards, budget_idr
+        bidder = bids["provider"]  # one bid per provider
+        total, late = (held[bidder].tolist() for held in capacity)  # the bidders' capacity left, real seats
+        price_of, declared_of, course_of = (bids[key].tolist() for key in ("price", "declared", "course"))
+        allowance = self.params.allowance_idr
+        for bid, favoured in procurement.award_order(bids["score"], self.params.favouritism, rng):
+            self.tally["favoured"] += int(favoured)
+            price = price_of[bid]
+            ready = int(total[bid] - late[bid])
+            per_seat = price + allowance  # the trainee's allowance, from the same budget
+            n = min(left, ready + int(late[bid]), procurement.affordable_seats(budget_idr, per_seat))
+            if n > 0:
+                budget_idr -= n * per_seat
+                total[bid] -= n
+                left -= n
+                on_late = max(n - ready, 0)
+                late[bid] -= on_late
+                terms = (int(bidder[bid]), course_of[bid], sector, region)
+                if n > on_late:
+                    awards.append(Award(*terms, n - on_late, price, declared_of[bid]))
+                if on_late:
+                    late_awards.append(Award(*terms, on_late, price, declared_of[bid]))
+            if left <= 0:
+                break
+        capacity[0][bidder], capacity[1][bidder] = total, late
+        return awards, late_awards, budget_idr
         provider_of, price_of = bids["provider"].tolist(), bids["price"].tolist()
         declared_of, course_of = bids["declared"].tolist(), bids["course"].tolist()
         for bid, favoured in procurement.award_order(bids["score"], self.params.favouritism, rng):
@@ -459,7 +486,7 @@ class TenderScheme:
         potential = model.courses.potential_quality[course].astype(np.float64)
         base_cost = self._delivery_cost(course)
         saving = self._quality_saving_idr(course)
-        mission = np.array([model.providers[a.provider].mission_weight_idr for a in awards], dtype=np.float64)
+        mission = model.provider_mission_idr[np.array([a.provider for a in awards], dtype=np.int64)]
         future = quality.tender_future_loss_idr(
             1.0 - p.price_weight,
             p.past_performance_weight,
@@ -535,10 +562,13 @@ class TenderScheme:
         return n
 
     # ------------------------------------------------------------------ take-up and delivery
-    def _book(self) -> ContractBook:
-        """The contracts as arrays, rebuilt if contracts were signed since it was last built."""
-        if self.book.size != len(self.contracts):
-            self.book = ContractBook.of(self.contracts, len(self.model.params.sectors))
+    def _book(self, unbooked: int = 0) -> ContractBook:
+        """The contracts as arrays, rebuilt if contracts were signed since it was last built
+        (other than the last ``unbooked``, which the caller adds)."""
+        if self.book.size != len(self.contracts) - unbooked:
+            self.book = ContractBook.of(
+                self.contracts[: len(self.contracts) - unbooked], len(self.model.params.sectors)
+            )
         return self.book
 
     def _open_cells(self, week: int) -> np.ndarray:

@@ -10,13 +10,14 @@ numbered region * sectors + sector.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
+from typing import NamedTuple
 
 import numpy as np
 
 
-@dataclass(frozen=True)
-class Award:
+class Award(NamedTuple):
     """Part of a lot won by one bidder, before it becomes a contract: ``seats`` are real seats,
     ``price_idr`` the winning bid per trainee (IDR)."""
 
@@ -94,26 +95,31 @@ class ContractBook:
     @classmethod
     def of(cls, contracts: list[Contract], sectors: int) -> ContractBook:
         """The arrays of ``contracts``, cells numbered with ``sectors`` sectors per region."""
+        ints = (
+            "start_week",
+            "end_week",
+            "cohorts",
+            "sim_seats",
+            "seated",
+            "cycle",
+            "sector",
+            "course",
+            "provider",
+        )
+        floats = ("price_idr", "phase", "delivered_quality")
+        whole = np.array([*map(attrgetter(*ints, "region"), contracts)], dtype=np.int64).reshape(
+            -1, len(ints) + 1
+        )
+        real = np.array([*map(attrgetter(*floats), contracts)], dtype=np.float64).reshape(-1, len(floats))
+        columns = {name: whole[:, i].copy() for i, name in enumerate(ints)}
+        columns |= {name: real[:, i].copy() for i, name in enumerate(floats)}
+        return cls(cell=whole[:, -1] * sectors + columns["sector"], **columns)
 
-        def column(field: str, dtype: type) -> np.ndarray:
-            return np.array([getattr(c, field) for c in contracts], dtype=dtype)
-
-        region = column("region", np.int64)
-        sector = column("sector", np.int64)
-        return cls(
-            start_week=column("start_week", np.int64),
-            end_week=column("end_week", np.int64),
-            cohorts=column("cohorts", np.int64),
-            sim_seats=column("sim_seats", np.int64),
-            seated=column("seated", np.int64),
-            cycle=column("cycle", np.int64),
-            cell=region * sectors + sector,
-            sector=sector,
-            course=column("course", np.int64),
-            provider=column("provider", np.int64),
-            price_idr=column("price_idr", np.float64),
-            phase=column("phase", np.float64),
-            delivered_quality=column("delivered_quality", np.float64),
+    def extended(self, contracts: list[Contract], sectors: int) -> ContractBook:
+        """This book with ``contracts`` (signed after those it holds) added at the end."""
+        more = ContractBook.of(contracts, sectors)
+        return ContractBook(
+            **{f.name: np.concatenate([getattr(self, f.name), getattr(more, f.name)]) for f in fields(self)}
         )
 
     @property
