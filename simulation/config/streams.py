@@ -11,6 +11,7 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+import numpy.typing as npt
 
 
 def stream_key(name: str) -> int:
@@ -33,7 +34,9 @@ def streams(root_seed: int, name: str, keys: np.ndarray) -> list[np.random.Gener
     ``SeedSequence.mix_entropy`` and ``generate_state``, whose output numpy keeps stable) runs on
     all the keys together, and each PCG64 is seeded with its row of the result (the tests check
     both against numpy's own, generator by generator)."""
-    keys = np.asarray(keys, dtype=np.int64).reshape(len(keys), -1)
+    keys = np.asarray(keys, dtype=np.int64)
+    if keys.ndim != 2:
+        raise ValueError(f"keys must be [n, m], got shape {keys.shape}")
     if keys.size and (keys.min() < 0 or keys.max() > _MASK32):
         raise ValueError("stream keys must be integers in [0, 2**32)")
     run = _words(int(root_seed))
@@ -44,7 +47,8 @@ def streams(root_seed: int, name: str, keys: np.ndarray) -> list[np.random.Gener
     entropy[:, len(run) + 1 :] = keys
     words = _generate_state(_mix_entropy(entropy))
     seeds = words[:, 0::2].astype(np.uint64) | (words[:, 1::2].astype(np.uint64) << np.uint64(32))
-    return [np.random.Generator(np.random.PCG64(_Seeded(seed))) for seed in seeds]
+    # numpy's stubs list SeedSequence, but PCG64 takes any ISeedSequence (numpy.random.bit_generator)
+    return [np.random.Generator(np.random.PCG64(_Seeded(seed))) for seed in seeds]  # type: ignore[arg-type]
 
 
 # numpy's SeedSequence (numpy/random/bit_generator.pyx): pool size and hash constants
@@ -59,7 +63,7 @@ class _Seeded(np.random.bit_generator.ISeedSequence):
     def __init__(self, state: np.ndarray):
         self.state = state
 
-    def generate_state(self, n_words: int, dtype: type = np.uint32) -> np.ndarray:
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:  # dtype untyped, as numpy has it
         if n_words != self.state.size or np.dtype(dtype) != np.uint64:
             raise ValueError("this seed holds four 64-bit words only")
         return self.state.copy()
@@ -74,7 +78,7 @@ def _words(value: int) -> list[int]:
     return words
 
 
-def _hashmix(value: np.ndarray, const: int) -> tuple[np.ndarray, int]:
+def _hashmix(value: npt.NDArray[np.uint32], const: int) -> tuple[npt.NDArray[np.uint32], int]:
     """SeedSequence's hashmix of uint32 ``value`` (one per key) with the running constant."""
     const = const & _MASK32
     value = value ^ np.uint32(const)
@@ -83,7 +87,7 @@ def _hashmix(value: np.ndarray, const: int) -> tuple[np.ndarray, int]:
     return value ^ (value >> _SHIFT), const
 
 
-def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _mix(x: npt.NDArray[np.uint32], y: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
     result = _MIX_L * x - _MIX_R * y
     return result ^ (result >> _SHIFT)
 
@@ -93,8 +97,8 @@ def _mix_entropy(entropy: np.ndarray) -> np.ndarray:
     pool = np.zeros((entropy.shape[0], _POOL), dtype=np.uint32)
     const = _INIT_A
     for i in range(_POOL):
-        source = entropy[:, i] if i < entropy.shape[1] else np.zeros(entropy.shape[0], np.uint32)
-        pool[:, i], const = _hashmix(source, const)
+        word = entropy[:, i] if i < entropy.shape[1] else np.zeros(entropy.shape[0], np.uint32)
+        pool[:, i], const = _hashmix(word, const)
     for source in range(_POOL):
         for target in range(_POOL):
             if source != target:

@@ -111,7 +111,7 @@ class ContractBook:
             -1, len(ints) + 1
         )
         real = np.array([*map(attrgetter(*floats), contracts)], dtype=np.float64).reshape(-1, len(floats))
-        columns = {name: whole[:, i].copy() for i, name in enumerate(ints)}
+        columns: dict[str, np.ndarray] = {name: whole[:, i].copy() for i, name in enumerate(ints)}
         columns |= {name: real[:, i].copy() for i, name in enumerate(floats)}
         return cls(cell=whole[:, -1] * sectors + columns["sector"], **columns)
 
