@@ -30,7 +30,7 @@ class Award(NamedTuple):
     declared_quality: float
 
 
-@dataclass
+@dataclass(slots=True)
 class Contract:
     """One awarded lot (or part of one). ``seats`` are real seats, what the contractor teaches for
     the real population; ``sim_seats`` are the simulated seats they stand for (seats / scale,
