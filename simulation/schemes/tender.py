@@ -336,10 +336,7 @@ class TenderScheme:
         for c in self.contracts[len(self.contracts) - len(late_awards) :]:  # signed last, start later
             c.start_week = week + missed * p.course_weeks
             c.cohorts = min(cohorts - missed, c.seats)
-        signed = len(awards) + len(late_awards)
-        self.book = self._book(signed).extended(
-            self.contracts[-signed:] if signed else [], len(model.params.sectors)
-        )
+        self._book()  # the new contracts as arrays, once their start is settled
 
     def _award_lot(
         self,
@@ -385,28 +382,6 @@ class TenderScheme:
             if left <= 0:
                 break
         capacity[0][bidder], capacity[1][bidder] = total, late
-        return awards, late_awards, budget_idr
-        provider_of, price_of = bids["provider"].tolist(), bids["price"].tolist()
-        declared_of, course_of = bids["declared"].tolist(), bids["course"].tolist()
-        for bid, favoured in procurement.award_order(bids["score"], self.params.favouritism, rng):
-            self.tally["favoured"] += int(favoured)
-            provider, price = provider_of[bid], price_of[bid]
-            ready = int(total[provider] - late[provider])
-            per_seat = price + self.params.allowance_idr  # the trainee's allowance, from the same budget
-            n = min(left, ready + int(late[provider]), procurement.affordable_seats(budget_idr, per_seat))
-            if n > 0:
-                budget_idr -= n * per_seat
-                total[provider] -= n
-                left -= n
-                on_late = max(n - ready, 0)
-                late[provider] -= on_late
-                declared, course = declared_of[bid], course_of[bid]
-                if n > on_late:
-                    awards.append(Award(provider, course, sector, region, n - on_late, price, declared))
-                if on_late:
-                    late_awards.append(Award(provider, course, sector, region, on_late, price, declared))
-            if left <= 0:
-                break
         return awards, late_awards, budget_idr
 
     def _capacity_left(self, week: int, cohorts: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -562,13 +537,10 @@ class TenderScheme:
         return n
 
     # ------------------------------------------------------------------ take-up and delivery
-    def _book(self, unbooked: int = 0) -> ContractBook:
-        """The contracts as arrays, rebuilt if contracts were signed since it was last built
-        (other than the last ``unbooked``, which the caller adds)."""
-        if self.book.size != len(self.contracts) - unbooked:
-            self.book = ContractBook.of(
-                self.contracts[: len(self.contracts) - unbooked], len(self.model.params.sectors)
-            )
+    def _book(self) -> ContractBook:
+        """The contracts as arrays, with those signed since it was last brought up to date."""
+        if self.book.size < len(self.contracts):
+            self.book = self.book.extended(self.contracts[self.book.size :], len(self.model.params.sectors))
         return self.book
 
     def _open_cells(self, week: int) -> np.ndarray:

@@ -74,9 +74,10 @@ class Contract:
 @dataclass
 class ContractBook:
     """The contracts' fields as arrays over contracts k (their order in the scheme's list), for the
-    weekly passes over all of them. Built from the list once the contracts are signed
-    (``of``); only ``seated`` changes afterwards, kept equal to the contracts' own by the scheme.
-    Weeks and counts int64, money (IDR per trainee) and quality float64."""
+    weekly passes over all of them. Built from the list (``of``) and extended with each cycle's
+    contracts once they are signed and their start is settled (``extended``); only ``seated``
+    changes afterwards, kept equal to the contracts' own by the scheme. Weeks and counts int64,
+    money (IDR per trainee) and quality float64."""
 
     start_week: np.ndarray
     end_week: np.ndarray
