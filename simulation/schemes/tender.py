@@ -665,17 +665,19 @@ class TenderScheme:
         (``allowance_idr`` each, booked in the ledger and charged office cost like other cash).
         Returns the seats filled (int64 [due contract])."""
         p, model = self.params, self.model
-        seats = taken if p.payment == "per_seat" else self._commit_seats(due, taken)
+        pay_on_seating = p.payment != "per_seat"
+        seats = self._commit_seats(due, taken) if pay_on_seating else taken
         filled = seats > 0
+        contracts, providers, ledger, scale = self.contracts, model.providers, model.ledger, model.scale
         for k, n in zip(due[filled].tolist(), seats[filled].tolist(), strict=True):
-            c = self.contracts[k]  # contracts, not participants
+            c = contracts[k]  # contracts, not participants
             c.seated += n
-            if p.payment != "per_seat":
+            if pay_on_seating:
                 self._pay(c, procurement.contract_payment(c.price_idr, n, n, 0, p.payment, p.placement_share))
-            model.providers[c.provider].book(-c.cost_idr * n * model.scale)
+            providers[c.provider].book(-c.cost_idr * n * scale)
             if p.allowance_idr > 0:
-                model.ledger.record_allowances(p.allowance_idr * n)
-                model.ledger.charge_admin(p.allowance_idr * n, p.admin_cost_share)
+                ledger.record_allowances(p.allowance_idr * n)
+                ledger.charge_admin(p.allowance_idr * n, p.admin_cost_share)
         self.book.seated[due] += seats
         return seats
 
