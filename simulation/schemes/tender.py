@@ -553,23 +553,15 @@ class TenderScheme:
         return open_
 
     def _has_seats_left(self, book: ContractBook) -> np.ndarray:
-        """Whether each contract can still fill a simulated seat (boolean [contract]): not once
-        its cycle's budget cannot pay one more trainee (unless its seats were paid for at
-        signing). ``_seats_left`` > 0, for every contract."""
+        """Whether each contract can still fill a simulated seat (boolean [contract]): it has
+        simulated seats left and, unless they were paid for at signing, its cycle's budget still
+        pays one more trainee at its price plus the allowance (``procurement.affordable_seats``
+        >= 1)."""
         left = book.sim_seats - book.seated > 0
         if self.params.payment == "per_seat" or not left.any():
             return left
         budget = self._cycle_budget_idr() / self.model.scale - self.committed_idr[book.cycle]
         return left & procurement.affords_a_seat(budget, book.price_idr + self.params.allowance_idr)
-
-    def _seats_left(self, c: Contract) -> int:
-        """Simulated seats contract ``c`` can still fill: none once its cycle's budget cannot pay
-        one more trainee (unless its seats were paid for at signing)."""
-        left = c.sim_seats - c.seated
-        if self.params.payment == "per_seat" or left <= 0:
-            return max(left, 0)
-        budget = self._cycle_budget_idr() / self.model.scale - self.committed_idr[c.cycle]
-        return min(left, procurement.affordable_seats(budget, c.price_idr + self.params.allowance_idr))
 
     def _cell(self, c: Contract) -> int:
         return c.region * len(self.model.params.sectors) + c.sector
