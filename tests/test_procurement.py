@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from simulation.rules.procurement import (
     affordable_seats,
     award,
+    award_order,
     bid_prices,
     cohort_target,
+    cohort_targets,
     contract_payment,
     declared_quality,
     forecast_demand,
@@ -318,6 +320,67 @@ def test_award_uses_exactly_one_draw(score, favouritism):
     award(score, favouritism, used)
     twin.random()  # the one draw award should have made
     assert used.random() == twin.random()
+
+
+def awards_one_by_one(score: np.ndarray, favouritism: float, rng: np.random.Generator, wins: int) -> list:
+    """Up to ``wins`` winners of a lot as the tender picked them before ``award_order``: ``award``
+    on the scores of the bids left, in index order, the winner removed after each win."""
+    left, out = np.arange(score.size), []
+    while left.size and len(out) < wins:
+        finite = np.isfinite(score[left])
+        best = int(np.argmax(score[left])) if finite.any() else -1
+        won = award(score[left], favouritism, rng)
+        if won < 0:
+            break
+        out.append((int(left[won]), won != best))
+        left = np.delete(left, won)
+    return out
+
+
+@FAST
+@given(
+    st.lists(st.one_of(st.floats(0.0, 1.0), st.just(-np.inf), st.just(0.5)), min_size=0, max_size=12),
+    st.sampled_from([0.0, 0.3, 1.0]),
+    st.integers(1, 13),
+)
+def test_award_order_is_award_one_win_after_another(scores, favouritism, wins):
+    # the same winners, favoured flags and draws, whether the caller asks for every winner or stops early
+    score = np.array(scores, dtype=np.float64)
+    plain, ordered = np.random.default_rng(7), np.random.default_rng(7)
+    expected = awards_one_by_one(score, favouritism, plain, wins)
+    got = []
+    for won in award_order(score, favouritism, ordered):
+        got.append(won)
+        if len(got) == wins:
+            break
+    assert got == expected
+    assert plain.random() == ordered.random()  # as many numbers drawn
+
+
+def test_award_order_by_hand():
+    # no favouritism: best score first, ties to the lower index; stops at the first invalid bid
+    rng = np.random.default_rng(0)
+    assert list(award_order(np.array([0.2, 0.9, -np.inf, 0.9, 0.5]), 0.0, rng)) == [
+        (1, False),
+        (3, False),
+        (4, False),
+        (0, False),
+    ]
+
+
+def test_cohort_targets_are_cohort_target_contract_by_contract():
+    seats, cohorts = np.array([26, 5, 5, 1, 0, 7]), np.array([13, 2, 2, 13, 3, 7])
+    for index in range(13):
+        for phase in (0.0, 0.25, 0.5, 0.999):
+            valid = index < cohorts
+            got = cohort_targets(
+                seats[valid], cohorts[valid], np.full(valid.sum(), index), np.full(valid.sum(), phase)
+            )
+            expected = [
+                cohort_target(int(s), int(c), index, phase)
+                for s, c in zip(seats[valid], cohorts[valid], strict=True)
+            ]
+            assert got.tolist() == expected
 
 
 # --- delivery: shading ----------------------------------------------------------------------------

@@ -8,8 +8,11 @@ import pytest
 
 from simulation import MarketModel, build_world, load_scenario, run_scenario
 from simulation.config.streams import stream
+from simulation.market.participants import NOT_SELECTED
 from simulation.reporting.metrics import summarise
-from simulation.rules.procurement import systematic_round
+from simulation.rules.keyed_draws import Draws
+from simulation.rules.procurement import affordable_seats, cohort_target, systematic_round
+from simulation.schemes.tender_contracts import take_from_queues
 from tests.conftest import ROOT, TENDER_ARM, TINY
 
 PRAKERJA = ROOT / "scenarios" / "prakerja_2020.yaml"
@@ -335,3 +338,75 @@ def test_applicants_arrive_with_the_population_and_waitlisted_are_the_never_seat
     assert (scheme.first_week[applied] >= people.arrival_week[applied]).all()
     never_seated = applied & (model.state.selected_week < 0)
     assert scheme.metrics()["waitlisted"] == pytest.approx(never_seated.sum() * model.scale)
+
+
+def test_take_from_queues_by_hand():
+    # queues: cell 0 holds positions 0-2, cell 2 positions 3-4, cell 5 position 5
+    queued_cells = np.array([0, 0, 0, 2, 2, 5])
+    # due contracts in award order: (cell, seats wanted)
+    first, taken = take_from_queues(queued_cells, np.array([2, 0, 0, 2, 5, 0]), np.array([1, 2, 2, 3, 1, 1]))
+    # cell 0: the second contract takes 0-1, the third what is left (2), the sixth nothing;
+    # cell 2: the first takes 3, the fourth the one left (4); cell 5: the fifth takes 5
+    np.testing.assert_array_equal(taken, [1, 2, 1, 1, 1, 0])
+    np.testing.assert_array_equal(first[taken > 0], [3, 0, 2, 4, 5])
+
+
+def seating_contract_by_contract(scheme, week: int) -> tuple[dict[int, int], np.ndarray]:
+    """The week's seating done the plain way, one due contract after another (what the tender did
+    before it seated a week's cohorts in one batch): {row: contract} and the budget promised."""
+    p, state = scheme.params, scheme.model.state
+    committed = scheme.committed_idr.copy()
+    budget = scheme._cycle_budget_idr() / scheme.model.scale
+    waiting = np.flatnonzero((scheme.applied >= 0) & (state.status == NOT_SELECTED))
+    lottery = Draws.of(scheme.seed, "tender:seats", week)
+    queues: dict[int, np.ndarray] = {}
+    seated: dict[int, int] = {}
+    for k, c in enumerate(scheme.contracts):
+        index = c.cohort_index(week, p.course_weeks)
+        size = max(cohort_target(c.sim_seats, c.cohorts, index, c.phase) - c.seated, 0) if index >= 0 else 0
+        if size == 0:
+            continue
+        cell = scheme._cell(c)
+        if cell not in queues:
+            queue = waiting[scheme.applied[waiting] == cell]
+            queues[cell] = (
+                lottery.shuffled(queue)
+                if p.seat_rule == "lottery"
+                else queue[np.argsort(scheme.applied_week[queue], kind="stable")]
+            )
+        taken, queues[cell] = queues[cell][:size], queues[cell][size:]
+        if p.payment != "per_seat":
+            per_seat = c.price_idr + p.allowance_idr
+            n = min(taken.size, affordable_seats(budget - committed[c.cycle], per_seat))
+            committed[c.cycle] += n * per_seat
+            taken = taken[:n]
+        seated.update(dict.fromkeys(taken.tolist(), k))
+    return seated, committed
+
+
+@pytest.mark.parametrize("rule", ["lottery", "queue"])
+def test_batched_seating_seats_whom_contract_by_contract_seating_would(rule):
+    overrides = [*TENDER_ARM, f"tender.seat_rule={rule}", "tender.allowance_idr=600000"]
+    model = MarketModel(build_world(load_scenario(TINY, overrides, schemes=["tender"])), "tender")
+    scheme = model.scheme
+    batched = scheme._seat_cohorts
+    weeks_checked, bound = [], []
+
+    def seat(week: int) -> None:
+        due = [c for c in scheme.contracts if c.cohort_index(week, scheme.params.course_weeks) >= 0]
+        if due and not bound and sum(1 for n in weeks_checked if n) == 3:
+            # after three weeks of seating, leave the cycle's budget room for 5 trainees: it binds midway
+            cycle, budget = due[0].cycle, scheme._cycle_budget_idr() / model.scale
+            scheme.committed_idr[cycle] = budget - 5.5 * (due[0].price_idr + scheme.params.allowance_idr)
+            bound.append(week)
+        expected, committed = seating_contract_by_contract(scheme, week)
+        batched(week)
+        rows = np.flatnonzero(model.state.selected_week == week)
+        assert dict(zip(rows.tolist(), scheme.contract_of[rows].tolist(), strict=True)) == expected
+        np.testing.assert_array_equal(scheme.committed_idr, committed)  # the same floating sums
+        assert [c.seated for c in scheme.contracts] == scheme.book.seated.tolist()
+        weeks_checked.append(len(expected))
+
+    scheme._seat_cohorts = seat
+    model.run()
+    assert bound and sum(1 for n in weeks_checked if n) > 3  # several weeks seated someone

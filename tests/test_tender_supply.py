@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulation import MarketModel, build_world, load_scenario
-from simulation.config.streams import stream
+from simulation.config.streams import stream, streams
 from simulation.market.agents import Provider
 from simulation.model.world import draw_centre_entrants
 from simulation.reporting.metrics import summarise
@@ -247,3 +247,17 @@ def test_an_entrant_is_drawn_from_its_own_stream_in_its_cell():
     np.testing.assert_array_equal(fewer.sector, courses.sector[:6])
     np.testing.assert_array_equal(fewer.true_quality, courses.true_quality[:6])
     np.testing.assert_array_equal(fewer.difficulty, courses.difficulty[:6])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2**32 - 1, 2**32, 2**45 + 7, 2**70 + 3])
+def test_entrants_streams_are_the_named_streams(seed):
+    # streams (numpy's SeedSequence hash run on all keys at once) gives, key by key, the generator
+    # stream gives: the same state and the same numbers
+    keys = np.array([[0, 0, 0], [1, 4, 2], [0, 17, 0], [3, 2**32 - 1, 9], [2**31, 5, 6]])
+    for key, fast in zip(keys, streams(seed, "tender:entry", keys), strict=True):
+        named = stream(seed, "tender:entry", *map(int, key))
+        assert fast.bit_generator.state == named.bit_generator.state
+        np.testing.assert_array_equal(fast.beta(2.0, 3.0, 5), named.beta(2.0, 3.0, 5))
+    assert streams(seed, "tender:entry", np.zeros((0, 3), dtype=np.int64)) == []
+    with pytest.raises(ValueError):
+        streams(seed, "tender:entry", np.array([[2**32]]))

@@ -217,15 +217,15 @@ def draw_centre_entrants(
     what one entrant is does not depend on how many others entered."""
     sectors, n = len(scenario.sectors), len(rngs)
     taught = min(tier.sectors_taught, sectors)
-    taught_sectors = np.zeros((n, taught), dtype=np.int64)
+    order = np.zeros((n, sectors))
     quality = np.zeros((n, taught))
     difficulty = np.zeros((n, taught))
     for k, rng in enumerate(rngs):  # organisations, not participants
-        order = rng.random(sectors)
-        order[int(sector[k])] = -1.0  # the given sector first
-        taught_sectors[k] = np.argsort(order)[:taught]
+        rng.random(out=order[k])
         quality[k] = rng.beta(tier.quality_alpha, tier.quality_beta, taught)
         difficulty[k] = rng.beta(2.0, 2.0, taught)
+    order[np.arange(n), np.asarray(sector, dtype=np.int64)] = -1.0  # the given sector first
+    taught_sectors = np.argsort(order, axis=1)[:, :taught].astype(np.int64)
     return _centre_tables(
         scenario, tier, first_id, np.asarray(region), taught_sectors, quality.ravel(), difficulty.ravel()
     )

@@ -9,7 +9,9 @@ of numbers whatever the outcome, so the random stream stays aligned across scena
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -262,12 +264,29 @@ def cohort_target(sim_seats: int, cohorts: int, index: int, phase: float) -> int
     return min(sim_seats, math.floor(sim_seats * (index + 1) / cohorts + phase))
 
 
+def cohort_targets(
+    sim_seats: np.ndarray, cohorts: np.ndarray, index: np.ndarray, phase: np.ndarray
+) -> np.ndarray:
+    """``cohort_target`` of many contracts at once (int64 arrays of seats and cohort counts, the
+    cohort index of each, float64 phases in [0, 1)): the same numbers, contract by contract. The
+    caller passes only valid indices (0 <= index < cohorts)."""
+    sim_seats = np.asarray(sim_seats, dtype=np.int64)
+    quota = sim_seats * (np.asarray(index, dtype=np.int64) + 1) / np.asarray(cohorts, dtype=np.int64)
+    return np.minimum(sim_seats, np.floor(quota + np.asarray(phase, dtype=np.float64)).astype(np.int64))
+
+
 def affordable_seats(budget_left_idr: float, price_idr: float) -> int:
     """Whole seats a budget still pays for at a price per seat, IDR: floor(left / price), never
     negative. A price of zero or less is refused."""
     if not price_idr > 0:
         raise ValueError(f"price must be positive, got {price_idr}")
     return max(int(budget_left_idr // price_idr), 0)
+
+
+def affords_a_seat(budget_left_idr: np.ndarray, price_idr: np.ndarray) -> np.ndarray:
+    """Whether ``affordable_seats`` is at least one, element by element (IDR arrays; prices
+    positive): floor(left / price) >= 1, with the floor division ``affordable_seats`` uses."""
+    return np.floor_divide(budget_left_idr, price_idr) >= 1.0
 
 
 def bid_prices(
@@ -346,6 +365,38 @@ def award(score: np.ndarray, favouritism: float, rng: np.random.Generator) -> in
         return min(int(n * (u / favouritism)), n - 1)
     best = int(np.argmax(score))  # first maximum: lowest index on ties
     return best if np.isfinite(score[best]) else -1
+
+
+def award_order(
+    score: np.ndarray, favouritism: float, rng: np.random.Generator
+) -> Iterator[tuple[int, bool]]:
+    """The bids of one lot in the order they win as the lot is split, one ``award`` after another
+    among the bids not yet served: yields (bid index, favoured), favoured when the winner is not
+    the best valid bid left (none left counts as none best). Each step draws one number of
+    ``rng`` as ``award`` does, when the next winner is asked for; it stops when every bid has won
+    or ``award`` finds no valid bid (after that step's draw), so the caller that stops asking
+    draws no further number. The same winners and draws as calling ``award`` on the scores of
+    the bids left, in index order, after each win."""
+    score = np.asarray(score, dtype=np.float64)
+    ranking = np.argsort(-score, kind="stable").tolist()  # best first, ties by lower index
+    valid = np.isfinite(score).tolist()
+    left = list(range(score.size))  # bids not yet served, in index order
+    served = [False] * score.size
+    best_at = 0
+    while left:
+        while served[ranking[best_at]]:
+            best_at += 1
+        best = ranking[best_at] if valid[ranking[best_at]] else -1
+        u = rng.random()
+        if u < favouritism:
+            won = left[min(int(len(left) * (u / favouritism)), len(left) - 1)]
+        elif best < 0:
+            return
+        else:
+            won = best
+        served[won] = True
+        del left[bisect.bisect_left(left, won)]
+        yield won, won != best
 
 
 def shading(

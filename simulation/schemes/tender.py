@@ -47,7 +47,6 @@ cycle's budget / scale no more than it holds, so rounding can never overspend th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -57,10 +56,11 @@ from simulation.config.streams import stream
 from simulation.market.participants import FINISHED, NOT_SELECTED
 from simulation.rules import procurement, quality
 from simulation.rules.keyed_draws import Draws
-from simulation.rules.statistics import herfindahl, mean, median, share
+from simulation.rules.statistics import herfindahl, median, share
 from simulation.rules.training import completion_probability
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
+from simulation.schemes.tender_contracts import Award, Contract, ContractBook, take_from_queues
 from simulation.schemes.tender_supply import TenderSupply
 
 if TYPE_CHECKING:
@@ -68,61 +68,6 @@ if TYPE_CHECKING:
     from simulation.model.market import MarketModel
 
 WEEKS_PER_YEAR = 52.0
-
-
-@dataclass(frozen=True)
-class Award:
-    """Part of a lot won by one bidder, before it becomes a contract: ``seats`` are real seats,
-    ``price_idr`` the winning bid per trainee (IDR)."""
-
-    provider: int
-    course: int
-    sector: int
-    region: int
-    seats: int
-    price_idr: float
-    declared_quality: float
-
-
-@dataclass
-class Contract:
-    """One awarded lot (or part of one). ``seats`` are real seats, what the contractor teaches for
-    the real population; ``sim_seats`` are the simulated seats they stand for (seats / scale,
-    rounded without bias); ``seated`` and ``completed`` count simulated people. Money is IDR per
-    trainee. ``cycle`` is the contract cycle whose budget pays for it. The contractor runs
-    ``cohorts`` back-to-back cohorts (at most one per real seat); ``phase`` in [0, 1) places the
-    simulated seats among them (``procurement.cohort_target``)."""
-
-    provider: int
-    course: int
-    sector: int
-    region: int
-    seats: int
-    sim_seats: int
-    price_idr: float
-    cost_idr: float  # the contractor's cost per trainee after shading
-    declared_quality: float
-    potential_quality: float  # the course's quality at full effort
-    delivered_quality: float  # potential less shading
-    cycle: int
-    start_week: int
-    end_week: int
-    cohorts: int
-    phase: float
-    inspected: bool  # drawn at signing (stream tender:monitoring); the penalty is charged at the end
-    seated: int = 0
-    completed: int = 0
-    penalty_idr: float = 0.0  # paid back at the end, simulated IDR
-
-    @property
-    def shading(self) -> float:
-        """Quality shaded: potential less delivered (0-1)."""
-        return self.potential_quality - self.delivered_quality
-
-    def cohort_index(self, week: int, course_weeks: int) -> int:
-        """Which of the contract's cohorts starts in ``week`` (0-based), or -1 if none does."""
-        index, offset = divmod(week - self.start_week, course_weeks)
-        return index if offset == 0 and 0 <= index < self.cohorts else -1
 
 
 @register("tender")
@@ -146,6 +91,7 @@ class TenderScheme:
         self.first_cell = np.full(n, -1, dtype=np.int32)  # lot of the first application, -1 if none
         self.first_week = np.full(n, -1, dtype=np.int16)  # week of the first application
         self.contracts: list[Contract] = []
+        self.book = ContractBook.of([], len(model.params.sectors))  # the contracts as arrays
         self.record_quality: dict[int, float] = {}  # provider -> delivered quality, last contract
         self.plan = (np.zeros(0, np.int64),) * 3  # the cycle's lots: sector, region, real seats
         self.committed_idr = np.zeros(self.params.cycles)  # simulated IDR promised, by cycle
@@ -208,20 +154,19 @@ class TenderScheme:
     def record(self, week: int) -> dict:
         """This week's flows (real people and IDR) and the employment of the evaluation groups."""
         scale = self.model.scale
-        running = [c for c in self.contracts if c.start_week <= week < c.end_week]
+        book = self._book()
+        running = book.running(week)
         seated, comparison = self._groups()
-        employed = self.model.labour.employed
+        labour = self.model.labour
         return {
             **{name: value * scale for name, value in self.week_flows.items()},
-            "open_contracts": len(running),
-            "active_providers": len({c.provider: None for c in running}),
-            "active_courses": len({c.course: None for c in running}),
+            "open_contracts": int(np.count_nonzero(running)),
+            "active_providers": np.count_nonzero(np.bincount(book.provider[running])),
+            "active_courses": np.count_nonzero(np.bincount(book.course[running])),
             "median_listed_price_idr": float("nan"),  # nothing is listed under a tender
-            "employment_rate_selected": mean(employed[seated]) if seated.any() else float("nan"),
-            "employment_rate_twin_selected": mean(self.model.labour.twin_employed[seated])
-            if seated.any()
-            else float("nan"),
-            "employment_rate_control": mean(employed[comparison]) if comparison.any() else float("nan"),
+            "employment_rate_selected": _rate(labour.employed, seated),
+            "employment_rate_twin_selected": _rate(labour.twin_employed, seated),
+            "employment_rate_control": _rate(labour.employed, comparison),
         }
 
     def metrics(self) -> dict[str, float | int | None]:
@@ -368,12 +313,13 @@ class TenderScheme:
         end = min((cycle + 1) * p.cycle_weeks, model.params.weeks)
         cohorts = max(0, (end - week) // p.course_weeks)
         capacity, late, missed = self._capacity_left(week, cohorts)
+        regions = np.array([pr.region for pr in model.providers])
         awards: list[Award] = []
         late_awards: list[Award] = []
         for sector, region, seats in zip(*self.plan, strict=True):
             self.tally["lots"] += 1
             self.tally["lot_seats"] += int(seats)
-            bids = self._bids(int(sector), int(region), int(seats), rng, capacity)
+            bids = self._bids((int(sector), int(region), int(seats)), rng, capacity, regions)
             if bids is None:
                 self.tally["lots_without_bidder"] += 1
             elif cohorts > 0:
@@ -390,6 +336,7 @@ class TenderScheme:
         for c in self.contracts[len(self.contracts) - len(late_awards) :]:  # signed last, start later
             c.start_week = week + missed * p.course_weeks
             c.cohorts = min(cohorts - missed, c.seats)
+        self._book()  # the new contracts as arrays, once their start is settled
 
     def _award_lot(
         self,
@@ -407,34 +354,34 @@ class TenderScheme:
         procurement), both reduced in place; a winner's seats come from its ready capacity first.
         Returns the awards on ready capacity, those on late capacity, and the real budget left."""
         sector, region, left = lot
-        total, late = capacity
         awards: list[Award] = []
         late_awards: list[Award] = []
-        open_ = np.arange(bids["provider"].size)  # bids not yet served, in their order
-        while left > 0 and open_.size:
-            score = bids["score"][open_]
-            best = int(np.argmax(score)) if np.isfinite(score).any() else -1
-            won = procurement.award(score, self.params.favouritism, rng)
-            if won < 0:
-                break
-            self.tally["favoured"] += int(won != best)
-            bid, open_ = int(open_[won]), np.delete(open_, won)
-            provider, price = int(bids["provider"][bid]), float(bids["price"][bid])
-            ready = int(total[provider] - late[provider])
-            per_seat = price + self.params.allowance_idr  # the trainee's allowance, from the same budget
-            n = min(left, ready + int(late[provider]), procurement.affordable_seats(budget_idr, per_seat))
+        if left <= 0:
+            return awards, late_awards, budget_idr
+        bidder = bids["provider"]  # one bid per provider
+        total, late = (held[bidder].tolist() for held in capacity)  # the bidders' capacity left, real seats
+        price_of, declared_of, course_of = (bids[key].tolist() for key in ("price", "declared", "course"))
+        allowance = self.params.allowance_idr
+        for bid, favoured in procurement.award_order(bids["score"], self.params.favouritism, rng):
+            self.tally["favoured"] += int(favoured)
+            price = price_of[bid]
+            ready = int(total[bid] - late[bid])
+            per_seat = price + allowance  # the trainee's allowance, from the same budget
+            n = min(left, ready + int(late[bid]), procurement.affordable_seats(budget_idr, per_seat))
             if n > 0:
                 budget_idr -= n * per_seat
-                total[provider] -= n
+                total[bid] -= n
                 left -= n
                 on_late = max(n - ready, 0)
-                late[provider] -= on_late
-                declared = float(bids["declared"][bid])
-                course = int(bids["course"][bid])
+                late[bid] -= on_late
+                terms = (int(bidder[bid]), course_of[bid], sector, region)
                 if n > on_late:
-                    awards.append(Award(provider, course, sector, region, n - on_late, price, declared))
+                    awards.append(Award(*terms, n - on_late, price, declared_of[bid]))
                 if on_late:
-                    late_awards.append(Award(provider, course, sector, region, on_late, price, declared))
+                    late_awards.append(Award(*terms, on_late, price, declared_of[bid]))
+            if left <= 0:
+                break
+        capacity[0][bidder], capacity[1][bidder] = total, late
         return awards, late_awards, budget_idr
 
     def _capacity_left(self, week: int, cohorts: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -447,13 +394,20 @@ class TenderScheme:
         late, missed = self.supply.late_seats(week, cohorts)
         return self.supply.capacity_per_year(week) * weeks / WEEKS_PER_YEAR + late, late, missed
 
-    def _bids(self, sector: int, region: int, seats: int, rng: np.random.Generator, capacity: np.ndarray):
-        """The lot's bids as arrays (provider, course, price, declared, score), or None if no
-        provider can bid: it must teach the sector in the region and have at least one real seat of
+    def _bids(
+        self,
+        lot: tuple[int, int, int],
+        rng: np.random.Generator,
+        capacity: np.ndarray,
+        regions: np.ndarray,
+    ):
+        """The bids for ``lot`` (sector, region, real seats) as arrays (provider, course, price,
+        declared, score), or None if no provider can bid: ``regions`` is each provider's region;
+        a bidder must teach the sector in the region and have at least one real seat of
         capacity left. Prices follow cost, the number of rivals and the share of the lot (real
         seats) the bidder's real capacity can take."""
         p, model = self.params, self.model
-        regions = np.array([pr.region for pr in model.providers])
+        sector, region, seats = lot
         course = self.capability[:, sector]
         bidders = np.flatnonzero((regions == region) & (course >= 0) & (capacity >= 1.0))
         if bidders.size == 0:
@@ -507,7 +461,7 @@ class TenderScheme:
         potential = model.courses.potential_quality[course].astype(np.float64)
         base_cost = self._delivery_cost(course)
         saving = self._quality_saving_idr(course)
-        mission = np.array([model.providers[a.provider].mission_weight_idr for a in awards], dtype=np.float64)
+        mission = model.provider_mission_idr[np.array([a.provider for a in awards], dtype=np.int64)]
         future = quality.tender_future_loss_idr(
             1.0 - p.price_weight,
             p.past_performance_weight,
@@ -583,32 +537,41 @@ class TenderScheme:
         return n
 
     # ------------------------------------------------------------------ take-up and delivery
+    def _book(self) -> ContractBook:
+        """The contracts as arrays, with those signed since it was last brought up to date."""
+        if self.book.size < len(self.contracts):
+            self.book = self.book.extended(self.contracts[self.book.size :], len(self.model.params.sectors))
+        return self.book
+
     def _open_cells(self, week: int) -> np.ndarray:
         """Lots (cells region x sector) still taking applications: a contract in the cell has
         simulated seats left, a cohort still to start and budget to pay a trainee. Boolean [cell],
         cell = region * sectors + sector."""
-        weeks = self.params.course_weeks
+        book = self._book()
         open_ = np.zeros(self.cells, dtype=bool)
-        for c in self.contracts:  # dozens to thousands of contracts, not participants
-            if c.start_week <= week <= c.start_week + (c.cohorts - 1) * weeks and self._seats_left(c):
-                open_[self._cell(c)] = True
+        open_[book.cell[book.taking(week, self.params.course_weeks) & self._has_seats_left(book)]] = True
         return open_
 
-    def _seats_left(self, c: Contract) -> int:
-        """Simulated seats contract ``c`` can still fill: none once its cycle's budget cannot pay
-        one more trainee (unless its seats were paid for at signing)."""
-        left = c.sim_seats - c.seated
-        if self.params.payment == "per_seat" or left <= 0:
-            return max(left, 0)
-        budget = self._cycle_budget_idr() / self.model.scale - self.committed_idr[c.cycle]
-        return min(left, procurement.affordable_seats(budget, c.price_idr + self.params.allowance_idr))
+    def _has_seats_left(self, book: ContractBook) -> np.ndarray:
+        """Whether each contract can still fill a simulated seat (boolean [contract]): it has
+        simulated seats left and, unless they were paid for at signing, its cycle's budget still
+        pays one more trainee at its price plus the allowance (``procurement.affordable_seats``
+        >= 1)."""
+        left = book.sim_seats - book.seated > 0
+        if self.params.payment == "per_seat" or not left.any():
+            return left
+        budget = self._cycle_budget_idr() / self.model.scale - self.committed_idr[book.cycle]
+        return left & procurement.affords_a_seat(budget, book.price_idr + self.params.allowance_idr)
 
     def _cell(self, c: Contract) -> int:
         return c.region * len(self.model.params.sectors) + c.sector
 
     def _outreach(self, week: int) -> None:
         """Job seekers hear of an open lot in their region and may apply: to the lot of their own
-        sector, or with probability ``other_sector_apply`` to another open lot in the region."""
+        sector, or with probability ``other_sector_apply`` to another open lot in the region.
+
+        Each person's draws for the week are keyed by person (slot 0: hearing, 1: straying to
+        another sector, 2: which one), so the second and third are drawn only for those who hear."""
         open_ = self._open_cells(week)
         if not open_.any():
             return
@@ -619,16 +582,20 @@ class TenderScheme:
         ranked = np.argsort(~by_region, axis=1, kind="stable")  # open sectors first, in order
         arrived = model.people.arrival_week <= week  # the population's intake, as for the voucher
         free = np.flatnonzero((model.state.status == NOT_SELECTED) & (self.applied < 0) & arrived)
+        travel = np.array([r.travel_cost_idr for r in model.params.regions])
+        hearing = p.awareness_weekly * 0.5 ** (travel / p.travel_tolerance_idr)  # by region
+        draws = Draws.of(self.seed, "tender:outreach", week)
+        heard = draws.uniforms(free, 0) < hearing[people.region[free]]
+        free = free[heard]
         region = people.region[free].astype(np.int64)
         sector = people.sector[free].astype(np.int64)
-        draws = Draws.of(self.seed, "tender:outreach", week)
-        u = np.stack([draws.uniforms(free, slot) for slot in range(3)], axis=1)
         own = by_region[region, sector]
-        stray = ~own & (u[:, 1] < p.other_sector_apply) & (count[region] > 0)
-        pick = np.minimum((u[:, 2] * count[region]).astype(np.int64), np.maximum(count[region] - 1, 0))
+        stray = ~own & (draws.uniforms(free, 1) < p.other_sector_apply) & (count[region] > 0)
+        pick = np.minimum(
+            (draws.uniforms(free, 2) * count[region]).astype(np.int64), np.maximum(count[region] - 1, 0)
+        )
         sector = np.where(stray, ranked[region, pick], sector)
-        travel = np.array([r.travel_cost_idr for r in model.params.regions])[region]
-        willing = (own | stray) & (u[:, 0] < p.awareness_weekly * 0.5 ** (travel / p.travel_tolerance_idr))
+        willing = own | stray
         apply = free[willing]
         self.applied[apply] = (region * sectors + sector)[willing]
         self.applied_week[apply] = week
@@ -641,79 +608,114 @@ class TenderScheme:
         """Start the cohorts due this week. Each lot's applicants are ordered by lottery (or queue)
         and the lot's contracts, in the order they were awarded, fill their cohorts from them: each
         cohort up to its contract's target (``procurement.cohort_target``), so empty seats roll
-        over to the contract's next cohort."""
-        p, model = self.params, self.model
-        due = [k for k, c in enumerate(self.contracts) if c.cohort_index(week, p.course_weeks) >= 0]
-        if not due:
+        over to the contract's next cohort. Unless seats were paid at signing, a contract seats
+        only as many of those it takes as the cycle's budget still pays for, the first in that
+        order (the rest keep waiting, but are not offered to the lot's next contract this week)."""
+        p, book = self.params, self._book()
+        index = book.cohort_index(week, p.course_weeks)
+        due = np.flatnonzero(index >= 0)
+        if not due.size:
             return
-        state = model.state
-        waiting = np.flatnonzero((self.applied >= 0) & (state.status == NOT_SELECTED))
-        by_cell = waiting[np.argsort(self.applied[waiting], kind="stable")]
-        bounds = np.searchsorted(self.applied[by_cell], np.arange(self.cells + 1))
-        lottery = Draws.of(self.seed, "tender:seats", week)
-        queues: dict[int, np.ndarray] = {}
-        for k in due:  # contracts, not participants
-            c = self.contracts[k]
-            index = c.cohort_index(week, p.course_weeks)
-            size = max(procurement.cohort_target(c.sim_seats, c.cohorts, index, c.phase) - c.seated, 0)
-            if size == 0:
-                continue
-            cell = self._cell(c)
-            if cell not in queues:
-                queue = by_cell[bounds[cell] : bounds[cell + 1]]
-                if p.seat_rule == "lottery":
-                    queue = lottery.shuffled(queue)
-                else:
-                    queue = queue[np.argsort(self.applied_week[queue], kind="stable")]
-                queues[cell] = queue
-            seated, queues[cell] = queues[cell][:size], queues[cell][size:]
-            self._enrol(k, seated, week)
+        target = procurement.cohort_targets(
+            book.sim_seats[due], book.cohorts[due], index[due], book.phase[due]
+        )
+        size = np.maximum(target - book.seated[due], 0)
+        due, size = due[size > 0], size[size > 0]
+        if not due.size:
+            return
+        queue, queued_cells = self._queues(week, book.cell[due])
+        first, taken = take_from_queues(queued_cells, book.cell[due], size)
+        seats = self._admit(due, taken)
+        if not seats.any():
+            return
+        start = np.repeat(first - np.cumsum(seats) + seats, seats)
+        self._enrol(queue[start + np.arange(start.size)], np.repeat(due, seats), week)
 
-    def _enrol(self, k: int, rows: np.ndarray, week: int) -> None:
-        """Seat ``rows`` (simulated people, in lottery or queue order) in contract ``k``: enrolment,
-        completion draw, payment, the trainees' allowance, contractor's cost. Unless seats were paid
-        at signing, the office seats only as many as the cycle's budget still pays for, the first in
-        that order (the rest keep waiting), promising the full price and the allowance for each.
-        The allowance (``allowance_idr`` per trainee) is paid when seated: booked in the ledger,
-        charged office cost like other cash, and added to each trainee's cash
-        (``LabourMarket.add_cash``)."""
+    def _queues(self, week: int, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The applicants waiting for a seat in ``cells``, one cell after another (ascending), each
+        cell in its seating order: by lottery (each person's uniform of stream ``tender:seats``
+        this week, ties by row) or as a queue (week of application, then row). Returns (rows,
+        their cells)."""
+        state = self.model.state
+        waiting = np.flatnonzero((self.applied >= 0) & (state.status == NOT_SELECTED))
+        wanted = np.zeros(self.cells, dtype=bool)
+        wanted[cells] = True
+        waiting = waiting[wanted[self.applied[waiting]]]
+        cell = self.applied[waiting]
+        if self.params.seat_rule == "lottery":
+            key = Draws.of(self.seed, "tender:seats", week).uniforms(waiting)
+        else:
+            key = self.applied_week[waiting]
+        order = np.lexsort((waiting, key, cell))
+        return waiting[order], cell[order]
+
+    def _admit(self, due: np.ndarray, taken: np.ndarray) -> np.ndarray:
+        """Seats each due contract fills of the ``taken`` applicants it was offered, and its
+        bookkeeping, contract by contract in award order: unless seats were paid at signing, as
+        many as the cycle's budget still pays for (``_commit``), paid at the contract's price
+        (``procurement.contract_payment``); the contractor's cost; the trainees' allowance
+        (``allowance_idr`` each, booked in the ledger and charged office cost like other cash).
+        Returns the seats filled (int64 [due contract])."""
         p, model = self.params, self.model
-        c = self.contracts[k]
-        state, people, courses = model.state, model.people, model.courses
-        if p.payment != "per_seat":
-            rows = rows[: self._commit(c.cycle, c.price_idr, rows.size)]
-        rows = np.sort(rows)
-        if rows.size == 0:
-            return
+        pay_on_seating = p.payment != "per_seat"
+        seats = self._commit_seats(due, taken) if pay_on_seating else taken
+        filled = seats > 0
+        contracts, providers, ledger, scale = self.contracts, model.providers, model.ledger, model.scale
+        for k, n in zip(due[filled].tolist(), seats[filled].tolist(), strict=True):
+            c = contracts[k]  # contracts, not participants
+            c.seated += n
+            if pay_on_seating:
+                self._pay(c, procurement.contract_payment(c.price_idr, n, n, 0, p.payment, p.placement_share))
+            providers[c.provider].book(-c.cost_idr * n * scale)
+            if p.allowance_idr > 0:
+                ledger.record_allowances(p.allowance_idr * n)
+                ledger.charge_admin(p.allowance_idr * n, p.admin_cost_share)
+        self.book.seated[due] += seats
+        return seats
+
+    def _commit_seats(self, due: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+        """``_commit`` of ``wanted`` seats for each contract in ``due``, one after another in that
+        order; returns the seats promised (int64 [due contract]). While a cycle's budget pays for
+        every seat wanted, its promises are summed in one pass (a running sum, in the same order,
+        so the same floating sums); from the first contract it cannot pay in full, one by one."""
+        book, promised = self.book, wanted.copy()
+        budget = self._cycle_budget_idr() / self.model.scale
+        per_seat = book.price_idr[due] + self.params.allowance_idr
+        cycle_of = book.cycle[due]
+        for cycle in np.unique(cycle_of[wanted > 0]).tolist():
+            mine = np.flatnonzero((cycle_of == cycle) & (wanted > 0))
+            running = np.cumsum(np.concatenate(([self.committed_idr[cycle]], wanted[mine] * per_seat[mine])))
+            short = np.floor_divide(budget - running[:-1], per_seat[mine]) < wanted[mine]
+            paid_in_full = int(np.argmax(short)) if short.any() else mine.size
+            self.committed_idr[cycle] = running[paid_in_full]
+            for j in mine[paid_in_full:].tolist():  # the budget binds: contract by contract
+                promised[j] = self._commit(cycle, float(book.price_idr[due[j]]), int(wanted[j]))
+        return promised
+
+    def _enrol(self, rows: np.ndarray, contract: np.ndarray, week: int) -> None:
+        """Seat ``rows`` (simulated people) in ``contract`` (one per row): enrolment, completion
+        draw (keyed by person, ``MarketModel.enrol``), the course's sales, and the allowance
+        added to each trainee's cash (``LabourMarket.add_cash``)."""
+        p, model = self.params, self.model
+        people, book = model.people, self.book
+        course = book.course[contract]
         travel = np.array([r.travel_cost_idr for r in model.params.regions])[people.region[rows]]
-        fit = (people.sector[rows] == c.sector).astype(np.float32)
+        fit = (people.sector[rows] == book.sector[contract]).astype(np.float32)
         p_complete = completion_probability(
             people.motivation[rows],
             np.full(rows.size, p.allowance_idr > 0),
-            c.delivered_quality,
+            book.delivered_quality[contract],
             fit,
-            courses.difficulty[c.course],
+            model.courses.difficulty[course],
             model.params.completion,
             extra_logit=-p.completion_travel * travel / p.travel_tolerance_idr,
         )
-        state.selected_week[rows] = week
-        model.enrol(week, rows, np.full(rows.size, c.course), p.course_weeks, p_complete)
-        self.contract_of[rows] = k
-        c.seated += rows.size
+        model.state.selected_week[rows] = week
+        model.enrol(week, rows, course, p.course_weeks, p_complete)
+        self.contract_of[rows] = contract
         self.week_flows["enrolments"] += rows.size
-        model.record_sales(np.full(rows.size, c.course), np.zeros(rows.size))
-        if p.payment != "per_seat":
-            self._pay(
-                c,
-                procurement.contract_payment(
-                    c.price_idr, rows.size, rows.size, 0, p.payment, p.placement_share
-                ),
-            )
-        model.providers[c.provider].book(-c.cost_idr * rows.size * model.scale)
+        model.record_sales(course, np.zeros(rows.size))
         if p.allowance_idr > 0:
-            allowances = p.allowance_idr * rows.size
-            model.ledger.record_allowances(allowances)
-            model.ledger.charge_admin(allowances, p.admin_cost_share)
             model.labour.add_cash(rows, p.allowance_idr)
 
     def _finish_cohorts(self, week: int) -> None:
@@ -722,7 +724,7 @@ class TenderScheme:
         provider too: ``_delivery_cost``)."""
         model = self.model
         done = model.end_courses(week, FINISHED)
-        delivered = np.array([c.delivered_quality for c in self.contracts])[self.contract_of[done]]
+        delivered = self._book().delivered_quality[self.contract_of[done]]
         model.complete(week, done, delivered, mode=OFFLINE)
         for k, n in zip(*np.unique(self.contract_of[done], return_counts=True), strict=True):
             self.contracts[k].completed += int(n)
@@ -736,16 +738,14 @@ class TenderScheme:
         The record the office keeps for past performance is what it can see: the delivered quality
         of an inspected contract, the declared quality of one it did not inspect; a contractor with
         several contracts ending in the week is recorded at their mean, weighted by real seats."""
-        p, model = self.params, self.model
-        ending = [k for k, c in enumerate(self.contracts) if c.end_week == week]
+        p, model, book = self.params, self.model, self._book()
+        ending = np.flatnonzero(book.end_week == week).tolist()
+        placed = self._placed(ending) if p.payment == "outcome" else []
         seen: dict[int, list[float]] = {}  # provider -> [sum of seats x quality seen, seats]
-        for k in ending:  # contracts, not participants
+        for j, k in enumerate(ending):  # contracts, not participants
             c = self.contracts[k]
             if p.payment == "outcome":
-                trained = np.flatnonzero((self.contract_of == k) & (model.state.courses_completed > 0))
-                self._pay(
-                    c, p.placement_share * c.price_idr * np.count_nonzero(model.labour.employed[trained])
-                )
+                self._pay(c, p.placement_share * c.price_idr * placed[j])
             if c.inspected:
                 self._charge_penalty(c, p.penalty_idr * c.shading**2 * c.seated)
             total = seen.setdefault(c.provider, [0.0, 0.0])
@@ -755,11 +755,18 @@ class TenderScheme:
             self.record_quality[provider] = quality_seats / seats
         if not ending:
             return
-        still_running = {self._cell(c): None for c in self.contracts if c.end_week > week}
-        ended = [self._cell(self.contracts[k]) for k in ending]
-        closed = np.array([cell for cell in dict.fromkeys(ended) if cell not in still_running])
+        closed = np.setdiff1d(book.cell[ending], book.cell[book.end_week > week])
         waiting = np.flatnonzero(np.isin(self.applied, closed) & (model.state.status == NOT_SELECTED))
         self.applied[waiting] = -1
+
+    def _placed(self, ending: list[int]) -> list[int]:
+        """Trainees of each contract in ``ending`` who completed their course and are employed."""
+        model = self.model
+        contract = np.full(len(self.contracts) + 1, -1, dtype=np.int64)  # last: nobody's
+        contract[ending] = np.arange(len(ending))
+        trained = (model.state.courses_completed > 0) & model.labour.employed.astype(bool)
+        of = contract[self.contract_of[trained]]
+        return np.bincount(of[of >= 0], minlength=len(ending)).tolist()
 
     def _charge_penalty(self, c: Contract, amount_idr: float) -> None:
         """An inspected contractor pays back ``amount_idr`` (simulated IDR): penalty_idr x
@@ -782,3 +789,10 @@ class TenderScheme:
         model.courses.net_revenue_idr[c.course] += amount_idr
         model.providers[c.provider].book(amount_idr * model.scale)
         self.week_flows["payments_idr"] += amount_idr
+
+
+def _rate(employed: np.ndarray, group: np.ndarray) -> float:
+    """Share of ``group`` (boolean [row]) employed (``employed``: 0/1 or boolean [row]), NaN for
+    an empty group: the mean of employed over the group, counted rather than gathered."""
+    n = np.count_nonzero(group)
+    return np.count_nonzero(employed & group) / n if n else float("nan")

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.config.streams import stream
+from simulation.config.streams import streams
 from simulation.rules import procurement
 
 if TYPE_CHECKING:
@@ -239,10 +239,8 @@ class TenderSupply:
         model, sectors = self.model, len(self.model.params.sectors)
         cells = np.repeat(np.arange(entrants.size), entrants)
         index = np.arange(cells.size) - np.repeat(np.cumsum(entrants) - entrants, entrants)
-        rngs = [
-            stream(self.scheme.seed, "tender:entry", cycle, int(c), int(k))
-            for c, k in zip(cells, index, strict=True)
-        ]
+        keys = np.stack([np.full(cells.size, cycle), cells, index], axis=1)
+        rngs = streams(self.scheme.seed, "tender:entry", keys)  # stream(seed, name, cycle, c, k) each
         ids = model.add_centre_entrants(self.tier, cells // sectors, cells % sectors, rngs)
         cost = self.params.entry.cost_idr
         for i in ids:  # organisations, not participants
