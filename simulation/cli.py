@@ -368,13 +368,14 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     staging = outputs.start_output(out_dir, unique=args.out is None)
     try:
         progress = not args.no_progress and sys.stderr.isatty()
-        from simulation.reporting.outputs import write_results
-        from simulation.runner import match_spending, run_scenario
+        with _cluster_starting(args.workers) as starting:  # while this process imports and pilots
+            from simulation.reporting.outputs import write_results
+            from simulation.runner import match_spending, run_scenario
 
-        match = None
-        if args.equal_spending:
-            scenario, match = match_spending(scenario, args.schemes, progress=progress)
-        with _local_cluster(args.workers) as client:
+            match = None
+            if args.equal_spending:
+                scenario, match = match_spending(scenario, args.schemes, progress=progress)
+            client = None if starting is None else starting.result()
             result = run_scenario(
                 scenario, args.schemes, progress=progress, replications=args.replications, client=client
             )
@@ -397,17 +398,34 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 @contextlib.contextmanager
 def _local_cluster(workers: int | None):
     """A local Dask cluster of ``workers`` processes for the block (None: run in this process)."""
+    with _cluster_starting(workers) as starting:
+        yield None if starting is None else starting.result()
+
+
+@contextlib.contextmanager
+def _cluster_starting(workers: int | None):
+    """A local Dask cluster of ``workers`` processes, started in a background thread for the block:
+    yields a future of its client (None without workers), so that this process imports and loads
+    what it needs while the workers start (a few seconds each way). Closed when the block ends."""
     if not workers:
         yield None
         return
-    from simulation.experiments.execute import dask_client
+    from concurrent.futures import ThreadPoolExecutor
 
-    client = dask_client(workers)
-    try:
-        yield client
-    finally:
-        client.close()
-        client.cluster.close()
+    def start():
+        from simulation.experiments.execute import dask_client
+
+        return dask_client(workers)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="dask-start") as pool:
+        starting = pool.submit(start)
+        try:
+            yield starting
+        finally:
+            if starting.exception() is None:  # waits for the start if the block ended first
+                client = starting.result()
+                client.close()
+                client.cluster.close()
 
 
 def _paired_experiment(
