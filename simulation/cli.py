@@ -368,24 +368,28 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     staging = outputs.start_output(out_dir, unique=args.out is None)
     try:
         progress = not args.no_progress and sys.stderr.isatty()
-        with _cluster_starting(args.workers) as starting:  # while this process imports and pilots
+        with _cluster_starting(args.workers) as cluster:  # starts while this process imports
             from simulation.reporting.outputs import write_results
             from simulation.runner import match_spending, run_scenario
 
             match = None
             if args.equal_spending:
                 scenario, match = match_spending(scenario, args.schemes, progress=progress)
-            client = None if starting is None else starting.result()
+            client = None if cluster is None else cluster.client()
             result = run_scenario(
                 scenario, args.schemes, progress=progress, replications=args.replications, client=client
             )
-        command = ["run.py", *argv]
-        record = outputs.provenance(scenario, result.seed, command, start, result.schemes, args.replications)
-        if args.workers:
-            record["workers"] = args.workers  # where the replications ran; not needed to rerun
-        if match is not None:
-            record["spending"] = match.as_dict()
-        written = write_results(result, out_dir, record, unique=args.out is None, staging=staging)
+            if cluster is not None:
+                cluster.close_soon()  # while the results are written
+            command = ["run.py", *argv]
+            record = outputs.provenance(
+                scenario, result.seed, command, start, result.schemes, args.replications
+            )
+            if args.workers:
+                record["workers"] = args.workers  # where the replications ran; not needed to rerun
+            if match is not None:
+                record["spending"] = match.as_dict()
+            written = write_results(result, out_dir, record, unique=args.out is None, staging=staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # gone already if published
     print(format_table(result))
@@ -398,34 +402,61 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 @contextlib.contextmanager
 def _local_cluster(workers: int | None):
     """A local Dask cluster of ``workers`` processes for the block (None: run in this process)."""
-    with _cluster_starting(workers) as starting:
-        yield None if starting is None else starting.result()
+    with _cluster_starting(workers) as cluster:
+        yield None if cluster is None else cluster.client()
 
 
-@contextlib.contextmanager
-def _cluster_starting(workers: int | None):
-    """A local Dask cluster of ``workers`` processes, started in a background thread for the block:
-    yields a future of its client (None without workers), so that this process imports and loads
-    what it needs while the workers start (a few seconds each way). Closed when the block ends."""
-    if not workers:
-        yield None
-        return
-    from concurrent.futures import ThreadPoolExecutor
+class _BackgroundCluster:
+    """A local Dask cluster started, and closed, in a background thread, so that this process
+    imports, loads and writes meanwhile (each takes a few seconds)."""
 
-    def start():
+    def __init__(self, workers: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="dask")
+        self._start = self._pool.submit(self._started, workers)
+        self._closing = False
+
+    @staticmethod
+    def _started(workers: int):
         from simulation.experiments.execute import dask_client
 
         return dask_client(workers)
 
-    with ThreadPoolExecutor(1, thread_name_prefix="dask-start") as pool:
-        starting = pool.submit(start)
-        try:
-            yield starting
-        finally:
-            if starting.exception() is None:  # waits for the start if the block ended first
-                client = starting.result()
-                client.close()
-                client.cluster.close()
+    def client(self):
+        """The client, once the cluster has started (raises what the start raised)."""
+        return self._start.result()
+
+    def close_soon(self) -> None:
+        """Close the cluster in the background (after its start, if that succeeded)."""
+        if not self._closing:
+            self._closing = True
+            self._pool.submit(self._close)
+
+    def _close(self) -> None:
+        if self._start.exception() is None:
+            client = self._start.result()
+            client.close()
+            client.cluster.close()
+
+    def wait(self) -> None:
+        """Wait until the cluster is closed."""
+        self.close_soon()
+        self._pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _cluster_starting(workers: int | None):
+    """A :class:`_BackgroundCluster` of ``workers`` processes for the block (None without workers),
+    closed when the block ends at the latest."""
+    if not workers:
+        yield None
+        return
+    cluster = _BackgroundCluster(workers)
+    try:
+        yield cluster
+    finally:
+        cluster.wait()
 
 
 def _paired_experiment(
@@ -455,12 +486,15 @@ def _paired_experiment(
     out_dir = args.out or outputs.default_out_dir(f"{scenario.name}-{folder}")
     staging = outputs.start_output(out_dir, unique=args.out is None)
     try:
-        with _local_cluster(args.workers) as client:
+        with _cluster_starting(args.workers) as cluster:
             progress = not args.no_progress and sys.stderr.isatty()
+            client = None if cluster is None else cluster.client()
             result = run(raw, source, scenario.seed, client, progress)
-        command = ["run.py", *argv]
-        base = outputs.provenance(scenario, scenario.seed, command, start, schemes, args.replications)
-        written = write(result, out_dir, {**base, **record(result)}, args.out is None, staging)
+            if cluster is not None:
+                cluster.close_soon()  # while the results are written
+            command = ["run.py", *argv]
+            base = outputs.provenance(scenario, scenario.seed, command, start, schemes, args.replications)
+            written = write(result, out_dir, {**base, **record(result)}, args.out is None, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     print(show(result))

@@ -73,11 +73,11 @@ def run_scenario(
     summary["undefined"] = {name: undefined(metrics) for name, metrics in summary["schemes"].items()}
     if len(schemes) > 1:
         summary["difference"] = paired_difference(summary["schemes"])
-    if replications > 0:
-        runs = _replications(scenario, schemes, seeds, pending, client, progress)
-        summary["replications"] = {"seeds": seeds, **summarise_replications(runs)}
     timeseries = pd.DataFrame([row for m in models.values() for row in m.records])
     courses = pd.concat([course_table(m) for m in models.values()], ignore_index=True)
+    if replications > 0:  # last: on Dask, the tables above are built while the workers run
+        runs = _replications(scenario, schemes, seeds, pending, client, progress)
+        summary["replications"] = {"seeds": seeds, **summarise_replications(runs)}
     return RunResult(scenario, seed, summary, timeseries, courses, models)
 
 
