@@ -21,19 +21,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulation.config.scenario import ScenarioError, load_scenario, read_yaml, scenario_dir
-from simulation.reporting.outputs import (
-    DiskFull,
-    OutputError,
-    default_out_dir,
-    is_disk_full,
-    now_iso,
-    provenance,
-    start_output,
-)
-
 if TYPE_CHECKING:
     from simulation.runner import RunResult
+
+# Heavy modules (pydantic, numpy, pandas, Mesa, Dask) are imported inside the commands that use
+# them, so that --help, list and check start in a fraction of a second (benchmarks/bench_cli.py).
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_RUNS_FAILED = 0, 1, 2, 3
 EXIT_DIFFERS = 4  # rerun: the summary reproduced differs from the recorded one
@@ -74,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compare at equal realised spending: a pilot run measures what each scheme spends and "
         "every budget is scaled to the smallest spender's (recorded in provenance.json)",
+    )
+    run.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="K",
+        help="run the replications on a local Dask cluster of K processes (same results as without; "
+        "needs --replications)",
     )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     check = sub.add_parser("check", help="validate a scenario without running it")
@@ -279,24 +278,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             "app": cmd_app,
         }
         return commands[args.command](args, argv)
-    except (BadInput, ScenarioError, OutputError) as err:
+    except BadInput as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt as err:
         print(_interrupted(argv[0] if argv else "", err), file=sys.stderr)
         return EXIT_INTERRUPTED
-    except OSError as err:
-        if not is_disk_full(err):
-            traceback.print_exc()
-            print("internal error: please report it with the scenario file", file=sys.stderr)
-            return EXIT_INTERNAL
+    except Exception as err:  # noqa: BLE001  (each kind is told apart in _failed)
+        return _failed(err)
+
+
+def _failed(err: Exception) -> int:
+    """Report an exception that ended a command and return the exit code: a bad scenario or output
+    folder is the user's (exit 2, one paragraph); a full disk is said in one line (exit 1); anything
+    else is a bug (exit 1, with the traceback). Called inside the ``except`` block; the classes are
+    imported here so that ``--help`` and ``list`` do not load pydantic or the output writer."""
+    from simulation.config.reading import ScenarioError
+    from simulation.reporting.outputs import DiskFull, OutputError, is_disk_full
+
+    if isinstance(err, ScenarioError | OutputError):
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if isinstance(err, OSError) and is_disk_full(err):
         message = str(err) if isinstance(err, DiskFull) else f"{err.filename or 'writing'}: {err.strerror}"
         print(f"error: {message}", file=sys.stderr)
         return EXIT_INTERNAL
-    except Exception:  # an internal error: show it, it is a bug
-        traceback.print_exc()
-        print("internal error: please report it with the scenario file", file=sys.stderr)
-        return EXIT_INTERNAL
+    traceback.print_exc()  # an internal error: show it, it is a bug
+    print("internal error: please report it with the scenario file", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def _interrupted(command: str, err: KeyboardInterrupt) -> str:
@@ -313,6 +322,8 @@ def _interrupted(command: str, err: KeyboardInterrupt) -> str:
 
 
 def _load(args: argparse.Namespace):
+    from simulation.config.scenario import load_scenario  # pydantic: not for list or --help
+
     scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, size=args.size, weeks=args.weeks)
     if getattr(args, "schemes", None):
         unknown = [s for s in args.schemes if s not in scenario.scheme_names]
@@ -334,6 +345,8 @@ def cmd_check(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
+    from simulation.config.reading import ScenarioError, read_yaml, scenario_dir
+
     for path in sorted(scenario_dir().glob("*.yaml")):
         try:
             description = read_yaml(path).get("description", "")
@@ -344,26 +357,39 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
-    start = now_iso()
+    from simulation.reporting import outputs
+
+    if args.workers and not args.replications:
+        raise BadInput("--workers runs the replications on a local Dask cluster: give --replications N too")
+    start = outputs.now_iso()
     scenario = _load(args)
-    out_dir = args.out or default_out_dir(scenario.name)
-    staging = start_output(out_dir, unique=args.out is None)  # an unwritable --out: exit 2 before simulating
+    out_dir = args.out or outputs.default_out_dir(scenario.name)
+    # An unwritable --out: exit 2 before simulating.
+    staging = outputs.start_output(out_dir, unique=args.out is None)
     try:
         progress = not args.no_progress and sys.stderr.isatty()
-        from simulation.reporting.outputs import write_results
-        from simulation.runner import match_spending, run_scenario
+        with _cluster_starting(args.workers) as cluster:  # starts while this process imports
+            from simulation.reporting.outputs import write_results
+            from simulation.runner import match_spending, run_scenario
 
-        match = None
-        if args.equal_spending:
-            scenario, match = match_spending(scenario, args.schemes, progress=progress)
-        result = run_scenario(
-            scenario, schemes=args.schemes, progress=progress, replications=args.replications
-        )
-        command = ["run.py", *argv]
-        record = provenance(scenario, result.seed, command, start, result.schemes, args.replications)
-        if match is not None:
-            record["spending"] = match.as_dict()
-        written = write_results(result, out_dir, record, unique=args.out is None, staging=staging)
+            match = None
+            if args.equal_spending:
+                scenario, match = match_spending(scenario, args.schemes, progress=progress)
+            client = None if cluster is None else cluster.client()
+            result = run_scenario(
+                scenario, args.schemes, progress=progress, replications=args.replications, client=client
+            )
+            if cluster is not None:
+                cluster.close_soon()  # while the results are written
+            command = ["run.py", *argv]
+            record = outputs.provenance(
+                scenario, result.seed, command, start, result.schemes, args.replications
+            )
+            if args.workers:
+                record["workers"] = args.workers  # where the replications ran; not needed to rerun
+            if match is not None:
+                record["spending"] = match.as_dict()
+            written = write_results(result, out_dir, record, unique=args.out is None, staging=staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # gone already if published
     print(format_table(result))
@@ -376,17 +402,61 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 @contextlib.contextmanager
 def _local_cluster(workers: int | None):
     """A local Dask cluster of ``workers`` processes for the block (None: run in this process)."""
+    with _cluster_starting(workers) as cluster:
+        yield None if cluster is None else cluster.client()
+
+
+class _BackgroundCluster:
+    """A local Dask cluster started, and closed, in a background thread, so that this process
+    imports, loads and writes meanwhile (each takes a few seconds)."""
+
+    def __init__(self, workers: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="dask")
+        self._start = self._pool.submit(self._started, workers)
+        self._closing = False
+
+    @staticmethod
+    def _started(workers: int):
+        from simulation.experiments.execute import dask_client
+
+        return dask_client(workers)
+
+    def client(self):
+        """The client, once the cluster has started (raises what the start raised)."""
+        return self._start.result()
+
+    def close_soon(self) -> None:
+        """Close the cluster in the background (after its start, if that succeeded)."""
+        if not self._closing:
+            self._closing = True
+            self._pool.submit(self._close)
+
+    def _close(self) -> None:
+        if self._start.exception() is None:
+            client = self._start.result()
+            client.close()
+            client.cluster.close()
+
+    def wait(self) -> None:
+        """Wait until the cluster is closed."""
+        self.close_soon()
+        self._pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _cluster_starting(workers: int | None):
+    """A :class:`_BackgroundCluster` of ``workers`` processes for the block (None without workers),
+    closed when the block ends at the latest."""
     if not workers:
         yield None
         return
-    from simulation.experiments.execute import dask_client
-
-    client = dask_client(workers)
+    cluster = _BackgroundCluster(workers)
     try:
-        yield client
+        yield cluster
     finally:
-        client.close()
-        client.cluster.close()
+        cluster.wait()
 
 
 def _paired_experiment(
@@ -406,20 +476,25 @@ def _paired_experiment(
     process or on a local Dask cluster (``--workers``), ``write(result, out_dir, provenance,
     unique, staging)`` atomically into results/<scenario>-``folder``-<time> (or ``--out``), with
     ``record(result)`` added to the provenance, then print ``show(result)``."""
-    start = now_iso()
+    from simulation.reporting import outputs
+
+    start = outputs.now_iso()
     scenario = _load(args)  # the user's file, overrides, seed, size and weeks: exit 2 if bad
     raw = scenario.model_dump(mode="json")
     source = str(args.scenario)
     check(raw, source)
-    out_dir = args.out or default_out_dir(f"{scenario.name}-{folder}")
-    staging = start_output(out_dir, unique=args.out is None)
+    out_dir = args.out or outputs.default_out_dir(f"{scenario.name}-{folder}")
+    staging = outputs.start_output(out_dir, unique=args.out is None)
     try:
-        with _local_cluster(args.workers) as client:
+        with _cluster_starting(args.workers) as cluster:
             progress = not args.no_progress and sys.stderr.isatty()
+            client = None if cluster is None else cluster.client()
             result = run(raw, source, scenario.seed, client, progress)
-        command = ["run.py", *argv]
-        base = provenance(scenario, scenario.seed, command, start, schemes, args.replications)
-        written = write(result, out_dir, {**base, **record(result)}, args.out is None, staging)
+            if cluster is not None:
+                cluster.close_soon()  # while the results are written
+            command = ["run.py", *argv]
+            base = outputs.provenance(scenario, scenario.seed, command, start, schemes, args.replications)
+            written = write(result, out_dir, {**base, **record(result)}, args.out is None, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     print(show(result))
@@ -471,6 +546,7 @@ def cmd_variants(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace, argv: list[str]) -> int:
+    from simulation.config.reading import ScenarioError
     from simulation.experiments import experiment as ex
 
     if args.list:
@@ -663,8 +739,9 @@ def cmd_rerun(args: argparse.Namespace, argv: list[str]) -> int:
     import json
 
     from simulation.config.scenario import validate
+    from simulation.reporting import outputs
 
-    start = now_iso()
+    start = outputs.now_iso()
     folder = Path(args.folder)
     recorded = _read_provenance(folder)
     summary_path = folder / "summary.json"
@@ -688,7 +765,7 @@ def cmd_rerun(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"note: {note}", flush=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = args.out or folder.parent / f"{folder.name}-rerun-{stamp}"
-    staging = start_output(out_dir, unique=args.out is None)
+    staging = outputs.start_output(out_dir, unique=args.out is None)
     try:
         from simulation.reporting.outputs import write_results
         from simulation.runner import run_scenario
@@ -700,7 +777,7 @@ def cmd_rerun(args: argparse.Namespace, argv: list[str]) -> int:
             progress=not args.no_progress and sys.stderr.isatty(),
             replications=recorded["replications"],
         )
-        record = provenance(
+        record = outputs.provenance(
             scenario, result.seed, ["run.py", *argv], start, result.schemes, recorded["replications"]
         )
         record["rerun_of"] = str(folder)

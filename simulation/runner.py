@@ -46,6 +46,7 @@ def run_scenario(
     seed: int | None = None,
     progress: bool = False,
     replications: int = 0,
+    client: Any = None,
 ) -> RunResult:
     """Build the world once and run each scheme on it with common random numbers.
 
@@ -53,10 +54,15 @@ def run_scenario(
     more the summary has a ``difference`` block (each scheme minus the first, paired on the same
     world). ``replications`` > 0 adds a ``replications`` block: means, standard deviations and
     95% confidence intervals of every metric and every paired difference over that many further
-    seeds derived from the root seed (numpy SeedSequence).
+    seeds derived from the root seed (numpy SeedSequence). With a ``distributed.Client`` the
+    replications run on its workers (submitted first, so that they run while this process runs
+    the root seed, whose models it keeps); the block is the same as in-process, value for value,
+    since each replication is a pure function of the scenario, the schemes and its seed.
     """
     seed = scenario.seed if seed is None else seed
     schemes = list(schemes or scenario.scheme_names)
+    seeds = replication_seeds(seed, replications) if replications > 0 else []
+    pending = [client.submit(replicate, scenario, schemes, s, pure=False) for s in seeds] if client else []
     world = build_world(scenario, seed)
     models = run_schemes(world, schemes, progress)
     summary: dict[str, Any] = {
@@ -69,15 +75,34 @@ def run_scenario(
     summary["undefined"] = {name: undefined(metrics) for name, metrics in summary["schemes"].items()}
     if len(schemes) > 1:
         summary["difference"] = paired_difference(summary["schemes"])
-    if replications > 0:
-        seeds = replication_seeds(seed, replications)
-        runs = [
-            replicate(scenario, schemes, s) for s in tqdm(seeds, desc="replications", disable=not progress)
-        ]
-        summary["replications"] = {"seeds": seeds, **summarise_replications(runs)}
     timeseries = pd.DataFrame([row for m in models.values() for row in m.records])
     courses = pd.concat([course_table(m) for m in models.values()], ignore_index=True)
+    if replications > 0:  # last: on Dask, the tables above are built while the workers run
+        runs = _replications(scenario, schemes, seeds, pending, client, progress)
+        summary["replications"] = {"seeds": seeds, **summarise_replications(runs)}
     return RunResult(scenario, seed, summary, timeseries, courses, models)
+
+
+def _replications(
+    scenario: Scenario, schemes: list[str], seeds: list[int], pending: list, client: Any, progress: bool
+) -> list[dict[str, dict]]:
+    """Each seed's {scheme: metrics}, in the seeds' order: run here, one after another, or
+    gathered from the futures ``pending`` on ``client``."""
+    bar = tqdm(total=len(seeds), desc="replications", disable=not progress)
+    try:
+        if client is None:
+            runs = []
+            for s in seeds:
+                runs.append(replicate(scenario, schemes, s))
+                bar.update()
+            return runs
+        from distributed import as_completed
+
+        for _ in as_completed(pending):
+            bar.update()
+        return client.gather(pending)
+    finally:
+        bar.close()
 
 
 @dataclass(frozen=True)

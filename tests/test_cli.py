@@ -438,6 +438,35 @@ def test_list_shows_bundled_scenarios_with_descriptions(capsys):
         assert description in lines[path.stem]
 
 
+# Loaded by no command that only reads: the libraries of the simulation, its figures and Dask.
+HEAVY = ("numpy", "pandas", "mesa", "matplotlib", "dask", "distributed", "numba", "scipy")
+
+
+def imported_by(*argv: str) -> set[str]:
+    """The top-level modules ``python run.py ARGV`` imports (read from ``-X importtime``)."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "run.py", *argv], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = (
+        line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")
+    )
+    return {name.split(".")[0] for name in names}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("--help",), ("list",), ("run", "--help"), ("check", "scenarios/prakerja_2020.yaml")],
+    ids=["help", "list", "run-help", "check"],
+)
+def test_commands_that_only_read_load_no_heavy_library(argv):
+    loaded = imported_by(*argv)
+    assert "simulation" in loaded  # the reading worked
+    assert sorted(loaded & set(HEAVY)) == []
+    if argv[0] != "check":  # only check needs the scenario's schema
+        assert "pydantic" not in loaded
+
+
 # --------------------------------------------------------------------------- bad input (exit 2)
 
 

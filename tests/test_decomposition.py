@@ -217,3 +217,13 @@ def test_removing_shading_and_cash_does_what_it_says(tiny_both):
     assert plain["voucher"]["mean_shading"] == 0.0 and plain["tender"]["mean_shading"] == 0.0
     cashless = run_configuration(raw, "tiny", factors["cash_payments"].overrides, 1, dec.SCHEMES, metrics)
     assert cashless["voucher"]["cash_paid_idr"] == 0.0 and cashless["tender"]["cash_paid_idr"] == 0.0
+
+
+def test_decompose_on_dask_workers_gives_the_in_process_tables(both_file, tmp_path, capsys):
+    import simulation.cli as cli
+
+    args = ["decompose", str(both_file), *SMALL, "--replications", "2", "--no-progress"]
+    assert cli.main([*args, "--out", str(tmp_path / "here")]) == 0, capsys.readouterr().err
+    assert cli.main([*args, "--workers", "2", "--out", str(tmp_path / "dask")]) == 0, capsys.readouterr().err
+    for name in ("decomposition.csv", "runs.csv"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name

@@ -58,3 +58,27 @@ def test_cli_replications_write_the_block_and_the_comparison_figure(tmp_path, ca
     assert summary["replications"]["n"] == 2 and "tender - voucher" in summary["difference"]
     assert (out / "figures" / "comparison.png").stat().st_size > 0
     assert "tender - voucher" in printed and "over 2 replications" in printed
+
+
+def test_replications_on_dask_workers_give_the_in_process_summary(both_file, tmp_path, capsys):
+    """``--workers 2`` runs the replications on a local Dask cluster (the root seed stays in this
+    process): summary.json is the in-process one, value for value, and the provenance says where
+    the replications ran."""
+    args = ["run", str(both_file), "--size", "200", "--weeks", "12", "--replications", "3", "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "here")]) == 0, capsys.readouterr().err
+    assert main([*args, "--workers", "2", "--out", str(tmp_path / "dask")]) == 0, capsys.readouterr().err
+    here = json.loads((tmp_path / "here" / "summary.json").read_text())
+    dask = json.loads((tmp_path / "dask" / "summary.json").read_text())
+    assert dask["replications"]["n"] == 3
+    assert dask["replications"] == here["replications"]
+    assert dask == here
+    assert json.loads((tmp_path / "dask" / "provenance.json").read_text())["workers"] == 2
+
+
+def test_workers_without_replications_is_refused_before_anything_runs(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["run", str(TINY), "--workers", "2", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--workers" in err and "--replications N" in err
+    assert not out.exists()
