@@ -26,6 +26,7 @@ from simulation.config.scenario import apply_override, read_yaml, validate
 from simulation.experiments.spec import RunSpec, SweepSpec, design, fingerprint
 from simulation.experiments.store import ResultStore, StoreError, encode_run
 from simulation.reporting.outputs import DiskFull, git_commit, is_disk_full, now_iso, package_versions
+from simulation.rules import parallel
 from simulation.runner import run_scenario
 
 
@@ -486,7 +487,12 @@ def dask_client(
             ) from None
     # Dask's nannies set MALLOC_TRIM_THRESHOLD_, which fixes glibc's mmap threshold: every large
     # numpy temporary is then mapped and unmapped afresh, and a run takes ~1.6x as long. Unset it.
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+    # Each worker process runs its model's kernels and schemes on threads
+    # (simulation.rules.parallel): share the cores out between the workers, not each take them all.
+    threads = str(max(1, parallel.threads() // (workers or parallel.threads())))
+    environ = "distributed.nanny.pre-spawn-environ"
+    spawned = {f"{environ}.MALLOC_TRIM_THRESHOLD_": None, f"{environ}.NUMBA_NUM_THREADS": threads}
+    with dask.config.set(spawned):
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
