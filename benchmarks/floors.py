@@ -15,9 +15,10 @@ floor's, on the same inputs in the same process, says how far the kernel is from
   the four employment arrays and liquidity, and the four endline counters in the endline window.
   It takes (start, stop) as the kernel does, so that ``over_blocks`` runs it on the same threads.
 * Shopping (``kernels.choose_courses``, called by ``choice.shop`` once per block of shoppers):
-  one Philox block per shopper, one SplitMix64 output per slot and one for waiting; reads the
-  per-shopper arrays and the options [n, slots], writes the picks. The per-course tallies and
-  table look-ups are model work.
+  one Philox block per shopper, one SplitMix64 output per shown slot (the kernel draws for the
+  feasible ones, a subset the floor cannot tell without model arithmetic) and one for waiting;
+  reads the per-shopper arrays and the options [n, slots], writes the picks. The per-course
+  tallies and table look-ups are model work.
 
 Used by ``bench_scale.py``; nothing here is part of the model.
 """
@@ -110,9 +111,11 @@ def shopping_floor(
     outside: np.ndarray,
     provider_share: np.ndarray,
 ) -> np.ndarray:  # pragma: no cover - compiled
-    """Per shopper: one Philox block (``person_seeds``), one SplitMix64 uniform per slot and one
-    for waiting (``slot_uniform``), as ``choose_courses`` draws them; the pick is the shown slot
-    with the largest uniform if it beats waiting's (no utilities, no tallies)."""
+    """Per shopper: one Philox block (``person_seeds``), one SplitMix64 uniform per shown slot
+    and one for waiting (``slot_uniform``), as ``choose_courses`` draws them (it draws for the
+    feasible slots only: which are feasible is model arithmetic, so the floor draws for every
+    shown one, at least as many); the pick is the shown slot with the largest uniform if it
+    beats waiting's (no utilities, no tallies)."""
     n, width = options.shape
     picks = np.empty(n, dtype=np.int64)
     k0, k1 = np.int64(key[0]), np.int64(key[1])
@@ -122,9 +125,10 @@ def shopping_floor(
         total += provider_share[i]
         best, pick = 0.0, -1
         for j in range(width):
-            u = slot_uniform(seed, j)
-            if options[i, j] >= 0 and u > best:
-                best, pick = u, j
+            if options[i, j] >= 0:
+                u = slot_uniform(seed, j)
+                if u > best:
+                    best, pick = u, j
         if total != total:
             pick = -2
         picks[i] = pick if best > slot_uniform(wait_seed, 0) else -1

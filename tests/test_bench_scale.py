@@ -168,7 +168,7 @@ def test_floors_run_on_a_tiny_captured_week(bench, monkeypatch, tmp_path):
     assert set(inputs.labour) == {"voucher"} and inputs.shopping["voucher"]["shoppers"] > 0
     n, saved = inputs.labour["voucher"]
     args = bench.loaded(saved)
-    assert n == len(model.labour.rows) and args[0] == 2
+    assert n == model.labour.n and args[0] == 2
     result = bench.measure_floors(inputs, ["voucher"], repeats=1)
     labour, shopping = result["labour"]["voucher"], result["shopping"]["voucher"]
     assert labour["rows"] == n and labour["week"] == 2 and labour["ratio"] > 0
