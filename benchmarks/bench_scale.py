@@ -13,20 +13,31 @@ the scenario at that size, ``run_scenario`` (builds the world, runs each scheme,
 writes the results folder with its figures (``write_results``, into a temporary folder). Its
 peak resident memory (``ru_maxrss``) belongs to that tier alone.
 
-**Phases.** The child times each phase: ``imports``, ``world`` (``load_scenario`` and
-``build_world``), per scheme ``setup`` (the model) and every weekly component of ``COMPONENTS``
-(each method wrapped in the child only, nothing in ``simulation/`` is edited), ``metrics`` (what
-``run_scenario`` does after the weeks), ``outputs`` and ``figures`` (``write_results``), and
-``other``, the rest, so that the phases add up to the total. Every row is exclusive time: a
-component nested in another (``shop/choice.shop/kernel`` inside ``shop/choice.shop`` inside
-``shop``) is counted in its own row only.
+**Phases.** The child runs the schemes one after the other (``run_schemes`` sees one thread; the
+kernels' blocks still use every core) and times each phase: ``imports``, ``world``
+(``load_scenario`` and ``build_world``), per scheme ``setup`` (the model) and every weekly
+component of ``COMPONENTS`` (each method wrapped in the child only, nothing in ``simulation/`` is
+edited; only what runs on the scheme's own thread: the kernels' blocks run on pool threads),
+``metrics`` (what ``run_scenario`` does after the weeks), ``outputs`` and ``figures``
+(``write_results``), and ``other``, the rest, so that the phases add up to the total. Every row
+is exclusive time: a component nested in another (``shop/choice.shop`` inside ``shop``) is
+counted in its own row only.
 
-**Floors** (``benchmarks/floors.py``). The inputs of the labour kernel in the middle week of the
-run and of the week's largest call of the shopping kernel are saved during the run (to disk, so
-that memory is not inflated; the time taken is reported apart and not counted); after the
-outputs, the kernels run again on them, best of ``--repeats``, against floor kernels that draw
-the same random numbers and stream the same bytes but do no model arithmetic. ratio = achieved
-throughput / floor throughput (1.0 = at the floor).
+**At once.** Then, with every wrapper removed, the same scenario is loaded and ``run_scenario``
+run again as a user runs it, the schemes at once on threads: ``schemes_at_once_s`` is its world
+(with the loading) + runs, next to ``total_s`` (the same, one after the other, from the phases),
+and against the goals at national scale (both schemes at once <= 30 s, world + voucher alone <=
+15 s). It runs second, so its kernels are already loaded: the first calls' cost is in the phases.
+
+**Floors** (``benchmarks/floors.py``). The arguments of the labour step's
+``over_blocks(employment_block, n, ...)`` in the middle week and of the voucher's largest
+``shop`` call are saved during the run (to disk, so that memory is not inflated; the time taken
+is reported apart and not counted). After the outputs: ``employment_block(0, n, ...)`` on one
+thread against a floor kernel that draws the same random numbers and streams the same bytes but
+does no model arithmetic (ratio = achieved throughput / floor throughput, 1.0 = at the floor),
+and both through ``over_blocks`` on the default threads (the threads' speed-up); ``shop`` once
+more on one thread to collect its blocks, the largest block's ``choose_courses`` against the
+shopping floor (ratio), and the whole ``shop`` call on the default threads and on one thread.
 
 **Growth.** Over the tiers run, least squares of log(seconds) and log(peak MB) on log(rows) give
 the exponents (1 = linear); small tiers carry fixed costs (imports, organisations, compilation),
@@ -45,9 +56,12 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import importlib
+import inspect
 import json
 import math
+import pickle
 import re
 import resource
 import subprocess
@@ -64,7 +78,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCENARIO = ROOT / "scenarios" / "prakerja_2020.yaml"
 NATIONAL = 5_509_055  # Kartu Prakerja recipients in 2020
 SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000}
-GOALS = {"default_size_s": 10.0, "national_s": 60.0, "national_mb": 4096.0, "speedup": 50.0}
+GOALS = {
+    "default_size_s": 10.0,
+    "national_s": 60.0,  # per scheme, run one after the other
+    "national_mb": 4096.0,
+    "speedup": 50.0,
+    "national_both_at_once_s": 30.0,  # world + voucher and tender at once, wall
+    "national_voucher_s": 15.0,  # world + the voucher alone, wall
+}
 LARGE_TIER = 100_000  # recipients: the growth fit is also given over tiers at least this large
 
 # The weekly components timed, per scheme ("*": every scheme): (phase, module, attribute). Each
@@ -85,7 +106,6 @@ COMPONENTS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("shop", "simulation.schemes.voucher", "VoucherScheme._shop"),
         ("shop/choice sets", "simulation.schemes.voucher", "VoucherScheme.choice_sets"),
         ("shop/choice.shop", "simulation.schemes.voucher", "shop"),
-        ("shop/choice.shop/kernel", "simulation.rules.choice", "choose_courses"),
         ("market.close_week", "simulation.schemes.platform_market", "PlatformMarket.close_week"),
     ),
     "tender": (
@@ -98,16 +118,23 @@ COMPONENTS: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
     "**": (
         ("labour", "simulation.model.labour", "LabourMarket.step"),
-        ("labour/draws", "simulation.model.labour", "person_uniforms32"),
-        ("labour/kernel", "simulation.model.labour", "employment_week"),
         ("record", "simulation.model.market", "MarketModel._record"),
     ),
 }
-# The model kernels whose inputs are saved for the floors (and whose calls are counted), where
-# they are called from: the labour draws and kernel, the shopping kernel.
+# Only what runs on the scheme's own thread is timed: the labour step's kernel
+# (kernels.employment_block) and the shopping kernel (kernels.choose_courses) run block by block
+# on pool threads, where a wrapper would see several calls at once; "labour" and "shop/choice.shop"
+# are nearly all kernel.
+#
+# The calls whose arguments are saved for the floors (and whose shoppers are counted), wrapped
+# where the scheme's thread calls them: the labour step's over_blocks(employment_block, n, ...)
+# and the voucher's shop(...). FLOOR_KERNELS: the kernels the floors are compared with.
 FLOOR_TARGETS = {
-    "draws": ("simulation.model.labour", "person_uniforms32"),
-    "labour": ("simulation.model.labour", "employment_week"),
+    "labour": ("simulation.model.labour", "over_blocks"),
+    "shopping": ("simulation.schemes.voucher", "shop"),
+}
+FLOOR_KERNELS = {
+    "labour": ("simulation.rules.kernels", "employment_block"),
     "shopping": ("simulation.rules.choice", "choose_courses"),
 }
 CAPTURE = "(capture for the floors)"  # not a phase: excluded from every total
@@ -196,8 +223,8 @@ def resolve(module: str, attribute: str) -> tuple[Any, str, Callable]:
         return owner, name, getattr(owner, name)
     except AttributeError:
         raise SystemExit(
-            f"bench_scale.py: {module}.{attribute} no longer exists; update COMPONENTS or FLOOR_TARGETS "
-            "in benchmarks/bench_scale.py"
+            f"bench_scale.py: {module}.{attribute} no longer exists; update COMPONENTS, FLOOR_TARGETS "
+            "or FLOOR_KERNELS in benchmarks/bench_scale.py"
         ) from None
 
 
@@ -217,59 +244,89 @@ def phase_order(schemes: list[str]) -> list[str]:
     return [*order, "metrics", "outputs", "figures", "other"]
 
 
+# --------------------------------------------------------------------------- patches (child)
+
+
+class Patches:
+    """Attributes replaced in the child, each with its original, to put back with ``restore``."""
+
+    def __init__(self) -> None:
+        self.originals: list[tuple[Any, str, Any]] = []
+
+    def set(self, owner: Any, name: str, value: Any) -> None:
+        self.originals.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, value)
+
+    def restore(self) -> None:
+        """Every original back, the last replaced first."""
+        while self.originals:
+            owner, name, original = self.originals.pop()
+            setattr(owner, name, original)
+
+
 # --------------------------------------------------------------------------- kernel inputs (child)
 
 
 class KernelInputs:
-    """Inputs of the hot kernels saved during the run for the floors (arrays to ``folder`` as
-    .npy, so that holding them costs no memory): the labour draws' and kernel's of week ``week``
-    per scheme, and per scheme the shopping kernel's largest call. Also counts the shoppers."""
+    """Inputs of the hot kernels saved during the run for the floors, to files in ``folder`` (so
+    that holding them costs no memory): per scheme the arguments of the labour step's
+    ``over_blocks(employment_block, n, ...)`` in week ``week`` (arrays as .npy, written before the
+    call changes them), and the voucher's largest ``shop`` call (pickled, without the demand tally
+    it adds to). Also counts the shoppers. The wrapped calls run on the scheme's thread."""
 
     def __init__(self, clock: PhaseClock, folder: Path) -> None:
         self.clock, self.folder = clock, folder
         self.week = -1  # the week whose labour inputs are saved: set once the scenario is loaded
         self.originals: dict[str, Callable] = {}
-        self.labour: dict[str, list] = {}  # scheme -> [draws args, kernel args]
-        self.shopping: dict[str, tuple] = {}  # scheme -> kernel args of the largest call
+        self.labour: dict[str, tuple] = {}  # scheme -> (n, employment_block's args after start, stop)
+        self.shopping: dict[str, dict] = {}  # scheme -> {"shoppers", "week", "path"} of the largest call
         self.shoppers: dict[str, int] = defaultdict(int)  # scheme -> shoppers over all calls
 
-    def install(self) -> None:
-        """Wrap the kernels of ``FLOOR_TARGETS`` where they are called from."""
+    def install(self, patches: Patches) -> None:
+        """Wrap the calls of ``FLOOR_TARGETS`` where they are made; note ``FLOOR_KERNELS``."""
+        for target, (module, attribute) in FLOOR_KERNELS.items():
+            self.originals[f"{target} kernel"] = resolve(module, attribute)[2]
         for target, (module, attribute) in FLOOR_TARGETS.items():
             owner, name, original = resolve(module, attribute)
             self.originals[target] = original
-            setattr(owner, name, getattr(self, f"_{target}")(original))
-
-    def _draws(self, original: Callable) -> Callable:
-        @functools.wraps(original)
-        def draws(rows, week, *rest):
-            if week == self.week and self.clock.scheme not in self.labour:
-                self.labour[self.clock.scheme] = [self.save((rows, week, *rest))]
-            return original(rows, week, *rest)
-
-        return draws
+            patches.set(owner, name, getattr(self, f"_{target}")(original))
 
     def _labour(self, original: Callable) -> Callable:
         @functools.wraps(original)
-        def kernel(*args):
-            saved = self.labour.get(self.clock.scheme)
-            if saved is not None and len(saved) == 1:
-                saved.append(self.save(args))
-            return original(*args)
+        def over_blocks(kernel, n, *args):
+            scheme = self.clock.scheme
+            if (
+                kernel is self.originals["labour kernel"]
+                and args[0] == self.week
+                and scheme not in self.labour
+            ):
+                self.labour[scheme] = (n, self.save(args))
+            return original(kernel, n, *args)
 
-        return kernel
+        return over_blocks
 
     def _shopping(self, original: Callable) -> Callable:
+        signature = inspect.signature(original)
+
         @functools.wraps(original)
-        def kernel(*args):
+        def shop(*args, **kwargs):
             scheme, n = self.clock.scheme, len(args[0])
             self.shoppers[scheme] += n
             largest = self.shopping.get(scheme)
-            if largest is None or n > len(largest[0]):
-                self.shopping[scheme] = self.save(args)
-            return original(*args)
+            if largest is None or n > largest["shoppers"]:
+                call = signature.bind(*args, **kwargs).arguments
+                self.shopping[scheme] = self.pickle(scheme, call, n)
+            return original(*args, **kwargs)
 
-        return kernel
+        return shop
+
+    def pickle(self, scheme: str, call: dict, n: int) -> dict:
+        """``shop``'s arguments ``call`` but the demand tally, pickled to the folder."""
+        with self.clock.phase(CAPTURE):
+            path = self.folder / f"shop-{scheme}.pickle"
+            kept = {name: value for name, value in call.items() if name != "demand"}
+            path.write_bytes(pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
+            return {"shoppers": n, "week": int(call["draws"].week), "path": path}
 
     def save(self, values: tuple) -> tuple:
         """``values`` with every array written to a file and loaded back lazily (a LazyArray)."""
@@ -314,13 +371,15 @@ def loaded(values: tuple) -> tuple:
 # --------------------------------------------------------------------------- one tier (child)
 
 
-def install_phases(clock: PhaseClock, schemes: list[str]) -> None:
-    """Wrap every component of ``schemes``, and the runner's world and per-scheme runs."""
+def install_phases(clock: PhaseClock, schemes: list[str], patches: Patches) -> None:
+    """Wrap every component of ``schemes``, and the runner's world and per-scheme runs; the
+    schemes run one after the other (``runner.threads`` is 1 for ``run_schemes``: ``clock`` has
+    one stack; the kernels' blocks still use every core, as ``parallel.threads`` is untouched)."""
     import simulation.runner as runner
 
     for label, module, attribute in components(schemes):
         owner, name, original = resolve(module, attribute)
-        setattr(owner, name, clock.timed(original, label))
+        patches.set(owner, name, clock.timed(original, label))
     build_world, run_scheme = runner.build_world, runner.run_scheme
 
     def world(*args, **kwargs):
@@ -335,11 +394,20 @@ def install_phases(clock: PhaseClock, schemes: list[str]) -> None:
         finally:
             clock.scheme = ""
 
-    runner.build_world, runner.run_scheme = world, run
+    patches.set(runner, "build_world", world)
+    patches.set(runner, "run_scheme", run)
+    patches.set(runner, "threads", lambda: 1)
 
 
 def simulate_and_write(
-    clock: PhaseClock, inputs: KernelInputs, scenario_path: str, size: int, weeks: int | None, schemes, out
+    clock: PhaseClock,
+    patches: Patches,
+    inputs: KernelInputs,
+    scenario_path: str,
+    size: int,
+    weeks: int | None,
+    schemes: list[str],
+    out: Path,
 ):
     """What ``run.py run`` does after its imports, each part in its phase (the labour inputs of
     the middle week saved in ``inputs``); returns the result and the peak memory (MB) after the
@@ -356,7 +424,7 @@ def simulate_and_write(
         with clock.phase("figures"):
             return save_figures(*args, **kwargs)
 
-    figures.save_figures = timed_figures
+    patches.set(figures, "save_figures", timed_figures)
     with clock.phase("world"):
         scenario = load(scenario_path, size, weeks)
     inputs.week = scenario.weeks // 2
@@ -370,53 +438,130 @@ def simulate_and_write(
     return result, ran_mb
 
 
+def reset_peak() -> bool:
+    """Reset this process's peak resident memory (Linux: ``VmHWM``); False where not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_since_reset_mb() -> float | None:
+    """``VmHWM`` of /proc/self/status, MB: the peak since ``reset_peak`` (None if unreadable)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return None if match is None else int(match.group(1)) / 2**10
+
+
+def schemes_at_once(scenario_path: str, size: int, weeks: int | None, schemes: list[str]) -> dict:
+    """What a user gets: ``load_scenario`` and ``run_scenario`` with the schemes at once (the
+    default ``run_schemes``), unwrapped but for a clock around ``build_world`` and
+    ``run_schemes``; seconds of the world (with the scenario's loading), of the runs, their sum,
+    of the whole ``run_scenario``, and the process's peak memory during this run (MB, from the
+    resident memory at its start; None if the peak cannot be reset)."""
+    import simulation.runner as runner
+
+    seconds: dict[str, float] = {}
+    patches = Patches()
+
+    def clocked(name: str, function: Callable) -> Callable:
+        def call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
+
+        return call
+
+    patches.set(runner, "build_world", clocked("world", runner.build_world))
+    patches.set(runner, "run_schemes", clocked("runs", runner.run_schemes))
+    gc.collect()
+    reset = reset_peak()
+    try:
+        start = time.perf_counter()
+        scenario = load(scenario_path, size, weeks)
+        loaded_s = time.perf_counter() - start
+        result = runner.run_scenario(scenario, schemes=schemes)
+        whole = time.perf_counter() - start
+    finally:
+        patches.restore()
+    peak = peak_since_reset_mb() if reset else None
+    del result
+    world = loaded_s + seconds["world"]
+    return {
+        "threads": runner.threads(),
+        "world_s": round(world, 3),
+        "runs_s": round(seconds["runs"], 3),
+        "schemes_at_once_s": round(world + seconds["runs"], 3),
+        "run_scenario_s": round(whole, 3),
+        "peak_mb": None if peak is None else round(peak, 1),
+    }
+
+
 def run_tier(scenario_path: str, size: int, weeks: int | None, schemes: list[str], repeats: int) -> dict:
-    """Everything ``run.py run`` does at ``size``, by phase, then the floors; called in a fresh
-    process per tier."""
+    """Everything ``run.py run`` does at ``size``, by phase, with the schemes one after the other;
+    then ``run_scenario`` again unwrapped with the schemes at once; then the floors. Called in a
+    fresh process per tier."""
     start = time.perf_counter()
-    clock = PhaseClock()
+    clock, patches = PhaseClock(), Patches()
     with tempfile.TemporaryDirectory(prefix="bench_scale-") as folder:
         with clock.phase("imports"):
             import simulation.cli  # noqa: F401  what run.py imports first
             import simulation.runner  # noqa: F401  and then to run
 
             inputs = KernelInputs(clock, Path(folder))
-            inputs.install()
-            install_phases(clock, schemes)
-        result, ran_mb = simulate_and_write(clock, inputs, scenario_path, size, weeks, schemes, Path(folder))
+            inputs.install(patches)
+            install_phases(clock, schemes, patches)
+        result, ran_mb = simulate_and_write(
+            clock, patches, inputs, scenario_path, size, weeks, schemes, Path(folder)
+        )
         whole = time.perf_counter() - start
         peak_with_outputs = peak_mb()
+        ran = {
+            "size": result.scenario.size,
+            "participants": int(result.summary["simulated_participants"]),
+            "weeks": result.scenario.weeks,
+        }
+        del result  # the second run starts from the memory of a fresh run's
+        patches.restore()
+        at_once = schemes_at_once(scenario_path, size, weeks, schemes)
         floors = measure_floors(inputs, schemes, repeats)
-    return tier_result(clock, result, schemes, whole, ran_mb, peak_with_outputs, floors, inputs)
+    result = tier_result(clock, ran, schemes, whole, ran_mb, peak_with_outputs, floors, inputs)
+    if schemes == ["voucher"]:  # the voucher alone, unwrapped
+        result["voucher_alone_s"] = at_once["schemes_at_once_s"]
+    return result | {"schemes_at_once_s": at_once["schemes_at_once_s"], "at_once": at_once}
 
 
-def tier_result(clock, result, schemes, whole, ran_mb, peak_with_outputs, floors, inputs) -> dict:
-    """The child's figures: phases (adding up to ``end_to_end_s``), the former summary keys,
-    memory and floors."""
+def tier_result(clock, ran, schemes, whole, ran_mb, peak_with_outputs, floors, inputs) -> dict:
+    """The child's figures of the run by phase (``ran``: size, participants, weeks): phases
+    (adding up to ``end_to_end_s``), the former summary keys, memory and floors."""
     phases = {name: clock.seconds.get(name, 0.0) for name in phase_order(schemes)}
     capture = clock.seconds.get(CAPTURE, 0.0)
     phases["other"] = whole - capture - sum(phases.values())
     by_scheme = {s: sum(v for k, v in phases.items() if k.startswith(f"{s}: ")) for s in schemes}
-    rows, weeks = int(result.summary["simulated_participants"]), result.scenario.weeks
+    rows, weeks = ran["participants"], ran["weeks"]
     run_s = sum(by_scheme.values())
     for scheme, labour in floors["labour"].items():
-        labour["in_run_rows_per_s"] = round(
-            rows * weeks / (phases[f"{scheme}: labour/draws"] + phases[f"{scheme}: labour/kernel"])
-        )
+        labour["in_run_rows_per_s"] = round(rows * weeks / phases[f"{scheme}: labour"])
     for scheme, shopping in floors["shopping"].items():
-        kernel_s = phases[f"{scheme}: shop/choice.shop/kernel"]
+        shop_s = phases[f"{scheme}: shop/choice.shop"]
         shopping["in_run_shoppers"] = inputs.shoppers[scheme]
-        shopping["in_run_shoppers_per_s"] = round(inputs.shoppers[scheme] / kernel_s) if kernel_s else None
+        shopping["in_run_shoppers_per_s"] = round(inputs.shoppers[scheme] / shop_s) if shop_s else None
+    voucher = by_scheme.get("voucher")  # world + the voucher's run, one after the other
     return {
-        "size": result.scenario.size,
-        "participants": rows,
-        "weeks": weeks,
+        **ran,
         "schemes": schemes,
         "import_s": round(phases["imports"], 3),
         "build_s": round(phases["world"], 3),
         "run_s": round(run_s, 3),
         "run_s_by_scheme": {s: round(v, 3) for s, v in by_scheme.items()},
         "total_s": round(phases["world"] + run_s, 3),
+        "voucher_alone_s": None if voucher is None else round(phases["world"] + voucher, 3),
         "end_to_end_s": round(whole - capture, 3),
         "participant_weeks_per_s": round(rows * weeks * len(schemes) / run_s),
         "peak_mb": round(ran_mb, 1),
@@ -429,23 +574,35 @@ def tier_result(clock, result, schemes, whole, ran_mb, peak_with_outputs, floors
 
 
 def measure_floors(inputs: KernelInputs, schemes: list[str], repeats: int) -> dict:
-    """The labour kernel of each scheme's middle week and each scheme's largest shopping call,
+    """The labour kernel of each scheme's middle week and each scheme's largest ``shop`` call,
     again on their saved inputs, against their floors (``benchmarks/floors.py``)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import floors
 
+    from simulation.rules import choice
+
     labour = {}
     for scheme in schemes:
-        saved = inputs.labour.get(scheme)
-        if saved is None or len(saved) < 2:
-            continue
-        draws, kernel = (inputs.originals[k] for k in ("draws", "labour"))
-        labour[scheme] = floors.labour_floor_ratio(loaded(saved[0]), loaded(saved[1]), kernel, draws, repeats)
-    shopping = {
-        scheme: floors.shopping_floor_ratio(loaded(args), inputs.originals["shopping"], repeats)
-        for scheme, args in inputs.shopping.items()
-    }
+        if scheme in inputs.labour:
+            n, args = inputs.labour[scheme]
+            kernel, over_blocks = inputs.originals["labour kernel"], inputs.originals["labour"]
+            labour[scheme] = floors.labour_floor_ratio(n, loaded(args), kernel, over_blocks, repeats)
+    shopping = {}
+    for scheme, saved in inputs.shopping.items():
+        call = shop_call(inputs.originals["shopping"], pickle.loads(saved["path"].read_bytes()))
+        kernel = inputs.originals["shopping kernel"]
+        shopping[scheme] = {"week": saved["week"]} | floors.shopping_floor_of_shop(
+            call, choice, kernel, repeats
+        )
     return {"labour": labour, "shopping": shopping}
+
+
+def shop_call(shop: Callable, arguments: dict) -> Callable[[], object]:
+    """``shop(**arguments)`` with a fresh demand tally (``ExpectedDemand.zeros``) at each call."""
+    from simulation.rules.choice import ExpectedDemand
+
+    courses = len(arguments["market"].price_idr)
+    return lambda: shop(**arguments, demand=ExpectedDemand.zeros(courses))
 
 
 def tier_in_subprocess(
@@ -500,25 +657,59 @@ def tier_block(r: dict) -> list[str]:
         lines.append(f"  {name:<40} {seconds:9.3f} {share:7.1%} {r['phase_calls'][name]:7,}")
     lines.append(f"  {'total':<40} {sum(r['phases'].values()):9.3f} {1:7.1%}")
     lines.append(f"  (saving the kernels' inputs for the floors took {r['capture_s']:.2f} s, not counted)")
-    return lines + floor_lines(r["floors"])
+    return lines + wall_lines(r) + floor_lines(r["floors"])
+
+
+def wall_lines(r: dict) -> list[str]:
+    """World + runs with the schemes one after the other (the phases) and at once (what a user
+    gets), and the voucher alone, against the goals at national scale."""
+    a = r["at_once"]
+    peak = "-" if a["peak_mb"] is None else f"{a['peak_mb']:.1f} MB"
+    national = r["size"] == NATIONAL
+    both = {"voucher", "tender"} <= set(r["schemes"])
+
+    def against(seconds: float | None, goal: float, applies: bool) -> str:
+        if seconds is None:
+            return "-"
+        verdict = ("met" if seconds <= goal else "NOT met") if applies else "applies at national scale"
+        return f"{seconds:.2f} s (goal <= {goal:g} s: {verdict})"
+
+    return [
+        f"  world + runs, wall: schemes one after the other {r['total_s']:.2f} s (the phases above); "
+        f"at once {a['schemes_at_once_s']:.2f} s ({a['threads']} threads; world {a['world_s']:.2f} s + "
+        f"runs {a['runs_s']:.2f} s; whole run_scenario {a['run_scenario_s']:.2f} s; peak {peak} "
+        "during that run)",
+        "  goals: world + voucher and tender at once "
+        + (against(a["schemes_at_once_s"], GOALS["national_both_at_once_s"], national) if both else "-")
+        + "; world + voucher alone "
+        + against(r["voucher_alone_s"], GOALS["national_voucher_s"], national),
+    ]
 
 
 def floor_lines(floors: dict) -> list[str]:
+    """The floor lines: per scheme the labour kernel's and the shopping kernel's (rates in
+    millions a second)."""
     lines = []
     for scheme, f in floors["labour"].items():
+        m = {k: v / 1e6 for k, v in f.items() if k.endswith("_per_s")}
         lines.append(
-            f"  floor, labour ({scheme}, week {f['week']}, {f['rows']:,} rows): draws+kernel "
-            f"{f['achieved_rows_per_s'] / 1e6:8.1f} m rows/s, floor {f['floor_rows_per_s'] / 1e6:8.1f} m "
-            f"rows/s, ratio {f['ratio']:.2f} (draws {f['draws_s'] * 1e3:.1f} ms + kernel "
-            f"{f['kernel_s'] * 1e3:.1f} ms; in the run {f['in_run_rows_per_s'] / 1e6:.1f} m rows/s)"
+            f"  floor, labour ({scheme}, week {f['week']}, {f['rows']:,} rows): employment_block on "
+            f"one thread {m['achieved_rows_per_s']:8.1f} m rows/s, floor {m['floor_rows_per_s']:8.1f} m "
+            f"rows/s, ratio {f['ratio']:.2f}; on the default threads {m['threads_rows_per_s']:.1f} m "
+            f"rows/s (x{f['threads_speedup']:.2f}; floor {m['floor_threads_rows_per_s']:.1f} m rows/s, "
+            f"x{f['floor_threads_speedup']:.2f}); in the run (labour step) {m['in_run_rows_per_s']:.1f} m "
+            "rows/s"
         )
     for scheme, f in floors["shopping"].items():
-        in_run = f["in_run_shoppers_per_s"]
+        m = {k: None if v is None else v / 1e6 for k, v in f.items() if k.endswith("_per_s")}
+        in_run = "-" if m["in_run_shoppers_per_s"] is None else f"{m['in_run_shoppers_per_s']:.2f} m"
         lines.append(
-            f"  floor, shopping ({scheme}, week {f['week']}, {f['shoppers']:,} shoppers x {f['slots']} "
-            f"slots): kernel {f['achieved_shoppers_per_s'] / 1e6:6.2f} m shoppers/s, floor "
-            f"{f['floor_shoppers_per_s'] / 1e6:6.2f} m shoppers/s, ratio {f['ratio']:.2f} "
-            f"(in the run {'-' if in_run is None else f'{in_run / 1e6:.2f} m'} shoppers/s)"
+            f"  floor, shopping ({scheme}, week {f['week']}, largest of {f['blocks']} blocks: "
+            f"{f['shoppers']:,} shoppers x {f['slots']} slots): choose_courses "
+            f"{m['achieved_shoppers_per_s']:6.2f} m shoppers/s, floor {m['floor_shoppers_per_s']:6.2f} m "
+            f"shoppers/s, ratio {f['ratio']:.2f}; whole shop ({f['shop_shoppers']:,} shoppers) "
+            f"{m['shop_shoppers_per_s']:.2f} m shoppers/s on the default threads, "
+            f"x{f['shop_threads_speedup']:.2f} one thread's (in the run {in_run} shoppers/s)"
         )
     return lines
 
@@ -551,6 +742,11 @@ def growth(tiers: list[dict]) -> dict:
             series[scheme] = [t["run_s_by_scheme"][scheme] for t in chosen]
         series |= {
             "total": [t["total_s"] for t in chosen],
+            **(
+                {"at_once": [t["schemes_at_once_s"] for t in chosen]}
+                if all("schemes_at_once_s" in t for t in chosen)
+                else {}
+            ),
             "end_to_end": [t["end_to_end_s"] for t in chosen],
             "peak_mb": [t["peak_mb"] for t in chosen],
         }
@@ -732,6 +928,12 @@ def goals(tiers: list[dict], default_size: int, speedup: float) -> dict:
         else national["total_s"] <= GOALS["national_s"] * len(national["schemes"]),
         "national_within_4gb": None if national is None else national["peak_mb"] <= GOALS["national_mb"],
         "speedup_at_least_50x": speedup >= GOALS["speedup"],
+        "national_both_at_once_within_30s": None
+        if national is None or not {"voucher", "tender"} <= set(national["schemes"])
+        else national["schemes_at_once_s"] <= GOALS["national_both_at_once_s"],
+        "national_voucher_within_15s": None
+        if national is None or national["voucher_alone_s"] is None
+        else national["voucher_alone_s"] <= GOALS["national_voucher_s"],
     }
 
 

@@ -8,22 +8,27 @@ the compiler from dropping any read, draw or write. The model kernel's throughpu
 floor's, on the same inputs in the same process, says how far the kernel is from the floor
 (1.0 = at it).
 
-* Labour (``LabourMarket.step``: ``keyed_draws.person_uniforms32`` then
-  ``kernels.employment_week``): one float32 uniform per person, made a chunk at a time into a
-  buffer that stays in cache (a floor need not store the draws in memory); reads every
-  per-person array the kernel takes (the cell only with displacement on), writes the four
-  employment arrays.
-* Shopping (``kernels.choose_courses``, called by ``choice.shop``): one Philox block per shopper,
-  one SplitMix64 output per slot and one for waiting; reads the per-shopper arrays and the options
-  [n, slots], writes the picks. The per-course tallies and table look-ups are model work.
+* Labour (``LabourMarket.step`` calls ``over_blocks(kernels.employment_block, n, ...)``): one
+  keyed float32 uniform per row (``uniform32(i, week, 0, key)``), made a chunk at a time into a
+  buffer that stays in cache (a floor need not keep the draws); reads every per-person array
+  ``employment_block`` reads (the cell and its hiring scale only with displacement on), writes
+  the four employment arrays and liquidity, and the four endline counters in the endline window.
+  It takes (start, stop) as the kernel does, so that ``over_blocks`` runs it on the same threads.
+* Shopping (``kernels.choose_courses``, called by ``choice.shop`` once per block of shoppers):
+  one Philox block per shopper, one SplitMix64 output per shown slot (the kernel draws for the
+  feasible ones, a subset the floor cannot tell without model arithmetic) and one for waiting;
+  reads the per-shopper arrays and the options [n, slots], writes the picks. The per-course
+  tallies and table look-ups are model work.
 
 Used by ``bench_scale.py``; nothing here is part of the model.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from numba import njit
@@ -35,7 +40,8 @@ CHUNK = 1024  # people whose draws the labour floor makes in one go (a small buf
 
 @njit(cache=True, nogil=True)
 def labour_floor(
-    rows: np.ndarray,
+    start: int,
+    stop: int,
     week: int,
     key: np.ndarray,
     group: np.ndarray,
@@ -50,31 +56,46 @@ def labour_floor(
     liquidity: np.ndarray,
     business_odds_factor: np.ndarray,
     cell: np.ndarray,
+    scale_hire: np.ndarray,
     read_cell: bool,
+    endline: bool,
+    weeks_employed: np.ndarray,
+    twin_weeks_employed: np.ndarray,
+    weeks_business: np.ndarray,
+    twin_weeks_business: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
-    """One keyed float32 uniform per person (``uniform32`` of (row, week, slot 0)), made
-    ``CHUNK`` people at a time into a buffer (a loop the compiler vectorises), then one pass
-    over the same people reading every per-person array ``employment_week`` takes (``cell`` only
-    if ``read_cell``: with displacement on) and writing the four employment arrays back unchanged
-    (unless a sum is NaN, which the compiler cannot rule out). No branch depends on the data."""
+    """Rows ``start`` to ``stop`` - 1: one keyed float32 uniform per row (``uniform32`` of (row,
+    week, slot 0), as ``employment_block`` draws it), made ``CHUNK`` rows at a time into a buffer
+    (a loop the compiler vectorises), then one pass over the same rows reading every per-person
+    array ``employment_block`` reads (``cell`` and the cell's ``scale_hire`` only if
+    ``read_cell``: with displacement on), writing the four employment arrays and liquidity back
+    unchanged and, if ``endline``, adding 0 to the four endline counters (unless a sum is NaN,
+    which the compiler cannot rule out). No branch depends on the data. ``over_blocks`` runs it
+    block by block on threads, as the model's kernel."""
     k0, k1 = np.int64(key[0]), np.int64(key[1])
     zero = np.float32(0.0)
     buffer = np.empty(CHUNK, dtype=np.float32)
-    n = rows.shape[0]
-    for first in range(0, n, CHUNK):
-        last = min(first + CHUNK, n)
+    for first in range(start, stop, CHUNK):
+        last = min(first + CHUNK, stop)
         for i in range(first, last):
-            buffer[i - first] = uniform32(np.int64(rows[i]), week, 0, k0, k1)
+            buffer[i - first] = uniform32(np.int64(i), week, 0, k0, k1)
         for i in range(first, last):
+            held = liquidity[i]
             total = buffer[i - first] + inverse_odds[group[i]] + find_odds_factor[i] + loss[i]
-            total += liquidity[i] + business_odds_factor[i]
+            total += held + business_odds_factor[i]
             if read_cell:
-                total += np.float32(cell[i])
+                total += scale_hire[cell[i]]
             flip = (total != total) | (in_course[i] & (total < zero))
             employed[i] ^= flip
             twin_employed[i] ^= flip
             business[i] ^= flip
             twin_business[i] ^= flip
+            liquidity[i] = zero if flip else held
+            if endline:
+                weeks_employed[i] += flip
+                twin_weeks_employed[i] += flip
+                weeks_business[i] += flip
+                twin_weeks_business[i] += flip
 
 
 @njit(cache=True, nogil=True)
@@ -90,9 +111,11 @@ def shopping_floor(
     outside: np.ndarray,
     provider_share: np.ndarray,
 ) -> np.ndarray:  # pragma: no cover - compiled
-    """Per shopper: one Philox block (``person_seeds``), one SplitMix64 uniform per slot and one
-    for waiting (``slot_uniform``), as ``choose_courses`` draws them; the pick is the shown slot
-    with the largest uniform if it beats waiting's (no utilities, no tallies)."""
+    """Per shopper: one Philox block (``person_seeds``), one SplitMix64 uniform per shown slot
+    and one for waiting (``slot_uniform``), as ``choose_courses`` draws them (it draws for the
+    feasible slots only: which are feasible is model arithmetic, so the floor draws for every
+    shown one, at least as many); the pick is the shown slot with the largest uniform if it
+    beats waiting's (no utilities, no tallies)."""
     n, width = options.shape
     picks = np.empty(n, dtype=np.int64)
     k0, k1 = np.int64(key[0]), np.int64(key[1])
@@ -102,9 +125,10 @@ def shopping_floor(
         total += provider_share[i]
         best, pick = 0.0, -1
         for j in range(width):
-            u = slot_uniform(seed, j)
-            if options[i, j] >= 0 and u > best:
-                best, pick = u, j
+            if options[i, j] >= 0:
+                u = slot_uniform(seed, j)
+                if u > best:
+                    best, pick = u, j
         if total != total:
             pick = -2
         picks[i] = pick if best > slot_uniform(wait_seed, 0) else -1
@@ -130,49 +154,73 @@ def best_of(repeats: int, work: Callable[[], object], setup: Callable[[], object
     return min(times)
 
 
-# The arguments of employment_week that it changes in place (positions), copied before each call.
-LABOUR_CHANGED = (8, 9, 10, 11)
+# The arguments of employment_block after (start, stop) that it changes in place (positions):
+# employed, twin_employed, business, twin_business, liquidity and the four endline counters.
+LABOUR_CHANGED = (10, 11, 12, 13, 14, 21, 22, 23, 24)
+LABOUR_ARGUMENTS = 25  # employment_block's arguments after (start, stop)
 
 
-def labour_floor_ratio(draws_args: tuple, kernel_args: tuple, kernel, draws, repeats: int) -> dict:
-    """Best of ``repeats`` of the model's draws (``draws(*draws_args)``) and kernel
-    (``kernel(u, *kernel_args[1:])``) on copies of a captured week, against ``labour_floor`` on
-    the same inputs; rows/s and ratio = achieved / floor."""
-    _arity("employment_week", kernel_args, 17)
-    rows, week, slot, key = draws_args
+def labour_floor_args(args: tuple) -> tuple:
+    """``labour_floor``'s arguments after (start, stop) from ``employment_block``'s ``args``
+    after (start, stop): the same arrays (the cell only read with displacement on: crowding,
+    ``rates[4]``, > 0)."""
+    week, key, _, group, inverse_odds, find, loss, in_course = args[:8]
+    changed = args[10:15]  # employed, twin_employed, business, twin_business, liquidity
+    business_odds_factor, rates, cell, scale_hire, _, endline = args[15:21]
+    people = (group, inverse_odds, find, loss, in_course)
+    read_cell = bool(rates[4] > 0)
+    return (
+        week,
+        key,
+        *people,
+        *changed,
+        business_odds_factor,
+        cell,
+        scale_hire,
+        read_cell,
+        endline,
+        *args[21:25],
+    )
+
+
+def labour_floor_ratio(n: int, kernel_args: tuple, kernel, over_blocks, repeats: int) -> dict:
+    """The labour kernel of a captured week (``kernel`` = ``employment_block`` with its
+    arguments after (start, stop) ``kernel_args``, on fresh copies of the arrays it changes) on
+    ``n`` rows against ``labour_floor`` on the same inputs, best of ``repeats``: on one thread
+    (``kernel(0, n, ...)``: the ratio, achieved / floor rows/s) and on the default threads
+    (``over_blocks(kernel, n, ...)``: the threads' speed-up, one thread's seconds / theirs)."""
+    _arity("employment_block (after start, stop)", kernel_args, LABOUR_ARGUMENTS)
     fixed = list(kernel_args)
     state: dict[str, list] = {}
 
     def fresh() -> None:
         state["args"] = [a.copy() if k in LABOUR_CHANGED else a for k, a in enumerate(fixed)]
 
+    def floor_args() -> tuple:
+        return labour_floor_args(tuple(state["args"]))
+
     fresh()
-    u = draws(*draws_args)
-    kernel(u, *state["args"][1:])  # compile or load the cached kernels
-    draws_s = best_of(repeats, lambda: draws(*draws_args))
-    kernel_s = best_of(repeats, lambda: kernel(u, *state["args"][1:]), fresh)
-    both_s = best_of(repeats, lambda: kernel(draws(*draws_args), *state["args"][1:]), fresh)
-    read_cell = bool(fixed[14][4] > 0)  # rates: crowding > 0, displacement on
-    (group, inverse_odds, find, loss, in_course), liquidity = fixed[1:6], fixed[12]
-
-    def floor() -> None:
-        a = state["args"]
-        people = (group, inverse_odds, find, loss, in_course)
-        labour_floor(rows, week, key, *people, *a[8:12], liquidity, a[13], a[15], read_cell)
-
-    floor()
-    floor_s = best_of(repeats, floor, fresh)
-    n = len(rows)
+    kernel(0, n, *state["args"])  # load the cached kernels
+    labour_floor(0, n, *floor_args())
+    one_s = best_of(repeats, lambda: kernel(0, n, *state["args"]), fresh)
+    threads_s = best_of(repeats, lambda: over_blocks(kernel, n, *state["args"]), fresh)
+    floor_s = best_of(repeats, lambda: labour_floor(0, n, *floor_args()), fresh)
+    floor_threads_s = best_of(repeats, lambda: over_blocks(labour_floor, n, *floor_args()), fresh)
     return {
         "rows": n,
-        "week": int(week),
-        "draws_s": round(draws_s, 5),
-        "kernel_s": round(kernel_s, 5),
-        "achieved_s": round(both_s, 5),
+        "week": int(fixed[0]),
+        "endline": bool(fixed[20]),
+        "achieved_s": round(one_s, 5),
         "floor_s": round(floor_s, 5),
-        "achieved_rows_per_s": round(n / both_s),
+        "achieved_rows_per_s": round(n / one_s),
         "floor_rows_per_s": round(n / floor_s),
-        "ratio": round(floor_s / both_s, 3),
+        "ratio": round(floor_s / one_s, 3),
+        "threads_s": round(threads_s, 5),
+        "threads_rows_per_s": round(n / threads_s),
+        "floor_threads_s": round(floor_threads_s, 5),
+        "floor_threads_rows_per_s": round(n / floor_threads_s),
+        "threads_speedup": round(one_s / threads_s, 2),
+        "floor_threads_speedup": round(floor_s / floor_threads_s, 2),
     }
 
 
@@ -207,6 +255,59 @@ def shopping_floor_ratio(kernel_args: tuple, kernel, repeats: int) -> dict:
         "achieved_shoppers_per_s": round(n / kernel_s),
         "floor_shoppers_per_s": round(n / floor_s),
         "ratio": round(floor_s / kernel_s, 3),
+    }
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """``NUMBA_NUM_THREADS=1`` for the duration (``simulation.rules.parallel.threads`` reads it at
+    each call: blocks then run one after the other on the calling thread)."""
+    before = os.environ.get("NUMBA_NUM_THREADS")
+    os.environ["NUMBA_NUM_THREADS"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["NUMBA_NUM_THREADS"]
+        else:
+            os.environ["NUMBA_NUM_THREADS"] = before
+
+
+def shop_blocks(call: Callable[[], object], choice_module, kernel) -> list[tuple]:
+    """The arguments of each ``choose_courses`` call (``kernel``) that ``call()`` makes through
+    ``choice_module.choose_courses``, collected on this thread (one thread: see ``one_thread``)."""
+    blocks: list[tuple] = []
+
+    def collect(*args):
+        blocks.append(args)
+        return kernel(*args)
+
+    choice_module.choose_courses = collect
+    try:
+        with one_thread():
+            call()
+    finally:
+        choice_module.choose_courses = kernel
+    return blocks
+
+
+def shopping_floor_of_shop(call: Callable[[], object], choice_module, kernel, repeats: int) -> dict:
+    """A captured week's ``shop`` (``call()``, with a fresh demand tally each time): its largest
+    block's ``choose_courses`` on one thread against ``shopping_floor`` (``shopping_floor_ratio``),
+    and the whole call on the default threads and on one thread (the threads' speed-up)."""
+    blocks = shop_blocks(call, choice_module, kernel)
+    result = shopping_floor_ratio(max(blocks, key=lambda args: len(args[0])), kernel, repeats)
+    threads_s = best_of(repeats, call)
+    with one_thread():
+        one_s = best_of(repeats, call)
+    shoppers = sum(len(args[0]) for args in blocks)
+    return result | {
+        "blocks": len(blocks),
+        "shop_shoppers": shoppers,
+        "shop_s": round(threads_s, 5),
+        "shop_one_thread_s": round(one_s, 5),
+        "shop_shoppers_per_s": round(shoppers / threads_s),
+        "shop_threads_speedup": round(one_s / threads_s, 2),
     }
 
 

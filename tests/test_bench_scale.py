@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,12 +93,38 @@ def test_phases_are_exclusive_and_add_up(bench, monkeypatch):
 
 
 def test_every_timed_component_exists(bench):
-    """The table names methods of the current model (a rename must be reflected in it)."""
+    """The tables name methods and kernels of the current model (a rename must be reflected in
+    them), and the floors' targets are the calls the model makes: the labour step's
+    ``over_blocks`` and the voucher's ``shop``."""
     schemes = [key for key in bench.COMPONENTS if not key.startswith("*")]
     targets = [(module, attribute) for _, module, attribute in bench.components(schemes)]
-    for module, attribute in [*targets, *bench.FLOOR_TARGETS.values()]:
+    tables = [*targets, *bench.FLOOR_TARGETS.values(), *bench.FLOOR_KERNELS.values()]
+    for module, attribute in tables:
         _, _, value = bench.resolve(module, attribute)
         assert callable(value), f"{module}.{attribute}"
+    from simulation.rules import choice, parallel
+
+    assert bench.resolve(*bench.FLOOR_TARGETS["labour"])[2] is parallel.over_blocks
+    assert bench.resolve(*bench.FLOOR_TARGETS["shopping"])[2] is choice.shop
+
+
+def test_no_component_runs_on_pool_threads(bench):
+    """The phase clock has one stack: nothing timed may run on the kernels' pool threads."""
+    on_pool_threads = {"choose_courses", "employment_block", "choice_sets_block", "employment_week"}
+    schemes = [key for key in bench.COMPONENTS if not key.startswith("*")]
+    assert not {attribute for _, _, attribute in bench.components(schemes)} & on_pool_threads
+
+
+def test_patches_restore_the_originals(bench):
+    class Owner:
+        value = 1
+
+    patches = bench.Patches()
+    patches.set(Owner, "value", 2)
+    patches.set(Owner, "value", 3)
+    assert Owner.value == 3
+    patches.restore()
+    assert Owner.value == 1
 
 
 def test_a_missing_component_stops_with_its_name(bench):
@@ -109,6 +136,47 @@ def test_phase_order_lists_each_scheme_then_the_rest(bench):
     order = bench.phase_order(["voucher", "tender"])
     assert order[:3] == ["imports", "world", "voucher: setup"]
     assert order[-4:] == ["metrics", "outputs", "figures", "other"]
-    assert "voucher: shop/choice.shop/kernel" in order and "tender: seat cohorts" in order
+    assert "voucher: shop/choice.shop" in order and "tender: seat cohorts" in order
+    assert "voucher: labour" in order and not any(name.endswith("kernel") for name in order)
     assert order.index("voucher: other") < order.index("tender: setup")
     assert len(order) == len(set(order))
+
+
+def test_floors_run_on_a_tiny_captured_week(bench, monkeypatch, tmp_path):
+    """The tiny scenario's voucher run for a few weeks with the floors' captures installed: the
+    labour step of week 2 and the largest shopping call are saved, and the kernels and floors
+    run on them (one call each: nothing is timed here). The floors change nothing they stream."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import floors
+
+    from simulation import MarketModel, build_world
+
+    monkeypatch.setattr(floors, "MIN_TIMED_S", 0.0)
+    clock, patches = bench.PhaseClock(), bench.Patches()
+    inputs = bench.KernelInputs(clock, tmp_path)
+    scenario = bench.load(str(ROOT / "scenarios" / "tiny.yaml"), None, None)
+    inputs.week, clock.scheme = 2, "voucher"
+    inputs.install(patches)
+    try:
+        model = MarketModel(build_world(scenario), "voucher")
+        for _ in range(min(8, scenario.weeks)):
+            model.step()
+    finally:
+        patches.restore()
+    assert set(inputs.labour) == {"voucher"} and inputs.shopping["voucher"]["shoppers"] > 0
+    n, saved = inputs.labour["voucher"]
+    args = bench.loaded(saved)
+    assert n == model.labour.n and args[0] == 2
+    result = bench.measure_floors(inputs, ["voucher"], repeats=1)
+    labour, shopping = result["labour"]["voucher"], result["shopping"]["voucher"]
+    assert labour["rows"] == n and labour["week"] == 2 and labour["ratio"] > 0
+    assert shopping["blocks"] == 1 and shopping["shop_shoppers"] == shopping["shoppers"]
+    assert shopping["shoppers"] == inputs.shopping["voucher"]["shoppers"]
+
+    streamed = floors.labour_floor_args(args)
+    before = [np.copy(a) for a in streamed]
+    floors.labour_floor(0, n, *streamed)
+    for old, new in zip(before, streamed, strict=True):
+        np.testing.assert_array_equal(old, new)
