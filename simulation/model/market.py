@@ -23,7 +23,6 @@ from simulation.market.participants import ENROLLED, Participant, ProgrammeState
 from simulation.market.providers import ProviderSpecs
 from simulation.model.labour import LabourMarket
 from simulation.model.world import World, draw_centre_entrants, draw_providers
-from simulation.rules import census
 from simulation.rules.keyed_draws import Draws
 from simulation.rules.training import match_weight, skill_gain
 from simulation.schemes import get_scheme
@@ -102,7 +101,8 @@ class MarketModel(mesa.Model):
         """Courses ending by ``week``: their trainees leave the course (``status_after``); returns
         the rows that completed (drawn at enrolment, ``state.will_complete``)."""
         state = self.state
-        ending = census.end_courses(state.status, state.course_end_week, ENROLLED, week, status_after)
+        ending = np.flatnonzero((state.status == ENROLLED) & (state.course_end_week <= week))
+        state.status[ending] = status_after
         return ending[state.will_complete[ending]]
 
     def complete(

@@ -15,6 +15,7 @@ from numba import njit
 from simulation.rules.keyed_draws import person_seeds, slot_uniform, uniform32, uniform64
 
 OVERFLOW = 1e300  # logit weights summing beyond this are recomputed relative to the best option
+DRAW_CHUNK = 1024  # people whose labour draws are made at once (a buffer that stays in cache)
 
 
 @njit(cache=True, nogil=True)
@@ -407,10 +408,60 @@ def employment_block(
         rates[4],
     )
     twin_start = start_odds / (one + start_odds)
-    drawn = u.shape[0] == 0
     k0, k1 = np.int64(key[0]), np.int64(key[1])
-    for i in range(start, stop):
-        ui = uniform32(np.int64(i), week, 0, k0, k1) if drawn else u[i]
+    draws = np.empty(DRAW_CHUNK, dtype=np.float32)
+    for first in range(start, stop, DRAW_CHUNK):
+        last = min(first + DRAW_CHUNK, stop)
+        if u.shape[0] == 0:  # a chunk of draws at a time: a loop the compiler vectorises
+            for i in range(first, last):
+                draws[i - first] = uniform32(np.int64(i), week, 0, k0, k1)
+        else:
+            draws[: last - first] = u[first:last]
+        _employment_rows(
+            first, last, draws, group, inverse_odds, find_odds_factor, loss, in_course, lock_in_keep,
+            twin_loss, employed, twin_employed, business, twin_business, liquidity, business_odds_factor,
+            start_odds, exit_rate, cash_search, cash_business, crowding, twin_start, cell, scale_hire,
+            cash_keep, endline, weeks_employed, twin_weeks_employed, weeks_business, twin_weeks_business,
+        )  # fmt: skip
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _employment_rows(
+    first,
+    last,
+    draws,
+    group,
+    inverse_odds,
+    find_odds_factor,
+    loss,
+    in_course,
+    lock_in_keep,
+    twin_loss,
+    employed,
+    twin_employed,
+    business,
+    twin_business,
+    liquidity,
+    business_odds_factor,
+    start_odds,
+    exit_rate,
+    cash_search,
+    cash_business,
+    crowding,
+    twin_start,
+    cell,
+    scale_hire,
+    cash_keep,
+    endline,
+    weeks_employed,
+    twin_weeks_employed,
+    weeks_business,
+    twin_weeks_business,
+) -> None:  # pragma: no cover - compiled; part of employment_block
+    """The transitions of rows ``first`` to ``last`` - 1, row i with uniform ``draws[i - first]``."""
+    one = np.float32(1.0)
+    for i in range(first, last):
+        ui = draws[i - first]
         odds = inverse_odds[group[i]]
         if employed[i]:
             if business[i]:

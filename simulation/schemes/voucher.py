@@ -436,25 +436,26 @@ class VoucherScheme:
         return np.where(np.isfinite(price), keep * np.where(np.isfinite(price), price, 0), price)
 
     def _close_cards(self, week: int) -> None:
-        """Revoke cards unused by the deadline; end cards past validity or unable to buy
-        (``census.close_cards``, one pass). Keeps the rows still holding credit for ``_shop``."""
+        """Revoke cards unused by the deadline; end cards past validity or unable to buy. One pass
+        over everyone finds the holders; the rules are then applied to them alone, and the rows
+        still holding are kept for ``_shop``."""
         state, courses, v = self.model.state, self.model.courses, self.params
+        holders = np.flatnonzero(state.status == HOLDING)
+        age = week - state.selected_week[holders]
+        deadline = v.purchase_deadline_weeks + v.counselling.wait_weeks
+        revoke = (state.courses_bought[holders] == 0) & (age >= deadline)
         cheapest = _min(courses.price_idr[courses.active & courses.listed.any(axis=1)])
-        closed, revoked, self._holders = census.close_cards(
-            state.status,
-            state.selected_week,
-            state.courses_bought,
-            state.credit_left_idr,
-            week,
-            v.purchase_deadline_weeks + v.counselling.wait_weeks,
-            v.credit_validity_weeks,
-            np.float32(v.max_topup_idr * v.topup_allowed),
-            np.float32(self.credit_needed(cheapest)),  # compared in float32, as numpy would
-            np.array([HOLDING, REVOKED, FINISHED], dtype=np.int64),
-        )
+        topup = v.max_topup_idr * v.topup_allowed
+        broke = state.credit_left_idr[holders] + topup < self.credit_needed(cheapest)
+        expire = ~revoke & ((age >= v.credit_validity_weeks) | broke)
+        closing = revoke | expire
+        closed = holders[closing]
         self.model.ledger.credit_forfeited += float(state.credit_left_idr[closed].sum(dtype=np.float64))
         state.credit_left_idr[closed] = 0.0
-        self.week_flows["revoked"] = int(np.count_nonzero(revoked))
+        state.status[holders[revoke]] = REVOKED
+        state.status[holders[expire]] = FINISHED
+        self._holders = holders[~closing]
+        self.week_flows["revoked"] = int(revoke.sum())
 
     def _shop(self, week: int) -> None:
         """Holders of credit pick a course from their page or wait; buyers enrol."""
