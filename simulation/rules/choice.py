@@ -88,7 +88,7 @@ OUTSIDE = -1
 # the cores, each tallying expected demand from zero, the tallies then added block by block. The
 # block is fixed, not the number of threads, so the sums (and everything after them) are the same
 # on any machine; a week of fewer shoppers is one block, summed exactly as one pass.
-SHOPPER_BLOCK = 131_072
+SHOPPER_BLOCK = 32_768
 ORDINARY, INCENTIVE_SEEKER = 0, 1  # shopper motives (Shoppers.motive)
 
 
