@@ -33,8 +33,48 @@ class Stratified:
     covered: float | None  # share of the offered in strata that also hold a comparison group
 
 
+@dataclass(frozen=True)
+class Strata:
+    """The evaluation groups of one run, numbered once for every outcome compared on them: for
+    the offered and for the comparison group, its rows (ascending), each one's stratum number
+    (0 .. n_strata - 1, in the order of the stratum keys) and the group's count per stratum."""
+
+    rows: tuple[np.ndarray, np.ndarray]  # int64: rows offered, rows in the comparison group
+    number: tuple[np.ndarray, np.ndarray]  # int64: their stratum numbers
+    counts: tuple[np.ndarray, np.ndarray]  # float64 [n_strata]: offered, comparison
+    n_strata: int
+
+    @classmethod
+    def of(cls, offered: np.ndarray, comparison: np.ndarray, stratum: np.ndarray) -> Strata:
+        inside = np.flatnonzero(offered | comparison)
+        keys, number = _numbered(stratum[inside])
+        group = offered[inside]
+        rows = (inside[group], inside[~group])
+        numbers = (number[group], number[~group])
+        counts = tuple(np.bincount(k, minlength=keys.size).astype(np.float64) for k in numbers)
+        return cls(rows, numbers, (counts[0], counts[1]), keys.size)
+
+
+def _numbered(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``; for small non-negative integers (lottery
+    strata, arrival weeks) by counting instead of sorting, with the same result."""
+    if (
+        values.size
+        and values.dtype.kind in "iu"
+        and values.min() >= 0
+        and values.max() < 4 * values.size + 1024
+    ):
+        present = np.bincount(values) > 0
+        return np.flatnonzero(present), (np.cumsum(present) - 1)[values]
+    return np.unique(values, return_inverse=True)
+
+
 def stratified_difference(
-    outcome: np.ndarray, offered: np.ndarray, comparison: np.ndarray, stratum: np.ndarray
+    outcome: np.ndarray,
+    offered: np.ndarray,
+    comparison: np.ndarray,
+    stratum: np.ndarray,
+    strata: Strata | None = None,
 ) -> Stratified:
     """Sum over strata s of w_s (mean of the offered in s - mean of the comparison in s), with
     w_s proportional to h_s = n_offered_s * n_comparison_s / (n_offered_s + n_comparison_s) (the
@@ -43,20 +83,19 @@ def stratified_difference(
     n_comparison_s)), with within-stratum variances (ddof 1); a group of one person, whose own
     variance is unknown, takes the pooled within-group variance of all groups of two or more
     (many lottery strata of a tender hold a single person offered). With one stratum and groups
-    of two or more this is the plain difference in means and its Welch standard error."""
-    inside = offered | comparison
+    of two or more this is the plain difference in means and its Welch standard error.
+    ``strata``: the groups already numbered (``Strata.of(offered, comparison, stratum)``), to
+    compare several outcomes on them."""
     if not offered.any():
         return Stratified(None, None, None)
-    keys, index = np.unique(stratum[inside], return_inverse=True)
-    y = outcome[inside].astype(np.float64)
-    group = offered[inside]
-    n_strata = keys.size
+    strata = Strata.of(offered, comparison, stratum) if strata is None else strata
+    n_strata = strata.n_strata
     stats = {}
     pooled_ss = pooled_df = 0.0
-    for name, mask in (("o", group), ("c", ~group)):
-        n = np.bincount(index[mask], minlength=n_strata).astype(np.float64)
-        total = np.bincount(index[mask], y[mask], minlength=n_strata)
-        squares = np.bincount(index[mask], y[mask] ** 2, minlength=n_strata)
+    for name, rows, index, n in zip("oc", strata.rows, strata.number, strata.counts, strict=True):
+        y = outcome[rows].astype(np.float64)
+        total = np.bincount(index, y, minlength=n_strata)
+        squares = np.bincount(index, y**2, minlength=n_strata)
         mean = np.divide(total, n, out=np.zeros(n_strata), where=n > 0)
         ss = np.maximum(squares - n * mean**2, 0.0)
         pooled_ss += float(ss[n > 1].sum())
@@ -96,10 +135,13 @@ def effects(
     comparison: np.ndarray,
     stratum: np.ndarray,
     trained: np.ndarray,
+    strata: Strata | None = None,
 ) -> Effects:
-    """Every estimand of one run from per-person outcomes and the evaluation groups."""
-    itt = stratified_difference(outcome, offered, comparison, stratum)
-    first = stratified_difference(trained.astype(np.float64), offered, comparison, stratum)
+    """Every estimand of one run from per-person outcomes and the evaluation groups (``strata``:
+    those groups numbered, ``Strata.of``, when several outcomes share them)."""
+    strata = Strata.of(offered, comparison, stratum) if strata is None and offered.any() else strata
+    itt = stratified_difference(outcome, offered, comparison, stratum, strata)
+    first = stratified_difference(trained.astype(np.float64), offered, comparison, stratum, strata)
     tot = None
     if itt.estimate is not None and first.estimate is not None and first.estimate > 0:
         tot = itt.estimate / first.estimate
@@ -109,5 +151,5 @@ def effects(
     # The comparison group is untreated, so its gain is zero and the same stratified difference of
     # the gains is the twins' effect on the offered with the ITT's weights and strata: the number
     # the ITT estimates. ITT minus it is the lottery's sampling error alone.
-    target = stratified_difference(gain, offered, comparison, stratum).estimate
+    target = stratified_difference(gain, offered, comparison, stratum, strata).estimate
     return Effects(itt, first, tot, true_offered, true_trained, target)

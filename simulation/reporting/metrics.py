@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.reporting.estimands import effects
+from simulation.reporting.estimands import Strata, effects
 from simulation.reporting.registry import METRICS, check_scheme_metrics, metric, shared_metrics
 from simulation.rules.statistics import mean, ratio, share
 
@@ -117,9 +117,10 @@ def effect_values(model: MarketModel, groups: Evaluation) -> dict[str, MetricVal
     endline, twin = labour.endline_rate()
     business, twin_business = labour.business_rate()
     evaluated = (groups.offered, groups.comparison, groups.stratum, groups.trained)
-    found = effects(endline, twin, *evaluated)
-    own = effects(business, twin_business, *evaluated)
-    wage = effects(endline - business, twin - twin_business, *evaluated)
+    strata = Strata.of(groups.offered, groups.comparison, groups.stratum) if groups.offered.any() else None
+    found = effects(endline, twin, *evaluated, strata)
+    own = effects(business, twin_business, *evaluated, strata)
+    wage = effects(endline - business, twin - twin_business, *evaluated, strata)
     comparison = endline[groups.comparison]
     return {
         "itt_self_employment_pp": _pp(own.itt.estimate),
