@@ -21,7 +21,7 @@ from simulation.model.market import MarketModel
 from simulation.model.world import World, build_world
 from simulation.reporting.compare import paired_difference, replication_seeds, summarise_replications
 from simulation.reporting.metrics import summarise, undefined
-from simulation.rules.parallel import threads
+from simulation.rules.parallel import in_order, threads
 
 
 @dataclass
@@ -70,7 +70,7 @@ def run_scenario(
         "seed": seed,
         "simulated_participants": len(world.participants),
         "scale": world.scale,
-        "schemes": {name: summarise(model) for name, model in models.items()},
+        "schemes": summarise_all(models),
     }
     summary["undefined"] = {name: undefined(metrics) for name, metrics in summary["schemes"].items()}
     if len(schemes) > 1:
@@ -164,7 +164,13 @@ def match_spending(
 def replicate(scenario: Scenario, schemes: list[str], seed: int) -> dict[str, dict]:
     """One replication: every scheme on the world of ``seed``; returns {scheme: metrics}."""
     world = build_world(scenario, seed)
-    return {name: summarise(model) for name, model in run_schemes(world, schemes).items()}
+    return summarise_all(run_schemes(world, schemes))
+
+
+def summarise_all(models: dict[str, MarketModel]) -> dict[str, dict]:
+    """Each model's summary metrics, the models summarised at once on threads
+    (``simulation.rules.parallel.in_order``: numpy's work on large arrays releases the GIL)."""
+    return dict(zip(models, in_order(summarise, [(model,) for model in models.values()]), strict=True))
 
 
 def run_scheme(world: World, scheme: str, progress: bool = False) -> MarketModel:

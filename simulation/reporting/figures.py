@@ -54,7 +54,9 @@ COMPARISON_METRICS = [(m.name, m.label) for m in METRICS if m.name in FIGURE_MET
 
 def price_distribution(result: RunResult):
     """Histogram of prices paid and of listed prices, with each scheme's price cap marked."""
-    fig, axes = plt.subplots(1, len(result.models), figsize=(6.5 * len(result.models), 4), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(result.models), figsize=(6.5 * len(result.models), 4), squeeze=False, layout="constrained"
+    )
     for ax, (name, model) in zip(axes[0], result.models.items(), strict=True):
         cap = model.scheme.price_cap_idr
         listed = model.courses.price_idr[model.courses.active] / 1e3
@@ -108,7 +110,9 @@ def price_vs_quality(result: RunResult):
     """Price against quality: for a market, each course's final price against its true quality
     (area = enrolments); for a tender, each contract's price per trainee against the quality
     declared (hollow) and delivered (filled) (area = seats)."""
-    fig, axes = plt.subplots(1, len(result.models), figsize=(6.5 * len(result.models), 4.5), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(result.models), figsize=(6.5 * len(result.models), 4.5), squeeze=False, layout="constrained"
+    )
     for ax, (name, model) in zip(axes[0], result.models.items(), strict=True):
         contracts = getattr(model.scheme, "contracts", None)
         if contracts is not None:
@@ -129,7 +133,7 @@ def _courses(ax, model) -> None:
     ax.scatter(c.true_quality, c.price_idr / 1e3, s=size, alpha=0.4, c=colour, edgecolors="none")
     if np.isfinite(model.scheme.price_cap_idr):
         ax.axhline(model.scheme.price_cap_idr / 1e3, color="crimson", linestyle="--", label="cap")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left")  # a fixed corner: "best" would test every point
     ax.set_xlabel("true quality (expected skill gain, 0-1)")
 
 
@@ -140,9 +144,9 @@ def _contracts(ax, contracts) -> None:
     seats = np.array([c.seats for c in contracts], dtype=float)
     size = 10 + 300 * seats / seats.max()
     price = np.array([c.price_idr for c in contracts]) / 1e3
-    declared = [c.declared_quality for c in contracts]
-    delivered = [c.delivered_quality for c in contracts]
+    declared = np.array([c.declared_quality for c in contracts])
+    delivered = np.array([c.delivered_quality for c in contracts])
     ax.scatter(declared, price, s=size, facecolors="none", edgecolors="tab:orange", label="declared")
     ax.scatter(delivered, price, s=size, alpha=0.5, c="tab:orange", edgecolors="none", label="delivered")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left")  # a fixed corner: "best" would test every point
     ax.set_xlabel("quality (0-1): declared in the bid, delivered after shading")
