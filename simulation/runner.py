@@ -21,7 +21,7 @@ from simulation.model.market import MarketModel
 from simulation.model.world import World, build_world
 from simulation.reporting.compare import paired_difference, replication_seeds, summarise_replications
 from simulation.reporting.metrics import summarise, undefined
-from simulation.rules.parallel import in_order, threads
+from simulation.rules.parallel import threads
 
 
 @dataclass
@@ -168,9 +168,10 @@ def replicate(scenario: Scenario, schemes: list[str], seed: int) -> dict[str, di
 
 
 def summarise_all(models: dict[str, MarketModel]) -> dict[str, dict]:
-    """Each model's summary metrics, the models summarised at once on threads
-    (``simulation.rules.parallel.in_order``: numpy's work on large arrays releases the GIL)."""
-    return dict(zip(models, in_order(summarise, [(model,) for model in models.values()]), strict=True))
+    """Each model's summary metrics, one model after the other: at national scale a summary's
+    temporary arrays take about half a gigabyte, so two at once would raise the peak memory more
+    than they save time."""
+    return {name: summarise(model) for name, model in models.items()}
 
 
 def run_scheme(world: World, scheme: str, progress: bool = False) -> MarketModel:

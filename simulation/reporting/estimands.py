@@ -39,15 +39,16 @@ class Strata:
     the offered and for the comparison group, its rows (ascending), each one's stratum number
     (0 .. n_strata - 1, in the order of the stratum keys) and the group's count per stratum."""
 
-    rows: tuple[np.ndarray, np.ndarray]  # int64: rows offered, rows in the comparison group
-    number: tuple[np.ndarray, np.ndarray]  # int64: their stratum numbers
+    rows: tuple[np.ndarray, np.ndarray]  # int32: rows offered, rows in the comparison group
+    number: tuple[np.ndarray, np.ndarray]  # int32: their stratum numbers
     counts: tuple[np.ndarray, np.ndarray]  # float64 [n_strata]: offered, comparison
     n_strata: int
 
     @classmethod
     def of(cls, offered: np.ndarray, comparison: np.ndarray, stratum: np.ndarray) -> Strata:
-        inside = np.flatnonzero(offered | comparison)
+        inside = np.flatnonzero(offered | comparison).astype(np.int32)  # rows < 2**31: half the memory
         keys, number = _numbered(stratum[inside])
+        number = number.astype(np.int32)
         group = offered[inside]
         rows = (inside[group], inside[~group])
         numbers = (number[group], number[~group])
