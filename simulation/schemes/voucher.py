@@ -463,8 +463,11 @@ class VoucherScheme:
         state = model.state
         holders = self._holders  # still holding after _close_cards, ascending
         returning = state.courses_bought[holders] > 0
-        revisit = Draws.of(self.seed, "voucher:revisit", week).uniforms(holders)
-        shoppers = holders[~returning | (revisit < model.params.choice.revisit_share)]
+        back = holders[returning]  # a returning buyer visits with probability revisit_share
+        revisit = Draws.of(self.seed, "voucher:revisit", week).uniforms(back)
+        visits = ~returning
+        visits[returning] = revisit < model.params.choice.revisit_share
+        shoppers = holders[visits]
         delay = self.params.counselling.wait_weeks
         if delay > 0:  # in counselling: first purchases wait delay_weeks after selection
             shoppers = shoppers[
