@@ -142,11 +142,11 @@ def effects(
     those groups numbered, ``Strata.of``, when several outcomes share them)."""
     strata = Strata.of(offered, comparison, stratum) if strata is None and offered.any() else strata
     itt = stratified_difference(outcome, offered, comparison, stratum, strata)
-    first = stratified_difference(trained.astype(np.float64), offered, comparison, stratum, strata)
+    first = stratified_difference(trained, offered, comparison, stratum, strata)  # 0/1 as float64
     tot = None
     if itt.estimate is not None and first.estimate is not None and first.estimate > 0:
         tot = itt.estimate / first.estimate
-    gain = outcome.astype(np.float64) - twin_outcome
+    gain = np.subtract(outcome, twin_outcome, dtype=np.float64)  # one array, not a copy and a difference
     true_offered = float(gain[offered].mean()) if offered.any() else None
     true_trained = float(gain[trained].mean()) if trained.any() else None
     # The comparison group is untreated, so its gain is zero and the same stratified difference of

@@ -120,15 +120,17 @@ def effect_values(model: MarketModel, groups: Evaluation) -> dict[str, MetricVal
     strata = Strata.of(groups.offered, groups.comparison, groups.stratum) if groups.offered.any() else None
     found = effects(endline, twin, *evaluated, strata)
     own = effects(business, twin_business, *evaluated, strata)
-    wage = effects(endline - business, twin - twin_business, *evaluated, strata)
-    comparison = endline[groups.comparison]
+    compared = bool(groups.comparison.any())
+    employment_comparison = mean(endline[groups.comparison]) if compared else None
+    business_comparison = mean(business[groups.comparison]) if compared else None
+    endline -= business  # now wage employment, in place: at national scale each array is 55 MB
+    twin -= twin_business
+    wage = effects(endline, twin, *evaluated, strata)
     return {
         "itt_self_employment_pp": _pp(own.itt.estimate),
         "itt_wage_employment_pp": _pp(wage.itt.estimate),
         "true_effect_offered_self_employment_pp": _pp(own.true_offered),
-        "self_employment_rate_endline_comparison": mean(business[groups.comparison])
-        if comparison.size
-        else None,
+        "self_employment_rate_endline_comparison": business_comparison,
         "itt_employment_pp": _pp(found.itt.estimate),
         "itt_standard_error_pp": _pp(found.itt.standard_error),
         "itt_offered_covered_share": found.itt.covered,
@@ -137,7 +139,7 @@ def effect_values(model: MarketModel, groups: Evaluation) -> dict[str, MetricVal
         "true_effect_offered_pp": _pp(found.true_offered),
         "true_effect_trained_pp": _pp(found.true_trained),
         "true_effect_itt_target_pp": _pp(found.true_itt_target),
-        "employment_rate_endline_comparison": mean(comparison) if comparison.size else None,
+        "employment_rate_endline_comparison": employment_comparison,
     }
 
 
