@@ -41,3 +41,27 @@ def test_employment_counts_are_the_records_counts(population):
         np.count_nonzero(p["employed"]),
         np.count_nonzero(p["status"] == HOLDING),
     ]
+
+
+def test_hearing_of_lots_is_the_keyed_draw_of_the_free(population):
+    """Free to apply: not selected, no pending application, arrived; they hear with their region's
+    probability on their keyed uniform of slot 0, as the tender's outreach drew it in numpy."""
+    from simulation.rules.keyed_draws import Draws
+    from simulation.rules.parallel import over_blocks
+
+    rng = np.random.default_rng(3)
+    status = population["status"]
+    applied = np.where(rng.random(N) < 0.3, rng.integers(0, 40, N), -1).astype(np.int32)
+    arrival = rng.integers(0, 20, N).astype(np.int16)
+    region = rng.integers(0, 6, N).astype(np.int8)
+    hearing = np.array([0.05, 0.2, 0.5, 0.7, 0.9, 1.0])
+    draws = Draws.of(11, "tender:outreach", 12)
+    free = np.flatnonzero((status == NOT_SELECTED) & (applied < 0) & (arrival <= 12))
+    expected = np.zeros(N, dtype=bool)
+    expected[free] = draws.uniforms(free, 0) < hearing[region[free]]
+    heard = np.empty(N, dtype=bool)
+    over_blocks(
+        census.hear_of_lots, N, heard, status, NOT_SELECTED, applied, arrival, region, hearing, 12, draws.key
+    )
+    np.testing.assert_array_equal(heard, expected)
+    assert 0 < heard.sum() < free.size

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from simulation.rules.keyed_draws import uniform64
+
 
 @njit(cache=True, nogil=True)
 def employment_counts(
@@ -36,3 +38,28 @@ def employment_counts(
         employed_n += working
         holding_n += np.int64(status[i] == holding)
     return np.array([selected_n, employed_selected, twins_selected, employed_n, holding_n])
+
+
+@njit(cache=True, nogil=True)
+def hear_of_lots(
+    start: int,
+    stop: int,
+    heard: np.ndarray,
+    status: np.ndarray,
+    not_selected: int,
+    applied: np.ndarray,
+    arrival_week: np.ndarray,
+    region: np.ndarray,
+    hearing: np.ndarray,
+    week: int,
+    key: np.ndarray,
+) -> None:  # pragma: no cover - compiled; numpy statement in the docstring
+    """Rows ``start`` to ``stop`` - 1 of ``heard`` (bool): a person free to apply (``status ==
+    not_selected``, no application pending, arrived by ``week``) hears of an open lot with
+    probability ``hearing[region]``, on their keyed uniform of (person, week, slot 0):
+    ``heard[free] = Draws(key, week).uniforms(free, 0) < hearing[region[free]]``, False elsewhere.
+    Only the free draw (the tender's outreach, run block by block on the cores)."""
+    k0, k1 = np.int64(key[0]), np.int64(key[1])
+    for i in range(start, stop):
+        free = status[i] == not_selected and applied[i] < 0 and arrival_week[i] <= week
+        heard[i] = free and uniform64(np.int64(i), week, 0, k0, k1) < hearing[region[i]]

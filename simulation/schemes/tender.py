@@ -54,8 +54,9 @@ import numpy as np
 from simulation.config.codes import OFFLINE, ONLINE
 from simulation.config.streams import stream
 from simulation.market.participants import FINISHED, NOT_SELECTED
-from simulation.rules import procurement, quality
+from simulation.rules import census, procurement, quality
 from simulation.rules.keyed_draws import Draws
+from simulation.rules.parallel import over_blocks
 from simulation.rules.statistics import herfindahl, median, share
 from simulation.rules.training import completion_probability
 from simulation.schemes import register
@@ -580,13 +581,15 @@ class TenderScheme:
         by_region = open_.reshape(-1, sectors)  # [region, sector]
         count = by_region.sum(axis=1)
         ranked = np.argsort(~by_region, axis=1, kind="stable")  # open sectors first, in order
-        arrived = model.people.arrival_week <= week  # the population's intake, as for the voucher
-        free = np.flatnonzero((model.state.status == NOT_SELECTED) & (self.applied < 0) & arrived)
         travel = np.array([r.travel_cost_idr for r in model.params.regions])
         hearing = p.awareness_weekly * 0.5 ** (travel / p.travel_tolerance_idr)  # by region
         draws = Draws.of(self.seed, "tender:outreach", week)
-        heard = draws.uniforms(free, 0) < hearing[people.region[free]]
-        free = free[heard]
+        heard = np.empty(len(people), dtype=bool)  # free to apply (arrived, as for the voucher) and heard
+        over_blocks(
+            census.hear_of_lots, len(people), heard, model.state.status, NOT_SELECTED, self.applied,
+            people.arrival_week, people.region, np.asarray(hearing, dtype=np.float64), week, draws.key,
+        )  # fmt: skip
+        free = np.flatnonzero(heard)
         region = people.region[free].astype(np.int64)
         sector = people.sector[free].astype(np.int64)
         own = by_region[region, sector]
