@@ -23,6 +23,7 @@ from simulation.reporting.metrics import summarise
 from simulation.rules.choice import Market, Shoppers, expected_demand, utilities
 from simulation.rules.pricing import next_prices, objective_per_impression
 from tests.conftest import TINY
+from tests.test_free_choice import one_shopper
 from tests.test_mechanisms import HAND_CHOICE, hand_market, hand_shoppers, model_of, purchases_by_step
 
 # ====================================================================== the shopper's utility
@@ -97,17 +98,7 @@ def two_courses(copay_share: float) -> tuple[Shoppers, Market]:
         max_topup_idr=0.0,
         copay_share=copay_share,
     )
-    shopper = Shoppers(
-        options=np.array([[0, 1]], dtype=np.int32),
-        sector=np.zeros(1, dtype=np.int8),
-        region=np.zeros(1, dtype=np.int8),
-        internet=np.ones(1, dtype=bool),
-        weekly_hours=np.full(1, 5.0, dtype=np.float32),
-        credit_left_idr=np.full(1, 1_000_000.0, dtype=np.float32),
-        courses_bought=np.zeros(1, dtype=np.int16),
-        last_course=np.full(1, -1, dtype=np.int32),
-    )
-    return shopper, market
+    return one_shopper(), market  # region 0, internet, sector 0, 5 hours a week, full credit
 
 
 def test_copay_turns_demand_down_in_price_and_the_seller_cuts_its_price():

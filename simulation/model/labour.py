@@ -56,7 +56,7 @@ import numpy as np
 from simulation.config.scenario import Labour
 from simulation.model.world import World
 from simulation.rules.kernels import add_at, employment_block, hire_scales
-from simulation.rules.keyed_draws import person_uniforms32, purpose_key
+from simulation.rules.keyed_draws import purpose_key
 from simulation.rules.parallel import over_blocks
 
 
@@ -127,7 +127,8 @@ class LabourMarket:
         """Move everyone one week; ``in_course`` marks the treated paths locked into a course.
         Liquidity then decays by one week's spending, and in the endline window each path's weeks
         employed and in business are counted. One compiled pass, block by block on the cores
-        (``simulation.rules.parallel``); each person's uniform is their keyed draw (``draws``)."""
+        (``simulation.rules.parallel``); each person's uniform is their keyed draw (``keyed_draws.uniform32``
+        of the person, the week and slot 0)."""
         p = self.params
         inverse_odds = np.exp(-self.group_logit[week]).astype(np.float32)  # per group, no skill
         crowding = p.displacement.crowding if p.displacement.enabled else 0.0
@@ -155,10 +156,6 @@ class LabourMarket:
             self.endline_weeks_employed, self.twin_endline_weeks_employed,
             self.endline_weeks_business, self.twin_endline_weeks_business,
         )  # fmt: skip
-
-    def draws(self, week: int) -> np.ndarray:
-        """Everyone's uniform draw of ``week`` (float32, in (0, 1)), keyed by person and week."""
-        return person_uniforms32(np.arange(self.n, dtype=np.int64), week, 0, self.key)
 
     def endline_rate(self) -> tuple[np.ndarray, np.ndarray]:
         """Share of endline weeks employed, per person: (treated path, twin)."""

@@ -58,7 +58,7 @@ def hear_of_lots(
     not_selected``, no application pending, arrived by ``week``) hears of an open lot with
     probability ``hearing[region]``, on their keyed uniform of (person, week, slot 0):
     ``heard[free] = Draws(key, week).uniforms(free, 0) < hearing[region[free]]``, False elsewhere.
-    Only the free draw (the tender's outreach, run block by block on the cores)."""
+    Only the free draw. The tender's outreach runs it block by block on the cores."""
     k0, k1 = np.int64(key[0]), np.int64(key[1])
     for i in range(start, stop):
         free = status[i] == not_selected and applied[i] < 0 and arrival_week[i] <= week

@@ -502,31 +502,6 @@ def _employment_rows(
 
 
 @njit(cache=True, nogil=True)
-def choice_sets(
-    persons: np.ndarray,
-    week: int,
-    key: np.ndarray,
-    platform: np.ndarray,
-    sector: np.ndarray,
-    pages: np.ndarray,
-    listing_start: np.ndarray,
-    listing_flat: np.ndarray,
-    others: int,
-) -> np.ndarray:  # pragma: no cover - compiled
-    """Course ids each shopper sees [n, page width + others] (int32, -1 = empty slot): the ranked
-    page ``pages[platform, sector]``, then ``others`` courses drawn uniformly from the platform's
-    listing ``listing_flat[start:end]``, the k-th with the keyed uniform of (``persons[i]``,
-    ``week``, slot k); a drawn course already in the shopper's set leaves its slot empty (-1), so
-    that no course is offered twice. (``choice_sets_block`` fills the rows of a block.)"""
-    options = np.empty((platform.shape[0], pages.shape[2] + others), dtype=np.int32)
-    choice_sets_block(
-        0, platform.shape[0], options, persons, week, key, platform, sector, pages, listing_start,
-        listing_flat,
-    )  # fmt: skip
-    return options
-
-
-@njit(cache=True, nogil=True)
 def choice_sets_block(
     start: int,
     stop: int,
@@ -540,8 +515,12 @@ def choice_sets_block(
     listing_start: np.ndarray,
     listing_flat: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
-    """Rows ``start`` to ``stop`` - 1 of ``choice_sets`` into ``options`` [n, page width +
-    others] (int32), the number of others being the columns beyond the page."""
+    """Course ids the shoppers ``start`` to ``stop`` - 1 see, into ``options`` [n, page width +
+    others] (int32, -1 = empty slot; others = the columns beyond the page): the ranked page
+    ``pages[platform, sector]``, then ``others`` courses drawn uniformly from the platform's
+    listing ``listing_flat[start:end]``, the k-th with the keyed uniform of (``persons[i]``,
+    ``week``, slot k); a drawn course already in the shopper's set leaves its slot empty (-1), so
+    that no course is offered twice."""
     width = pages.shape[2]
     others = options.shape[1] - width
     k0, k1 = np.int64(key[0]), np.int64(key[1])

@@ -97,10 +97,8 @@ def uniform64(person: IntLike, week: IntLike, slot: IntLike, k0: IntLike, k1: In
 @njit(cache=True, nogil=True)
 def person_uniforms(persons: np.ndarray, week: int, slot: int, key: np.ndarray) -> np.ndarray:
     """float64 uniforms in (0, 1), one per entry of ``persons`` (row ids), for (week, slot)."""
-    k0, k1 = np.int64(key[0]), np.int64(key[1])
     out = np.empty(persons.shape[0])
-    for i in range(persons.shape[0]):
-        out[i] = uniform64(np.int64(persons[i]), week, slot, k0, k1)
+    person_uniforms_block(0, persons.shape[0], out, persons, week, slot, key)
     return out
 
 

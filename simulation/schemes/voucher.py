@@ -532,7 +532,8 @@ class VoucherScheme:
     def choice_sets(self, shoppers: np.ndarray, week: int) -> np.ndarray:
         """Course ids each shopper sees [n, page + others] (int32, -1 = empty slot): their
         platform's ranked page for their sector, then ``other_courses_shown`` courses drawn at
-        random from the same platform's listing (``simulation.rules.kernels.choice_sets``)."""
+        random from the same platform's listing (``simulation.rules.kernels.choice_sets_block``,
+        in blocks on the cores)."""
         model = self.model
         draws = Draws.of(self.seed, "voucher:choice_sets", week)
         market = self.market
