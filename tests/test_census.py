@@ -65,3 +65,23 @@ def test_hearing_of_lots_is_the_keyed_draw_of_the_free(population):
     )
     np.testing.assert_array_equal(heard, expected)
     assert 0 < heard.sum() < free.size
+
+
+@pytest.mark.parametrize("outcome_dtype", [np.float64, np.int16, bool])
+def test_stratum_sums_are_the_bincounts_they_replace(outcome_dtype):
+    rng = np.random.default_rng(3)
+    outcome = (rng.random(N) * 13).astype(outcome_dtype)  # shares, week counts or 0/1
+    rows = np.sort(rng.choice(N, N // 2, replace=False)).astype(np.int32)
+    number = rng.integers(0, 40, rows.size).astype(np.int16)
+    total, squares = census.stratum_sums(outcome, rows, number, 45)  # strata 40..44 are empty
+    y = outcome[rows].astype(np.float64)
+    assert np.array_equal(total, np.bincount(number, y, minlength=45))  # the same to the last bit
+    assert np.array_equal(squares, np.bincount(number, y**2, minlength=45))
+    assert (total[40:] == 0).all()
+
+
+def test_stratum_sums_by_hand():
+    outcome = np.array([0.5, 2.0, 1.0, 3.0])
+    total, squares = census.stratum_sums(outcome, np.array([0, 1, 3]), np.array([1, 0, 1]), 3)
+    assert total.tolist() == [2.0, 3.5, 0.0]  # stratum 1: rows 0 and 3, 0.5 + 3
+    assert squares.tolist() == [4.0, 9.25, 0.0]

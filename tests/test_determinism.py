@@ -7,6 +7,7 @@ import json
 import math
 from dataclasses import fields
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ import pytest
 
 from simulation import build_world, load_scenario, run_scenario
 from simulation.model.market import MarketModel
+from simulation.model.world import labour_groups
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
 
@@ -205,3 +207,28 @@ def test_the_world_is_read_only():
         world.participants.motivation[0] = 0.5
     with pytest.raises(ValueError, match="read-only"):
         world.vacancies[0, 0, 0] = 2.0
+    with pytest.raises(ValueError, match="read-only"):
+        world.labour_group[0] = 0
+
+
+def test_the_labour_groups_are_made_once_per_world_and_shared_by_its_schemes():
+    world = build_world(small())
+    people, regions = world.participants, len(world.scenario.regions)
+    cell = people.sector.astype(np.int64) * regions + people.region
+    assert np.array_equal(world.labour_cell, cell) and world.labour_cell.dtype == np.int16
+    assert np.array_equal(world.labour_group, cell * 4 + people.senior_high * 2 + people.age_18_35)
+    first, second = MarketModel(world, "voucher"), MarketModel(world, "voucher")
+    assert first.labour.group is second.labour.group is world.labour_group  # one copy, not two
+    assert first.labour.cell is second.labour.cell is world.labour_cell
+
+
+def test_labour_groups_widen_to_int32_beyond_8191_cells():
+    # 100 sectors x 100 regions = 10,000 cells: group numbers reach 39,999, past int16's 32,767.
+    people = SimpleNamespace(
+        sector=np.array([99, 0], np.int8), region=np.array([99, 0], np.int8),
+        senior_high=np.array([True, False]), age_18_35=np.array([True, False]),
+    )  # fmt: skip
+    wide = SimpleNamespace(sectors=[None] * 100, regions=[None] * 100)
+    cell, group = labour_groups(wide, people)
+    assert cell.dtype == group.dtype == np.int32
+    assert cell.tolist() == [9_999, 0] and group.tolist() == [39_999, 0]

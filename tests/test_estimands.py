@@ -92,6 +92,21 @@ def test_tot_is_the_itt_over_the_first_stage_and_true_effects_use_the_twins():
     assert found.true_itt_target == pytest.approx(0.2)  # one stratum: the effect on the offered
 
 
+def test_reusing_the_twins_array_gives_the_same_effects_and_leaves_the_gains_in_it():
+    rng = np.random.default_rng(5)
+    n = 400
+    offered = rng.random(n) < 0.6
+    trained = offered & (rng.random(n) < 0.7)
+    twin = rng.integers(0, 13, n) / 12.0
+    outcome = np.minimum(twin + trained * rng.integers(0, 3, n) / 12.0, 1.0)
+    stratum = rng.integers(0, 6, n)
+    kept = effects(outcome, twin.copy(), offered, ~offered, stratum, trained)
+    scratch = twin.copy()
+    reused = effects(outcome, scratch, offered, ~offered, stratum, trained, reuse_twin=True)
+    assert reused == kept  # every estimand, to the last bit
+    assert np.array_equal(scratch, outcome - twin)
+
+
 def test_no_take_up_difference_leaves_the_tot_undefined():
     offered = np.array([True, False])
     found = effects(np.ones(2), np.ones(2), offered, ~offered, np.zeros(2, np.int64), np.zeros(2, bool))

@@ -73,12 +73,11 @@ class LabourMarket:
         self.weeks = world.scenario.weeks
         n = len(people)
         regions = len(world.scenario.regions)
-        cell = people.sector.astype(np.int32) * regions + people.region
-        self.group = (cell * 4 + people.senior_high * 2 + people.age_18_35).astype(np.int16)
+        self.group = world.labour_group  # shared by the world's schemes, read-only
         self.group_logit = self._group_logits(world)  # [week, group]
         self.find_odds_factor = np.ones(n, dtype=np.float32)  # exp(-skill_effect * skill)
         self.loss = np.full(n, params.job_loss_weekly, dtype=np.float32)
-        self.cell = cell.astype(np.int32)
+        self.cell = world.labour_cell
         self.cells = len(world.scenario.sectors) * regions
         self.business_odds_factor = np.ones(n, dtype=np.float32)  # exp(business_skill_effect * skill)
         self.employed = people.employed_at_entry.copy()  # working for a wage or running a business
@@ -159,13 +158,20 @@ class LabourMarket:
 
     def endline_rate(self) -> tuple[np.ndarray, np.ndarray]:
         """Share of endline weeks employed, per person: (treated path, twin)."""
-        weeks = float(self.params.endline_weeks)
-        return self.endline_weeks_employed / weeks, self.twin_endline_weeks_employed / weeks
+        return self.endline_share(self.endline_weeks_employed), self.endline_share(
+            self.twin_endline_weeks_employed
+        )
 
     def business_rate(self) -> tuple[np.ndarray, np.ndarray]:
         """Share of endline weeks running a business, per person: (treated path, twin)."""
-        weeks = float(self.params.endline_weeks)
-        return self.endline_weeks_business / weeks, self.twin_endline_weeks_business / weeks
+        return self.endline_share(self.endline_weeks_business), self.endline_share(
+            self.twin_endline_weeks_business
+        )
+
+    def endline_share(self, weeks_counted: np.ndarray) -> np.ndarray:
+        """``weeks_counted`` (one of the endline counters, weeks per person) as a share of the
+        endline weeks, float64 per person."""
+        return weeks_counted / float(self.params.endline_weeks)
 
 
 def start_odds(weekly: float) -> float:

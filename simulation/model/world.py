@@ -31,6 +31,8 @@ class World:
     vacancies: np.ndarray  # float64 [week, sector, region], 1 = average sector in normal times
     providers: ProviderSpecs
     courses: Courses
+    labour_cell: np.ndarray  # int16 [n]: each participant's labour-market cell (``labour_groups``)
+    labour_group: np.ndarray  # int16 [n]: cell x 4 + senior high x 2 + aged 18-35 (model.labour)
 
     @property
     def scale(self) -> float:
@@ -64,18 +66,30 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
         )
         providers = stack_specs([providers, centres])
         courses.append(centre_courses)
-    read_only(participants, vacancies)
-    return World(scenario, seed, recipients, participants, vacancies, providers, courses)
+    cell, group = labour_groups(scenario, participants)
+    read_only(participants, vacancies, cell, group)
+    return World(scenario, seed, recipients, participants, vacancies, providers, courses, cell, group)
 
 
-def read_only(participants: Participants, vacancies: np.ndarray) -> None:
+def labour_groups(scenario: Scenario, participants: Participants) -> tuple[np.ndarray, np.ndarray]:
+    """Each participant's labour-market cell (sector x regions + region) and group (cell x 4 +
+    senior high x 2 + aged 18-35), whose wage hazard without skill is the same
+    (``simulation.model.labour``): int16 [n], or int32 beyond 8,191 cells. Made once per world,
+    shared by its schemes."""
+    cells = len(scenario.sectors) * len(scenario.regions)
+    dtype = np.int16 if 4 * cells <= np.iinfo(np.int16).max else np.int32
+    cell = participants.sector.astype(np.int32) * len(scenario.regions) + participants.region
+    group = cell * 4 + participants.senior_high * 2 + participants.age_18_35
+    return cell.astype(dtype), group.astype(dtype)
+
+
+def read_only(participants: Participants, *shared: np.ndarray) -> None:
     """Lock the arrays every scheme reads and none may write: the participants' columns and the
-    vacancy index. The schemes of one world may then run at the same time
-    (``simulation.runner.run_schemes``) without one seeing another's writes."""
-    for column in vars(participants).values():
+    ``shared`` arrays (the vacancy index, the labour groups). The schemes of one world may then run
+    at the same time (``simulation.runner.run_schemes``) without one seeing another's writes."""
+    for column in [*vars(participants).values(), *shared]:
         if isinstance(column, np.ndarray):
             column.setflags(write=False)
-    vacancies.setflags(write=False)
 
 
 def draw_participants(

@@ -114,18 +114,24 @@ def effect_values(model: MarketModel, groups: Evaluation) -> dict[str, MetricVal
     percentage points: for employment (wage or business), and the same for self-employment and
     for wage employment alone."""
     labour = model.labour
-    endline, twin = labour.endline_rate()
-    business, twin_business = labour.business_rate()
     evaluated = (groups.offered, groups.comparison, groups.stratum, groups.trained)
     strata = Strata.of(groups.offered, groups.comparison, groups.stratum) if groups.offered.any() else None
-    found = effects(endline, twin, *evaluated, strata)
-    own = effects(business, twin_business, *evaluated, strata)
     compared = bool(groups.comparison.any())
-    employment_comparison = mean(endline[groups.comparison]) if compared else None
+    # Two per-person outcomes at a time (at national scale each is 55 MB of float64), the twin's
+    # becoming the gain: the business shares, then employment, then wage employment (employment
+    # less business, in place).
+    share = labour.endline_share
+    business = share(labour.endline_weeks_business)
+    own = effects(business, share(labour.twin_endline_weeks_business), *evaluated, strata, reuse_twin=True)
     business_comparison = mean(business[groups.comparison]) if compared else None
-    endline -= business  # now wage employment, in place: at national scale each array is 55 MB
-    twin -= twin_business
-    wage = effects(endline, twin, *evaluated, strata)
+    del business
+    endline = share(labour.endline_weeks_employed)
+    found = effects(endline, share(labour.twin_endline_weeks_employed), *evaluated, strata, reuse_twin=True)
+    employment_comparison = mean(endline[groups.comparison]) if compared else None
+    endline -= share(labour.endline_weeks_business)
+    twin = share(labour.twin_endline_weeks_employed)
+    twin -= share(labour.twin_endline_weeks_business)
+    wage = effects(endline, twin, *evaluated, strata, reuse_twin=True)
     return {
         "itt_self_employment_pp": _pp(own.itt.estimate),
         "itt_wage_employment_pp": _pp(wage.itt.estimate),

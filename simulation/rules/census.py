@@ -63,3 +63,20 @@ def hear_of_lots(
     for i in range(start, stop):
         free = status[i] == not_selected and applied[i] < 0 and arrival_week[i] <= week
         heard[i] = free and uniform64(np.int64(i), week, 0, k0, k1) < hearing[region[i]]
+
+
+@njit(cache=True, nogil=True)
+def stratum_sums(
+    outcome: np.ndarray, rows: np.ndarray, number: np.ndarray, n_strata: int
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled; numpy statement in the docstring
+    """Per stratum, the sum and the sum of squares of the outcome of ``rows`` (float64
+    [n_strata] each), ``number[k]`` being the stratum of ``rows[k]``: ``np.bincount(number, y,
+    minlength=n_strata)`` and the same of ``y**2``, with ``y = outcome[rows].astype(np.float64)``,
+    added in the same order (so the same to the last bit) without the per-row temporaries."""
+    total = np.zeros(n_strata)
+    squares = np.zeros(n_strata)
+    for k in range(rows.shape[0]):
+        y = np.float64(outcome[rows[k]])
+        total[number[k]] += y
+        squares[number[k]] += y * y
+    return total, squares

@@ -31,7 +31,7 @@ class Evaluation:
 
     offered: np.ndarray  # bool [n]: offered the programme (a card, a seat)
     comparison: np.ndarray  # bool [n]: eligible, in the same lotteries, never offered
-    stratum: np.ndarray  # int64 [n]: lottery stratum of the offered and the comparison rows
+    stratum: np.ndarray  # integer [n]: lottery stratum of the offered and the comparison rows
     trained: np.ndarray  # bool [n]: enrolled in at least one course
 
     def __post_init__(self) -> None:

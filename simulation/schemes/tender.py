@@ -86,10 +86,11 @@ class TenderScheme:
         self.price_cap_idr = float("inf")
         n = len(model.people)
         self.cells = len(model.params.regions) * len(model.params.sectors)
-        self.applied = np.full(n, -1, dtype=np.int32)  # lot (region * sectors + sector), -1 if none
+        lot = np.int16 if self.cells <= np.iinfo(np.int16).max else np.int32  # 2 bytes a row
+        self.applied: np.ndarray = np.full(n, -1, dtype=lot)  # lot (region * sectors + sector), -1 if none
         self.contract_of = np.full(n, -1, dtype=np.int32)  # contract seated in, -1 if none
         self.applied_week = np.full(n, -1, dtype=np.int16)
-        self.first_cell = np.full(n, -1, dtype=np.int32)  # lot of the first application, -1 if none
+        self.first_cell: np.ndarray = np.full(n, -1, dtype=lot)  # lot of the first application, -1 if none
         self.first_week = np.full(n, -1, dtype=np.int16)  # week of the first application
         self.contracts: list[Contract] = []
         self.book = ContractBook.of([], len(model.params.sectors))  # the contracts as arrays
@@ -116,7 +117,7 @@ class TenderScheme:
         )
 
     def strata(self) -> np.ndarray:
-        """Lottery stratum of each row, int64: one integer per (lot of the first application,
+        """Lottery stratum of each row, int32: one integer per (lot of the first application,
         week of the first application, the person's own sector), numbered from 0 in that order;
         -1 for rows that never applied.
 
@@ -126,12 +127,14 @@ class TenderScheme:
         own sector (in a later cycle), so the chance of a seat then depends on it. (Under
         ``seat_rule: queue`` ties within a week go by row, and rows are drawn independently, so
         the offer is as good as random within a stratum too.)"""
-        applied = self.first_cell >= 0
+        applied = np.flatnonzero(self.first_cell >= 0)  # the key of the applicants alone
         sectors = len(self.model.params.sectors)
-        own = self.model.people.sector.astype(np.int64)
-        key = (self.first_week.astype(np.int64) * self.cells + self.first_cell) * sectors + own
-        stratum = np.full(applied.size, -1, dtype=np.int64)
-        stratum[applied] = np.unique(key[applied], return_inverse=True)[1]
+        own = self.model.people.sector[applied]
+        key = (
+            self.first_week[applied].astype(np.int64) * self.cells + self.first_cell[applied]
+        ) * sectors + own
+        stratum = np.full(self.first_cell.size, -1, dtype=np.int32)
+        stratum[applied] = np.unique(key, return_inverse=True)[1]
         return stratum
 
     def _groups(self) -> tuple[np.ndarray, np.ndarray]:

@@ -219,7 +219,7 @@ class VoucherScheme:
         return Evaluation(
             offered=selected,
             comparison=~selected & ~self.brokerage.detected,  # the lottery is among verified applicants
-            stratum=self.model.people.arrival_week.astype(np.int64),
+            stratum=self.model.people.arrival_week,  # int16: no per-person copy
             trained=state.courses_bought > 0,
         )
 
