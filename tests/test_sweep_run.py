@@ -19,6 +19,7 @@ from simulation.experiments import fingerprint, load_sweep_spec
 from simulation.experiments.analyze import analyze, point_differences
 from simulation.experiments.execute import dask_client, sweep
 from simulation.experiments.store import ResultStore, load_sweep
+from simulation.rules.parallel import threads
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "scenarios" / "tiny.yaml"
@@ -49,12 +50,25 @@ def test_same_results_in_process_and_on_one_or_two_dask_workers(tmp_path):
     for workers in (1, 2):
         client = dask_client(workers=workers)
         try:
+            # Each worker runs one core's share of the kernels' threads and no stack profiler
+            # (which slows a replication by up to 1.3x, benchmarks/bench_parallel.py).
+            settings = client.run(worker_settings)
+            assert list(settings.values()) == [(False, str(max(1, threads() // workers)))] * workers
             outcome = sweep(spec, tmp_path / f"dask{workers}", executor=client)
         finally:
             client.close()
             client.cluster.close()
         assert outcome.ok
         pd.testing.assert_frame_equal(results(tmp_path / f"dask{workers}"), expected)
+
+
+def worker_settings() -> tuple[bool, str | None]:
+    """On a worker: whether Dask's profiler is on, and NUMBA_NUM_THREADS."""
+    import os
+
+    import dask
+
+    return dask.config.get("distributed.worker.profile.enabled"), os.environ.get("NUMBA_NUM_THREADS")
 
 
 def test_resume_after_sigkill_loses_only_runs_in_flight(tmp_path):

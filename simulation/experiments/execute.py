@@ -487,17 +487,25 @@ def dask_client(
             ) from None
     # Dask's nannies set MALLOC_TRIM_THRESHOLD_, which fixes glibc's mmap threshold: every large
     # numpy temporary is then mapped and unmapped afresh, and a run takes ~1.6x as long. Unset it.
+    # A worker's statistical profiler walks the running task's stack every 10 ms while holding the
+    # GIL: a replication then takes up to 1.3x as long (benchmarks/bench_parallel.py). Off.
+    settings = {
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+        "distributed.worker.profile.enabled": False,
+    }
     # Each worker process runs its model's kernels and schemes on threads
     # (simulation.rules.parallel): share the cores out between the workers, not each take them all.
+    # Given to each nanny (set in its worker before anything is imported), not through Dask's
+    # pre-spawn environment, which is written into this process's own and would then hold for
+    # every later cluster and for this process's runs.
     threads = str(max(1, parallel.threads() // (workers or parallel.threads())))
-    environ = "distributed.nanny.pre-spawn-environ"
-    spawned = {f"{environ}.MALLOC_TRIM_THRESHOLD_": None, f"{environ}.NUMBA_NUM_THREADS": threads}
-    with dask.config.set(spawned):
+    with dask.config.set(settings):
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",  # not 8787: another cluster may hold it
+            env={"NUMBA_NUM_THREADS": threads},
         )
     return Client(cluster)
