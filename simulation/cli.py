@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import math
 import shutil
 import sys
@@ -376,8 +377,19 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
             if args.equal_spending:
                 scenario, match = match_spending(scenario, args.schemes, progress=progress)
             client = None if cluster is None else cluster.client()
+            draw: Callable[[RunResult], object] | None = None
+            if client is not None:  # the root seed's figures drawn while the workers run
+                from simulation.reporting.figures import save_run_figures
+
+                draw = functools.partial(save_run_figures, folder=staging / "figures")
+
             result = run_scenario(
-                scenario, args.schemes, progress=progress, replications=args.replications, client=client
+                scenario,
+                args.schemes,
+                progress=progress,
+                replications=args.replications,
+                client=client,
+                before_replications=draw,
             )
             if cluster is not None:
                 cluster.close_soon()  # while the results are written
@@ -389,7 +401,14 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
                 record["workers"] = args.workers  # where the replications ran; not needed to rerun
             if match is not None:
                 record["spending"] = match.as_dict()
-            written = write_results(result, out_dir, record, unique=args.out is None, staging=staging)
+            written = write_results(
+                result,
+                out_dir,
+                record,
+                unique=args.out is None,
+                staging=staging,
+                run_figures_drawn=draw is not None,
+            )
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # gone already if published
     print(format_table(result))

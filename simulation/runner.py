@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,7 @@ def run_scenario(
     progress: bool = False,
     replications: int = 0,
     client: Any = None,
+    before_replications: Callable[[RunResult], object] | None = None,
 ) -> RunResult:
     """Build the world once and run each scheme on it with common random numbers.
 
@@ -61,6 +63,9 @@ def run_scenario(
     replications run on its workers (submitted first, so that they run while this process runs
     the root seed, whose models it keeps); the block is the same as in-process, value for value,
     since each replication is a pure function of the scenario, the schemes and its seed.
+    ``before_replications`` is called with the root seed's result (no ``replications`` block yet)
+    before the replications are run or waited for: on Dask, its work (e.g. drawing the figures)
+    is done while the workers run.
     """
     seed = scenario.seed if seed is None else seed
     schemes = list(schemes or scenario.scheme_names)
@@ -80,10 +85,13 @@ def run_scenario(
         summary["difference"] = paired_difference(summary["schemes"])
     timeseries = pd.DataFrame([row for m in models.values() for row in m.records])
     courses = pd.concat([course_table(m) for m in models.values()], ignore_index=True)
+    result = RunResult(scenario, seed, summary, timeseries, courses, models)
+    if before_replications is not None:
+        before_replications(result)
     if replications > 0:  # last: on Dask, the tables above are built while the workers run
         runs = _replications(scenario, schemes, seeds, pending, client, progress)
         summary["replications"] = {"seeds": seeds, **summarise_replications(runs)}
-    return RunResult(scenario, seed, summary, timeseries, courses, models)
+    return result
 
 
 def _replications(

@@ -73,6 +73,29 @@ def test_replications_on_dask_workers_give_the_in_process_summary(both_file, tmp
     assert dask["replications"] == here["replications"]
     assert dask == here
     assert json.loads((tmp_path / "dask" / "provenance.json").read_text())["workers"] == 2
+    # The root seed's figures, drawn while the workers ran, and the comparison drawn after: the same
+    # four files as in-process.
+    figures = sorted(path.name for path in (tmp_path / "dask" / "figures").iterdir())
+    assert figures == sorted(path.name for path in (tmp_path / "here" / "figures").iterdir())
+    assert figures == ["comparison.png", "price_distribution.png", "price_vs_quality.png", "weekly.png"]
+
+
+def test_before_replications_sees_the_root_seeds_result_before_the_replications_run(monkeypatch):
+    import simulation.runner as runner
+
+    events = []
+    replicate = runner.replicate
+    monkeypatch.setattr(runner, "replicate", lambda *args: events.append("replication") or replicate(*args))
+
+    def before(root):
+        events.append("root")
+        assert "replications" not in root.summary and set(root.models) == {"voucher", "tender"}
+
+    result = run_scenario(
+        load_scenario(TINY, TENDER_ARM, **SMALL), replications=2, before_replications=before
+    )
+    assert events == ["root", "replication", "replication"]
+    assert result.summary["replications"]["n"] == 2
 
 
 def test_workers_without_replications_is_refused_before_anything_runs(tmp_path, capsys):

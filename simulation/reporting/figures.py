@@ -18,25 +18,33 @@ if TYPE_CHECKING:
     from simulation.runner import RunResult
 
 
-def save_figures(result: RunResult, folder: Path) -> list[Path]:
+def save_figures(result: RunResult, folder: Path, run_figures_drawn: bool = False) -> list[Path]:
     """Write every figure of ``result`` into ``folder`` (with replications, also the comparison of
-    schemes with confidence intervals); returns the paths."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, draw in (
-        ("price_distribution", price_distribution),
-        ("weekly", weekly),
-        ("price_vs_quality", price_vs_quality),
-    ):
-        fig = draw(result)
-        path = folder / f"{name}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        paths.append(path)
+    schemes with confidence intervals); returns the paths. ``run_figures_drawn``: the root seed's
+    figures are in ``folder`` already (``save_run_figures``, drawn while the replications ran)."""
+    paths = (
+        [folder / f"{name}.png" for name in RUN_FIGURES]
+        if run_figures_drawn
+        else save_run_figures(result, folder)
+    )
     if "replications" in result.summary:
         fig = comparison_figure(result.summary["replications"], COMPARISON_METRICS)
         path = folder / "comparison.png"
         fig.savefig(path, dpi=110, bbox_inches="tight")
+        paths.append(path)
+    return paths
+
+
+def save_run_figures(result: RunResult, folder: Path) -> list[Path]:
+    """Write the figures of the root seed's run (``RUN_FIGURES``: none needs the replications)
+    into ``folder``; returns the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, draw in RUN_FIGURES.items():
+        fig = draw(result)
+        path = folder / f"{name}.png"
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(fig)
         paths.append(path)
     return paths
 
@@ -150,3 +158,10 @@ def _contracts(ax, contracts) -> None:
     ax.scatter(delivered, price, s=size, alpha=0.5, c="tab:orange", edgecolors="none", label="delivered")
     ax.legend(fontsize=8, loc="upper left")  # a fixed corner: "best" would test every point
     ax.set_xlabel("quality (0-1): declared in the bid, delivered after shading")
+
+
+RUN_FIGURES = {
+    "price_distribution": price_distribution,
+    "weekly": weekly,
+    "price_vs_quality": price_vs_quality,
+}

@@ -141,9 +141,16 @@ def _host_tag() -> str:
 
 
 def write_results(
-    result: RunResult, out_dir: Path, provenance: dict, unique: bool = False, staging: Path | None = None
+    result: RunResult,
+    out_dir: Path,
+    provenance: dict,
+    unique: bool = False,
+    staging: Path | None = None,
+    run_figures_drawn: bool = False,
 ) -> Path:
     """Write summary, tables, provenance and figures into ``out_dir`` atomically.
+    ``run_figures_drawn``: the root seed's figures are in ``staging`` already
+    (``figures.save_run_figures``, drawn while the replications ran).
 
     With ``unique`` (the default folder), a folder that appeared meanwhile gets a -2, -3 ... suffix
     instead of an error. ``staging`` is the folder made by :func:`start_output` (made here if
@@ -161,7 +168,7 @@ def write_results(
         write_json(folder / "summary.json", result.summary)
         result.timeseries.to_csv(folder / "timeseries.csv", index=False)
         result.courses.to_csv(folder / "courses.csv", index=False)
-        save_figures(result, folder / "figures")
+        save_figures(result, folder / "figures", run_figures_drawn)
 
     return write_folder(out_dir, files, provenance, unique, staging)
 
