@@ -470,15 +470,16 @@ def _employment_rows(
             else:
                 employed[i] = ui >= loss[i]
         else:
-            cash = np.float32(np.exp(-cash_search * liquidity[i])) if cash_search != 0 else one
+            held = liquidity[i]  # 0 for most rows, where the cash factors are exactly 1: no exp
+            cash = np.float32(np.exp(-cash_search * held)) if cash_search != 0 and held != 0 else one
             find = wage_hazard(odds, find_odds_factor[i], cash, in_course[i], lock_in_keep)
             if crowding > 0:
                 find *= scale_hire[cell[i]]
             begin = np.float32(0.0)
             if start_odds > 0:
                 o = start_odds * business_odds_factor[i]
-                if cash_business != 0:
-                    o *= np.float32(np.exp(cash_business * liquidity[i]))
+                if cash_business != 0 and held != 0:
+                    o *= np.float32(np.exp(cash_business * held))
                 begin = o / (one + o)
                 if in_course[i]:
                     begin *= lock_in_keep
