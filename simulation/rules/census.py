@@ -6,7 +6,8 @@ millions of rows with a temporary array; here they are one pass that reads only 
 with no branch (sums of 0/1), which the compiler vectorises. Every scan has the numpy statement it
 replaces in its docstring, and the tests check them against it. (Scans that collect rows, such as
 the courses ending, stay in numpy: on rows in random order a compiled loop that branches on each
-row is no faster than numpy's vectorised comparisons.)
+row is no faster than numpy's vectorised comparisons.) The summaries' per-stratum sums
+(``stratum_sums``) are one such pass too, over the evaluated rows once the run is over.
 """
 
 from __future__ import annotations
