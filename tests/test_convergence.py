@@ -4,7 +4,6 @@ run of the convergence benchmark."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from simulation.reporting.convergence import (
     sizes_of,
     to_csv,
 )
+from tests.conftest import load_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -368,16 +368,8 @@ def test_figure_has_a_panel_per_metric(table):
 # --------------------------------------------------------------------------- the benchmark
 
 
-def load_benchmark():
-    path = ROOT / "benchmarks" / "bench_convergence.py"
-    spec = importlib.util.spec_from_file_location("bench_convergence", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_benchmark_writes_its_folder(tmp_path, capsys):
-    bench = load_benchmark()
+    bench = load_benchmark("bench_convergence")
     out = tmp_path / "convergence"
     argv = [str(ROOT / "scenarios" / "tiny.yaml"), "--sizes", "400,200", "--replications", "2"]
     argv += ["--set", "weeks=10", "--out", str(out)]

@@ -131,9 +131,6 @@ class VoucherScheme:
         seekers = model.params.choice.incentive_seekers.enabled
         if self.params.free_alternatives.enabled or self.params.counselling.active or seekers:
             self.market.course_facts = self.course_facts  # the shading rule reads the shoppers' slope
-        seekers = model.params.choice.incentive_seekers.enabled
-        if self.params.free_alternatives.enabled or self.params.counselling.active or seekers:
-            self.market.course_facts = self.course_facts  # the shading rule reads the shoppers' slope
 
     # ------------------------------------------------------------------ scheme interface
     def trading(self, week: int) -> bool:
