@@ -7,6 +7,7 @@ import pytest
 
 from simulation.market.participants import HOLDING
 from simulation.model.market import MarketModel
+from simulation.rules import kernels
 from simulation.rules.choice import (
     ExpectedDemand,
     Shoppers,
@@ -107,12 +108,16 @@ def test_expected_demand_at_the_same_price_is_the_expected_demand(tiny_world):
     np.testing.assert_allclose(tally.alt_net_revenue_idr, tally.net_revenue_idr, rtol=1e-12)
 
 
-def test_choice_sets_kernel_matches_numpy_statement(tiny_world):
+@pytest.mark.parametrize("many", [False, True])
+def test_choice_sets_kernel_matches_numpy_statement(tiny_world, many):
     """Page slots come from the platform's page for the shopper's sector; each extra slot is
-    listing[start + floor(u * count)] with u the shopper's keyed draw for that slot."""
+    listing[start + floor(u * count)] with u the shopper's keyed draw for that slot. ``many``:
+    the holders repeated past two chunks of draws (``kernels.DRAW_CHUNK``) and part of a third."""
     model = MarketModel(tiny_world)
     model.step()
     rows = np.flatnonzero(model.state.selected_week >= 0)
+    if many:
+        rows = np.resize(rows, 2 * kernels.DRAW_CHUNK + 7)
     got = model.scheme.choice_sets(rows, 5)
     platform, sector = model.people.platform[rows], model.people.sector[rows]
     width, others = model.scheme.market.pages.shape[2], model.scheme.others

@@ -15,7 +15,7 @@ from numba import njit
 from simulation.rules.keyed_draws import person_seeds, slot_uniform, uniform32, uniform64
 
 OVERFLOW = 1e300  # logit weights summing beyond this are recomputed relative to the best option
-DRAW_CHUNK = 1024  # people whose labour draws are made at once (a buffer that stays in cache)
+DRAW_CHUNK = 1024  # people whose draws are made at once (labour, choice sets): a buffer that stays in cache
 
 
 @njit(cache=True, nogil=True)
@@ -519,20 +519,25 @@ def choice_sets_block(
     width = pages.shape[2]
     others = options.shape[1] - width
     k0, k1 = np.int64(key[0]), np.int64(key[1])
-    for i in range(start, stop):
-        p = platform[i]
-        for k in range(width):
-            options[i, k] = pages[p, sector[i], k]
-        first = listing_start[p]
-        count = listing_start[p + 1] - first
-        for k in range(others):
-            draw = uniform64(np.int64(persons[i]), week, k, k0, k1)
-            course = listing_flat[first + int(draw * count)] if count > 0 else -1
-            for shown in range(width + k):  # a course already shown leaves the slot empty
-                if options[i, shown] == course:
-                    course = -1
-                    break
-            options[i, width + k] = course
+    draws = np.empty((others, DRAW_CHUNK))
+    for head in range(start, stop, DRAW_CHUNK):
+        tail = min(head + DRAW_CHUNK, stop)
+        for k in range(others):  # a chunk of draws at a time: loops the compiler vectorises
+            for i in range(head, tail):
+                draws[k, i - head] = uniform64(np.int64(persons[i]), week, k, k0, k1)
+        for i in range(head, tail):
+            p = platform[i]
+            for k in range(width):
+                options[i, k] = pages[p, sector[i], k]
+            first = listing_start[p]
+            count = listing_start[p + 1] - first
+            for k in range(others):
+                course = listing_flat[first + int(draws[k, i - head] * count)] if count > 0 else -1
+                for shown in range(width + k):  # a course already shown leaves the slot empty
+                    if options[i, shown] == course:
+                        course = -1
+                        break
+                options[i, width + k] = course
 
 
 @njit(cache=True, nogil=True)
