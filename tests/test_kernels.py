@@ -191,3 +191,22 @@ def test_add_at_is_numpys_add_at(dtype):
     np.add.at(expected, rows, amount)
     add_at(got, rows, amount)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_categorical_rows_is_searchsorted_on_each_row():
+    """``kernels.categorical_rows`` (the world's sector draws) is ``np.searchsorted(cdf[r], u x
+    total, side="left")`` row by row, zero-probability categories and exact ties included."""
+    rng = np.random.default_rng(5)
+    probabilities = rng.random((6, 9))
+    probabilities[:, [0, 4]] = 0.0  # categories nobody can draw: flat steps of the cdf
+    probabilities[0] = [0, 0.125, 0.25, 0.125, 0, 0.25, 0.125, 0.0625, 0.0625]  # exact sums, total 1
+    cdf = np.cumsum(probabilities, axis=1)
+    row = rng.integers(0, 6, 4_000).astype(np.int8)
+    uniform = rng.random(row.size)
+    row[:3], uniform[:3] = 0, [0.125, 0.5, 0.875]  # u x total equal to a cumulative sum: a tie
+    pairs = zip(row, uniform, strict=True)
+    expected = np.array([np.searchsorted(cdf[r], u * cdf[r, -1], side="left") for r, u in pairs])
+    assert list(expected[:3]) == [1, 3, 6]  # a tie goes to the category whose sum it equals
+    drawn = kernels.categorical_rows(cdf, uniform, row)
+    np.testing.assert_array_equal(drawn, expected)
+    assert not np.isin(drawn, [0, 4]).any()  # never a category of probability 0

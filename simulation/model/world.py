@@ -18,6 +18,7 @@ from simulation.market.courses import Courses
 from simulation.market.participants import Participants
 from simulation.market.providers import ProviderSpecs, stack_specs
 from simulation.rules.demand import vacancy_index
+from simulation.rules.kernels import categorical_rows
 
 
 @dataclass(frozen=True)
@@ -152,14 +153,11 @@ def sector_interest(scenario: Scenario, vacancies_now: np.ndarray) -> np.ndarray
 def _draw_rows(rng: np.random.Generator, probabilities: np.ndarray, row: np.ndarray) -> np.ndarray:
     """One categorical draw per person from row ``row[i]`` of a [rows, k] probability matrix
     (inverse CDF on one uniform each): the number of the row's cumulative probabilities below
-    u x their total. Each row's cumulative sums are computed once, not once per person."""
+    u x their total (``kernels.categorical_rows``). Each row's cumulative sums are computed once,
+    not once per person."""
     cdf = np.cumsum(probabilities, axis=1)
-    u = rng.random(row.shape[0]) * cdf[row, -1]
-    drawn = np.empty(row.shape[0], dtype=np.int64)
-    for r in range(cdf.shape[0]):  # a few regions, not participants
-        mine = row == r
-        drawn[mine] = np.searchsorted(cdf[r], u[mine], side="left")  # how many are < u
-    return drawn
+    uniform = rng.random(size=(len(row),))
+    return categorical_rows(cdf, uniform, row)
 
 
 def draw_providers(

@@ -548,3 +548,24 @@ def add_at(
     ``target[r]`` for each entry r of ``rows`` in turn, a row listed twice getting it twice."""
     for r in rows:
         target[r] += amount
+
+
+@njit(cache=True, nogil=True)
+def categorical_rows(
+    cdf: np.ndarray, uniform: np.ndarray, row: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled; numpy statement in the docstring
+    """One categorical draw per person from row ``row[i]`` of the cumulative probabilities ``cdf``
+    [rows, k] (float64) on the uniform ``uniform[i]``: the number of that row's cumulative
+    probabilities below ``uniform[i] * cdf[row[i], -1]``, i.e. ``np.searchsorted(cdf[row[i]],
+    uniform[i] * cdf[row[i], -1], side="left")`` (int64 [n]), counted in one pass instead of one
+    masked pass per row of ``cdf``."""
+    drawn = np.empty(row.shape[0], dtype=np.int64)
+    k = cdf.shape[1]
+    for i in range(row.shape[0]):
+        r = row[i]
+        u = uniform[i] * cdf[r, k - 1]
+        below = 0  # the cumulative sums do not decrease: those below u come first
+        for j in range(k):  # a count without branches: faster than bisection on random rows
+            below += cdf[r, j] < u
+        drawn[i] = below
+    return drawn
