@@ -104,6 +104,17 @@ def test_the_first_winners_are_the_head_of_the_lottery_order(count):
     np.testing.assert_array_equal(draws.first(pool, count), draws.shuffled(pool)[:count])
 
 
+@pytest.mark.parametrize("count", [0, 1, 7, 500, 1666, 1667, 5000])
+def test_the_chosen_are_the_first_winners_in_the_pools_order(count):
+    """``chosen`` gives the people of ``first`` without their draw order: in the pool's order."""
+    draws = Draws.of(3, "lottery", 0)
+    pool = np.arange(5000, 0, -3)  # 1,667 applicants, rows descending
+    chosen = draws.chosen(pool, count)
+    first = draws.first(pool, count)
+    assert sorted(chosen.tolist()) == sorted(first.tolist())
+    np.testing.assert_array_equal(chosen, pool[np.isin(pool, first)])  # in the pool's order
+
+
 class TiedDraws(Draws):
     """Uniforms rounded to tenths, so that many persons tie: ties must go by row."""
 
@@ -118,6 +129,7 @@ def test_ties_at_the_cutoff_go_by_row_as_in_the_full_order(count):
     order = draws.shuffled(pool)
     assert np.unique(draws.uniforms(pool)).size <= 11  # ties everywhere
     np.testing.assert_array_equal(draws.first(pool, count), order[:count])
+    np.testing.assert_array_equal(draws.chosen(pool, count), pool[np.isin(pool, order[:count])])
 
 
 def test_normals_are_standard_normal():

@@ -203,6 +203,25 @@ class Draws:
         near = np.flatnonzero(u <= cutoff)  # every person of the first count, and any tied
         return persons[near[np.lexsort((persons[near], u[near]))[:count]]]
 
+    def chosen(self, persons: np.ndarray, count: int) -> np.ndarray:
+        """The persons of ``first(persons, count)`` in their order in ``persons``: the same people,
+        found without ordering them (linear; a lottery's winners, whose draw order is not used).
+        Those whose uniform is below the ``count``-th smallest, then, of those tied with it (of
+        probability ~2**-53), the lowest rows, as ``shuffled`` orders them."""
+        persons = np.asarray(persons, dtype=np.int64)
+        count = max(int(count), 0)
+        if count >= persons.size:
+            return persons.copy()
+        if count == 0:
+            return persons[:0]
+        u = self.uniforms(persons)
+        cutoff = np.partition(u, count - 1)[count - 1]  # the count-th smallest uniform
+        take = u < cutoff
+        tied = np.flatnonzero(u == cutoff)
+        missing = count - int(np.count_nonzero(take))
+        take[tied[np.argsort(persons[tied], kind="stable")[:missing]]] = True
+        return persons[take]
+
     def gumbels(self, persons: np.ndarray, slots: int) -> np.ndarray:
         """Standard Gumbel noise [n, slots + 1] of each person's option slots 0 .. slots - 1 and,
         in the last column, of waiting (``slot_uniforms_numpy``): what ``kernels.choose_courses``

@@ -308,8 +308,7 @@ class VoucherScheme:
         pool = np.flatnonzero((state.status == NOT_SELECTED) & (self.model.people.arrival_week <= week))
         pool = self.brokerage.screen(pool, self.model.ledger)  # detected accounts are not drawn
         due = sum(self.quota[: wave + 1]) - int(np.count_nonzero(state.selected_week >= 0))
-        winners = Draws.of(self.seed, "lottery", wave).first(pool, due)
-        winners.sort()
+        winners = Draws.of(self.seed, "lottery", wave).chosen(pool, due)  # in the pool's order: by row
         state.status[winners] = HOLDING
         state.selected_week[winners] = week
         state.credit_left_idr[winners] = self.params.credit_idr
