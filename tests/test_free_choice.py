@@ -340,6 +340,33 @@ def test_structured_choice_vetoes_options_and_raises_quality_enrolled(tiny_off):
     assert structured["participants_offered"] == tiny_off["participants_offered"]  # budget not binding
 
 
+def test_vetoed_share_counts_every_slot_shown_and_every_veto(monkeypatch):
+    """The vetoed share's two counts, kept week by week, are those of the shoppers' own choice
+    sets: the non-empty slots shown (which the scheme takes from the shopping kernel's
+    impressions) and, of them, those vetoed for the shopper's region."""
+    from simulation.schemes.voucher import VoucherScheme
+
+    shown, vetoed = [], []
+    own_shoppers = VoucherScheme.shoppers
+
+    def counted(self, rows, week):
+        basket = own_shoppers(self, rows, week)
+        slots = basket.options >= 0
+        veto = self.course_facts(week).appraisal.veto
+        region = np.broadcast_to(basket.region[:, None], slots.shape)[slots]
+        shown.append(int(slots.sum()))
+        vetoed.append(int(veto[basket.options[slots], region].sum()))
+        return basket
+
+    monkeypatch.setattr(VoucherScheme, "shoppers", counted)
+    s = load_scenario(TINY, overrides=["voucher.counselling={regime: structured}"])
+    model = MarketModel(build_world(s))
+    model.run()
+    tally = model.scheme.appraised
+    assert tally.options_shown == sum(shown) > 0
+    assert tally.options_vetoed == sum(vetoed) > 0
+
+
 def test_counselling_delay_postpones_first_purchases_and_the_deadline():
     s = load_scenario(TINY, overrides=["voucher.counselling={regime: guided, delay_weeks: 2}"])
     model = MarketModel(build_world(s))

@@ -476,7 +476,8 @@ class VoucherScheme:
         keep = 1.0 - self.market.commission_rates()[model.people.platform[shoppers]]
         noise = Draws.of(self.seed, "voucher:shopping", week)
         facts = self.course_facts(week)
-        self.appraised.add_options(basket, facts)
+        impressions = self.market.week_demand.impressions  # the kernel counts every slot shown
+        shown_before = int(impressions.sum())
         brokered = self.brokerage.brokered[shoppers]
         pick = np.empty(shoppers.size, dtype=np.int64)
         choice = model.params.choice
@@ -485,6 +486,7 @@ class VoucherScheme:
                 pick = self._picks(basket, facts, keep, params, noise)
             elif who.any():
                 pick[who] = self._picks(basket.subset(who), facts, keep[who], params, noise)
+        self.appraised.add_options(basket, facts, int(impressions.sum()) - shown_before)
         bought = pick >= 0
         buyers = shoppers[bought]
         course = basket.options[bought, pick[bought]]
@@ -645,13 +647,13 @@ class AppraisalTally:
         self.credit_spent_idr += float(credit_used.sum(dtype=np.float64))
         self.free_credit_idr += float(credit_used[free].sum(dtype=np.float64))
 
-    def add_options(self, shoppers: Shoppers, market: Market) -> None:
-        """One week's choice sets: every non-empty slot shown, and those vetoed for the shopper's
-        region (structured choice)."""
-        shown = shoppers.options >= 0
-        self.options_shown += int(np.count_nonzero(shown))
+    def add_options(self, shoppers: Shoppers, market: Market, shown_slots: int) -> None:
+        """One week's choice sets: ``shown_slots``, the non-empty slots shown (the shopping
+        kernel's impressions), and those vetoed for the shopper's region (structured choice)."""
+        self.options_shown += shown_slots
         if market.appraisal is None or market.appraisal.veto is None:
             return
+        shown = shoppers.options >= 0
         region = np.broadcast_to(shoppers.region[:, None], shown.shape)[shown]
         self.options_vetoed += int(np.count_nonzero(market.appraisal.veto[shoppers.options[shown], region]))
 
