@@ -43,6 +43,17 @@ def test_employment_counts_are_the_records_counts(population):
     ]
 
 
+def test_lock_in_is_the_enrolled_less_the_absent(population):
+    """The rows a week's courses lock in (enrolled, unless absent: a brokered account's holder)
+    and the count of the enrolled, as the weekly step computed them in numpy."""
+    status = population["status"]
+    absent = np.random.default_rng(5).random(N) < 0.2
+    locked = np.ones(N, dtype=bool)  # every entry is written
+    in_course = census.lock_in(status, ENROLLED, absent, locked)
+    np.testing.assert_array_equal(locked, (status == ENROLLED) & ~absent)
+    assert in_course == np.count_nonzero(status == ENROLLED) > np.count_nonzero(locked) > 0
+
+
 def test_hearing_of_lots_is_the_keyed_draw_of_the_free(population):
     """Free to apply: not selected, no pending application, arrived; they hear with their region's
     probability on their keyed uniform of slot 0, as the tender's outreach drew it in numpy."""

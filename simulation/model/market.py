@@ -23,6 +23,7 @@ from simulation.market.participants import ENROLLED, Participant, ProgrammeState
 from simulation.market.providers import ProviderSpecs
 from simulation.model.labour import LabourMarket
 from simulation.model.world import World, draw_centre_entrants, draw_providers
+from simulation.rules import census
 from simulation.rules.keyed_draws import Draws
 from simulation.rules.training import match_weight, skill_gain
 from simulation.schemes import get_scheme
@@ -50,6 +51,7 @@ class MarketModel(mesa.Model):
         # Rows enrolled on paper who take no course themselves (a brokered account's holder,
         # simulation.schemes.brokers): not locked into the course in the labour market.
         self.absent = np.zeros(len(world.participants), dtype=bool)
+        self._locked = np.zeros(len(world.participants), dtype=bool)  # in a course and not absent
         self.providers: list[Provider] = []
         self.provider_affiliation = np.zeros(0, dtype=np.int64)
         self.provider_mission_idr = np.zeros(0)  # each provider's mission weight, IDR per unit of skill
@@ -62,8 +64,8 @@ class MarketModel(mesa.Model):
     def step(self) -> None:
         week = self.week
         self.scheme.step(week)
-        in_course = self.state.status == ENROLLED
-        self.labour.step(week, in_course & ~self.absent)
+        in_course = int(census.lock_in(self.state.status, ENROLLED, self.absent, self._locked))
+        self.labour.step(week, self._locked)
         self.records.append(self._record(week, in_course))
         self.week += 1
 
@@ -197,11 +199,13 @@ class MarketModel(mesa.Model):
         """A read-only view of one participant."""
         return Participant.of(row, self.people, self.state, self.labour.employed, self.labour.twin_employed)
 
-    def _record(self, week: int, in_course: np.ndarray) -> dict:
+    def _record(self, week: int, in_course: int) -> dict:
+        """The week's record: its flows and stocks (real people, real IDR), with ``in_course``
+        the simulated participants in a course."""
         row = {
             "week": week,
             "scheme": self.scheme_name,
-            "in_course": np.count_nonzero(in_course) * self.scale,
+            "in_course": in_course * self.scale,
             "treasury_out_idr": self.ledger.treasury_out * self.scale,
         }
         row.update(self.scheme.record(week))

@@ -43,6 +43,20 @@ def employment_counts(
 
 
 @njit(cache=True, nogil=True)
+def lock_in(
+    status: np.ndarray, enrolled: int, absent: np.ndarray, locked: np.ndarray
+) -> int:  # pragma: no cover - compiled; numpy statement in the docstring
+    """Who the week's courses lock in, into ``locked`` (bool): ``locked[:] = (status == enrolled)
+    & ~absent``; returns how many are in a course, ``np.count_nonzero(status == enrolled)``."""
+    in_course = 0
+    for i in range(status.shape[0]):
+        inside = status[i] == enrolled
+        in_course += inside
+        locked[i] = inside & ~absent[i]
+    return in_course
+
+
+@njit(cache=True, nogil=True)
 def hear_of_lots(
     start: int,
     stop: int,
