@@ -43,6 +43,24 @@ def test_employment_counts_are_the_records_counts(population):
     ]
 
 
+def test_tender_counts_are_the_tenders_record_counts(population):
+    """The tender's weekly record: the seated, employed among them and their twins, and the
+    comparison group (applied, never seated) and employed among it."""
+    p = population
+    first_cell = np.where(np.random.default_rng(9).random(N) < 0.6, 3, -1).astype(np.int16)
+    seated = p["selected_week"] >= 0
+    comparison = (first_cell >= 0) & ~seated
+    counts = census.tender_counts(p["selected_week"], first_cell, p["employed"], p["twin_employed"])
+    assert counts.tolist() == [
+        np.count_nonzero(seated),
+        np.count_nonzero(p["employed"] & seated),
+        np.count_nonzero(p["twin_employed"] & seated),
+        np.count_nonzero(comparison),
+        np.count_nonzero(p["employed"] & comparison),
+    ]
+    assert counts.min() > 0
+
+
 def test_lock_in_is_the_enrolled_less_the_absent(population):
     """The rows a week's courses lock in (enrolled, unless absent: a brokered account's holder)
     and the count of the enrolled, as the weekly step computed them in numpy."""

@@ -43,6 +43,26 @@ def employment_counts(
 
 
 @njit(cache=True, nogil=True)
+def tender_counts(
+    selected_week: np.ndarray, first_cell: np.ndarray, employed: np.ndarray, twin_employed: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled; numpy statement in the docstring
+    """Counts for the tender's weekly record (int64[5]): seated (``selected_week >= 0``), employed
+    among them, their twins employed, the comparison group (applied, ``first_cell >= 0``, never
+    seated) and employed among it."""
+    seated_n = employed_seated = twins_seated = comparison_n = employed_comparison = np.int64(0)
+    for i in range(selected_week.shape[0]):  # no branch: sums of 0/1
+        seated = np.int64(selected_week[i] >= 0)
+        comparison = np.int64(first_cell[i] >= 0) & (1 - seated)
+        working = np.int64(employed[i])
+        seated_n += seated
+        employed_seated += seated & working
+        twins_seated += seated & np.int64(twin_employed[i])
+        comparison_n += comparison
+        employed_comparison += comparison & working
+    return np.array([seated_n, employed_seated, twins_seated, comparison_n, employed_comparison])
+
+
+@njit(cache=True, nogil=True)
 def lock_in(
     status: np.ndarray, enrolled: int, absent: np.ndarray, locked: np.ndarray
 ) -> int:  # pragma: no cover - compiled; numpy statement in the docstring

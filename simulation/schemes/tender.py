@@ -160,17 +160,22 @@ class TenderScheme:
         scale = self.model.scale
         book = self._book()
         running = book.running(week)
-        seated, comparison = self._groups()
         labour = self.model.labour
+        seated, employed_seated, twins_seated, comparison, employed_comparison = (
+            int(count)
+            for count in census.tender_counts(
+                self.model.state.selected_week, self.first_cell, labour.employed, labour.twin_employed
+            )
+        )
         return {
             **{name: value * scale for name, value in self.week_flows.items()},
             "open_contracts": int(np.count_nonzero(running)),
             "active_providers": np.count_nonzero(np.bincount(book.provider[running])),
             "active_courses": np.count_nonzero(np.bincount(book.course[running])),
             "median_listed_price_idr": float("nan"),  # nothing is listed under a tender
-            "employment_rate_selected": _rate(labour.employed, seated),
-            "employment_rate_twin_selected": _rate(labour.twin_employed, seated),
-            "employment_rate_control": _rate(labour.employed, comparison),
+            "employment_rate_selected": _ratio(employed_seated, seated),
+            "employment_rate_twin_selected": _ratio(twins_seated, seated),
+            "employment_rate_control": _ratio(employed_comparison, comparison),
         }
 
     def metrics(self) -> dict[str, float | int | None]:
@@ -797,8 +802,6 @@ class TenderScheme:
         self.week_flows["payments_idr"] += amount_idr
 
 
-def _rate(employed: np.ndarray, group: np.ndarray) -> float:
-    """Share of ``group`` (boolean [row]) employed (``employed``: 0/1 or boolean [row]), NaN for
-    an empty group: the mean of employed over the group, counted rather than gathered."""
-    n = np.count_nonzero(group)
-    return np.count_nonzero(employed & group) / n if n else float("nan")
+def _ratio(part: int, whole: int) -> float:
+    """``part`` / ``whole``, NaN when ``whole`` is 0 (an empty group's employment rate)."""
+    return part / whole if whole else float("nan")
