@@ -51,7 +51,7 @@ class MarketModel(mesa.Model):
         # Rows enrolled on paper who take no course themselves (a brokered account's holder,
         # simulation.schemes.brokers): not locked into the course in the labour market.
         self.absent = np.zeros(len(world.participants), dtype=bool)
-        self._locked = np.zeros(len(world.participants), dtype=bool)  # in a course and not absent
+        self._locked: np.ndarray | None = None  # a week's scratch: in a course and not absent
         self.providers: list[Provider] = []
         self.provider_affiliation = np.zeros(0, dtype=np.int64)
         self.provider_mission_idr = np.zeros(0)  # each provider's mission weight, IDR per unit of skill
@@ -64,6 +64,8 @@ class MarketModel(mesa.Model):
     def step(self) -> None:
         week = self.week
         self.scheme.step(week)
+        if self._locked is None:
+            self._locked = np.empty(len(self.people), dtype=bool)
         in_course = int(census.lock_in(self.state.status, ENROLLED, self.absent, self._locked))
         self.labour.step(week, self._locked)
         self.records.append(self._record(week, in_course))
@@ -75,6 +77,7 @@ class MarketModel(mesa.Model):
         bar = tqdm(weeks, desc=label or self.scheme_name, unit="wk", disable=not progress, leave=False)
         for _ in bar:
             self.step()
+        self._locked = None  # not kept once the weeks are run (the summaries' peak is the run's)
         return self
 
     # ------------------------------------------------------------------ enrolment and completion
