@@ -15,7 +15,7 @@ from numba import njit
 from simulation.rules.keyed_draws import person_seeds, slot_uniform, uniform32, uniform64
 
 OVERFLOW = 1e300  # logit weights summing beyond this are recomputed relative to the best option
-DRAW_CHUNK = 1024  # people whose draws are made at once (labour, choice sets): a buffer that stays in cache
+DRAW_CHUNK = 1024  # rows whose draws are made at once (labour, choice sets, outreach): a buffer in cache
 
 
 @njit(cache=True, nogil=True)
