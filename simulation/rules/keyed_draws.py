@@ -191,21 +191,14 @@ class Draws:
 
     def first(self, persons: np.ndarray, count: int) -> np.ndarray:
         """``shuffled(persons)[:count]``, found without sorting everyone: the ``count`` persons
-        with the smallest uniforms (ties by row), in that order. Linear in ``len(persons)``."""
-        persons = np.asarray(persons, dtype=np.int64)
-        count = max(int(count), 0)
-        if count >= persons.size:
-            return self.shuffled(persons)
-        if count == 0:
-            return persons[:0]
-        u = self.uniforms(persons)
-        cutoff = np.partition(u, count - 1)[count - 1]  # the count-th smallest uniform
-        near = np.flatnonzero(u <= cutoff)  # every person of the first count, and any tied
-        return persons[near[np.lexsort((persons[near], u[near]))[:count]]]
+        with the smallest uniforms (ties by row), in that order; ``chosen`` finds them, and only
+        they are sorted."""
+        return self.shuffled(self.chosen(persons, count))
 
     def chosen(self, persons: np.ndarray, count: int) -> np.ndarray:
-        """The persons of ``first(persons, count)`` in their order in ``persons``: the same people,
-        found without ordering them (linear; a lottery's winners, whose draw order is not used).
+        """The ``count`` persons with the smallest uniforms (ties by row), in their order in
+        ``persons``: those of ``first``, found without ordering them (linear; a lottery's winners,
+        whose draw order is not used).
         Those whose uniform is below the ``count``-th smallest, then, of those tied with it (of
         probability ~2**-53), the lowest rows, as ``shuffled`` orders them."""
         persons = np.asarray(persons, dtype=np.int64)

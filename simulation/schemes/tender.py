@@ -138,7 +138,8 @@ class TenderScheme:
         return stratum
 
     def _groups(self) -> tuple[np.ndarray, np.ndarray]:
-        """(ever seated, applied but never seated), boolean [row]."""
+        """(ever seated, applied but never seated), boolean [row]; the weekly record counts the
+        same groups in one compiled pass (``census.tender_counts``)."""
         seated = self.model.state.selected_week >= 0
         return seated, (self.first_cell >= 0) & ~seated
 
