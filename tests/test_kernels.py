@@ -210,3 +210,35 @@ def test_categorical_rows_is_searchsorted_on_each_row():
     drawn = kernels.categorical_rows(cdf, uniform, row)
     np.testing.assert_array_equal(drawn, expected)
     assert not np.isin(drawn, [0, 4]).any()  # never a category of probability 0
+
+
+@pytest.mark.parametrize("k", [1, 3, 34])
+def test_draw_categories_are_numpys_choice(k):
+    """``world.draw_categories`` (regions, platforms, provider types, course modes) gives the
+    draws of ``rng.choice(k, size, p=...)`` and leaves the generator in the same state: zero
+    probabilities, and shares whose cumulative sums fall on the uniforms' grid (0.25, 0.5), where
+    a uniform may equal a cumulative sum exactly and must go to the next category, as numpy's
+    ``side="right"`` search does."""
+    from simulation.model.world import draw_categories
+
+    rng = np.random.default_rng(k)
+    p = rng.random(k)
+    p[rng.random(k) < 0.3] = 0.0
+    p[0] += 1e-3
+    p /= p.sum()
+    for shares in (p, np.array([0.25, 0.25, 0.0, 0.5])):
+        ours, numpys = np.random.default_rng(7), np.random.default_rng(7)
+        drawn = draw_categories(ours, shares, 50_000)
+        np.testing.assert_array_equal(drawn, numpys.choice(len(shares), size=50_000, p=shares))
+        assert ours.random() == numpys.random()  # the same state after
+        assert not np.isin(drawn, np.flatnonzero(shares == 0)).any()
+    tie = np.cumsum([0.25, 0.25, 0.0, 0.5])
+    np.testing.assert_array_equal(kernels.categorical(tie, np.array([0.25, 0.5, 0.4, 0.75])), [1, 3, 1, 3])
+
+
+@pytest.mark.parametrize("shares", [[0.5, 0.6], [1.2, -0.2], [0.5, np.nan], []])
+def test_draw_categories_refuse_shares_that_are_not_probabilities(shares):
+    from simulation.model.world import draw_categories
+
+    with pytest.raises(ValueError, match="non-negative and sum to 1"):
+        draw_categories(np.random.default_rng(0), shares, 10)

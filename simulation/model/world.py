@@ -18,7 +18,9 @@ from simulation.market.courses import Courses
 from simulation.market.participants import Participants
 from simulation.market.providers import ProviderSpecs, stack_specs
 from simulation.rules.demand import vacancy_index
-from simulation.rules.kernels import categorical_rows
+from simulation.rules.kernels import categorical, categorical_rows
+
+CHOICE_TOLERANCE = float(np.sqrt(np.finfo(np.float64).eps))  # numpy's for p summing to 1
 
 
 @dataclass(frozen=True)
@@ -99,16 +101,14 @@ def draw_participants(
     """Draw n applicants (recipients and never-selected controls alike)."""
     pop = scenario.population
     regions = scenario.regions
-    region = rng.choice(len(regions), size=n, p=[r.population_share for r in regions])
+    region = draw_categories(rng, [r.population_share for r in regions], n)
     urban_share = np.array([r.urban_share for r in regions])[region]
     internet_share = np.array([r.internet_access for r in regions])[region]
     interest = sector_interest(scenario, vacancies_now)  # [region, sector]
     sector = _draw_rows(rng, interest, region)
     incentive_motivated = rng.random(n) < pop.incentive_motivated_share
     motivation = (1.0 - incentive_motivated) + rng.normal(0.0, 0.3, n)
-    platform = rng.choice(
-        len(scenario.platforms), size=n, p=[p.participant_share for p in scenario.platforms]
-    )
+    platform = draw_categories(rng, [p.participant_share for p in scenario.platforms], n)
     intake = pop.intake
     arrival = intake.first_week + intake.interval_weeks * rng.integers(0, intake.count, n)
     return Participants(
@@ -150,6 +150,21 @@ def sector_interest(scenario: Scenario, vacancies_now: np.ndarray) -> np.ndarray
     return (1.0 - noise) * demand + noise / demand.shape[1]
 
 
+def draw_categories(rng: np.random.Generator, probabilities, size: int) -> np.ndarray:
+    """``size`` draws of categories 0 .. k - 1 with ``probabilities`` (k, summing to 1): the same
+    draws as ``rng.choice(k, size=size, p=probabilities)``, which takes one uniform each and finds
+    it among the cumulative probabilities (divided by their total) with a binary search, and leaves
+    ``rng`` in the same state; the uniforms are counted against the cumulative probabilities in one
+    compiled pass (``kernels.categorical``), about 6x faster for the millions of participants.
+    Raises ValueError, as ``choice`` does, if a probability is negative or they do not sum to 1."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.ndim != 1 or p.size == 0 or not (p >= 0).all() or not abs(p.sum() - 1.0) <= CHOICE_TOLERANCE:
+        raise ValueError(f"probabilities must be non-negative and sum to 1, got {p.tolist()}")
+    cdf = np.cumsum(p)
+    cdf /= cdf[-1]
+    return categorical(cdf, rng.random(size))
+
+
 def _draw_rows(rng: np.random.Generator, probabilities: np.ndarray, row: np.ndarray) -> np.ndarray:
     """One categorical draw per person from row ``row[i]`` of a [rows, k] probability matrix
     (inverse CDF on one uniform each): the number of the row's cumulative probabilities below
@@ -166,8 +181,8 @@ def draw_providers(
     """Draw ``count`` providers (ids from ``first_id``) and the courses they own."""
     spec = scenario.providers
     type_shares = list(spec.types.model_dump().values())
-    kind = rng.choice(len(PROVIDER_TYPES), size=count, p=type_shares)
-    region = rng.choice(len(scenario.regions), size=count, p=[r.population_share for r in scenario.regions])
+    kind = draw_categories(rng, type_shares, count)
+    region = draw_categories(rng, [r.population_share for r in scenario.regions], count)
     knightly = rng.random(count) < spec.knightly_share
     affiliated = _affiliations(rng, scenario, count, first_id)
     per_provider = 1 + rng.poisson(max(spec.courses_per_provider - 1.0, 0.0), count)
@@ -206,7 +221,7 @@ def draw_centre_tier(
     share, ``tier.sectors_taught`` sectors each drawn at random, one offline course per sector
     with quality ~ Beta(tier's alpha, beta) and difficulty ~ Beta(2, 2)."""
     sectors, n = len(scenario.sectors), tier.count
-    region = rng.choice(len(scenario.regions), size=n, p=[r.population_share for r in scenario.regions])
+    region = draw_categories(rng, [r.population_share for r in scenario.regions], n)
     taught = min(tier.sectors_taught, sectors)
     sector = np.argsort(rng.random((n, sectors)), axis=1)[:, :taught]
     quality = rng.beta(tier.quality_alpha, tier.quality_beta, n * taught)
@@ -305,7 +320,7 @@ def _draw_courses(rng, scenario: Scenario, owner, kind, affiliated) -> Courses:
     n = owner.shape[0]
     sectors = len(scenario.sectors)
     modes = list(spec.course_modes.model_dump().values())
-    mode = rng.choice(3, size=n, p=modes)
+    mode = draw_categories(rng, modes, n)
     mode[kind[owner] == PROVIDER_TYPES.index("online_only")] = ONLINE
     offline_kinds = np.isin(kind[owner], [2, 3])
     mode[offline_kinds & (mode == ONLINE)] = OFFLINE
@@ -339,6 +354,6 @@ def _listings(rng, scenario: Scenario, owner, affiliated) -> np.ndarray:
     own = affiliated >= 0
     on[np.flatnonzero(own), affiliated[own]] = True
     nowhere = ~on.any(axis=1)
-    fallback = rng.choice(len(platforms), size=providers, p=[p.participant_share for p in platforms])
+    fallback = draw_categories(rng, [p.participant_share for p in platforms], providers)
     on[np.flatnonzero(nowhere), fallback[nowhere]] = True
     return on[owner]

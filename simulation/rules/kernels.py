@@ -569,3 +569,19 @@ def categorical_rows(
             below += cdf[r, j] < u
         drawn[i] = below
     return drawn
+
+
+@njit(cache=True, nogil=True)
+def categorical(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """One categorical draw per uniform: the number of the cumulative probabilities ``cdf`` (k,
+    float64, not decreasing) at or below ``uniform[i]``, i.e. ``np.searchsorted(cdf, uniform,
+    side="right")`` (int64 [n]), what ``numpy.random.Generator.choice`` does with ``p``; counted
+    without branches (``world.draw_categories``)."""
+    drawn = np.empty(uniform.shape[0], dtype=np.int64)
+    for i in range(uniform.shape[0]):
+        u = uniform[i]
+        below = 0
+        for j in range(cdf.shape[0]):
+            below += cdf[j] <= u
+        drawn[i] = below
+    return drawn
