@@ -261,3 +261,29 @@ def test_entrants_streams_are_the_named_streams(seed):
     assert streams(seed, "tender:entry", np.zeros((0, 3), dtype=np.int64)) == []
     with pytest.raises(ValueError):
         streams(seed, "tender:entry", np.array([[2**32]]))
+
+
+@pytest.mark.parametrize(
+    ("centres", "tier", "wanted"),
+    [
+        ("centres=[]", None, "a centres tier of kind offline_centre"),
+        (
+            "centres=[{name: blk, count: 4, capacity_per_year: 400, marginal_cost_idr: 1500000}]",
+            None,
+            "a centres tier of kind offline_centre",
+        ),
+        (CENTRES, "tender.entry.tier=lpkk", "a centres tier named 'lpkk'"),
+    ],
+)
+def test_entry_with_no_tier_to_draw_entrants_like_is_refused_by_the_check(capsys, centres, tier, wanted):
+    """Entry on (``tender.entry.max_centres`` > 0) needs a centres tier to draw the entrants like;
+    without one, ``run.py check`` exits 2 naming the key (found by the fuzz test with centres
+    emptied: the model raised at its start instead), and with the tier the same scenario passes."""
+    from simulation.cli import main
+
+    sets = [centres, TENDER, *ENTER, *([tier] if tier else [])]
+    argv = ["check", str(TINY)] + [arg for s in sets for arg in ("--set", s)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "tender.entry.max_centres is 40" in err and wanted in err and "Traceback" not in err
+    assert main(["check", str(TINY), "--set", CENTRES, "--set", TENDER, "--set", ENTER[0]]) == 0

@@ -917,6 +917,12 @@ class TenderEntry(Frozen):
         None, description="centres tier entrants are drawn like, by name (default: the first offline_centre)"
     )
 
+    def tier_among(self, centres: tuple[Centre, ...]) -> Centre | None:
+        """The centres tier entrants are drawn like: the one named ``tier``, else the first of kind
+        ``offline_centre``; None if there is none (the scenario check refuses entry then)."""
+        named = [t for t in centres if (t.name == self.tier if self.tier else t.kind == "offline_centre")]
+        return named[0] if named else None
+
 
 class Tender(Frozen):
     """The supply-side scheme: the office buys seats by tender (DESIGN §3, tender)."""
@@ -1154,6 +1160,13 @@ class Scenario(Frozen):
                 f"cells; at most {MAX_CELLS:,}"
             )
         if self.tender is not None:
+            entry = self.tender.entry
+            if entry.max_centres > 0 and entry.tier_among(self.centres) is None:
+                wanted = f"named {entry.tier!r}" if entry.tier else "of kind offline_centre"
+                raise ValueError(
+                    f"tender.entry.max_centres is {entry.max_centres}: entrants are drawn like a centres "
+                    f"tier {wanted} and centres has none (set tender.entry.max_centres to 0, or add the tier)"
+                )
             travel = max(r.travel_cost_idr for r in self.regions)
             logit = self.tender.completion_travel * travel / self.tender.travel_tolerance_idr
             if logit > MAX_TRAVEL_LOGIT:

@@ -72,14 +72,13 @@ class TenderSupply:
 
     def _entrant_tier(self) -> Centre | None:
         """The centres tier entrants are drawn like (None while entry is off)."""
-        entry, tiers = self.params.entry, self.model.params.centres
+        entry = self.params.entry
         if entry.max_centres == 0:
             return None
-        named = [t for t in tiers if (t.name == entry.tier if entry.tier else t.kind == "offline_centre")]
-        if not named:
-            wanted = f"a centres tier named {entry.tier!r}" if entry.tier else "an offline_centre tier"
-            raise ValueError(f"tender.entry needs {wanted} to draw entrants like")
-        return named[0]
+        tier = entry.tier_among(self.model.params.centres)
+        if tier is None:  # the scenario check refuses this (Scenario._consistent)
+            raise ValueError("tender.entry.max_centres > 0 with no centres tier to draw entrants like")
+        return tier
 
     # ------------------------------------------------------------------ capacity over time
     def start_cycle(self) -> None:
