@@ -769,6 +769,19 @@ def test_mean_rating_has_the_sampling_spread_of_the_real_ratings():
     assert np.isnan(rated_course([]).mean_rating(100.0, np.array([3.8]))[0])  # no rating yet
 
 
+def test_without_pseudo_ratings_a_course_shows_its_mean_or_the_prior_when_unrated():
+    # ratings.prior_count = 0 (allowed): ratings 3 and 5 show (2 x 4 + 0) / (2 + 0) = 4.0 at scale
+    # 1; a course with no rating has nothing to average and shows prior_stars, not 0 / 0 (which
+    # stopped the run: found by the fuzz test).
+    rated, unrated = rated_course([3, 5]), rated_course([])
+    assert rated.displayed_stars(4.5, 0.0, 1.0).tolist() == [4.0]
+    assert unrated.displayed_stars(4.5, 0.0, 1.0).tolist() == [4.5]
+    assert unrated.displayed_stars(4.5, 5.0, 1.0).tolist() == [4.5]  # (0 + 5 x 4.5) / 5
+    model = MarketModel(build_world(scenario(["ratings.prior_count=0"], size=2000, weeks=12))).run()
+    assert np.isfinite(model.scheme.market.displayed_stars()).all()
+    assert (model.courses.rating_count > 0).any()
+
+
 def test_platforms_show_stars_shrunk_by_real_rating_counts():
     world = build_world(scenario([], size=2000, weeks=30))
     world.courses.true_quality[:2] = 0.5  # earns 3.7924 stars on average (test_expected_stars_by_hand)

@@ -129,10 +129,15 @@ class Courses:
         """Bayesian-shrunk mean rating (1-5 stars) in real units: the real ratings (each simulated
         rating stands for ``scale`` real ones; their mean is ``mean_rating``) and ``prior_count``
         real pseudo-ratings at ``prior_stars``, so that a course with the same mean rating and the
-        same real number of ratings shows the same stars at every sample size."""
+        same real number of ratings shows the same stars at every sample size. With no
+        pseudo-ratings (``prior_count`` 0) a rated course shows its mean and an unrated one
+        ``prior_stars``."""
         real_count = scale * self.rating_count
         rated = np.nan_to_num(self.mean_rating(scale, expected_stars)) * real_count
-        return (rated + prior_count * prior_stars) / (real_count + prior_count)
+        weight = real_count + prior_count
+        with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 where nothing counts
+            shrunk = (rated + prior_count * prior_stars) / weight
+        return np.where(weight > 0, shrunk, prior_stars)
 
     def displayed_stars(
         self, prior_stars: float, prior_count: float, scale: float, expected_stars: np.ndarray | None = None
