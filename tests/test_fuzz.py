@@ -11,13 +11,14 @@ same cases every time); the slow job runs at least 1,000 new random cases and pr
     FUZZ_EXAMPLES=1000 uv run pytest -m slow -s -q tests/test_fuzz.py
 
 ``FUZZ_RUN_EVERY`` (default 4; 10 in the default suite) runs the first accepted case and then one
-in that many. Cases: a bundled scenario (tiny or prakerja_2020) with one to three ``--set``
-overrides (values near the original, at a field's bounds, or odd: NaN, infinities, huge,
-negative, wrong types, empty lists, unicode, YAML tags, aliases inside themselves, alias bombs,
-deep nesting, bad key paths), or its file mutated (a value replaced, every number of a block at
-its bounds, a key deleted, a list emptied, shares that do not sum to one, a line inserted:
-duplicate keys, tags, bombs, deep nesting; the text cut, a character inserted, bytes that are not
-UTF-8), or both; sometimes a bad ``--seed``, ``--size`` or ``--weeks``.
+in that many. Cases: a bundled scenario with both schemes (tiny, prakerja_2020, its gaming variant,
+prakerja_2023) with one to three ``--set`` overrides (values near the original, at a field's
+bounds, or odd: NaN, infinities, huge, negative, wrong types, empty lists, unicode, YAML tags,
+aliases inside themselves, alias bombs, deep nesting, bad key paths), or its file mutated (a value
+replaced, every number of a block at its bounds, a key deleted, a list emptied, shares that do not
+sum to one, a line inserted: duplicate keys, tags, bombs, deep nesting; the text cut, a character
+inserted, bytes that are not UTF-8), or both; sometimes a bad ``--seed``, ``--size`` or
+``--weeks``.
 """
 
 from __future__ import annotations
@@ -49,8 +50,15 @@ from simulation.config.scenario import (
 from simulation.reporting.registry import METRICS
 
 ROOT = Path(__file__).resolve().parent.parent
-BASES = {"tiny": ROOT / "scenarios" / "tiny.yaml", "prakerja_2020": ROOT / "scenarios" / "prakerja_2020.yaml"}
-RUN_WEEKS = {"tiny": 8, "prakerja_2020": 14}  # just above each scenario's endline weeks
+SCENARIOS = ROOT / "scenarios"
+BASES = {  # the bundled scenarios with both schemes (the file mutations reach into either block)
+    "tiny": SCENARIOS / "tiny.yaml",
+    "prakerja_2020": SCENARIOS / "prakerja_2020.yaml",
+    "prakerja_2020_gaming": SCENARIOS / "prakerja_2020_gaming.yaml",
+    "prakerja_2023": SCENARIOS / "prakerja_2023.yaml",
+}
+# just past each scenario's endline weeks
+RUN_WEEKS = {"tiny": 8, "prakerja_2020": 14, "prakerja_2020_gaming": 14, "prakerja_2023": 14}
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
 DERANDOMIZE = "FUZZ_EXAMPLES" not in os.environ  # the default suite sees the same cases every time
 

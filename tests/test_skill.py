@@ -144,12 +144,17 @@ def test_skill_parameters_defaults_and_bounds():
         "skill.hours_elasticity=1.5",
         "skill.hours_elasticity=-0.1",
         "skill.reference_hours=0",
+        "skill.reference_hours=5e-324",  # accepted once: hours / reference overflowed (fuzz test)
+        "skill.reference_hours=0.5",
         "skill.mode_factor.online=0",
         "skill.mode_factor.offline=2.5",
         "skill.mode_factor.remote=1.0",
     ):
         with pytest.raises(ScenarioError):
             load_scenario(TINY, [override])
+    # At the bounds (an hour of reference, the longest course, elasticity 1) the factor is finite.
+    extreme = load_scenario(TINY, ["skill.reference_hours=1", "skill.hours_elasticity=1"]).skill
+    assert float(intensity_factor(2000.0, OFFLINE, extreme)) == pytest.approx(2000.0)
 
 
 def test_calibrated_scenarios_keep_the_2020_voucher_course_near_one():

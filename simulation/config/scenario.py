@@ -90,6 +90,7 @@ MAX_PROVIDERS = 100_000  # providers.count, centres per tier, affiliated provide
 MAX_CENTRE_TIERS = 100
 MAX_COURSES_PER_PROVIDER = 1_000.0
 MAX_COURSE_HOURS = 2_000.0
+MIN_REFERENCE_HOURS = 1.0  # skill.reference_hours: hours / reference then stays at most 2,000
 MAX_TRAVEL_LOGIT = 100.0  # tender.completion_travel x travel cost / travel_tolerance_idr
 
 # Memory a run needs (see memory_estimate); a scenario needing more is refused.
@@ -1076,8 +1077,8 @@ class Skill(Frozen):
     gain_per_quality: Annotated[float, *real_bounds(0.0, 10.0)] = 1.0
     diminishing: Share = Field(0.6, description="each further course adds this share of the last")
     cross_sector_match: Share = Field(0.3, description="value of skill outside one's own sector")
-    reference_hours: Annotated[float, *real_bounds(0.0, MAX_COURSE_HOURS, above=True)] = Field(
-        15.0, description="hours of instruction at which the intensity factor is 1, hours"
+    reference_hours: Annotated[float, *real_bounds(MIN_REFERENCE_HOURS, MAX_COURSE_HOURS)] = Field(
+        15.0, description="hours of instruction at which the intensity factor is 1, hours (at least 1)"
     )
     hours_elasticity: Annotated[float, *real_bounds(0.0, 1.0)] = Field(
         0.0,
