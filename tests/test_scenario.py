@@ -844,3 +844,40 @@ def test_characters_yaml_does_not_allow_are_named_with_their_line(tmp_path, text
         read_yaml(path)
     assert str(info.value).startswith(f"{path}: malformed YAML at {where}: character ")
     assert "\n" not in str(info.value)
+
+
+TEXT_FIELDS = ["regions.0.name", "sectors.0.name", "platforms.0.name", "tender.entry.tier", "description"]
+
+
+@pytest.mark.parametrize("key", TEXT_FIELDS)
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"\\ud999\\udf67q"', "half a character"),  # YAML's escapes make lone surrogates
+        ('"a\\u0000b"', "control characters"),
+        ('"a\\x7fb"', "control characters"),
+        ("x" * 10_001, "at most"),
+    ],
+)
+def test_text_for_the_results_must_be_valid_unicode_without_control_characters(key, value, message, capsys):
+    """Names and the description reach the result files; a lone surrogate (found by the fuzz test:
+    the run failed writing its tables) or a control character is refused by ``check`` with exit 2
+    naming the key; the names are also at most 200 characters, the description 10,000."""
+    from simulation.cli import main
+
+    assert main(["check", str(TINY), "--set", f"{key}={value}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {TINY}") and key in err and message in err and "Traceback" not in err
+
+
+def test_names_in_any_language_run_and_are_written(tmp_path):
+    """Valid non-ASCII text (accents, a no-break space, a dash) is accepted, runs and is written as
+    given; the description may hold line breaks."""
+    from simulation.cli import main
+
+    sector = "Pertanian\u00a0& perikanan \u2013 \u00f1"
+    sets = [f'sectors.0.name="{sector}"', 'description="two\\nlines"']
+    out = tmp_path / "out"
+    argv = ["run", str(TINY), "--size", "200", "--weeks", "12", "--out", str(out), "--no-progress"]
+    assert main([*argv, *[arg for s in sets for arg in ("--set", s)]]) == 0
+    assert sector in (out / "courses.csv").read_text(encoding="utf-8")  # its courses' sector

@@ -108,6 +108,8 @@ MAX_KEY_PATH = MAX_DEPTH  # parts of a --set key path (YAML limits: simulation.c
 
 NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # scenario and sweep names
 MAX_NAME_LENGTH = 100
+MAX_LABEL_LENGTH = 200  # names of regions, sectors, platforms and centres tiers
+MAX_DESCRIPTION_LENGTH = 10_000
 NAME_HELP = (
     "must be a plain name: letters, digits, '_', '.' and '-', starting with a letter or digit, "
     f"at most {MAX_NAME_LENGTH} characters (it names the results folder)"
@@ -183,6 +185,25 @@ Flag = Annotated[bool, Field(strict=True)]
 Name = Annotated[str, AfterValidator(safe_name)]
 
 
+def written_text(text: str, most: int, line_breaks: bool = False) -> str:
+    """Check text that is written into the result files (tables, reports): at most ``most``
+    characters, valid Unicode (YAML's escapes can make half a character, a lone surrogate such as
+    ``"\\ud800"``, which no file can hold) and no control characters (but line breaks and tabs if
+    ``line_breaks``)."""
+    if len(text) > most:
+        raise ValueError(f"at most {most:,} characters, got {len(text):,}")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise ValueError("not valid text: it holds half a character (a lone surrogate, e.g. \\ud800)")
+    allowed = "\n\t" if line_breaks else ""
+    if any((ord(c) < 32 or 127 <= ord(c) < 160) and c not in allowed for c in text):
+        raise ValueError("control characters are not allowed")
+    return text
+
+
+Label = Annotated[str, AfterValidator(lambda text: written_text(text, MAX_LABEL_LENGTH))]
+Description = Annotated[str, AfterValidator(lambda text: written_text(text, MAX_DESCRIPTION_LENGTH, True))]
+
+
 def _scheme_name(name: str) -> str:
     if name not in SCHEME_BLOCKS:
         raise ValueError(f"unknown scheme {name!r}; known: {', '.join(SCHEME_BLOCKS)}")
@@ -228,7 +249,7 @@ class _Shares(Frozen):
 class Region(Frozen):
     """A region of Indonesia as the labour market sees it."""
 
-    name: str
+    name: Label
     population_share: Share
     urban_share: Share
     internet_access: Share = Field(description="share of people with usable mobile internet")
@@ -241,7 +262,7 @@ class Region(Frozen):
 class Sector(Frozen):
     """An occupational sector: its labour demand and its 2020 shock."""
 
-    name: str
+    name: Label
     demand_index: Annotated[float, *real_bounds(0.01, 100.0)] = Field(
         description="vacancies relative to the average sector (1 = average)"
     )
@@ -450,7 +471,7 @@ class Centre(Frozen):
     """A tier of training centres (public BLKs or private offline centres) that can bid in a
     tender; they sell nothing on the voucher platforms."""
 
-    name: str
+    name: Label
     kind: Literal["public_blk", "offline_centre"] = "public_blk"
     count: Annotated[int, *whole_bounds(0, MAX_PROVIDERS)]
     capacity_per_year: Annotated[float, *real_bounds(0.0, MAX_PEOPLE)] = Field(
@@ -487,7 +508,7 @@ class Pricing(Frozen):
 class Platform(Frozen):
     """A digital marketplace that lists and ranks courses."""
 
-    name: str
+    name: Label
     participant_share: Share
     commission: Share
     ranking: Literal["popularity", "rating", "price", "sponsored"] = "popularity"
@@ -914,7 +935,7 @@ class TenderEntry(Frozen):
         description="weeks from the lots' announcement until an entrant can teach; it bids in the "
         "cycle's procurement only if this is at most tender.procurement_weeks",
     )
-    tier: str | None = Field(
+    tier: Label | None = Field(
         None, description="centres tier entrants are drawn like, by name (default: the first offline_centre)"
     )
 
@@ -1104,7 +1125,7 @@ class Scenario(Frozen):
     """One complete, validated description of a world and the schemes to run on it."""
 
     name: Name
-    description: str = ""
+    description: Description = ""
     seed: Seed = 0
     weeks: Annotated[int, *whole_bounds(1, MAX_WEEKS)]
     size: Annotated[int, *whole_bounds(10, MAX_SIZE)] = Field(description="simulated recipients")
