@@ -91,6 +91,16 @@ def test_collusion_chance_by_hand():
     # and only where the seller gains on its own.
     alone = integrity.collusion_chance(buyer, seller, np.full(4, 1e6), 1.0, side_payment=False)
     assert alone == pytest.approx([0.304736, 0.0, 0.0, 0.0], abs=1e-6)
+    # With no honesty cost (median 0, which a scenario may set: found by the fuzz test), every
+    # pair that gains fakes: P(0 < y) = 1 for y > 0, with or without a spread.
+    free = np.zeros(4)
+    for sd in (1.0, 0.0):
+        assert integrity.collusion_chance(buyer, seller, free, sd, side_payment=True).tolist() == [
+            1.0,
+            1.0,
+            0.0,
+            0.0,
+        ]
     # It is the mean of the realised decision over the honesty draws.
     z = np.random.default_rng(1).standard_normal(200_000)
     h = integrity.honesty_cost_idr(z, np.zeros(z.size, bool), 1e6, 1.0, 1.0)

@@ -173,14 +173,19 @@ def collusion_chance(
     distribution (median ``honesty_scale_idr``: the median times the person's factor; sd of log
     ``sd_log``). With a side payment, P(h < g_b + g_p); without, P(h < g_b) if g_p > 0, else 0:
 
-        P(h < y) = Phi((ln y - ln median) / sd_log) for y > 0, 0 otherwise."""
+        P(h < y) = Phi((ln y - ln median) / sd_log) for y > 0, 0 otherwise.
+
+    A median of 0 (no honesty cost, e.g. ``honesty_cost_median_idr`` 0) gives ln median = -inf and
+    so P = 1 for every y > 0, its limit."""
     from scipy.special import ndtr  # loaded when first needed: keeps ``import simulation`` light
 
     y = gain_before_honesty_idr + seller_gain_idr if side_payment else gain_before_honesty_idr
     y = np.where(np.isfinite(y), y, 0.0)
     log_y = np.log(np.maximum(y, 1e-300))
     if sd_log > 0:
-        chance = ndtr((log_y - np.log(honesty_scale_idr)) / sd_log)
+        with np.errstate(divide="ignore"):  # log 0 = -inf: no honesty cost, P = 1 (its limit)
+            log_scale = np.log(honesty_scale_idr)
+        chance = ndtr((log_y - log_scale) / sd_log)
     else:
         chance = (y > honesty_scale_idr).astype(np.float64)
     chance = np.where(y > 0, chance, 0.0)
