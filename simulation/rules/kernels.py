@@ -552,13 +552,14 @@ def add_at(
 
 @njit(cache=True, nogil=True)
 def categorical_rows(
-    cdf: np.ndarray, uniform: np.ndarray, row: np.ndarray
+    cdf: np.ndarray, uniform: np.ndarray, row: np.ndarray, at_or_below: bool = False
 ) -> np.ndarray:  # pragma: no cover - compiled; numpy statement in the docstring
     """One categorical draw per person from row ``row[i]`` of the cumulative probabilities ``cdf``
     [rows, k] (float64) on the uniform ``uniform[i]``: the number of that row's cumulative
     probabilities below ``uniform[i] * cdf[row[i], -1]``, i.e. ``np.searchsorted(cdf[row[i]],
     uniform[i] * cdf[row[i], -1], side="left")`` (int64 [n]), counted in one pass instead of one
-    masked pass per row of ``cdf``."""
+    masked pass per row of ``cdf``; or, if ``at_or_below``, those at or below it (``side="right"``,
+    what ``numpy.random.Generator.choice`` does with ``p``: ``world.draw_categories``)."""
     drawn = np.empty(row.shape[0], dtype=np.int64)
     k = cdf.shape[1]
     for i in range(row.shape[0]):
@@ -566,22 +567,6 @@ def categorical_rows(
         u = uniform[i] * cdf[r, k - 1]
         below = 0  # the cumulative sums do not decrease: those below u come first
         for j in range(k):  # a count without branches: faster than bisection on random rows
-            below += cdf[r, j] < u
-        drawn[i] = below
-    return drawn
-
-
-@njit(cache=True, nogil=True)
-def categorical(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """One categorical draw per uniform: the number of the cumulative probabilities ``cdf`` (k,
-    float64, not decreasing) at or below ``uniform[i]``, i.e. ``np.searchsorted(cdf, uniform,
-    side="right")`` (int64 [n]), what ``numpy.random.Generator.choice`` does with ``p``; counted
-    without branches (``world.draw_categories``)."""
-    drawn = np.empty(uniform.shape[0], dtype=np.int64)
-    for i in range(uniform.shape[0]):
-        u = uniform[i]
-        below = 0
-        for j in range(cdf.shape[0]):
-            below += cdf[j] <= u
+            below += (cdf[r, j] <= u) if at_or_below else (cdf[r, j] < u)
         drawn[i] = below
     return drawn

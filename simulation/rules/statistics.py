@@ -34,6 +34,12 @@ def ratio(part: float, whole: float) -> float | None:
     return float(part / whole) if whole else None
 
 
+def rate(part: int | np.integer, whole: int | np.integer) -> float:
+    """``part`` / ``whole`` for a weekly record's column, NaN when ``whole`` is 0 (an empty
+    group's employment rate)."""
+    return part / whole if whole else float("nan")
+
+
 def share(mask: np.ndarray, within: np.ndarray) -> float | None:
     n = int(within.sum())
     return float((mask & within).sum() / n) if n else None

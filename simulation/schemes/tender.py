@@ -57,7 +57,7 @@ from simulation.market.participants import FINISHED, NOT_SELECTED
 from simulation.rules import census, procurement, quality
 from simulation.rules.keyed_draws import Draws
 from simulation.rules.parallel import over_blocks
-from simulation.rules.statistics import herfindahl, median, share
+from simulation.rules.statistics import herfindahl, median, rate, share
 from simulation.rules.training import completion_probability
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
@@ -174,9 +174,9 @@ class TenderScheme:
             "active_providers": np.count_nonzero(np.bincount(book.provider[running])),
             "active_courses": np.count_nonzero(np.bincount(book.course[running])),
             "median_listed_price_idr": float("nan"),  # nothing is listed under a tender
-            "employment_rate_selected": _ratio(employed_seated, seated),
-            "employment_rate_twin_selected": _ratio(twins_seated, seated),
-            "employment_rate_control": _ratio(employed_comparison, comparison),
+            "employment_rate_selected": rate(employed_seated, seated),
+            "employment_rate_twin_selected": rate(twins_seated, seated),
+            "employment_rate_control": rate(employed_comparison, comparison),
         }
 
     def metrics(self) -> dict[str, float | int | None]:
@@ -801,8 +801,3 @@ class TenderScheme:
         model.courses.net_revenue_idr[c.course] += amount_idr
         model.providers[c.provider].book(amount_idr * model.scale)
         self.week_flows["payments_idr"] += amount_idr
-
-
-def _ratio(part: int, whole: int) -> float:
-    """``part`` / ``whole``, NaN when ``whole`` is 0 (an empty group's employment rate)."""
-    return part / whole if whole else float("nan")

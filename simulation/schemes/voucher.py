@@ -58,7 +58,7 @@ from simulation.rules.free_content import free_content, skill_quality
 from simulation.rules.keyed_draws import Draws
 from simulation.rules.parallel import over_blocks
 from simulation.rules.self_preferencing import AffiliateTally
-from simulation.rules.statistics import herfindahl, mean, median, rating_quality_correlation, share
+from simulation.rules.statistics import herfindahl, mean, median, rate, rating_quality_correlation, share
 from simulation.rules.training import completion_probability, expected_stars, stars
 from simulation.schemes import register
 from simulation.schemes.base import Evaluation
@@ -203,9 +203,9 @@ class VoucherScheme:
             "active_courses": listed.size,
             "median_listed_price_idr": median(self.model.courses.price_idr[listed]),
             "holding_credit": holding * scale,
-            "employment_rate_selected": _ratio(employed_selected, n_selected),
-            "employment_rate_twin_selected": _ratio(twins_employed, n_selected),
-            "employment_rate_control": _ratio(employed - employed_selected, n_control),
+            "employment_rate_selected": rate(employed_selected, n_selected),
+            "employment_rate_twin_selected": rate(twins_employed, n_selected),
+            "employment_rate_control": rate(employed - employed_selected, n_control),
         }
 
     def evaluation(self) -> Evaluation:
@@ -836,10 +836,6 @@ def _voucher(scenario: Scenario) -> Voucher:
 def wave_quotas(recipients: int, waves: int) -> list[int]:
     """Recipients per wave, as equal as whole numbers allow (they sum to ``recipients``)."""
     return [recipients * (w + 1) // waves - recipients * w // waves for w in range(waves)]
-
-
-def _ratio(part: int | np.integer, whole: int | np.integer) -> float:
-    return part / whole if whole else float("nan")
 
 
 def _at(caps: float | np.ndarray, rows: np.ndarray) -> np.ndarray | None:
